@@ -1,0 +1,64 @@
+using System.Text;
+using EchoKit.Cli.Parsing;
+using EchoKit.Client;
+
+namespace EchoKit.Cli.Commands;
+
+/// <summary>Writes the echo to stdout as it arrives: raw bytes, text through one stateful decoder, or hex.</summary>
+internal sealed class EchoPrinter
+{
+    private readonly Stream _stdout = Console.OpenStandardOutput();
+    private readonly TextStreamDecoder? _decoder;
+    private readonly bool _hex;
+    private bool _wroteHex;
+    private bool _wroteAny;
+
+    private EchoPrinter(TextStreamDecoder? decoder, bool hex)
+    {
+        _decoder = decoder;
+        _hex = hex;
+    }
+
+    public static EchoPrinter ForBytes() => new(null, false);
+
+    public static EchoPrinter ForText(Encoding encoding) => new(new TextStreamDecoder(encoding), false);
+
+    public static EchoPrinter ForHex() => new(null, true);
+
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> echo, CancellationToken cancellationToken)
+    {
+        _wroteAny |= !echo.IsEmpty;
+        if (_hex)
+        {
+            var text = (_wroteHex ? " " : "") + HexParser.Format(echo.Span);
+            _wroteHex = true;
+            await _stdout.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
+        }
+        else if (_decoder is not null)
+        {
+            await WriteTextAsync(_decoder.Decode(echo.Span).ToString(), cancellationToken);
+        }
+        else
+        {
+            await _stdout.WriteAsync(echo, cancellationToken);
+        }
+    }
+
+    /// <summary>Ends the output: flushes the decoder and ends a text or hex reply with a newline.</summary>
+    public async ValueTask CompleteAsync()
+    {
+        if (_decoder is not null)
+        {
+            var rest = _decoder.Flush().ToString();
+            await WriteTextAsync(_wroteAny ? rest + "\n" : rest, CancellationToken.None);
+        }
+        else if (_hex && _wroteAny)
+        {
+            await _stdout.WriteAsync("\n"u8.ToArray());
+        }
+        await _stdout.FlushAsync();
+    }
+
+    private ValueTask WriteTextAsync(string text, CancellationToken cancellationToken) =>
+        text.Length == 0 ? ValueTask.CompletedTask : _stdout.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
+}

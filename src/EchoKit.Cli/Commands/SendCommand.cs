@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Text;
+using EchoKit.Cli.Hosting;
+using EchoKit.Cli.Parsing;
+using EchoKit.Client;
+using EchoKit.Endpoints;
+
+namespace EchoKit.Cli.Commands;
+
+/// <summary>
+/// <c>echokit send</c>: the tutorial's client. Sends a message (default "Hello, world"), a file or standard input,
+/// reads the whole echo while sending, prints it, and exits 0 only when it matches.
+/// </summary>
+internal static class SendCommand
+{
+    internal const string DefaultMessage = "Hello, world";
+
+    private static readonly Argument<EndpointSpec> Endpoint = CliOptions.EndpointArgument();
+    private static readonly Argument<string[]> Message = new("MESSAGE")
+    {
+        Description = $"Text to send (words are joined by spaces). Default \"{DefaultMessage}\", or standard input when it is piped.",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+    private static readonly Option<FileInfo?> File = new("--file", "-f") { Description = "Send the contents of this file.", HelpName = "PATH" };
+    private static readonly Option<bool> Hex = new("--hex") { Description = "The message is hex (e.g. \"48 65 6c\"); the echo is printed as hex." };
+    private static readonly Option<Encoding> TextEncoding = CliOptions.EncodingOption();
+    private static readonly Option<TimeSpan> Timeout = CliOptions.Duration("--timeout", "Bound on connecting and the whole exchange. Default 10s.", TimeSpan.FromSeconds(10));
+    private static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "Print local and peer addresses and the round-trip time on stderr." };
+
+    public static Command Create()
+    {
+        var command = new Command("send", "Send a message to an echo server and check that the same bytes come back.")
+        {
+            Endpoint, Message, File, Hex, TextEncoding, Timeout, Verbose,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var endpoint = parse.GetValue(Endpoint)!;
+        var words = parse.GetValue(Message) ?? [];
+        var file = parse.GetValue(File);
+        var hex = parse.GetValue(Hex);
+        var encoding = parse.GetValue(TextEncoding)!;
+        if (words.Length > 0 && file is not null)
+        {
+            throw new UsageException("give either MESSAGE or --file, not both");
+        }
+
+        // What to send, and how to print what comes back: typed text is printed as text (one line);
+        // files and piped input are bytes and come back byte for byte.
+        Stream source;
+        EchoPrinter printer;
+        if (file is not null)
+        {
+            try
+            {
+                source = file.OpenRead();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"echokit: cannot read {file.FullName}: {ex.Message}");
+                return ExitCodes.Failure;
+            }
+            printer = hex ? EchoPrinter.ForHex() : EchoPrinter.ForBytes();
+            if (hex)
+            {
+                source = await HexSourceAsync(source);
+            }
+        }
+        else if (words.Length > 0)
+        {
+            var text = string.Join(' ', words);
+            source = new MemoryStream(hex ? ParseHex(text) : encoding.GetBytes(text));
+            printer = hex ? EchoPrinter.ForHex() : EchoPrinter.ForText(encoding);
+        }
+        else if (await StandardInput.TryOpenNonEmptyAsync() is { } stdin)
+        {
+            source = hex ? await HexSourceAsync(stdin) : stdin;
+            printer = hex ? EchoPrinter.ForHex() : EchoPrinter.ForBytes();
+        }
+        else
+        {
+            source = new MemoryStream(encoding.GetBytes(DefaultMessage));
+            printer = hex ? EchoPrinter.ForHex() : EchoPrinter.ForText(encoding);
+        }
+
+        using var signals = new ShutdownSignals();
+        ExchangeResult result;
+        await using (source)
+        {
+            try
+            {
+                result = await EchoExchange.RunAsync(endpoint, source, printer.WriteAsync,
+                    new ExchangeOptions { Timeout = parse.GetValue(Timeout) }, TimeProvider.System, signals.RequestedToken);
+            }
+            catch (OperationCanceledException)
+            {
+                await printer.CompleteAsync();
+                await Console.Error.WriteLineAsync("echokit: interrupted");
+                return 130;
+            }
+        }
+        await printer.CompleteAsync();
+
+        if (parse.GetValue(Verbose))
+        {
+            if (result.RemoteEndPoint is not null)
+            {
+                await Console.Error.WriteLineAsync($"connected {EchoConnector.Format(result.LocalEndPoint)} -> {EchoConnector.Format(result.RemoteEndPoint)} in {ClientErrors.FormatDuration(result.ConnectTime)}");
+            }
+            await Console.Error.WriteLineAsync($"sent {result.BytesSent} B, received {result.BytesReceived} B, round trip {ClientErrors.FormatDuration(result.RoundTripTime)}");
+        }
+        if (!result.Success)
+        {
+            await Console.Error.WriteLineAsync($"echokit: {endpoint}: {result.Message}");
+            return ExitCodes.Failure;
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static byte[] ParseHex(string text) =>
+        HexParser.TryParse(text, out var bytes, out var error) ? bytes : throw new UsageException(error!);
+
+    private static async Task<Stream> HexSourceAsync(Stream hexText)
+    {
+        using var reader = new StreamReader(hexText, Encoding.ASCII);
+        return new MemoryStream(ParseHex(await reader.ReadToEndAsync()));
+    }
+}

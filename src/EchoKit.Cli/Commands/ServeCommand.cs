@@ -1,0 +1,115 @@
+using System.CommandLine;
+using EchoKit.Cli.Hosting;
+using EchoKit.Cli.Output;
+using EchoKit.Cli.Parsing;
+using EchoKit.Endpoints;
+using EchoKit.Server;
+using Microsoft.Extensions.Logging;
+
+namespace EchoKit.Cli.Commands;
+
+/// <summary><c>echokit serve</c>: runs the echo server until SIGINT or SIGTERM.</summary>
+internal static class ServeCommand
+{
+    private static readonly Option<EndpointSpec[]> Tcp = CliOptions.Endpoints("--tcp",
+        "Listen for TCP on ENDPOINT (PORT, :PORT, HOST:PORT, [IPv6]:PORT; repeatable). Default :50007, all interfaces, IPv4 and IPv6.");
+    private static readonly Option<int> Backlog = CliOptions.Int("--backlog", "Listen backlog: connections the OS queues before accept. Default 512.", 512, 1, 65535);
+    private static readonly Option<int> BufferSize = CliOptions.Int("--buffer-size", "Bytes read at a time, and the most held per connection. Default 65536.", 64 * 1024, 1024, 16 * 1024 * 1024);
+    private static readonly Option<TimeSpan> ShutdownTimeout = CliOptions.Duration("--shutdown-timeout",
+        "On SIGINT/SIGTERM, how long open connections may go on before they are closed. Default 30s.", TimeSpan.FromSeconds(30), allowZero: true);
+    private static readonly Option<DumpMode> Dump = new("--dump")
+    {
+        Description = "Also print what each client sends: text or hex.",
+        HelpName = "text|hex",
+        CustomParser = result => result.Tokens[^1].Value.ToLowerInvariant() switch
+        {
+            "text" => DumpMode.Text,
+            "hex" => DumpMode.Hex,
+            "none" => DumpMode.None,
+            var other => Fail(result, $"invalid value '{other}' for --dump: expected text or hex"),
+        },
+    };
+    private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print only listening lines and errors." };
+    private static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "Also print debug events (resets, accept details)." };
+    private static readonly Option<LogFormat> Format = new("--log-format")
+    {
+        Description = "Event format: text (default) or json (one object per line).",
+        HelpName = "text|json",
+        DefaultValueFactory = _ => LogFormat.Text,
+        CustomParser = result => result.Tokens[^1].Value.ToLowerInvariant() switch
+        {
+            "text" => LogFormat.Text,
+            "json" => LogFormat.Json,
+            var other => Fail<LogFormat>(result, $"invalid value '{other}' for --log-format: expected text or json"),
+        },
+    };
+
+    public static Command Create()
+    {
+        var command = new Command("serve", "Run the echo server: every byte each client sends goes back, in order.")
+        {
+            Tcp, Backlog, BufferSize, ShutdownTimeout, Dump, Quiet, Verbose, Format,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var options = new EchoServerOptions
+        {
+            Backlog = parse.GetValue(Backlog),
+            ReceiveBufferSize = parse.GetValue(BufferSize),
+            ShutdownTimeout = parse.GetValue(ShutdownTimeout),
+            Dump = parse.GetValue(Dump),
+        };
+        foreach (var endpoint in parse.GetValue(Tcp) ?? [])
+        {
+            options.Endpoints.Add(new ListenEndpoint(ListenProtocol.Tcp, endpoint));
+        }
+
+        var level = parse.GetValue(Quiet) ? LogLevel.Error : parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Information;
+        using var sink = new OutputSink();
+        var logs = new LineLoggerFactory(sink, parse.GetValue(Format), level);
+        using var signals = new ShutdownSignals();
+
+        await using var server = new EchoServer(options, logs);
+        try
+        {
+            await server.StartAsync(signals.RequestedToken);
+        }
+        catch (ListenerBindException ex)
+        {
+            logs.Write(LogLevel.Error, "ListenFailed", ex.Message, ("Listener", ex.Address), ("SocketError", ex.SocketError.ToString()));
+            return ExitCodes.Failure;
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            // Name resolution of a listen host failed.
+            logs.Write(LogLevel.Error, "ListenFailed", $"cannot resolve listen address: {ex.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (OperationCanceledException)
+        {
+            return ExitCodes.Ok; // stopped by a signal before we were up
+        }
+
+        foreach (var listener in server.Listeners)
+        {
+            // Always printed, even with --quiet: scripts wait for this line to learn the bound port.
+            logs.Write(LogLevel.Information, "Listening", $"listening {listener.Uri}", ("Listener", listener.Uri), ("Port", listener.Port));
+        }
+
+        await signals.Requested;
+        await server.StopAsync(signals.Immediate);
+        return ExitCodes.Ok;
+    }
+
+    private static T Fail<T>(System.CommandLine.Parsing.ArgumentResult result, string message)
+    {
+        result.AddError(message);
+        return default!;
+    }
+
+    private static DumpMode Fail(System.CommandLine.Parsing.ArgumentResult result, string message) => Fail<DumpMode>(result, message);
+}

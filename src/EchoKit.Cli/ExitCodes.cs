@@ -1,0 +1,14 @@
+namespace EchoKit.Cli;
+
+/// <summary>The program's exit codes, the same for every command.</summary>
+internal static class ExitCodes
+{
+    /// <summary>Success: the server stopped cleanly, the echo matched.</summary>
+    public const int Ok = 0;
+
+    /// <summary>The job failed: address in use, connection refused, mismatch, timeout...</summary>
+    public const int Failure = 1;
+
+    /// <summary>The command line was wrong: a bad option, endpoint or value.</summary>
+    public const int Usage = 2;
+}

@@ -1,0 +1,149 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace EchoKit.Cli.Output;
+
+/// <summary>
+/// A small <see cref="ILoggerFactory"/> that prints each event as one line (text or JSON) through an
+/// <see cref="OutputSink"/>: information on stdout, warnings and errors on stderr. It stands in for
+/// Microsoft.Extensions.Logging's console logger, whose multi-line layout does not suit a command-line tool,
+/// and keeps the AOT program free of a DI container at start-up.
+/// </summary>
+internal sealed class LineLoggerFactory(OutputSink sink, LogFormat format, LogLevel minimumLevel) : ILoggerFactory
+{
+    private readonly LogFormat _format = format;
+    private readonly LogLevel _minimumLevel = minimumLevel;
+
+    public ILogger CreateLogger(string categoryName) => new LineLogger(this);
+
+    public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException("providers are fixed");
+
+    public void Dispose()
+    {
+        // The sink belongs to the program, which disposes it after the last event.
+    }
+
+    /// <summary>Prints a program-level event (e.g. <c>listening</c>) in the same format as library events, whatever the level filter.</summary>
+    public void Write(LogLevel level, string eventName, string message, params (string Key, object? Value)[] fields)
+    {
+        if (_format == LogFormat.Text)
+        {
+            Emit(level, level >= LogLevel.Warning ? $"echokit: {message}" : message);
+            return;
+        }
+        Emit(level, Json(level, eventName, message, fields.Select(f => new KeyValuePair<string, object?>(f.Key, f.Value))));
+    }
+
+    private void Emit(LogLevel level, string line)
+    {
+        if (level >= LogLevel.Warning)
+        {
+            sink.WriteError(line);
+        }
+        else
+        {
+            sink.WriteLine(line);
+        }
+    }
+
+    private static string LevelWord(LogLevel level) => level switch
+    {
+        LogLevel.Trace => "trace",
+        LogLevel.Debug => "debug",
+        LogLevel.Information => "info",
+        LogLevel.Warning => "warning",
+        LogLevel.Error => "error",
+        _ => "critical",
+    };
+
+    private static string Json(LogLevel level, string eventName, string message, IEnumerable<KeyValuePair<string, object?>> fields, Exception? exception = null)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("time", DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            json.WriteString("level", LevelWord(level));
+            json.WriteString("event", eventName);
+            json.WriteString("message", message);
+            foreach (var (key, value) in fields)
+            {
+                if (key == "{OriginalFormat}")
+                {
+                    continue;
+                }
+                var name = JsonName(key);
+                switch (value)
+                {
+                    case null: json.WriteNull(name); break;
+                    case int i: json.WriteNumber(name, i); break;
+                    case long l: json.WriteNumber(name, l); break;
+                    case double d: json.WriteNumber(name, d); break;
+                    case bool b: json.WriteBoolean(name, b); break;
+                    default: json.WriteString(name, Convert.ToString(value, CultureInfo.InvariantCulture)); break;
+                }
+            }
+            if (exception is not null)
+            {
+                json.WriteString("exception", exception.ToString());
+            }
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>"ConnectionId" becomes "connection_id", the usual style of JSON log fields.</summary>
+    private static string JsonName(string key)
+    {
+        var builder = new StringBuilder(key.Length + 4);
+        for (var i = 0; i < key.Length; i++)
+        {
+            var c = key[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0)
+                {
+                    builder.Append('_');
+                }
+                builder.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+        return builder.ToString();
+    }
+
+    private sealed class LineLogger(LineLoggerFactory factory) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= factory._minimumLevel && logLevel != LogLevel.None;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel))
+            {
+                return;
+            }
+            var message = formatter(state, exception);
+            if (factory._format == LogFormat.Json)
+            {
+                var fields = state as IEnumerable<KeyValuePair<string, object?>> ?? [];
+                factory.Emit(logLevel, Json(logLevel, eventId.Name ?? eventId.Id.ToString(CultureInfo.InvariantCulture), message, fields, exception));
+                return;
+            }
+            var time = DateTime.Now.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
+            var line = logLevel >= LogLevel.Warning ? $"{time} {LevelWord(logLevel)}: {message}" : $"{time} {message}";
+            if (exception is not null)
+            {
+                line += $": {exception.GetType().Name}: {exception.Message}";
+            }
+            factory.Emit(logLevel, line);
+        }
+    }
+}

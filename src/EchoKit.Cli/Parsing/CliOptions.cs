@@ -1,0 +1,94 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Text;
+using EchoKit.Endpoints;
+
+namespace EchoKit.Cli.Parsing;
+
+/// <summary>Option and argument factories shared by every command, so each form is parsed one way everywhere.</summary>
+internal static class CliOptions
+{
+    public static Option<EndpointSpec[]> Endpoints(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "ENDPOINT",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+        CustomParser = ParseEndpoints,
+    };
+
+    public static Argument<EndpointSpec> EndpointArgument() => new("ENDPOINT")
+    {
+        Description = "Where the server is: PORT, :PORT, HOST:PORT or [IPv6]:PORT; PORT may be a service name (echo, http...).",
+        CustomParser = result => ParseEndpoints(result) is [var single] ? single : null!,
+    };
+
+    public static Option<TimeSpan> Duration(string name, string description, TimeSpan defaultValue, bool allowZero = false) => new(name)
+    {
+        Description = description,
+        HelpName = "DURATION",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (!DurationParser.TryParse(text, out var value) || (!allowZero && value == TimeSpan.Zero))
+            {
+                result.AddError($"invalid duration '{text}' for {name}: use e.g. 10s, 500ms, 2m");
+                return default;
+            }
+            return value;
+        },
+    };
+
+    public static Option<int> Int(string name, string description, int defaultValue, int min, int max) => new(name)
+    {
+        Description = description,
+        HelpName = "N",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (!int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+            {
+                result.AddError($"invalid value '{text}' for {name}: expected a whole number from {min} to {max}");
+                return default;
+            }
+            return value;
+        },
+    };
+
+    public static Option<Encoding> EncodingOption() => new("--encoding")
+    {
+        Description = "Text encoding of messages and replies (utf-8, gbk, latin1, ...). Default utf-8.",
+        HelpName = "NAME",
+        DefaultValueFactory = _ => new UTF8Encoding(false),
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (TextEncodings.TryGet(text, out var encoding))
+            {
+                return encoding;
+            }
+            result.AddError($"unknown encoding '{text}' (try utf-8, gbk, latin1, utf-16)");
+            return null!;
+        },
+    };
+
+    private static EndpointSpec[] ParseEndpoints(ArgumentResult result)
+    {
+        var endpoints = new List<EndpointSpec>(result.Tokens.Count);
+        foreach (var token in result.Tokens)
+        {
+            if (EndpointParser.TryParse(token.Value, out var endpoint, out var error))
+            {
+                endpoints.Add(endpoint);
+            }
+            else
+            {
+                result.AddError(error);
+                return [];
+            }
+        }
+        return endpoints.ToArray();
+    }
+}

@@ -1,0 +1,34 @@
+namespace EchoKit.Client;
+
+/// <summary>Settings for <see cref="EchoExchange"/>.</summary>
+public sealed class ExchangeOptions
+{
+    /// <summary>Bounds connecting and the whole exchange together. Default 10 s.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The most bytes sent but not yet echoed back that the client keeps for checking; reading the source pauses
+    /// beyond it, so a server that never echoes cannot make the client buffer without bound. Default 4 MiB.
+    /// </summary>
+    public int MaxUnverifiedBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Bytes per socket read and per source read. Default 64 KiB.</summary>
+    public int BufferSize { get; set; } = 64 * 1024;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    public void Validate()
+    {
+        if (Timeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("timeout must be positive", nameof(Timeout));
+        }
+        if (MaxUnverifiedBytes < 1024)
+        {
+            throw new ArgumentException("max unverified bytes must be at least 1024", nameof(MaxUnverifiedBytes));
+        }
+        if (BufferSize is < 512 or > 16 * 1024 * 1024)
+        {
+            throw new ArgumentException("buffer size must be from 512 bytes to 16 MiB", nameof(BufferSize));
+        }
+    }
+}

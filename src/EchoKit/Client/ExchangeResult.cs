@@ -1,0 +1,37 @@
+using System.Net;
+
+namespace EchoKit.Client;
+
+/// <summary>What a one-shot exchange did: the outcome, a one-line reason, counts and timings.</summary>
+public sealed record ExchangeResult
+{
+    /// <summary>How it ended.</summary>
+    public required ExchangeOutcome Outcome { get; init; }
+
+    /// <summary>A one-line reason, e.g. <c>connection refused</c> or <c>mismatch at byte 17</c>; "ok" when matched.</summary>
+    public required string Message { get; init; }
+
+    /// <summary>True when every byte came back unchanged.</summary>
+    public bool Success => Outcome == ExchangeOutcome.Matched;
+
+    /// <summary>Bytes sent.</summary>
+    public long BytesSent { get; init; }
+
+    /// <summary>Bytes received back.</summary>
+    public long BytesReceived { get; init; }
+
+    /// <summary>For <see cref="ExchangeOutcome.Mismatch"/>: the offset of the first differing byte.</summary>
+    public long? MismatchOffset { get; init; }
+
+    /// <summary>Our address (getsockname), once connected.</summary>
+    public EndPoint? LocalEndPoint { get; init; }
+
+    /// <summary>The server's address (getpeername), once connected.</summary>
+    public EndPoint? RemoteEndPoint { get; init; }
+
+    /// <summary>Time to connect.</summary>
+    public TimeSpan ConnectTime { get; init; }
+
+    /// <summary>From the first byte sent to the last byte of echo checked.</summary>
+    public TimeSpan RoundTripTime { get; init; }
+}

@@ -1,0 +1,27 @@
+namespace EchoKit.Server;
+
+/// <summary>Why a connection ended, as logged when it leaves.</summary>
+public enum ConnectionCloseReason
+{
+    /// <summary>The client shut down its sending side (or closed); everything it sent was echoed first.</summary>
+    ClosedByPeer,
+    /// <summary>The client reset the connection (RST), or it broke under us.</summary>
+    Reset,
+    /// <summary>The server was shutting down and the connection outlived the shutdown timeout.</summary>
+    Shutdown,
+    /// <summary>An unexpected fault, logged as an error.</summary>
+    Error,
+}
+
+/// <summary>Text for <see cref="ConnectionCloseReason"/> in logs.</summary>
+public static class ConnectionCloseReasonExtensions
+{
+    /// <summary>The words used in log lines: "closed by peer", "reset", "shutdown", "error".</summary>
+    public static string ToDisplayString(this ConnectionCloseReason reason) => reason switch
+    {
+        ConnectionCloseReason.ClosedByPeer => "closed by peer",
+        ConnectionCloseReason.Reset => "reset",
+        ConnectionCloseReason.Shutdown => "shutdown",
+        _ => "error",
+    };
+}

@@ -1,0 +1,198 @@
+using System.Net;
+using EchoKit.Endpoints;
+using EchoKit.Internal;
+using EchoKit.Server.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EchoKit.Server;
+
+/// <summary>
+/// The echo server: binds its listeners, echoes every byte each client sends, and stops in one order:
+/// stop accepting, let open connections finish, wait up to the shutdown timeout, abort the rest, dispose.
+/// </summary>
+/// <example>
+/// <code>
+/// var options = new EchoServerOptions();
+/// options.Endpoints.Add(ListenEndpoint.Tcp("127.0.0.1:0"));
+/// await using var server = new EchoServer(options);
+/// await server.StartAsync(ct);
+/// Console.WriteLine(server.Listeners[0].Uri);   // tcp://127.0.0.1:43121
+/// ...
+/// await server.StopAsync(ct);
+/// </code>
+/// </example>
+public sealed class EchoServer : IAsyncDisposable
+{
+    private readonly EchoServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ConnectionTracker _tracker = new();
+    private readonly List<IEchoListener> _listeners = [];
+    private readonly List<Task> _listenerLoops = [];
+    private readonly SemaphoreSlim _stateLock = new(1, 1);
+    private State _state;
+
+    private enum State { Created, Started, Stopped }
+
+    /// <summary>Creates a server; nothing is bound until <see cref="StartAsync"/>.</summary>
+    /// <param name="options">Settings, validated here.</param>
+    /// <param name="loggerFactory">Where connection and lifecycle events go; none by default.</param>
+    /// <param name="timeProvider">Clock for durations and the shutdown timeout; the system clock by default.</param>
+    public EchoServer(EchoServerOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("EchoKit.Server");
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>The bound listeners, in the order given, after <see cref="StartAsync"/>.</summary>
+    public IReadOnlyList<BoundListener> Listeners => _listeners.Select(l => l.Bound).ToArray();
+
+    /// <summary>Connections open right now.</summary>
+    public int ConnectionCount => _tracker.Count;
+
+    /// <summary>
+    /// Binds every listener and starts serving. If any listener fails to bind, those already bound are closed and
+    /// the <see cref="ListenerBindException"/> is thrown: a server starts whole or not at all.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _stateLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_state != State.Created)
+            {
+                throw new InvalidOperationException("the server was already started");
+            }
+            var endpoints = _options.Endpoints.Count > 0
+                ? _options.Endpoints.ToArray()
+                : [new ListenEndpoint(ListenProtocol.Tcp, new EndpointSpec(null, EchoServerOptions.DefaultPort, $":{EchoServerOptions.DefaultPort}"))];
+            try
+            {
+                foreach (var endpoint in endpoints)
+                {
+                    await BindAsync(endpoint, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch
+            {
+                foreach (var listener in _listeners)
+                {
+                    await listener.DisposeAsync().ConfigureAwait(false);
+                }
+                _listeners.Clear();
+                throw;
+            }
+            foreach (var listener in _listeners)
+            {
+                EchoKitLog.Listening(_logger, listener.Bound.Uri);
+                _listenerLoops.Add(RunListenerAsync(listener));
+            }
+            _state = State.Started;
+        }
+        finally
+        {
+            _stateLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Stops gracefully: closes the listeners at once (new connects are refused), keeps echoing on open connections
+    /// until they close or <see cref="EchoServerOptions.ShutdownTimeout"/> passes, then closes the rest.
+    /// Cancelling <paramref name="cancellationToken"/> skips the wait and closes everything at once.
+    /// Calling it twice, or before start, is harmless.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        await _stateLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (_state != State.Started)
+            {
+                _state = State.Stopped;
+                return;
+            }
+            _state = State.Stopped;
+
+            // 1. Stop accepting; wait for the accept loops so no connection is added behind our back.
+            foreach (var listener in _listeners)
+            {
+                listener.StopAccepting();
+            }
+            await Task.WhenAll(_listenerLoops).ConfigureAwait(false);
+
+            // 2. Let open connections finish, up to the timeout.
+            var open = _tracker.Count;
+            if (open > 0)
+            {
+                EchoKitLog.ShutdownStarted(_logger, _options.ShutdownTimeout.TotalSeconds, open);
+                try
+                {
+                    await _tracker.WhenAllClosed().WaitAsync(_options.ShutdownTimeout, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+                {
+                    // 3. Time is up (or the caller insisted): close the rest.
+                    EchoKitLog.ShutdownAborting(_logger, _tracker.Count);
+                }
+            }
+
+            // 4. Abort whatever is left and wait for every connection task to observe it.
+            _tracker.AbortAll();
+            await _tracker.WhenAllClosed().ConfigureAwait(false);
+
+            foreach (var listener in _listeners)
+            {
+                await listener.DisposeAsync().ConfigureAwait(false);
+            }
+            EchoKitLog.Stopped(_logger);
+        }
+        finally
+        {
+            _stateLock.Release();
+        }
+    }
+
+    /// <summary>Stops at once, closing open connections without waiting (see <see cref="StopAsync"/>).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        using var now = new CancellationTokenSource();
+        now.Cancel();
+        await StopAsync(now.Token).ConfigureAwait(false);
+    }
+
+    private async Task BindAsync(ListenEndpoint endpoint, CancellationToken cancellationToken)
+    {
+        var addresses = await EndpointResolver.ResolveForListenAsync(endpoint.Endpoint, cancellationToken).ConfigureAwait(false);
+        var port = endpoint.Endpoint.Port;
+        foreach (var address in addresses)
+        {
+            // A name resolving to several addresses with port 0: every socket shares the first one's port.
+            var target = new IPEndPoint(address.Address, port);
+            var dualStack = EndpointResolver.IsDualStackWildcard(endpoint.Endpoint, target);
+            IEchoListener listener = endpoint.Protocol switch
+            {
+                ListenProtocol.Tcp => TcpEchoListener.Bind(target, dualStack, _options, _tracker, _logger, _time),
+                _ => throw new NotSupportedException($"protocol {endpoint.Protocol} is not supported"),
+            };
+            _listeners.Add(listener);
+            port = listener.Bound.Port;
+        }
+    }
+
+    private async Task RunListenerAsync(IEchoListener listener)
+    {
+        try
+        {
+            await listener.RunAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // A listener loop should never fault; if it does, say so, and let the others run on.
+            EchoKitLog.AcceptFault(_logger, listener.Bound.Uri, ex);
+        }
+    }
+}

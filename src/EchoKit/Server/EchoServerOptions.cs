@@ -1,0 +1,57 @@
+namespace EchoKit.Server;
+
+/// <summary>
+/// Settings for <see cref="EchoServer"/>. Every default is safe to expose: bounded buffering per connection,
+/// a bounded shutdown.
+/// </summary>
+public sealed class EchoServerOptions
+{
+    /// <summary>Default TCP port, the seed tutorial's 50007.</summary>
+    public const int DefaultPort = 50007;
+
+    /// <summary>The listeners to open. Empty means TCP on <c>:50007</c>, every interface, IPv4 and IPv6.</summary>
+    public IList<ListenEndpoint> Endpoints { get; } = new List<ListenEndpoint>();
+
+    /// <summary>
+    /// Length of the queue of connections the OS completes before <c>accept()</c> takes them (listen backlog).
+    /// Default 512; the kernel caps it at net.core.somaxconn.
+    /// </summary>
+    public int Backlog { get; set; } = 512;
+
+    /// <summary>
+    /// Bytes read from a client at a time, and the most the server holds for one connection: it stops reading from
+    /// a client while that chunk's echo cannot be sent (back-pressure), so a client that sends but never reads
+    /// costs at most this much server memory beyond the kernel's socket buffers. Default 64 KiB; 1 KiB to 16 MiB.
+    /// A silent connection holds no buffer at all: it is rented only once data is there.
+    /// </summary>
+    public int ReceiveBufferSize { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// How long a stopping server keeps echoing on open connections before closing them. Default 30 s.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether to log what each client sends. Default <see cref="DumpMode.None"/>.</summary>
+    public DumpMode Dump { get; set; } = DumpMode.None;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    public void Validate()
+    {
+        if (Backlog is < 1 or > 65535)
+        {
+            throw new ArgumentException($"backlog must be from 1 to 65535, not {Backlog}", nameof(Backlog));
+        }
+        if (ReceiveBufferSize is < 1024 or > 16 * 1024 * 1024)
+        {
+            throw new ArgumentException($"receive buffer size must be from 1024 to 16777216 bytes, not {ReceiveBufferSize}", nameof(ReceiveBufferSize));
+        }
+        if (ShutdownTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentException("shutdown timeout must not be negative", nameof(ShutdownTimeout));
+        }
+        if (!Enum.IsDefined(Dump))
+        {
+            throw new ArgumentException($"unknown dump mode {Dump}", nameof(Dump));
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System.Collections.Concurrent;
+
+namespace EchoKit.Server.Internal;
+
+/// <summary>
+/// Owns every running connection and its task, so shutdown can wait for them and abort the rest:
+/// no connection task is ever left unobserved.
+/// </summary>
+internal sealed class ConnectionTracker
+{
+    private readonly ConcurrentDictionary<long, TcpEchoConnection> _connections = new();
+    private long _nextId;
+
+    /// <summary>Connections open right now.</summary>
+    public int Count => _connections.Count;
+
+    /// <summary>Issues the next connection id (1, 2, ...), unique per server.</summary>
+    public long NextId() => Interlocked.Increment(ref _nextId);
+
+    /// <summary>Starts <paramref name="connection"/> and keeps it until its task ends.</summary>
+    public void Run(TcpEchoConnection connection)
+    {
+        _connections[connection.Id] = connection;
+        connection.Start(this);
+    }
+
+    /// <summary>Called by a connection as its last act.</summary>
+    public void Remove(TcpEchoConnection connection) => _connections.TryRemove(connection.Id, out _);
+
+    /// <summary>A task that ends when every connection open now has ended.</summary>
+    public Task WhenAllClosed() => Task.WhenAll(_connections.Values.Select(c => c.Completion));
+
+    /// <summary>Closes every open connection at once; their tasks then end promptly.</summary>
+    public void AbortAll()
+    {
+        foreach (var connection in _connections.Values)
+        {
+            connection.Abort();
+        }
+    }
+}

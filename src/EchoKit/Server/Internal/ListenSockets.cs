@@ -1,0 +1,51 @@
+using System.Net;
+using System.Net.Sockets;
+using EchoKit.Endpoints;
+
+namespace EchoKit.Server.Internal;
+
+/// <summary>Creates bound sockets with the options a restartable server needs.</summary>
+internal static class ListenSockets
+{
+    private const int SolSocket = 1;      // SOL_SOCKET on Linux
+    private const int SoReuseAddr = 2;    // SO_REUSEADDR on Linux
+
+    /// <summary>
+    /// A socket bound to <paramref name="address"/>, with SO_REUSEADDR so a restarted server binds at once while
+    /// old connections sit in TIME_WAIT. <paramref name="dualStack"/> makes an IPv6 wildcard accept IPv4 too.
+    /// Bind failures become <see cref="ListenerBindException"/>.
+    /// </summary>
+    public static Socket Bind(IPEndPoint address, SocketType type, ProtocolType protocol, bool dualStack, string scheme)
+    {
+        var socket = new Socket(address.AddressFamily, type, protocol);
+        try
+        {
+            if (address.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                socket.DualMode = dualStack;
+            }
+            SetReuseAddress(socket);
+            socket.Bind(address);
+            return socket;
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new ListenerBindException(EndpointResolver.FormatUri(scheme, address), ex.SocketErrorCode, ex);
+        }
+    }
+
+    private static void SetReuseAddress(Socket socket)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            // The raw option sets exactly SO_REUSEADDR; the portable setter may add SO_REUSEPORT on some
+            // platforms, which would let a second server silently share the port instead of failing.
+            socket.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+        }
+        else
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        }
+    }
+}
