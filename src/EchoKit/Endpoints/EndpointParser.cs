@@ -88,7 +88,7 @@ public static class EndpointParser
             }
         }
 
-        if (host is null && text.IndexOf(':') < 0 && IPAddress.TryParse(text, out _))
+        if (host is null && text.IndexOf(':') < 0 && !text.All(char.IsAsciiDigit) && IPAddress.TryParse(text, out _))
         {
             error = $"invalid endpoint '{text}': no port given (expected HOST:PORT)";
             return false;

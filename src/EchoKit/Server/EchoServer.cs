@@ -54,6 +54,10 @@ public sealed class EchoServer : IAsyncDisposable
     /// <summary>Connections open right now.</summary>
     public int ConnectionCount => _tracker.Count;
 
+    /// <summary>Bytes in and out of each open connection (diagnostics and tests).</summary>
+    internal IReadOnlyList<(long Id, long BytesIn, long BytesOut)> ConnectionStats() =>
+        _tracker.Snapshot().Select(c => (c.Id, c.BytesIn, c.BytesOut)).ToArray();
+
     /// <summary>
     /// Binds every listener and starts serving. If any listener fails to bind, those already bound are closed and
     /// the <see cref="ListenerBindException"/> is thrown: a server starts whole or not at all.

@@ -27,6 +27,9 @@ internal sealed class ConnectionTracker
     /// <summary>Called by a connection as its last act.</summary>
     public void Remove(TcpEchoConnection connection) => _connections.TryRemove(connection.Id, out _);
 
+    /// <summary>The open connections now, for diagnostics and tests.</summary>
+    public IReadOnlyList<TcpEchoConnection> Snapshot() => _connections.Values.ToArray();
+
     /// <summary>A task that ends when every connection open now has ended.</summary>
     public Task WhenAllClosed() => Task.WhenAll(_connections.Values.Select(c => c.Completion));
 

@@ -43,6 +43,12 @@ internal sealed class TcpEchoConnection
 
     public long Id { get; }
 
+    /// <summary>Bytes received so far (read from another thread only for diagnostics).</summary>
+    public long BytesIn => Volatile.Read(ref _bytesIn);
+
+    /// <summary>Bytes echoed so far.</summary>
+    public long BytesOut => Volatile.Read(ref _bytesOut);
+
     /// <summary>The connection's whole life; never faults (faults are logged and end the connection only).</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
 

@@ -1,0 +1,116 @@
+using System.Net.Sockets;
+using System.Text;
+using EchoKit.Tests.Support;
+
+namespace EchoKit.Tests.Cli;
+
+public sealed class ServeCliTests
+{
+    [Fact]
+    public async Task ServePrintsListeningWithTheBoundPortAndEchoes()
+    {
+        await using var serve = CliProcess.Start("serve", "--tcp", "127.0.0.1:0");
+        var port = await serve.WaitForListeningPortAsync();
+
+        Assert.Matches(@"(?m)^listening tcp://127\.0\.0\.1:\d+$", serve.StandardOutput);
+        var (code, stdout, _) = await CliProcess.RunAsync(null, "send", $"127.0.0.1:{port}");
+        Assert.Equal(0, code);
+        Assert.Equal("Hello, world\n", stdout);
+    }
+
+    [Fact]
+    public async Task ServeLogsOnlineAndClosedLinesPerClient()
+    {
+        await using var serve = CliProcess.Start("serve", "--tcp", "127.0.0.1:0", "--dump", "text");
+        var port = await serve.WaitForListeningPortAsync();
+
+        await CliProcess.RunAsync(null, "send", $"127.0.0.1:{port}", "ping");
+        serve.Signal(15);
+        Assert.Equal(0, await serve.WaitForExitAsync());
+
+        var output = serve.StandardOutput;
+        Assert.Matches(@"#1 online 127\.0\.0\.1:\d+ -> tcp://127\.0\.0\.1:\d+", output);
+        Assert.Contains("ping", output);
+        Assert.Matches(@"#1 closed 127\.0\.0\.1:\d+ \(closed by peer\) in 4 B, out 4 B", output);
+    }
+
+    [Fact]
+    public async Task JsonLogFormatPrintsOneObjectPerEvent()
+    {
+        await using var serve = CliProcess.Start("serve", "--tcp", "127.0.0.1:0", "--log-format", "json");
+        var port = await serve.WaitForListeningPortAsync();
+        await CliProcess.RunAsync(null, "send", $"127.0.0.1:{port}");
+        serve.Signal(2);
+        Assert.Equal(0, await serve.WaitForExitAsync());
+
+        var events = serve.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement).ToList();
+        Assert.Contains(events, e => e.GetProperty("event").GetString() == "Listening");
+        var closed = Assert.Single(events, e => e.GetProperty("event").GetString() == "ConnectionClosed");
+        Assert.Equal(12, closed.GetProperty("bytes_in").GetInt64());
+        Assert.StartsWith("127.0.0.1:", closed.GetProperty("remote").GetString());
+        Assert.StartsWith("tcp://127.0.0.1:", closed.GetProperty("listener").GetString());
+    }
+
+    [Fact]
+    public async Task QuietPrintsOnlyTheListeningLine()
+    {
+        await using var serve = CliProcess.Start("serve", "--tcp", "127.0.0.1:0", "--quiet");
+        var port = await serve.WaitForListeningPortAsync();
+        await CliProcess.RunAsync(null, "send", $"127.0.0.1:{port}");
+        serve.Signal(15);
+        Assert.Equal(0, await serve.WaitForExitAsync());
+
+        Assert.Equal($"listening tcp://127.0.0.1:{port}\n", serve.StandardOutput);
+    }
+
+    [Fact]
+    public async Task AddressInUseExitsOneNamingTheAddress()
+    {
+        await using var first = await TestServer.StartAsync();
+
+        var (code, _, stderr) = await CliProcess.RunAsync(null, "serve", "--tcp", $"127.0.0.1:{first.Port}");
+
+        Assert.Equal(1, code);
+        Assert.Contains($"127.0.0.1:{first.Port}", stderr);
+        Assert.Contains("in use", stderr);
+    }
+
+    [Theory]
+    [InlineData("--tcp", "127.0.0.1:99999")]
+    [InlineData("--tcp", "[::1")]
+    [InlineData("--backlog", "0")]
+    [InlineData("--shutdown-timeout", "soon")]
+    [InlineData("--dump", "binary")]
+    [InlineData("--no-such-option")]
+    public async Task BadOptionExitsTwoWithAOneLineError(params string[] args)
+    {
+        var (code, stdout, stderr) = await CliProcess.RunAsync(null, ["serve", .. args]);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("echokit serve: ", stderr);
+    }
+
+    [Fact]
+    public async Task SigtermDrainsOpenClientThenExitsZero()
+    {
+        await using var serve = CliProcess.Start("serve", "--tcp", "127.0.0.1:0");
+        var port = await serve.WaitForListeningPortAsync();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync("127.0.0.1", port);
+        await SocketIo.SendAllAsync(client, "before"u8.ToArray());
+        await SocketIo.ReceiveExactlyAsync(client, 6);
+
+        serve.Signal(15);
+        // The server stops listening but keeps echoing for the open client.
+        await TestTimeouts.WaitUntilAsync(() => serve.StandardOutput.Contains("shutting down"), "the shutdown to begin");
+        await SocketIo.SendAllAsync(client, "after"u8.ToArray());
+        Assert.Equal("after", Encoding.ASCII.GetString(await SocketIo.ReceiveExactlyAsync(client, 5)));
+        Assert.False(serve.Process.HasExited);
+
+        client.Shutdown(SocketShutdown.Send);
+        Assert.Equal(0, await serve.WaitForExitAsync());
+    }
+}
