@@ -27,7 +27,7 @@ public sealed class EchoServer : IAsyncDisposable
     private readonly EchoServerOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly ConnectionTracker _tracker = new();
+    private readonly ConnectionTracker _tracker;
     private readonly List<IEchoListener> _listeners = [];
     private readonly List<Task> _listenerLoops = [];
     private readonly SemaphoreSlim _stateLock = new(1, 1);
@@ -46,6 +46,7 @@ public sealed class EchoServer : IAsyncDisposable
         _options = options;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("EchoKit.Server");
         _time = timeProvider ?? TimeProvider.System;
+        _tracker = new ConnectionTracker(_time);
     }
 
     /// <summary>The bound listeners, in the order given, after <see cref="StartAsync"/>.</summary>
@@ -117,6 +118,7 @@ public sealed class EchoServer : IAsyncDisposable
             if (_state != State.Started)
             {
                 _state = State.Stopped;
+                _tracker.Dispose();
                 return;
             }
             _state = State.Stopped;
@@ -152,6 +154,7 @@ public sealed class EchoServer : IAsyncDisposable
             {
                 await listener.DisposeAsync().ConfigureAwait(false);
             }
+            _tracker.Dispose();
             EchoKitLog.Stopped(_logger);
         }
         finally

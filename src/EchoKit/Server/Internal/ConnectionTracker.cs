@@ -6,10 +6,29 @@ namespace EchoKit.Server.Internal;
 /// Owns every running connection and its task, so shutdown can wait for them and abort the rest:
 /// no connection task is ever left unobserved.
 /// </summary>
-internal sealed class ConnectionTracker
+internal sealed class ConnectionTracker : IDisposable
 {
+    /// <summary>How often idle connections are asked to give their receive buffer back.</summary>
+    public static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentDictionary<long, TcpEchoConnection> _connections = new();
+    private readonly ITimer _sweep;
     private long _nextId;
+
+    public ConnectionTracker(TimeProvider time)
+    {
+        _sweep = time.CreateTimer(static state => ((ConnectionTracker)state!).Sweep(), this, SweepPeriod, SweepPeriod);
+    }
+
+    private void Sweep()
+    {
+        foreach (var connection in _connections.Values)
+        {
+            connection.SweepIdleBuffer();
+        }
+    }
+
+    public void Dispose() => _sweep.Dispose();
 
     /// <summary>Connections open right now.</summary>
     public int Count => _connections.Count;

@@ -1,22 +1,26 @@
 using System.Buffers;
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using EchoKit.Endpoints;
 using EchoKit.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace EchoKit.Server.Internal;
 
 /// <summary>
-/// One accepted client. Its loop waits for data without holding a buffer (a zero-byte receive), rents a buffer,
-/// reads everything the kernel has without blocking, sends each chunk back before reading more, and returns the
-/// buffer when the socket runs dry. Sending before reading again is the back-pressure: a client that does not read
-/// stops being read from, and the server never holds more than one buffer for it.
+/// One accepted client. An idle connection waits for data without holding a buffer (a zero-byte receive); once
+/// data comes it rents one buffer and keeps it while the client stays busy, reading into it and sending each
+/// chunk back before reading more; when the client falls quiet for a sweep period the buffer goes back to the
+/// pool. Sending before reading again is the back-pressure: a client that does not read stops being read from,
+/// and the server never holds more than one buffer (<see cref="EchoServerOptions.ReceiveBufferSize"/>) for it.
 /// </summary>
 internal sealed class TcpEchoConnection
 {
     private readonly Socket _socket;
     private readonly string _listener;
-    private readonly string _remote;
+    private readonly EndPoint? _remoteEndPoint;
+    private string? _remote;
     private readonly int _bufferSize;
     private readonly DumpMode _dump;
     private readonly ILogger _logger;
@@ -26,14 +30,17 @@ internal sealed class TcpEchoConnection
     private long _bytesIn;
     private long _bytesOut;
     private volatile bool _aborted;
+    private bool _active;            // set per receive, cleared by the sweep: a plain write, no fence on the hot path
+    private bool _holdsBuffer;
+    private CancellationTokenSource? _idle; // made when the connection first gets busy: idle ones never need it
     private int _disposed;
 
-    public TcpEchoConnection(long id, Socket socket, string listener, string remote, EchoServerOptions options, ILogger logger, TimeProvider time)
+    public TcpEchoConnection(long id, Socket socket, string listener, EndPoint? remote, EchoServerOptions options, ILogger logger, TimeProvider time)
     {
         Id = id;
         _socket = socket;
         _listener = listener;
-        _remote = remote;
+        _remoteEndPoint = remote;
         _bufferSize = options.ReceiveBufferSize;
         _dump = options.Dump;
         _logger = logger;
@@ -42,6 +49,9 @@ internal sealed class TcpEchoConnection
     }
 
     public long Id { get; }
+
+    /// <summary>The client's address as text, formatted on first use (only when something is logged).</summary>
+    private string Remote => _remote ??= _remoteEndPoint is IPEndPoint ip ? EndpointResolver.FormatAddress(ip) : _remoteEndPoint?.ToString() ?? "unknown";
 
     /// <summary>Bytes received so far (read from another thread only for diagnostics).</summary>
     public long BytesIn => Volatile.Read(ref _bytesIn);
@@ -65,11 +75,31 @@ internal sealed class TcpEchoConnection
     {
         // Let the caller (the accept loop) go on at once; the loop below runs on the socket's completions.
         await Task.Yield();
-        EchoKitLog.ConnectionOpened(_logger, Id, _remote, _listener);
+        EchoKitLog.ConnectionOpened(_logger, Id, Remote, _listener);
         var reason = ConnectionCloseReason.Error;
         try
         {
-            await EchoAsync().ConfigureAwait(false);
+            // Non-blocking sync receives drain a full socket without parking a thread; the async operations
+            // below are unaffected by this flag.
+            _socket.Blocking = false;
+            while (true)
+            {
+                // Idle: wait for data holding no buffer, so a silent client costs no receive memory.
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+
+                var buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                try
+                {
+                    if (!await EchoWhileActiveAsync(buffer).ConfigureAwait(false))
+                    {
+                        break; // the client half-closed and everything was echoed
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
             reason = ConnectionCloseReason.ClosedByPeer;
         }
         catch (Exception ex) when (_aborted && ex is SocketException or ObjectDisposedException or OperationCanceledException)
@@ -79,64 +109,118 @@ internal sealed class TcpEchoConnection
         catch (SocketException ex) when (SocketErrors.IsConnectionResetError(ex.SocketErrorCode))
         {
             reason = ConnectionCloseReason.Reset;
-            EchoKitLog.ConnectionReset(_logger, Id, _remote, _listener, ex.SocketErrorCode.ToString());
+            EchoKitLog.ConnectionReset(_logger, Id, Remote, _listener, ex.SocketErrorCode.ToString());
         }
         catch (Exception ex)
         {
-            EchoKitLog.ConnectionFault(_logger, Id, _remote, _listener, ex);
+            EchoKitLog.ConnectionFault(_logger, Id, Remote, _listener, ex);
         }
         finally
         {
             DisposeSocket();
             var elapsed = _time.GetElapsedTime(_startTimestamp);
-            EchoKitLog.ConnectionClosed(_logger, Id, _remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _listener);
+            EchoKitLog.ConnectionClosed(_logger, Id, Remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _listener);
             tracker.Remove(this);
         }
     }
 
-    private async Task EchoAsync()
+    /// <summary>
+    /// Echoes while data keeps coming, keeping <paramref name="buffer"/> for the next receive: a receive posted
+    /// with its buffer costs one system call less per message than a zero-byte wait followed by a read. Returns
+    /// false when the client half-closed, true when the idle sweep asked for the buffer back.
+    /// </summary>
+    private async ValueTask<bool> EchoWhileActiveAsync(byte[] buffer)
     {
-        // Non-blocking sync receives drain what the kernel holds without parking a thread; the async
-        // operations below are unaffected by this flag.
-        _socket.Blocking = false;
-        while (true)
+        var idle = _idle;
+        if (idle is null || idle.IsCancellationRequested)
         {
-            // Wait for data while holding no buffer: an idle client costs no receive memory.
-            await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-
-            var buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
-            try
+            // First busy period, or the sweep cancelled the previous one: this one gets a fresh token.
+            _idle = idle = new CancellationTokenSource();
+        }
+        Volatile.Write(ref _holdsBuffer, true);
+        try
+        {
+            while (true)
             {
-                while (true)
+                int received;
+                try
                 {
-                    var received = _socket.Receive(buffer.AsSpan(0, _bufferSize), SocketFlags.None, out var error);
-                    if (error == SocketError.WouldBlock)
-                    {
-                        break; // drained: give the buffer back and wait again
-                    }
-                    if (error != SocketError.Success)
-                    {
-                        throw new SocketException((int)error);
-                    }
-                    if (received == 0)
-                    {
-                        // The client half-closed. Everything it sent has been echoed (we send before reading on),
-                        // so close our side too: it reads our FIN after the last echoed byte.
-                        _socket.Shutdown(SocketShutdown.Send);
-                        return;
-                    }
-                    _bytesIn += received;
-                    if (_dump != DumpMode.None)
-                    {
-                        Dump(buffer.AsSpan(0, received));
-                    }
-                    await SendAllAsync(buffer.AsMemory(0, received)).ConfigureAwait(false);
+                    received = await _socket.ReceiveAsync(buffer.AsMemory(0, _bufferSize), SocketFlags.None, idle.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (idle.IsCancellationRequested && !_aborted)
+                {
+                    return true; // quiet for a whole sweep period: give the buffer back and wait without it
+                }
+                if (received == 0)
+                {
+                    // The client half-closed. Everything it sent has been echoed (we send before reading on),
+                    // so close our side too: it reads our FIN right after the last echoed byte.
+                    _socket.Shutdown(SocketShutdown.Send);
+                    return false;
+                }
+                _active = true;
+                if (!await EchoChunkAsync(buffer, received).ConfigureAwait(false))
+                {
+                    return false;
                 }
             }
-            finally
+        }
+        finally
+        {
+            Volatile.Write(ref _holdsBuffer, false);
+        }
+    }
+
+    /// <summary>
+    /// Sends back one received chunk; when it filled the buffer, more is likely waiting, so keep reading without
+    /// blocking until the socket runs dry (bulk transfers stall on window updates otherwise). Returns false when
+    /// the client half-closed during the drain.
+    /// </summary>
+    private async ValueTask<bool> EchoChunkAsync(byte[] buffer, int received)
+    {
+        while (true)
+        {
+            _bytesIn += received;
+            if (_dump != DumpMode.None)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                Dump(buffer.AsSpan(0, received));
             }
+            await SendAllAsync(buffer.AsMemory(0, received)).ConfigureAwait(false);
+            if (received < _bufferSize)
+            {
+                return true;
+            }
+            received = _socket.Receive(buffer.AsSpan(0, _bufferSize), SocketFlags.None, out var error);
+            if (error == SocketError.WouldBlock)
+            {
+                return true;
+            }
+            if (error != SocketError.Success)
+            {
+                throw new SocketException((int)error);
+            }
+            if (received == 0)
+            {
+                _socket.Shutdown(SocketShutdown.Send);
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Called by the server's sweep once per period: a connection that held its buffer through a whole period
+    /// without receiving anything gives it back (its pending receive is cancelled; no data is lost, it stays in
+    /// the kernel until the next receive).
+    /// </summary>
+    public void SweepIdleBuffer()
+    {
+        if (_active)
+        {
+            _active = false;
+        }
+        else if (Volatile.Read(ref _holdsBuffer))
+        {
+            _idle?.Cancel();
         }
     }
 
@@ -164,7 +248,7 @@ internal sealed class TcpEchoConnection
             var count = _dumpDecoder.GetChars(data, chars, flush: false);
             text = new string(chars, 0, count);
         }
-        EchoKitLog.Data(_logger, Id, _remote, data.Length, text);
+        EchoKitLog.Data(_logger, Id, Remote, data.Length, text);
     }
 
     private void DisposeSocket()

@@ -88,11 +88,11 @@ internal sealed class TcpEchoListener : IEchoListener
 
     private void Accept(Socket client)
     {
-        string remote;
+        EndPoint? remote;
         try
         {
             client.NoDelay = true; // echoes are small and latency-bound: never wait to coalesce
-            remote = client.RemoteEndPoint is IPEndPoint ip ? EndpointResolver.FormatAddress(ip) : "unknown";
+            remote = client.RemoteEndPoint;
         }
         catch (SocketException ex)
         {
