@@ -56,8 +56,8 @@ public sealed class EchoServer : IAsyncDisposable
     public int ConnectionCount => _tracker.Count;
 
     /// <summary>Bytes in and out of each open connection (diagnostics and tests).</summary>
-    internal IReadOnlyList<(long Id, long BytesIn, long BytesOut)> ConnectionStats() =>
-        _tracker.Snapshot().Select(c => (c.Id, c.BytesIn, c.BytesOut)).ToArray();
+    internal IReadOnlyList<(long Id, long BytesIn, long BytesOut, bool HoldsBuffer)> ConnectionStats() =>
+        _tracker.Snapshot().Select(c => (c.Id, c.BytesIn, c.BytesOut, c.HoldsBuffer)).ToArray();
 
     /// <summary>
     /// Binds every listener and starts serving. If any listener fails to bind, those already bound are closed and

@@ -56,6 +56,9 @@ internal sealed class TcpEchoConnection
     /// <summary>Bytes received so far (read from another thread only for diagnostics).</summary>
     public long BytesIn => Volatile.Read(ref _bytesIn);
 
+    /// <summary>True while the connection holds a pooled receive buffer (it is busy), for diagnostics.</summary>
+    public bool HoldsBuffer => Volatile.Read(ref _holdsBuffer);
+
     /// <summary>Bytes echoed so far.</summary>
     public long BytesOut => Volatile.Read(ref _bytesOut);
 
