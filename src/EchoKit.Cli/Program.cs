@@ -29,7 +29,9 @@ internal static class Program
         {
             var command = parse.CommandResult.Command;
             var name = command is RootCommand ? "echokit" : $"echokit {command.Name}";
-            await Console.Error.WriteLineAsync($"{name}: {parse.Errors[0].Message} (see '{name} --help')");
+            // Name the unknown word before a generic "command was not provided".
+            var error = parse.Errors.FirstOrDefault(e => e.Message.Contains("Unrecognized", StringComparison.OrdinalIgnoreCase)) ?? parse.Errors[0];
+            await Console.Error.WriteLineAsync($"{name}: {error.Message} (see '{name} --help')");
             return ExitCodes.Usage;
         }
         try

@@ -76,6 +76,22 @@ public sealed class ServeCliTests
         Assert.Contains("in use", stderr);
     }
 
+    [Fact]
+    public async Task PrivilegedPortWithoutPrivilegeExitsOneWithPermissionDeniedAndAHint()
+    {
+        var result = await CliProcess.RunUnprivilegedAsync("serve", "--tcp", "127.0.0.1:80");
+        if (result is null)
+        {
+            // Not root here: this process itself is unprivileged, so try directly.
+            result = await CliProcess.RunAsync(null, "serve", "--tcp", "127.0.0.1:80");
+        }
+
+        var (code, _, stderr) = result.Value;
+        Assert.Equal(1, code);
+        Assert.Contains("127.0.0.1:80: permission denied", stderr);
+        Assert.Contains("CAP_NET_BIND_SERVICE", stderr);
+    }
+
     [Theory]
     [InlineData("--tcp", "127.0.0.1:99999")]
     [InlineData("--tcp", "[::1")]

@@ -48,9 +48,24 @@ internal sealed partial class CliProcess : IAsyncDisposable
     /// <summary>Like <see cref="Start(string[])"/>, but stdout is kept as raw bytes.</summary>
     public static CliProcess StartRaw(params string[] args) => Start(true, args);
 
+    /// <summary>Runs <c>echokit ARGS</c> as the unprivileged user nobody (needs root and setpriv); null when that is not possible.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)?> RunUnprivilegedAsync(params string[] args)
+    {
+        if (Environment.UserName != "root" || !File.Exists("/usr/bin/setpriv"))
+        {
+            return null;
+        }
+        return await RunAsync(null, ["--setpriv-nobody", .. args]);
+    }
+
     private static CliProcess Start(bool rawStdout, string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var unprivileged = args.Length > 0 && args[0] == "--setpriv-nobody";
+        if (unprivileged)
+        {
+            args = args[1..];
+        }
+        var info = new ProcessStartInfo(unprivileged ? "/usr/bin/setpriv" : "dotnet")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -59,6 +74,13 @@ internal sealed partial class CliProcess : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
+        if (unprivileged)
+        {
+            foreach (var arg in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet" })
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
         info.ArgumentList.Add(ProgramPath);
         foreach (var arg in args)
         {
