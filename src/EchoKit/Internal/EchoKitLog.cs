@@ -23,8 +23,8 @@ internal static partial class EchoKitLog
     public static partial void Stopped(ILogger logger);
 
     [LoggerMessage(EventId = 10, EventName = "ConnectionOpened", Level = LogLevel.Information,
-        Message = "#{ConnectionId} online {Remote} -> {Listener}")]
-    public static partial void ConnectionOpened(ILogger logger, long connectionId, string remote, string listener);
+        Message = "#{ConnectionId} online {Remote} -> {Local} on {Listener}")]
+    public static partial void ConnectionOpened(ILogger logger, long connectionId, string remote, string local, string listener);
 
     [LoggerMessage(EventId = 11, EventName = "ConnectionClosed", Level = LogLevel.Information,
         Message = "#{ConnectionId} closed {Remote} ({Reason}) in {BytesIn} B, out {BytesOut} B, {DurationMs} ms, on {Listener}")]

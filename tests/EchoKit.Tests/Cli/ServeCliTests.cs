@@ -29,7 +29,7 @@ public sealed class ServeCliTests
         Assert.Equal(0, await serve.WaitForExitAsync());
 
         var output = serve.StandardOutput;
-        Assert.Matches(@"#1 online 127\.0\.0\.1:\d+ -> tcp://127\.0\.0\.1:\d+", output);
+        Assert.Matches(@"#1 online 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ on tcp://127\.0\.0\.1:\d+", output);
         Assert.Contains("ping", output);
         Assert.Matches(@"#1 closed 127\.0\.0\.1:\d+ \(closed by peer\) in 4 B, out 4 B", output);
     }

@@ -53,6 +53,18 @@ internal sealed class TcpEchoConnection
     /// <summary>The client's address as text, formatted on first use (only when something is logged).</summary>
     private string Remote => _remote ??= _remoteEndPoint is IPEndPoint ip ? EndpointResolver.FormatAddress(ip) : _remoteEndPoint?.ToString() ?? "unknown";
 
+    private string FormatLocal()
+    {
+        try
+        {
+            return _socket.LocalEndPoint is IPEndPoint ip ? EndpointResolver.FormatAddress(ip) : _socket.LocalEndPoint?.ToString() ?? "unknown";
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return "unknown"; // the client is already gone; the close line will say how
+        }
+    }
+
     /// <summary>Bytes received so far (read from another thread only for diagnostics).</summary>
     public long BytesIn => Volatile.Read(ref _bytesIn);
 
@@ -78,7 +90,11 @@ internal sealed class TcpEchoConnection
     {
         // Let the caller (the accept loop) go on at once; the loop below runs on the socket's completions.
         await Task.Yield();
-        EchoKitLog.ConnectionOpened(_logger, Id, Remote, _listener);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            // Guarded: the addresses are formatted only when someone reads them.
+            EchoKitLog.ConnectionOpened(_logger, Id, Remote, FormatLocal(), _listener);
+        }
         var reason = ConnectionCloseReason.Error;
         try
         {
@@ -122,7 +138,10 @@ internal sealed class TcpEchoConnection
         {
             DisposeSocket();
             var elapsed = _time.GetElapsedTime(_startTimestamp);
-            EchoKitLog.ConnectionClosed(_logger, Id, Remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _listener);
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+                EchoKitLog.ConnectionClosed(_logger, Id, Remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _listener);
+            }
             tracker.Remove(this);
         }
     }
