@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EchoKit.Cli.Configuration;
 using EchoKit.Cli.Hosting;
 using EchoKit.Cli.Output;
 using EchoKit.Cli.Parsing;
@@ -49,6 +50,7 @@ internal static class ServeCommand
         var command = new Command("serve", "Run the echo server: every byte each client sends goes back, in order.")
         {
             Tcp, Backlog, BufferSize, ShutdownTimeout, Dump, Quiet, Verbose, Format,
+            ConfigOptions.Config, ConfigOptions.PrintConfig,
         };
         command.SetAction((parse, _) => RunAsync(parse));
         return command;

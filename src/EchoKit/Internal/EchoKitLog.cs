@@ -39,8 +39,8 @@ internal static partial class EchoKitLog
     public static partial void ConnectionFault(ILogger logger, long connectionId, string remote, string listener, Exception exception);
 
     [LoggerMessage(EventId = 14, EventName = "Data", Level = LogLevel.Information,
-        Message = "#{ConnectionId} {Remote} sent {Count} B:\n{Data}")]
-    public static partial void Data(ILogger logger, long connectionId, string remote, int count, string data);
+        Message = "#{ConnectionId} {Remote} on {Listener} sent {Count} B:\n{Data}")]
+    public static partial void Data(ILogger logger, long connectionId, string remote, int count, string data, string listener);
 
     [LoggerMessage(EventId = 20, EventName = "AcceptError", Level = LogLevel.Error,
         Message = "accept failed on {Listener}: {SocketError}; retrying in {DelayMs} ms")]

@@ -31,7 +31,9 @@ public sealed class EchoServer : IAsyncDisposable
     private readonly List<IEchoListener> _listeners = [];
     private readonly List<Task> _listenerLoops = [];
     private readonly SemaphoreSlim _stateLock = new(1, 1);
+    private readonly ServerInstruments _instruments = new();
     private State _state;
+    private volatile bool _ready;
 
     private enum State { Created, Started, Stopped }
 
@@ -53,6 +55,13 @@ public sealed class EchoServer : IAsyncDisposable
 
     /// <summary>Connections open right now.</summary>
     public int ConnectionCount => _tracker.Count;
+
+    /// <summary>
+    /// True once every listener is bound and serving, false again the moment <see cref="StopAsync"/> is called
+    /// (before it waits for anything): what a readiness probe should report, so a load balancer stops sending new
+    /// clients while open connections drain.
+    /// </summary>
+    public bool IsReady => _ready;
 
     /// <summary>
     /// Binds every listener and starts serving. If any listener fails to bind, those already bound are closed and
@@ -92,6 +101,7 @@ public sealed class EchoServer : IAsyncDisposable
                 _listenerLoops.Add(RunListenerAsync(listener));
             }
             _state = State.Started;
+            _ready = true;
         }
         finally
         {
@@ -107,6 +117,8 @@ public sealed class EchoServer : IAsyncDisposable
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
+        // Unready first, without the lock: probes must see the drain begin even while a start is still binding.
+        _ready = false;
         await _stateLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
@@ -162,6 +174,7 @@ public sealed class EchoServer : IAsyncDisposable
         using var now = new CancellationTokenSource();
         now.Cancel();
         await StopAsync(now.Token).ConfigureAwait(false);
+        _instruments.Dispose();
     }
 
     private async Task BindAsync(ListenEndpoint endpoint, CancellationToken cancellationToken)
@@ -175,7 +188,7 @@ public sealed class EchoServer : IAsyncDisposable
             var dualStack = EndpointResolver.IsDualStackWildcard(endpoint.Endpoint, target);
             IEchoListener listener = endpoint.Protocol switch
             {
-                ListenProtocol.Tcp => TcpEchoListener.Bind(target, dualStack, _options, _tracker, _logger, _time),
+                ListenProtocol.Tcp => TcpEchoListener.Bind(target, dualStack, _options, _tracker, _logger, _time, _instruments),
                 _ => throw new NotSupportedException($"protocol {endpoint.Protocol} is not supported"),
             };
             _listeners.Add(listener);

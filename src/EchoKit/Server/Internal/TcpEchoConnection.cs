@@ -22,14 +22,16 @@ internal sealed class TcpEchoConnection
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly long _startTimestamp;
+    private readonly ListenerMetrics _metrics;
     private Decoder? _dumpDecoder;
     private long _bytesIn;
     private long _bytesOut;
     private volatile bool _aborted;
     private int _disposed;
 
-    public TcpEchoConnection(long id, Socket socket, string listener, string remote, EchoServerOptions options, ILogger logger, TimeProvider time)
+    public TcpEchoConnection(long id, Socket socket, string listener, string remote, EchoServerOptions options, ILogger logger, TimeProvider time, ListenerMetrics metrics)
     {
+        _metrics = metrics;
         Id = id;
         _socket = socket;
         _listener = listener;
@@ -60,6 +62,7 @@ internal sealed class TcpEchoConnection
         // Let the caller (the accept loop) go on at once; the loop below runs on the socket's completions.
         await Task.Yield();
         EchoKitLog.ConnectionOpened(_logger, Id, _remote, _listener);
+        _metrics.ConnectionOpened();
         var reason = ConnectionCloseReason.Error;
         try
         {
@@ -84,6 +87,7 @@ internal sealed class TcpEchoConnection
             DisposeSocket();
             var elapsed = _time.GetElapsedTime(_startTimestamp);
             EchoKitLog.ConnectionClosed(_logger, Id, _remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _listener);
+            _metrics.ConnectionClosed(reason, elapsed);
             tracker.Remove(this);
         }
     }
@@ -120,6 +124,7 @@ internal sealed class TcpEchoConnection
                         return;
                     }
                     _bytesIn += received;
+                    _metrics.AddReceived(received);
                     if (_dump != DumpMode.None)
                     {
                         Dump(buffer.AsSpan(0, received));
@@ -140,6 +145,7 @@ internal sealed class TcpEchoConnection
         {
             var sent = await _socket.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
             _bytesOut += sent;
+            _metrics.AddSent(sent);
             data = data[sent..];
         }
     }
@@ -158,7 +164,7 @@ internal sealed class TcpEchoConnection
             var count = _dumpDecoder.GetChars(data, chars, flush: false);
             text = new string(chars, 0, count);
         }
-        EchoKitLog.Data(_logger, Id, _remote, data.Length, text);
+        EchoKitLog.Data(_logger, Id, _remote, data.Length, text, _listener);
     }
 
     private void DisposeSocket()
