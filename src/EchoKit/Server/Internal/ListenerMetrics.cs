@@ -22,6 +22,8 @@ internal sealed class ListenerMetrics
         _instruments = instruments;
         Listener = listenerUri;
         ListenerTag = new KeyValuePair<string, object?>(EchoServerMetrics.ListenerTag, listenerUri);
+        // A zero now, so the listener's accepted series exists (and rates work) before its first client.
+        instruments.Accepted.Add(0, ListenerTag);
     }
 
     /// <summary>The listener's URI, the value of the <c>listener</c> tag.</summary>

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Prometheus;
+
+namespace EchoKit.Cli.Observability;
+
+/// <summary>
+/// Exports System.Diagnostics.Metrics instruments in the Prometheus text format through prometheus-net's registry
+/// and serializer. It listens to the named meters with its own <see cref="MeterListener"/> and feeds prometheus-net's
+/// native collectors, so each instrument keeps its Prometheus type: counters are <c>counter</c> with a
+/// <c>_total</c> suffix, up-down counters and gauges are <c>gauge</c>, histograms keep the bucket bounds their
+/// instrument advises.
+/// </summary>
+/// <remarks>
+/// prometheus-net's own <c>MeterAdapter</c> was tried first: it publishes every counter as an untyped-looking
+/// <c>gauge</c> without <c>_total</c>, prefixes names twice when the instrument name repeats the meter name, and
+/// forgets series idle for five minutes (an idle listener's "accepted" total would restart from zero). This bridge
+/// keeps the maintained part (registry, text exposition, escaping) and fixes the mapping. It is Native-AOT clean.
+/// Names: meter <c>EchoKit.Server</c> + instrument <c>connections.accepted</c> becomes
+/// <c>echokit_server_connections_accepted_total</c>; tag keys become label names with dots as underscores.
+/// </remarks>
+internal sealed class PrometheusExporter : IDisposable
+{
+    private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
+    private readonly IMetricFactory _factory;
+    private readonly MeterListener _listener = new();
+    private readonly HashSet<string> _meterNames;
+    private readonly ConcurrentDictionary<Instrument, PrometheusSeries> _series = new();
+    private volatile bool _disposed;
+
+    /// <param name="meterNames">The meters to export, e.g. <c>EchoKit.Server</c> and <c>System.Runtime</c>.</param>
+    public PrometheusExporter(IEnumerable<string> meterNames)
+    {
+        _meterNames = new HashSet<string>(meterNames, StringComparer.Ordinal);
+        _factory = Metrics.WithCustomRegistry(_registry);
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (_meterNames.Contains(instrument.Meter.Name))
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        _listener.SetMeasurementEventCallback<int>((i, v, t, _) => Record(i, v, t));
+        _listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
+        _listener.SetMeasurementEventCallback<float>((i, v, t, _) => Record(i, v, t));
+        _listener.SetMeasurementEventCallback<short>((i, v, t, _) => Record(i, v, t));
+        _listener.SetMeasurementEventCallback<byte>((i, v, t, _) => Record(i, v, t));
+        _listener.Start();
+        _registry.AddBeforeCollectCallback(() =>
+        {
+            // Observable instruments (open connections, byte totals) are read only now, once per scrape.
+            if (!_disposed)
+            {
+                _listener.RecordObservableInstruments();
+            }
+        });
+    }
+
+    /// <summary>Writes every exported series in the Prometheus text exposition format (version 0.0.4).</summary>
+    public Task WriteAsync(Stream destination, CancellationToken cancellationToken) =>
+        _registry.CollectAndExportAsTextAsync(destination, cancellationToken);
+
+    /// <summary>The Prometheus name of an instrument: meter and instrument name, lower case, <c>[a-z0-9_]</c> only.</summary>
+    public static string MetricName(Instrument instrument)
+    {
+        var name = Sanitize($"{instrument.Meter.Name}_{instrument.Name}");
+        var type = instrument.GetType();
+        var definition = type.IsGenericType ? type.GetGenericTypeDefinition() : type;
+        var monotonic = definition == typeof(Counter<>) || definition == typeof(ObservableCounter<>);
+        return monotonic && !name.EndsWith("_total", StringComparison.Ordinal) ? name + "_total" : name;
+    }
+
+    /// <summary>Dots, dashes and anything else outside <c>[a-zA-Z0-9_]</c> become underscores; letters go lower case.</summary>
+    public static string Sanitize(string name)
+    {
+        var chars = new char[name.Length];
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            chars[i] = char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '_';
+        }
+        return new string(chars);
+    }
+
+    private void Record<T>(Instrument instrument, T value, ReadOnlySpan<KeyValuePair<string, object?>> tags) where T : struct
+    {
+        try
+        {
+            if (!_series.TryGetValue(instrument, out var series))
+            {
+                // The label names are those of the first measurement: instruments here always carry the same tag keys.
+                series = _series.GetOrAdd(instrument, PrometheusSeries.Create(instrument, LabelNames(tags), _factory));
+            }
+            series.Record(Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture), tags);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            // A measurement must never fail the code that recorded it (a connection, an accept loop); a series
+            // prometheus-net refuses (e.g. clashing label names) is simply not exported.
+        }
+    }
+
+    private static string[] LabelNames(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var names = new string[tags.Length];
+        for (var i = 0; i < tags.Length; i++)
+        {
+            names[i] = tags[i].Key;
+        }
+        Array.Sort(names, StringComparer.Ordinal);
+        return names;
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _listener.Dispose();
+    }
+}
