@@ -89,6 +89,14 @@ internal static class ConfigLayering
                 throw new ConfigurationException($"{source.Origin}: {error.Message}");
             }
         }
+        foreach (var token in second.UnmatchedTokens)
+        {
+            // A layered token the parser could not place: name its source rather than "unrecognized argument".
+            if (chosen.FirstOrDefault(c => token.StartsWith(c.Key.Name + "=", StringComparison.Ordinal)) is { Value: { } source })
+            {
+                throw new ConfigurationException($"{source.Origin}: value '{token[(token.IndexOf('=') + 1)..]}' not accepted");
+            }
+        }
         return second;
     }
 
@@ -263,6 +271,11 @@ internal static class ConfigLayering
                 }
             }
             yield break;
+        }
+        if (option.ValueType == typeof(bool) && source.Values.FirstOrDefault(v => !bool.TryParse(v, out _)) is { } notBool)
+        {
+            // Checked here: System.CommandLine would take a non-boolean after a flag for a stray argument.
+            throw new ConfigurationException($"{source.Origin}: expected true or false, not '{notBool}'");
         }
         foreach (var value in source.Values)
         {

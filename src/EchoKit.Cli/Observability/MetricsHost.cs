@@ -12,8 +12,15 @@ namespace EchoKit.Cli.Observability;
 /// </summary>
 internal sealed class MetricsHost(Func<bool> isReady, LineLoggerFactory logs) : IAsyncDisposable
 {
-    /// <summary>The meters exported: the server's, and .NET's own (GC, thread pool, memory) for the process.</summary>
-    public static readonly string[] ExportedMeters = [EchoServerMetrics.MeterName, "System.Runtime"];
+    /// <summary>
+    /// The meters exported and their name prefixes: the server's (<c>echokit_server_*</c>), and .NET's own for the
+    /// process (<c>dotnet_gc_*</c>, <c>dotnet_thread_pool_*</c>, <c>dotnet_process_*</c>...).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> ExportedMeters = new Dictionary<string, string>
+    {
+        [EchoServerMetrics.MeterName] = "echokit_server_",
+        ["System.Runtime"] = "",
+    };
 
     private PrometheusExporter? _exporter;
     private MetricsHttpServer? _http;

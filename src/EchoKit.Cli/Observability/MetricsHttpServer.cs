@@ -26,13 +26,14 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
     /// <summary>Requests served at once; more are closed at once (scrapers and probes come a few per second).</summary>
     public const int MaxConcurrentRequests = 32;
 
-    /// <summary>Time a client has to send its request head before the connection is closed.</summary>
-    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>Default time a client has to send its request head and read the answer: 10 s.</summary>
+    public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Func<bool> _isReady;
     private readonly Func<Stream, CancellationToken, Task> _writeMetrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly TimeSpan _requestTimeout;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<(Socket Socket, BoundListener Bound)> _sockets = [];
     private readonly List<Task> _loops = [];
@@ -44,9 +45,12 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
     /// <param name="isReady">What <c>/readyz</c> reports: true gives 200, false 503.</param>
     /// <param name="writeMetrics">Writes the Prometheus text exposition for <c>/metrics</c>.</param>
     /// <param name="logger">Where failed requests are logged (Debug) and faults (Error).</param>
-    /// <param name="timeProvider">Clock for the request timeout.</param>
-    public MetricsHttpServer(Func<bool> isReady, Func<Stream, CancellationToken, Task> writeMetrics, ILogger logger, TimeProvider? timeProvider = null)
+    /// <param name="timeProvider">Clock for the request timeout and accept back-off.</param>
+    /// <param name="requestTimeout">Time a client has to send its request and read the answer; default 10 s.</param>
+    public MetricsHttpServer(Func<bool> isReady, Func<Stream, CancellationToken, Task> writeMetrics, ILogger logger, TimeProvider? timeProvider = null, TimeSpan? requestTimeout = null)
     {
+        _requestTimeout = requestTimeout ?? DefaultRequestTimeout;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_requestTimeout, TimeSpan.Zero, nameof(requestTimeout));
         _isReady = isReady;
         _writeMetrics = writeMetrics;
         _logger = logger;
@@ -152,12 +156,12 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
     {
         await Task.Yield();
         var buffer = ArrayPool<byte>.Shared.Rent(MaxRequestHeadBytes);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        using var deadline = new CancellationTokenSource(_requestTimeout, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping, deadline.Token);
         try
         {
             using (client)
             {
-                timeout.CancelAfter(RequestTimeout);
                 var head = await ReadHeadAsync(client, buffer, timeout.Token).ConfigureAwait(false);
                 var response = head is null
                     ? HttpResponse.Text(431, "Request Header Fields Too Large", "request head too large\n")

@@ -16,7 +16,7 @@ namespace EchoKit.Cli.Observability;
 /// <c>gauge</c> without <c>_total</c>, prefixes names twice when the instrument name repeats the meter name, and
 /// forgets series idle for five minutes (an idle listener's "accepted" total would restart from zero). This bridge
 /// keeps the maintained part (registry, text exposition, escaping) and fixes the mapping. It is Native-AOT clean.
-/// Names: meter <c>EchoKit.Server</c> + instrument <c>connections.accepted</c> becomes
+/// Names: prefix <c>echokit_server_</c> + instrument <c>connections.accepted</c> becomes
 /// <c>echokit_server_connections_accepted_total</c>; tag keys become label names with dots as underscores.
 /// </remarks>
 internal sealed class PrometheusExporter : IDisposable
@@ -24,18 +24,22 @@ internal sealed class PrometheusExporter : IDisposable
     private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
     private readonly IMetricFactory _factory;
     private readonly MeterListener _listener = new();
-    private readonly HashSet<string> _meterNames;
+    private readonly IReadOnlyDictionary<string, string> _meters;
     private readonly ConcurrentDictionary<Instrument, PrometheusSeries> _series = new();
     private volatile bool _disposed;
 
-    /// <param name="meterNames">The meters to export, e.g. <c>EchoKit.Server</c> and <c>System.Runtime</c>.</param>
-    public PrometheusExporter(IEnumerable<string> meterNames)
+    /// <param name="meters">
+    /// The meters to export, each with the prefix of its metric names: <c>EchoKit.Server</c> with
+    /// <c>echokit_server_</c>; <c>System.Runtime</c> with none, as its instrument names already start with
+    /// <c>dotnet.</c>.
+    /// </param>
+    public PrometheusExporter(IReadOnlyDictionary<string, string> meters)
     {
-        _meterNames = new HashSet<string>(meterNames, StringComparer.Ordinal);
+        _meters = meters;
         _factory = Metrics.WithCustomRegistry(_registry);
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (_meterNames.Contains(instrument.Meter.Name))
+            if (_meters.ContainsKey(instrument.Meter.Name))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -61,10 +65,10 @@ internal sealed class PrometheusExporter : IDisposable
     public Task WriteAsync(Stream destination, CancellationToken cancellationToken) =>
         _registry.CollectAndExportAsTextAsync(destination, cancellationToken);
 
-    /// <summary>The Prometheus name of an instrument: meter and instrument name, lower case, <c>[a-z0-9_]</c> only.</summary>
-    public static string MetricName(Instrument instrument)
+    /// <summary>The Prometheus name of an instrument: prefix and instrument name, lower case, <c>[a-z0-9_]</c> only, <c>_total</c> on counters.</summary>
+    public static string MetricName(string prefix, Instrument instrument)
     {
-        var name = Sanitize($"{instrument.Meter.Name}_{instrument.Name}");
+        var name = Sanitize(prefix + instrument.Name);
         var type = instrument.GetType();
         var definition = type.IsGenericType ? type.GetGenericTypeDefinition() : type;
         var monotonic = definition == typeof(Counter<>) || definition == typeof(ObservableCounter<>);
@@ -90,7 +94,7 @@ internal sealed class PrometheusExporter : IDisposable
             if (!_series.TryGetValue(instrument, out var series))
             {
                 // The label names are those of the first measurement: instruments here always carry the same tag keys.
-                series = _series.GetOrAdd(instrument, PrometheusSeries.Create(instrument, LabelNames(tags), _factory));
+                series = _series.GetOrAdd(instrument, PrometheusSeries.Create(instrument, MetricName(_meters[instrument.Meter.Name], instrument), LabelNames(tags), _factory));
             }
             series.Record(Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture), tags);
         }

@@ -33,9 +33,8 @@ internal sealed class PrometheusSeries
         _histogram = histogram;
     }
 
-    public static PrometheusSeries Create(Instrument instrument, string[] tagKeys, IMetricFactory factory)
+    public static PrometheusSeries Create(Instrument instrument, string name, string[] tagKeys, IMetricFactory factory)
     {
-        var name = PrometheusExporter.MetricName(instrument);
         var labels = Array.ConvertAll(tagKeys, PrometheusExporter.Sanitize);
         var help = string.IsNullOrEmpty(instrument.Unit) ? instrument.Description ?? instrument.Name : $"{instrument.Description} ({instrument.Unit})";
         var type = instrument.GetType();

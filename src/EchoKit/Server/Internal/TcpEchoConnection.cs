@@ -86,8 +86,9 @@ internal sealed class TcpEchoConnection
         {
             DisposeSocket();
             var elapsed = _time.GetElapsedTime(_startTimestamp);
-            EchoKitLog.ConnectionClosed(_logger, Id, _remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _listener);
+            // Metrics before the log line: whoever sees the line (a test, an operator) finds the counters updated.
             _metrics.ConnectionClosed(reason, elapsed);
+            EchoKitLog.ConnectionClosed(_logger, Id, _remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _listener);
             tracker.Remove(this);
         }
     }
