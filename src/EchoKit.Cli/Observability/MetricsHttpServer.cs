@@ -172,6 +172,7 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
                 }
                 await client.SendAsync(response.Encode(), SocketFlags.None, timeout.Token).ConfigureAwait(false);
                 client.Shutdown(SocketShutdown.Send);
+                await DrainAsync(client, buffer, timeout.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
@@ -195,6 +196,25 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
             ArrayPool<byte>.Shared.Return(buffer);
             Interlocked.Decrement(ref _inProgress);
             _requests.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>
+    /// A lingering close: reads and discards what the client still sends (the rest of an oversized request) until it
+    /// closes, at most 64 KiB and within the request timeout. Closing with unread bytes would make the kernel send a
+    /// reset, which can destroy the answer before the client reads it.
+    /// </summary>
+    private static async Task DrainAsync(Socket client, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (total < 64 * 1024)
+        {
+            var read = await client.ReceiveAsync(buffer.AsMemory(0, MaxRequestHeadBytes), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return;
+            }
+            total += read;
         }
     }
 

@@ -44,12 +44,14 @@ internal sealed class PrometheusExporter : IDisposable
                 listener.EnableMeasurementEvents(instrument);
             }
         };
+        // One callback per numeric type, each widening to double without boxing.
         _listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
         _listener.SetMeasurementEventCallback<int>((i, v, t, _) => Record(i, v, t));
         _listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
         _listener.SetMeasurementEventCallback<float>((i, v, t, _) => Record(i, v, t));
         _listener.SetMeasurementEventCallback<short>((i, v, t, _) => Record(i, v, t));
         _listener.SetMeasurementEventCallback<byte>((i, v, t, _) => Record(i, v, t));
+        _listener.SetMeasurementEventCallback<decimal>((i, v, t, _) => Record(i, (double)v, t));
         _listener.Start();
         _registry.AddBeforeCollectCallback(() =>
         {
@@ -87,7 +89,7 @@ internal sealed class PrometheusExporter : IDisposable
         return new string(chars);
     }
 
-    private void Record<T>(Instrument instrument, T value, ReadOnlySpan<KeyValuePair<string, object?>> tags) where T : struct
+    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         try
         {
@@ -96,7 +98,7 @@ internal sealed class PrometheusExporter : IDisposable
                 // The label names are those of the first measurement: instruments here always carry the same tag keys.
                 series = _series.GetOrAdd(instrument, PrometheusSeries.Create(instrument, MetricName(_meters[instrument.Meter.Name], instrument), LabelNames(tags), _factory));
             }
-            series.Record(Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture), tags);
+            series.Record(value, tags);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
         {
