@@ -132,7 +132,18 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
                 }
                 continue;
             }
-            var remote = client.RemoteEndPoint is IPEndPoint ip ? EndpointResolver.FormatAddress(ip) : "unknown";
+            string remote;
+            try
+            {
+                remote = client.RemoteEndPoint is IPEndPoint ip ? EndpointResolver.FormatAddress(ip) : "unknown";
+            }
+            catch (SocketException ex)
+            {
+                // The client left between accept() and here: nothing to answer.
+                EchoKitLog.MetricsRequestFailed(_logger, "unknown", uri, ex.SocketErrorCode.ToString());
+                client.Dispose();
+                continue;
+            }
             if (Interlocked.Increment(ref _inProgress) > MaxConcurrentRequests)
             {
                 Interlocked.Decrement(ref _inProgress);

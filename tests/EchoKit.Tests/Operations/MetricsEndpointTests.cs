@@ -98,6 +98,20 @@ public sealed partial class MetricsEndpointTests
         Assert.Equal(0, await server.WaitForExitAsync());
     }
 
+    [Fact]
+    public async Task MetricsPortInUseFailsTheStartWithExitOne()
+    {
+        using var taken = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", "--tcp", "127.0.0.1:0", "--metrics", $"127.0.0.1:{port}"]);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"cannot listen on http://127.0.0.1:{port}: address already in use", stderr);
+        Assert.DoesNotContain("listening tcp://", stdout);
+    }
+
     internal static async Task EchoAsync(Uri tcp, byte[] message)
     {
         using var client = new TcpClient();
