@@ -33,7 +33,8 @@ public sealed class EchoServer : IAsyncDisposable
     private readonly SemaphoreSlim _stateLock = new(1, 1);
     private readonly ServerInstruments _instruments = new();
     private State _state;
-    private volatile bool _ready;
+    private volatile bool _started;
+    private volatile bool _stopRequested;
 
     private enum State { Created, Started, Stopped }
 
@@ -61,7 +62,7 @@ public sealed class EchoServer : IAsyncDisposable
     /// (before it waits for anything): what a readiness probe should report, so a load balancer stops sending new
     /// clients while open connections drain.
     /// </summary>
-    public bool IsReady => _ready;
+    public bool IsReady => _started && !_stopRequested;
 
     /// <summary>
     /// Binds every listener and starts serving. If any listener fails to bind, those already bound are closed and
@@ -101,7 +102,7 @@ public sealed class EchoServer : IAsyncDisposable
                 _listenerLoops.Add(RunListenerAsync(listener));
             }
             _state = State.Started;
-            _ready = true;
+            _started = true;
         }
         finally
         {
@@ -117,8 +118,9 @@ public sealed class EchoServer : IAsyncDisposable
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        // Unready first, without the lock: probes must see the drain begin even while a start is still binding.
-        _ready = false;
+        // Unready first, without the lock and for good: probes see the drain begin at once, even if a start
+        // still binding finishes after this.
+        _stopRequested = true;
         await _stateLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
