@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EchoKit.Cli.Commands;
+using EchoKit.Cli.Configuration;
 using EchoKit.Cli.Hosting;
 using EchoKit.Cli.Parsing;
 
@@ -25,6 +26,16 @@ internal static class Program
     internal static async Task<int> RunAsync(RootCommand root, string[] args)
     {
         var parse = root.Parse(args);
+        try
+        {
+            // Options not given on the command line may come from ECHOKIT_* variables or a --config file.
+            parse = ConfigLayering.Apply(parse, args, Environment.GetEnvironmentVariable);
+        }
+        catch (ConfigurationException ex)
+        {
+            await Console.Error.WriteLineAsync($"echokit {parse.CommandResult.Command.Name}: {ex.Message}");
+            return ExitCodes.Usage;
+        }
         if (parse.Errors.Count > 0)
         {
             var command = parse.CommandResult.Command;

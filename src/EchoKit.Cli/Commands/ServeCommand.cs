@@ -1,5 +1,7 @@
 using System.CommandLine;
+using EchoKit.Cli.Configuration;
 using EchoKit.Cli.Hosting;
+using EchoKit.Cli.Observability;
 using EchoKit.Cli.Output;
 using EchoKit.Cli.Parsing;
 using EchoKit.Endpoints;
@@ -44,11 +46,15 @@ internal static class ServeCommand
         },
     };
 
+    private static readonly Option<EndpointSpec[]> Metrics = CliOptions.Endpoints("--metrics",
+        "Serve HTTP on ENDPOINT (repeatable): /metrics (Prometheus), /healthz, /readyz. Port 0 picks a free port, printed as 'listening http://...'.");
+
     public static Command Create()
     {
         var command = new Command("serve", "Run the echo server: every byte each client sends goes back, in order.")
         {
-            Tcp, Backlog, BufferSize, ShutdownTimeout, Dump, Quiet, Verbose, Format,
+            Tcp, Backlog, BufferSize, ShutdownTimeout, Dump, Quiet, Verbose, Format, Metrics,
+            ConfigOptions.Config, ConfigOptions.PrintConfig,
         };
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
@@ -74,8 +80,10 @@ internal static class ServeCommand
         using var signals = new ShutdownSignals();
 
         await using var server = new EchoServer(options, logs);
+        await using var metrics = new MetricsHost(() => server.IsReady, logs);
         try
         {
+            await metrics.StartAsync(parse.GetValue(Metrics) ?? [], signals.RequestedToken);
             await server.StartAsync(signals.RequestedToken);
         }
         catch (ListenerBindException ex)

@@ -62,7 +62,8 @@ internal sealed class LineLoggerFactory(OutputSink sink, LogFormat format, LogLe
     private static string Json(LogLevel level, string eventName, string message, IEnumerable<KeyValuePair<string, object?>> fields, Exception? exception = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var json = new Utf8JsonWriter(buffer))
+        // Relaxed escaping: log lines are read by people and log shippers, not embedded in HTML, so "->" stays "->".
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteString("time", DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));

@@ -39,8 +39,8 @@ internal static partial class EchoKitLog
     public static partial void ConnectionFault(ILogger logger, long connectionId, string remote, string listener, Exception exception);
 
     [LoggerMessage(EventId = 14, EventName = "Data", Level = LogLevel.Information,
-        Message = "#{ConnectionId} {Remote} sent {Count} B:\n{Data}")]
-    public static partial void Data(ILogger logger, long connectionId, string remote, int count, string data);
+        Message = "#{ConnectionId} {Remote} on {Listener} sent {Count} B:\n{Data}")]
+    public static partial void Data(ILogger logger, long connectionId, string remote, int count, string data, string listener);
 
     [LoggerMessage(EventId = 20, EventName = "AcceptError", Level = LogLevel.Error,
         Message = "accept failed on {Listener}: {SocketError}; retrying in {DelayMs} ms")]
@@ -49,4 +49,22 @@ internal static partial class EchoKitLog
     [LoggerMessage(EventId = 21, EventName = "AcceptFault", Level = LogLevel.Error,
         Message = "accept loop on {Listener} failed")]
     public static partial void AcceptFault(ILogger logger, string listener, Exception exception);
+
+    // Metrics and configuration: 300-399.
+
+    [LoggerMessage(EventId = 300, EventName = "MetricsRequestFailed", Level = LogLevel.Debug,
+        Message = "metrics request from {Remote} on {Listener} failed: {Reason}")]
+    public static partial void MetricsRequestFailed(ILogger logger, string remote, string listener, string reason);
+
+    [LoggerMessage(EventId = 301, EventName = "MetricsRequestFault", Level = LogLevel.Error,
+        Message = "metrics request from {Remote} on {Listener}: unexpected error")]
+    public static partial void MetricsRequestFault(ILogger logger, string remote, string listener, Exception exception);
+
+    [LoggerMessage(EventId = 302, EventName = "MetricsBusy", Level = LogLevel.Warning,
+        Message = "metrics request from {Remote} on {Listener} refused: {Limit} requests already in progress")]
+    public static partial void MetricsBusy(ILogger logger, string remote, string listener, int limit);
+
+    [LoggerMessage(EventId = 303, EventName = "MetricsAcceptError", Level = LogLevel.Error,
+        Message = "accept failed on {Listener}: {SocketError}; retrying in {DelayMs} ms")]
+    public static partial void MetricsAcceptError(ILogger logger, string listener, string socketError, int delayMs);
 }

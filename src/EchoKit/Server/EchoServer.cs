@@ -31,7 +31,10 @@ public sealed class EchoServer : IAsyncDisposable
     private readonly List<IEchoListener> _listeners = [];
     private readonly List<Task> _listenerLoops = [];
     private readonly SemaphoreSlim _stateLock = new(1, 1);
+    private readonly ServerInstruments _instruments = new();
     private State _state;
+    private volatile bool _started;
+    private volatile bool _stopRequested;
 
     private enum State { Created, Started, Stopped }
 
@@ -58,6 +61,13 @@ public sealed class EchoServer : IAsyncDisposable
     /// <summary>Bytes in and out of each open connection (diagnostics and tests).</summary>
     internal IReadOnlyList<(long Id, long BytesIn, long BytesOut, bool HoldsBuffer)> ConnectionStats() =>
         _tracker.Snapshot().Select(c => (c.Id, c.BytesIn, c.BytesOut, c.HoldsBuffer)).ToArray();
+
+    /// <summary>
+    /// True once every listener is bound and serving, false again the moment <see cref="StopAsync"/> is called
+    /// (before it waits for anything): what a readiness probe should report, so a load balancer stops sending new
+    /// clients while open connections drain.
+    /// </summary>
+    public bool IsReady => _started && !_stopRequested;
 
     /// <summary>
     /// Binds every listener and starts serving. If any listener fails to bind, those already bound are closed and
@@ -97,6 +107,7 @@ public sealed class EchoServer : IAsyncDisposable
                 _listenerLoops.Add(RunListenerAsync(listener));
             }
             _state = State.Started;
+            _started = true;
         }
         finally
         {
@@ -112,6 +123,9 @@ public sealed class EchoServer : IAsyncDisposable
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
+        // Unready first, without the lock and for good: probes see the drain begin at once, even if a start
+        // still binding finishes after this.
+        _stopRequested = true;
         await _stateLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
@@ -169,6 +183,7 @@ public sealed class EchoServer : IAsyncDisposable
         using var now = new CancellationTokenSource();
         now.Cancel();
         await StopAsync(now.Token).ConfigureAwait(false);
+        _instruments.Dispose();
     }
 
     private async Task BindAsync(ListenEndpoint endpoint, CancellationToken cancellationToken)
@@ -182,7 +197,7 @@ public sealed class EchoServer : IAsyncDisposable
             var dualStack = EndpointResolver.IsDualStackWildcard(endpoint.Endpoint, target);
             IEchoListener listener = endpoint.Protocol switch
             {
-                ListenProtocol.Tcp => TcpEchoListener.Bind(target, dualStack, _options, _tracker, _logger, _time),
+                ListenProtocol.Tcp => TcpEchoListener.Bind(target, dualStack, _options, _tracker, _logger, _time, _instruments),
                 _ => throw new NotSupportedException($"protocol {endpoint.Protocol} is not supported"),
             };
             _listeners.Add(listener);

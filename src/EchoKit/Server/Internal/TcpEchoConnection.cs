@@ -26,6 +26,7 @@ internal sealed class TcpEchoConnection
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly long _startTimestamp;
+    private readonly ListenerMetrics _metrics;
     private Decoder? _dumpDecoder;
     private long _bytesIn;
     private long _bytesOut;
@@ -35,8 +36,9 @@ internal sealed class TcpEchoConnection
     private CancellationTokenSource? _idle; // made when the connection first gets busy: idle ones never need it
     private int _disposed;
 
-    public TcpEchoConnection(long id, Socket socket, string listener, EndPoint? remote, EchoServerOptions options, ILogger logger, TimeProvider time)
+    public TcpEchoConnection(long id, Socket socket, string listener, EndPoint? remote, EchoServerOptions options, ILogger logger, TimeProvider time, ListenerMetrics metrics)
     {
+        _metrics = metrics;
         Id = id;
         _socket = socket;
         _listener = listener;
@@ -95,6 +97,7 @@ internal sealed class TcpEchoConnection
             // Guarded: the addresses are formatted only when someone reads them.
             EchoKitLog.ConnectionOpened(_logger, Id, Remote, FormatLocal(), _listener);
         }
+        _metrics.ConnectionOpened();
         var reason = ConnectionCloseReason.Error;
         try
         {
@@ -138,6 +141,8 @@ internal sealed class TcpEchoConnection
         {
             DisposeSocket();
             var elapsed = _time.GetElapsedTime(_startTimestamp);
+            // Metrics before the log line: whoever sees the line (a test, an operator) finds the counters updated.
+            _metrics.ConnectionClosed(reason, elapsed);
             if (_logger.IsEnabled(LogLevel.Information))
             {
                 EchoKitLog.ConnectionClosed(_logger, Id, Remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _listener);
@@ -203,6 +208,7 @@ internal sealed class TcpEchoConnection
         while (true)
         {
             _bytesIn += received;
+            _metrics.AddReceived(received);
             if (_dump != DumpMode.None)
             {
                 Dump(buffer.AsSpan(0, received));
@@ -252,6 +258,7 @@ internal sealed class TcpEchoConnection
         {
             var sent = await _socket.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
             _bytesOut += sent;
+            _metrics.AddSent(sent);
             data = data[sent..];
         }
     }
@@ -270,7 +277,7 @@ internal sealed class TcpEchoConnection
             var count = _dumpDecoder.GetChars(data, chars, flush: false);
             text = new string(chars, 0, count);
         }
-        EchoKitLog.Data(_logger, Id, Remote, data.Length, text);
+        EchoKitLog.Data(_logger, Id, Remote, data.Length, text, _listener);
     }
 
     private void DisposeSocket()

@@ -21,9 +21,11 @@ internal sealed class TcpEchoListener : IEchoListener
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ListenerMetrics _metrics;
 
-    private TcpEchoListener(Socket socket, BoundListener bound, EchoServerOptions options, ConnectionTracker tracker, ILogger logger, TimeProvider time)
+    private TcpEchoListener(Socket socket, BoundListener bound, EchoServerOptions options, ConnectionTracker tracker, ILogger logger, TimeProvider time, ServerInstruments instruments)
     {
+        _metrics = instruments.ForListener(bound.Uri);
         _socket = socket;
         Bound = bound;
         _options = options;
@@ -34,7 +36,7 @@ internal sealed class TcpEchoListener : IEchoListener
 
     public BoundListener Bound { get; }
 
-    public static TcpEchoListener Bind(IPEndPoint address, bool dualStack, EchoServerOptions options, ConnectionTracker tracker, ILogger logger, TimeProvider time)
+    public static TcpEchoListener Bind(IPEndPoint address, bool dualStack, EchoServerOptions options, ConnectionTracker tracker, ILogger logger, TimeProvider time, ServerInstruments instruments)
     {
         var socket = ListenSockets.Bind(address, SocketType.Stream, ProtocolType.Tcp, dualStack, "tcp");
         try
@@ -48,7 +50,7 @@ internal sealed class TcpEchoListener : IEchoListener
         }
         var local = (IPEndPoint)socket.LocalEndPoint!;
         var bound = new BoundListener(ListenProtocol.Tcp, local, EndpointResolver.FormatUri("tcp", local));
-        return new TcpEchoListener(socket, bound, options, tracker, logger, time);
+        return new TcpEchoListener(socket, bound, options, tracker, logger, time, instruments);
     }
 
     public async Task RunAsync()
@@ -101,7 +103,7 @@ internal sealed class TcpEchoListener : IEchoListener
             client.Dispose();
             return;
         }
-        var connection = new TcpEchoConnection(_tracker.NextId(), client, Bound.Uri, remote, _options, _logger, _time);
+        var connection = new TcpEchoConnection(_tracker.NextId(), client, Bound.Uri, remote, _options, _logger, _time, _metrics);
         _tracker.Run(connection);
     }
 

@@ -1,0 +1,289 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
+using System.Text.Json;
+
+namespace EchoKit.Cli.Configuration;
+
+/// <summary>
+/// Gives every option of a configurable command (one that carries <see cref="ConfigOptions.Config"/>) three sources:
+/// the command line, then <c>ECHOKIT_NAME</c> environment variables, then a JSON config file. It works on the
+/// command's System.CommandLine options themselves: after a first parse, each option not given on the command
+/// line takes its value from the environment or the file as extra <c>--name=value</c> tokens, and the command line
+/// is parsed again. The option's own parser checks the value, so a file or a variable accepts exactly what the
+/// command line accepts, and an option added to the command later is configurable with no code here.
+/// </summary>
+/// <remarks>
+/// Repeatable options take a JSON list, or a comma-separated variable (<c>ECHOKIT_TCP=:7,:7000</c>); a source
+/// replaces the values of a lower one, it does not add to them. Environment variables with the prefix that match no
+/// option are ignored on purpose: Kubernetes injects <c>ECHOKIT_SERVICE_HOST</c>-style variables for a Service named
+/// echokit. An empty variable counts as unset.
+/// </remarks>
+internal static class ConfigLayering
+{
+    private static readonly JsonDocumentOptions JsonOptions = new()
+    {
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        MaxDepth = 8,
+    };
+
+    /// <summary>Largest config file read: anything bigger is not a config file.</summary>
+    private const long MaxFileBytes = 1024 * 1024;
+
+    /// <summary>
+    /// Returns <paramref name="first"/> when there is nothing to layer (the command is not configurable, the
+    /// command line has errors, help was asked), else the parse of the command line plus the layered tokens.
+    /// Throws <see cref="ConfigurationException"/> naming the file and key, or the variable, of a bad value.
+    /// </summary>
+    public static ParseResult Apply(ParseResult first, IReadOnlyList<string> args, Func<string, string?> environment)
+    {
+        var command = first.CommandResult.Command;
+        if (first.Errors.Count > 0 || first.Action is HelpAction || !command.Options.Contains(ConfigOptions.Config))
+        {
+            return first;
+        }
+
+        var layered = LayerableOptions(command);
+        var chosen = new Dictionary<Option, Source>();
+
+        var path = IsGiven(first, ConfigOptions.Config) ? first.GetValue(ConfigOptions.Config) : NonEmpty(environment(ConfigOptions.ConfigFileVariable));
+        if (path is not null)
+        {
+            foreach (var (option, source) in ReadFile(path, layered))
+            {
+                chosen[option] = source;
+            }
+        }
+        foreach (var option in layered)
+        {
+            var name = EnvironmentName(option);
+            if (NonEmpty(environment(name)) is { } value)
+            {
+                chosen[option] = new Source($"environment variable {name}", SplitEnvironment(option, value));
+            }
+        }
+        foreach (var option in layered.Where(o => IsGiven(first, o)))
+        {
+            chosen.Remove(option); // the command line wins
+        }
+        if (chosen.Count == 0)
+        {
+            return first;
+        }
+
+        var extra = new List<string>();
+        foreach (var (option, source) in chosen)
+        {
+            extra.AddRange(Tokens(option, source));
+        }
+        var separator = args.ToList().IndexOf("--");
+        var all = args.ToList();
+        all.InsertRange(separator < 0 ? all.Count : separator, extra);
+
+        var second = first.RootCommandResult.Command.Parse(all, first.Configuration);
+        foreach (var error in second.Errors)
+        {
+            if (OptionOf(error.SymbolResult) is { } option && chosen.TryGetValue(option, out var source))
+            {
+                throw new ConfigurationException($"{source.Origin}: {error.Message}");
+            }
+        }
+        foreach (var token in second.UnmatchedTokens)
+        {
+            // A layered token the parser could not place: name its source rather than "unrecognized argument".
+            if (chosen.FirstOrDefault(c => token.StartsWith(c.Key.Name + "=", StringComparison.Ordinal)) is { Value: { } source })
+            {
+                throw new ConfigurationException($"{source.Origin}: value '{token[(token.IndexOf('=') + 1)..]}' not accepted");
+            }
+        }
+        return second;
+    }
+
+    /// <summary>The options a source may set: all of the command's own, less help and the config options themselves.</summary>
+    public static IReadOnlyList<Option> LayerableOptions(Command command) =>
+        command.Options.Where(o => o is not HelpOption and not VersionOption && o != ConfigOptions.Config && o != ConfigOptions.PrintConfig).ToArray();
+
+    /// <summary>The JSON key of an option: its name without dashes, e.g. <c>shutdown-timeout</c>.</summary>
+    public static string KeyOf(Option option) => option.Name.TrimStart('-');
+
+    /// <summary>The environment variable of an option: <c>--shutdown-timeout</c> is <c>ECHOKIT_SHUTDOWN_TIMEOUT</c>.</summary>
+    public static string EnvironmentName(Option option) =>
+        ConfigOptions.EnvironmentPrefix + KeyOf(option).ToUpperInvariant().Replace('-', '_');
+
+    private static bool IsGiven(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private static Option? OptionOf(SymbolResult? result) => result switch
+    {
+        OptionResult option => option.Option,
+        ArgumentResult { Parent: OptionResult option } => option.Option,
+        _ => null,
+    };
+
+    private static IReadOnlyList<string> SplitEnvironment(Option option, string value)
+    {
+        if (option.Arity.MaximumNumberOfValues > 1)
+        {
+            return value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        }
+        value = value.Trim();
+        if (option.ValueType == typeof(bool))
+        {
+            // Shells and unit files say 1/0 or yes/no as often as true/false.
+            value = value.ToLowerInvariant() switch
+            {
+                "1" or "yes" or "on" => "true",
+                "0" or "no" or "off" => "false",
+                var other => other,
+            };
+        }
+        return [value];
+    }
+
+    private static List<(Option Option, Source Source)> ReadFile(string path, IReadOnlyList<Option> options)
+    {
+        JsonDocument document;
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.Exists && info.Length > MaxFileBytes)
+            {
+                throw new ConfigurationException($"config file {path}: larger than {MaxFileBytes / 1024} KiB");
+            }
+            document = JsonDocument.Parse(File.ReadAllBytes(path), JsonOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw new ConfigurationException($"config file {path}: invalid JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new ConfigurationException($"config file {path}: cannot read: {ex.Message}");
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new ConfigurationException($"config file {path}: expected a JSON object of options, e.g. {{\"backlog\": 128}}");
+            }
+            var byKey = options.ToDictionary(KeyOf, StringComparer.Ordinal);
+            var result = new List<(Option, Source)>();
+            var seen = new Dictionary<Option, string>();
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                var key = property.Name;
+                var normalized = Normalize(key);
+                if (normalized is "config" or "print-config")
+                {
+                    throw new ConfigurationException($"config file {path}: key '{key}' cannot be set in a config file");
+                }
+                if (!byKey.TryGetValue(normalized, out var option))
+                {
+                    throw new ConfigurationException($"config file {path}: unknown key '{key}'");
+                }
+                if (seen.TryGetValue(option, out var earlier))
+                {
+                    throw new ConfigurationException($"config file {path}: key '{key}' repeats '{earlier}'");
+                }
+                seen[option] = key;
+                var origin = $"config file {path}: key '{key}'";
+                var values = Values(property.Value, option, origin);
+                if (values is not null)
+                {
+                    result.Add((option, new Source(origin, values)));
+                }
+            }
+            return result;
+        }
+    }
+
+    /// <summary>The option name a key means: kebab-case as is, camelCase and snake_case converted.</summary>
+    private static string Normalize(string key)
+    {
+        var builder = new System.Text.StringBuilder(key.Length + 4);
+        foreach (var c in key)
+        {
+            if (char.IsUpper(c))
+            {
+                if (builder.Length > 0)
+                {
+                    builder.Append('-');
+                }
+                builder.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                builder.Append(c == '_' ? '-' : c);
+            }
+        }
+        return builder.ToString();
+    }
+
+    /// <summary>The text values of a JSON value; null for JSON null, which leaves the option unset.</summary>
+    private static IReadOnlyList<string>? Values(JsonElement value, Option option, string origin)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Null:
+                return null;
+            case JsonValueKind.Array:
+                var values = new List<string>();
+                foreach (var item in value.EnumerateArray())
+                {
+                    values.Add(Scalar(item, origin));
+                }
+                if (values.Count > 1 && option.Arity.MaximumNumberOfValues <= 1)
+                {
+                    throw new ConfigurationException($"{origin}: takes one value, not a list");
+                }
+                return values;
+            default:
+                return [Scalar(value, origin)];
+        }
+    }
+
+    private static string Scalar(JsonElement value, string origin) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString()!,
+        JsonValueKind.Number => value.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => throw new ConfigurationException($"{origin}: expected a string, number, true/false or a list of them, not {value.ValueKind.ToString().ToLowerInvariant()}"),
+    };
+
+    private static IEnumerable<string> Tokens(Option option, Source source)
+    {
+        if (option.Arity.MaximumNumberOfValues == 0)
+        {
+            // A flag that takes no value: true sets it, false leaves it off.
+            foreach (var value in source.Values)
+            {
+                if (value.Equals("true", StringComparison.OrdinalIgnoreCase))
+                {
+                    yield return option.Name;
+                }
+                else if (!value.Equals("false", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new ConfigurationException($"{source.Origin}: expected true or false, not '{value}'");
+                }
+            }
+            yield break;
+        }
+        if (option.ValueType == typeof(bool) && source.Values.FirstOrDefault(v => !bool.TryParse(v, out _)) is { } notBool)
+        {
+            // Checked here: System.CommandLine would take a non-boolean after a flag for a stray argument.
+            throw new ConfigurationException($"{source.Origin}: expected true or false, not '{notBool}'");
+        }
+        foreach (var value in source.Values)
+        {
+            // One token, name=value: a value that starts with '-' cannot be taken for an option.
+            yield return $"{option.Name}={value}";
+        }
+    }
+
+    /// <summary>Where a layered value came from, for messages, and its values as text.</summary>
+    private sealed record Source(string Origin, IReadOnlyList<string> Values);
+}

@@ -1,0 +1,303 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using EchoKit.Endpoints;
+using EchoKit.Internal;
+using EchoKit.Server;
+using EchoKit.Server.Internal;
+using Microsoft.Extensions.Logging;
+
+namespace EchoKit.Cli.Observability;
+
+/// <summary>
+/// A deliberately small HTTP/1.1 responder for scrapers and probes: <c>GET /metrics</c>, <c>/healthz</c>,
+/// <c>/readyz</c>, one request per connection (<c>Connection: close</c>). It binds through the same socket code as
+/// the echo listeners, so <c>:0</c> gets an ephemeral port it can report, which HttpListener cannot; and it keeps
+/// the Native-AOT program free of Kestrel. Bounded everywhere: request head size, time to send it, requests in
+/// progress.
+/// </summary>
+internal sealed class MetricsHttpServer : IAsyncDisposable
+{
+    /// <summary>Largest request head read (request line and headers); a scraper's is a few hundred bytes.</summary>
+    public const int MaxRequestHeadBytes = 8 * 1024;
+
+    /// <summary>Requests served at once; more are closed at once (scrapers and probes come a few per second).</summary>
+    public const int MaxConcurrentRequests = 32;
+
+    /// <summary>Default time a client has to send its request head and read the answer: 10 s.</summary>
+    public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly Func<bool> _isReady;
+    private readonly Func<Stream, CancellationToken, Task> _writeMetrics;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _requestTimeout;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<(Socket Socket, BoundListener Bound)> _sockets = [];
+    private readonly List<Task> _loops = [];
+    private readonly ConcurrentDictionary<long, Task> _requests = new();
+    private long _nextRequestId;
+    private int _inProgress;
+    private int _stopped;
+
+    /// <param name="isReady">What <c>/readyz</c> reports: true gives 200, false 503.</param>
+    /// <param name="writeMetrics">Writes the Prometheus text exposition for <c>/metrics</c>.</param>
+    /// <param name="logger">Where failed requests are logged (Debug) and faults (Error).</param>
+    /// <param name="timeProvider">Clock for the request timeout and accept back-off.</param>
+    /// <param name="requestTimeout">Time a client has to send its request and read the answer; default 10 s.</param>
+    public MetricsHttpServer(Func<bool> isReady, Func<Stream, CancellationToken, Task> writeMetrics, ILogger logger, TimeProvider? timeProvider = null, TimeSpan? requestTimeout = null)
+    {
+        _requestTimeout = requestTimeout ?? DefaultRequestTimeout;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_requestTimeout, TimeSpan.Zero, nameof(requestTimeout));
+        _isReady = isReady;
+        _writeMetrics = writeMetrics;
+        _logger = logger;
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>The bound HTTP listeners, with their real ports, e.g. <c>http://127.0.0.1:41235</c>.</summary>
+    public IReadOnlyList<BoundListener> Listeners => _sockets.Select(s => s.Bound).ToArray();
+
+    /// <summary>Binds <paramref name="endpoint"/> (every address it resolves to) and starts serving.</summary>
+    public async Task StartAsync(EndpointSpec endpoint, CancellationToken cancellationToken)
+    {
+        var addresses = await EndpointResolver.ResolveForListenAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        var port = endpoint.Port;
+        var bound = new List<(Socket, BoundListener)>();
+        try
+        {
+            foreach (var address in addresses)
+            {
+                var target = new IPEndPoint(address.Address, port);
+                var socket = ListenSockets.Bind(target, SocketType.Stream, ProtocolType.Tcp, EndpointResolver.IsDualStackWildcard(endpoint, target), "http");
+                try
+                {
+                    socket.Listen(64);
+                }
+                catch (SocketException ex)
+                {
+                    socket.Dispose();
+                    throw new ListenerBindException(EndpointResolver.FormatUri("http", target), ex.SocketErrorCode, ex);
+                }
+                var local = (IPEndPoint)socket.LocalEndPoint!;
+                bound.Add((socket, new BoundListener(ListenProtocol.Tcp, local, EndpointResolver.FormatUri("http", local))));
+                port = local.Port; // a name with several addresses and port 0: all share the first one's port
+            }
+        }
+        catch
+        {
+            foreach (var (socket, _) in bound)
+            {
+                socket.Dispose();
+            }
+            throw;
+        }
+        foreach (var item in bound)
+        {
+            _sockets.Add(item);
+            _loops.Add(AcceptLoopAsync(item.Item1, item.Item2.Uri, _stopping.Token));
+        }
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, string uri, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        var backoff = TimeSpan.Zero;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.Zero;
+            }
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                break;
+            }
+            catch (SocketException ex)
+            {
+                // EMFILE and friends: back off, the listener lives on (as the echo listeners do).
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.TicksPerSecond));
+                EchoKitLog.MetricsAcceptError(_logger, uri, ex.SocketErrorCode.ToString(), (int)backoff.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                continue;
+            }
+            string remote;
+            try
+            {
+                remote = client.RemoteEndPoint is IPEndPoint ip ? EndpointResolver.FormatAddress(ip) : "unknown";
+            }
+            catch (SocketException ex)
+            {
+                // The client left between accept() and here: nothing to answer.
+                EchoKitLog.MetricsRequestFailed(_logger, "unknown", uri, ex.SocketErrorCode.ToString());
+                client.Dispose();
+                continue;
+            }
+            if (Interlocked.Increment(ref _inProgress) > MaxConcurrentRequests)
+            {
+                Interlocked.Decrement(ref _inProgress);
+                EchoKitLog.MetricsBusy(_logger, remote, uri, MaxConcurrentRequests);
+                client.Dispose();
+                continue;
+            }
+            // Each request removes itself when done and StopAsync awaits the rest. If a request finished before it
+            // was added, the check after adding removes it instead.
+            var id = Interlocked.Increment(ref _nextRequestId);
+            var request = ServeAsync(client, remote, uri, id, cancellationToken);
+            _requests[id] = request;
+            if (request.IsCompleted)
+            {
+                _requests.TryRemove(id, out _);
+            }
+        }
+    }
+
+    private async Task ServeAsync(Socket client, string remote, string uri, long id, CancellationToken stopping)
+    {
+        await Task.Yield();
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxRequestHeadBytes);
+        using var deadline = new CancellationTokenSource(_requestTimeout, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping, deadline.Token);
+        try
+        {
+            using (client)
+            {
+                var head = await ReadHeadAsync(client, buffer, timeout.Token).ConfigureAwait(false);
+                var response = head is null
+                    ? HttpResponse.Text(431, "Request Header Fields Too Large", "request head too large\n")
+                    : await RespondAsync(head.Value, timeout.Token).ConfigureAwait(false);
+                if (response.StatusCode >= 400)
+                {
+                    EchoKitLog.MetricsRequestFailed(_logger, remote, uri, $"{response.StatusCode} {response.ReasonPhrase}");
+                }
+                await client.SendAsync(response.Encode(), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                client.Shutdown(SocketShutdown.Send);
+                await DrainAsync(client, buffer, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            EchoKitLog.MetricsRequestFailed(_logger, remote, uri, stopping.IsCancellationRequested ? "server stopping" : "request timed out");
+        }
+        catch (SocketException ex) when (SocketErrors.IsConnectionResetError(ex.SocketErrorCode) || SocketErrors.IsAbortError(ex.SocketErrorCode))
+        {
+            EchoKitLog.MetricsRequestFailed(_logger, remote, uri, ex.SocketErrorCode.ToString());
+        }
+        catch (HttpRequestFormatException ex)
+        {
+            EchoKitLog.MetricsRequestFailed(_logger, remote, uri, ex.Message);
+        }
+        catch (Exception ex)
+        {
+            EchoKitLog.MetricsRequestFault(_logger, remote, uri, ex);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            Interlocked.Decrement(ref _inProgress);
+            _requests.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>
+    /// A lingering close: reads and discards what the client still sends (the rest of an oversized request) until it
+    /// closes, at most 64 KiB and within the request timeout. Closing with unread bytes would make the kernel send a
+    /// reset, which can destroy the answer before the client reads it.
+    /// </summary>
+    private static async Task DrainAsync(Socket client, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (total < 64 * 1024)
+        {
+            var read = await client.ReceiveAsync(buffer.AsMemory(0, MaxRequestHeadBytes), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return;
+            }
+            total += read;
+        }
+    }
+
+    /// <summary>Reads until the blank line ending the head; null when it does not fit the buffer.</summary>
+    private static async Task<HttpRequestHead?> ReadHeadAsync(Socket client, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var length = 0;
+        while (length < MaxRequestHeadBytes)
+        {
+            var read = await client.ReceiveAsync(buffer.AsMemory(length, MaxRequestHeadBytes - length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                throw new HttpRequestFormatException("connection closed before the request head ended");
+            }
+            length += read;
+            var end = buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8);
+            if (end >= 0)
+            {
+                return HttpRequestHead.Parse(buffer.AsSpan(0, end));
+            }
+        }
+        return null;
+    }
+
+    private async Task<HttpResponse> RespondAsync(HttpRequestHead head, CancellationToken cancellationToken)
+    {
+        if (head.Method is not ("GET" or "HEAD"))
+        {
+            return HttpResponse.Text(405, "Method Not Allowed", "only GET and HEAD\n", head.Method == "HEAD") with { Allow = "GET, HEAD" };
+        }
+        var headOnly = head.Method == "HEAD";
+        switch (head.Path)
+        {
+            case "/metrics":
+                using (var body = new MemoryStream())
+                {
+                    await _writeMetrics(body, cancellationToken).ConfigureAwait(false);
+                    return new HttpResponse(200, "OK", "text/plain; version=0.0.4; charset=utf-8", body.ToArray(), headOnly);
+                }
+            case "/healthz":
+                // Alive: the process answers. Nothing else is checked, so a restart is never triggered by a drain.
+                return HttpResponse.Text(200, "OK", "ok\n", headOnly);
+            case "/readyz":
+                return _isReady()
+                    ? HttpResponse.Text(200, "OK", "ready\n", headOnly)
+                    : HttpResponse.Text(503, "Service Unavailable", "not ready\n", headOnly);
+            case "/":
+                return HttpResponse.Text(200, "OK", "echokit: /metrics /healthz /readyz\n", headOnly);
+            default:
+                return HttpResponse.Text(404, "Not Found", "not found\n", headOnly);
+        }
+    }
+
+    /// <summary>Closes the listeners, lets requests in progress finish (they are bounded by the request timeout).</summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+        foreach (var (socket, _) in _sockets)
+        {
+            socket.Dispose();
+        }
+        _stopping.Cancel();
+        await Task.WhenAll(_loops).ConfigureAwait(false);
+        await Task.WhenAll(_requests.Values).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,91 @@
+namespace EchoKit.Server.Internal;
+
+/// <summary>
+/// One listener's share of <see cref="ServerInstruments"/>. Hot-path totals (bytes, datagrams, open connections)
+/// are <see cref="Interlocked"/> sums read at collection time; per-connection events are recorded at once. Every
+/// call is allocation-free: the tags are a struct built on the stack around strings made once per listener.
+/// </summary>
+internal sealed class ListenerMetrics
+{
+    // Close reasons as tag values, made once: an enum value added later gets its snake-case name automatically.
+    private static readonly Dictionary<ConnectionCloseReason, string> CloseReasonTags =
+        Enum.GetValues<ConnectionCloseReason>().ToDictionary(r => r, r => SnakeCase(r.ToString()));
+
+    private readonly ServerInstruments _instruments;
+    private long _active;
+    private long _bytesReceived;
+    private long _bytesSent;
+    private long _datagramsAnswered;
+
+    public ListenerMetrics(ServerInstruments instruments, string listenerUri)
+    {
+        _instruments = instruments;
+        Listener = listenerUri;
+        ListenerTag = new KeyValuePair<string, object?>(EchoServerMetrics.ListenerTag, listenerUri);
+        // A zero now, so the listener's accepted series exists (and rates work) before its first client.
+        instruments.Accepted.Add(0, ListenerTag);
+    }
+
+    /// <summary>The listener's URI, the value of the <c>listener</c> tag.</summary>
+    public string Listener { get; }
+
+    public KeyValuePair<string, object?> ListenerTag { get; }
+
+    public long Active => Volatile.Read(ref _active);
+
+    public long BytesReceived => Volatile.Read(ref _bytesReceived);
+
+    public long BytesSent => Volatile.Read(ref _bytesSent);
+
+    public long DatagramsAnswered => Volatile.Read(ref _datagramsAnswered);
+
+    /// <summary>A connection was taken on: counts it as accepted and open.</summary>
+    public void ConnectionOpened()
+    {
+        Interlocked.Increment(ref _active);
+        _instruments.Accepted.Add(1, ListenerTag);
+    }
+
+    /// <summary>A connection counted by <see cref="ConnectionOpened"/> ended: no longer open; its lifetime is recorded.</summary>
+    public void ConnectionClosed(ConnectionCloseReason reason, TimeSpan lifetime)
+    {
+        Interlocked.Decrement(ref _active);
+        var reasonTag = CloseReasonTags.TryGetValue(reason, out var name) ? name : "error";
+        _instruments.Duration.Record(lifetime.TotalSeconds, ListenerTag, new KeyValuePair<string, object?>(EchoServerMetrics.ReasonTag, reasonTag));
+    }
+
+    /// <summary>A connection was refused by policy; <paramref name="reason"/> is one of the <c>EchoServerMetrics.Reject*</c> values.</summary>
+    public void ConnectionRejected(string reason) =>
+        _instruments.Rejected.Add(1, ListenerTag, new KeyValuePair<string, object?>(EchoServerMetrics.ReasonTag, reason));
+
+    /// <summary>Bytes read from a client; call once per read batch, not per byte.</summary>
+    public void AddReceived(long bytes) => Interlocked.Add(ref _bytesReceived, bytes);
+
+    /// <summary>Bytes sent back to a client.</summary>
+    public void AddSent(long bytes) => Interlocked.Add(ref _bytesSent, bytes);
+
+    /// <summary>A datagram was echoed back (its bytes go through <see cref="AddReceived"/> and <see cref="AddSent"/>).</summary>
+    public void DatagramAnswered() => Interlocked.Increment(ref _datagramsAnswered);
+
+    /// <summary>A datagram was not answered; <paramref name="reason"/> is one of the <c>EchoServerMetrics.Drop*</c> values.</summary>
+    public void DatagramDropped(string reason) =>
+        _instruments.DatagramsDropped.Add(1, ListenerTag, new KeyValuePair<string, object?>(EchoServerMetrics.ReasonTag, reason));
+
+    /// <summary>A TLS handshake failed or timed out.</summary>
+    public void TlsHandshakeFailed(string reason) =>
+        _instruments.TlsFailures.Add(1, ListenerTag, new KeyValuePair<string, object?>(EchoServerMetrics.ReasonTag, reason));
+
+    private static string SnakeCase(string name)
+    {
+        var builder = new System.Text.StringBuilder(name.Length + 4);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0)
+            {
+                builder.Append('_');
+            }
+            builder.Append(char.ToLowerInvariant(name[i]));
+        }
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,155 @@
+using System.Net.Sockets;
+using System.Text;
+using EchoKit.Cli.Observability;
+using EchoKit.Endpoints;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EchoKit.Tests.Operations;
+
+/// <summary>The small HTTP responder in-process: probes follow their callbacks, bad requests are bounded.</summary>
+public sealed class MetricsHttpServerTests
+{
+    private volatile bool _ready;
+
+    private MetricsHttpServer Create(TimeSpan? requestTimeout = null) => new(
+        () => _ready,
+        (stream, ct) => stream.WriteAsync("metric_total 1\n"u8.ToArray(), ct).AsTask(),
+        NullLogger.Instance,
+        requestTimeout: requestTimeout);
+
+    private static async Task<Uri> StartAsync(MetricsHttpServer server)
+    {
+        await server.StartAsync(EndpointParser.Parse("127.0.0.1:0"), CancellationToken.None);
+        return new Uri(server.Listeners.Single().Uri);
+    }
+
+    [Fact]
+    public async Task ReadyzFollowsTheReadinessOfTheServer()
+    {
+        await using var server = Create();
+        var uri = await StartAsync(server);
+
+        Assert.Equal(503, (await MetricsEndpointTests.HttpGetAsync(uri, "/readyz")).Status);
+        _ready = true;
+        Assert.Equal(200, (await MetricsEndpointTests.HttpGetAsync(uri, "/readyz")).Status);
+        _ready = false;
+        Assert.Equal(503, (await MetricsEndpointTests.HttpGetAsync(uri, "/readyz")).Status);
+        Assert.Equal(200, (await MetricsEndpointTests.HttpGetAsync(uri, "/healthz")).Status);
+    }
+
+    [Fact]
+    public async Task MetricsBodyIsWhatTheExporterWrites()
+    {
+        await using var server = Create();
+        var uri = await StartAsync(server);
+
+        var answer = await MetricsEndpointTests.HttpGetAsync(uri, "/metrics");
+
+        Assert.Equal(200, answer.Status);
+        Assert.Equal("metric_total 1\n", answer.Body);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", answer.ContentType);
+    }
+
+    [Fact]
+    public async Task HeadGetsHeadersWithoutBody()
+    {
+        await using var server = Create();
+        var uri = await StartAsync(server);
+
+        var text = await RawAsync(uri, "HEAD /metrics HTTP/1.1\r\n\r\n"u8.ToArray());
+
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", text);
+        Assert.Contains("Content-Length: 15\r\n", text);
+        Assert.EndsWith("\r\n\r\n", text);
+    }
+
+    [Fact]
+    public async Task OversizedRequestHeadGets431()
+    {
+        await using var server = Create();
+        var uri = await StartAsync(server);
+        var huge = Encoding.ASCII.GetBytes("GET /metrics HTTP/1.1\r\nX-Big: " + new string('a', MetricsHttpServer.MaxRequestHeadBytes) + "\r\n\r\n");
+
+        var text = await RawAsync(uri, huge);
+
+        Assert.StartsWith("HTTP/1.1 431 ", text);
+    }
+
+    [Fact]
+    public async Task GarbageRequestIsClosedWithoutAnswer()
+    {
+        await using var server = Create();
+        var uri = await StartAsync(server);
+
+        var text = await RawAsync(uri, "\x16\x03\x01 hello\r\n\r\n"u8.ToArray());
+
+        Assert.Equal("", text);
+        Assert.Equal(200, (await MetricsEndpointTests.HttpGetAsync(uri, "/healthz")).Status); // and the server lives on
+    }
+
+    [Fact]
+    public async Task ClientThatNeverFinishesItsRequestIsClosedAfterTheTimeout()
+    {
+        await using var server = Create(requestTimeout: TimeSpan.FromMilliseconds(300));
+        var uri = await StartAsync(server);
+        using var client = new TcpClient();
+        await client.ConnectAsync(uri.Host, uri.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync("GET /metrics HTTP/1.1\r\n"u8.ToArray());
+
+        // The server closes the connection: the read ends with 0 bytes well before the test's own bound.
+        var read = await stream.ReadAsync(new byte[64]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(0, read);
+    }
+
+    [Fact]
+    public async Task StopClosesTheListener()
+    {
+        var server = Create();
+        var uri = await StartAsync(server);
+
+        await server.DisposeAsync();
+
+        using var client = new TcpClient();
+        var error = await Assert.ThrowsAsync<SocketException>(() => client.ConnectAsync(uri.Host, uri.Port));
+        Assert.Equal(SocketError.ConnectionRefused, error.SocketErrorCode);
+    }
+
+    [Theory]
+    [InlineData("GET /metrics HTTP/1.1", "GET", "/metrics")]
+    [InlineData("GET /readyz?verbose=1 HTTP/1.0", "GET", "/readyz")]
+    [InlineData("HEAD / HTTP/1.1\r\nHost: x", "HEAD", "/")]
+    public void RequestLineParses(string head, string method, string path)
+    {
+        var parsed = HttpRequestHead.Parse(Encoding.ASCII.GetBytes(head));
+
+        Assert.Equal((method, path), (parsed.Method, parsed.Path));
+    }
+
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("GET /metrics")]
+    [InlineData("GET metrics HTTP/1.1")]
+    [InlineData("GET /metrics SPDY/3")]
+    [InlineData("GET  /metrics HTTP/1.1")]
+    public void MalformedRequestLineIsRefused(string head) =>
+        Assert.Throws<HttpRequestFormatException>(() => HttpRequestHead.Parse(Encoding.ASCII.GetBytes(head)));
+
+    private static async Task<string> RawAsync(Uri uri, byte[] request)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(uri.Host, uri.Port);
+        var stream = client.GetStream();
+        try
+        {
+            await stream.WriteAsync(request);
+        }
+        catch (IOException)
+        {
+            // The server may answer and close before it has read all of an oversized request.
+        }
+        client.Client.Shutdown(SocketShutdown.Send);
+        return Encoding.ASCII.GetString(await MetricsEndpointTests.ReadToEndAsync(stream));
+    }
+}
