@@ -1,44 +1,63 @@
 using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
+using EchoKit.Endpoints;
 using EchoKit.Internal;
+using EchoKit.Server.ProxyProtocol;
 using Microsoft.Extensions.Logging;
 
 namespace EchoKit.Server.Internal;
 
 /// <summary>
-/// One accepted client. Its loop waits for data without holding a buffer (a zero-byte receive), rents a buffer,
-/// reads everything the kernel has without blocking, sends each chunk back before reading more, and returns the
-/// buffer when the socket runs dry. Sending before reading again is the back-pressure: a client that does not read
-/// stops being read from, and the server never holds more than one buffer for it.
+/// One accepted stream client, on a TCP, TLS or Unix listener. Before echoing it may read a PROXY header (to learn
+/// the real client's address) and run a TLS handshake, each bounded in time; a failure there is a rejection,
+/// logged once, and the connection is never "opened".
+/// <para>
+/// The plain loop (TCP, Unix) waits for data without holding a buffer (a zero-byte receive), rents a buffer, reads
+/// everything the kernel has without blocking, sends each chunk back before reading more, and returns the buffer
+/// when the socket runs dry. The TLS loop does the same through <see cref="SslStream"/>: a zero-byte read, then one
+/// read and its write per rented buffer. Sending before reading again is the back-pressure: a client that does not
+/// read stops being read from, and the server never holds more than one buffer for it.
+/// </para>
 /// </summary>
 internal sealed class TcpEchoConnection
 {
+    private const int NotAborted = -1;
+
     private readonly Socket _socket;
+    private readonly StreamListenerContext _context;
     private readonly string _listener;
-    private readonly string _remote;
     private readonly int _bufferSize;
     private readonly DumpMode _dump;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly long _startTimestamp;
+    private string _remote;
     private Decoder? _dumpDecoder;
     private long _bytesIn;
     private long _bytesOut;
-    private volatile bool _aborted;
+    private long _lastActivity;
+    private volatile bool _echoing;
+    private int _abortReason = NotAborted;
     private int _disposed;
 
-    public TcpEchoConnection(long id, Socket socket, string listener, string remote, EchoServerOptions options, ILogger logger, TimeProvider time)
+    public TcpEchoConnection(long id, Socket socket, StreamListenerContext context, string remote)
     {
         Id = id;
         _socket = socket;
-        _listener = listener;
+        _context = context;
+        _listener = context.Uri;
         _remote = remote;
-        _bufferSize = options.ReceiveBufferSize;
-        _dump = options.Dump;
-        _logger = logger;
-        _time = time;
-        _startTimestamp = time.GetTimestamp();
+        _bufferSize = context.Server.Options.ReceiveBufferSize;
+        _dump = context.Server.Options.Dump;
+        _logger = context.Server.Logger;
+        _time = context.Server.Time;
+        _startTimestamp = _time.GetTimestamp();
+        _lastActivity = _startTimestamp;
     }
 
     public long Id { get; }
@@ -46,34 +65,101 @@ internal sealed class TcpEchoConnection
     /// <summary>The connection's whole life; never faults (faults are logged and end the connection only).</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
 
+    /// <summary>True when it holds a connection-limit permit, released when it ends.</summary>
+    public bool HoldsPermit { get; init; }
+
     public void Start(ConnectionTracker tracker) => Completion = RunAsync(tracker);
 
     /// <summary>Closes the socket under the loop; the loop then ends with reason Shutdown. Harmless twice.</summary>
-    public void Abort()
+    public void Abort() => Abort(ConnectionCloseReason.Shutdown);
+
+    /// <summary>Closes the socket under the loop, which ends with <paramref name="reason"/> (the first reason given wins).</summary>
+    public void Abort(ConnectionCloseReason reason)
     {
-        _aborted = true;
+        Interlocked.CompareExchange(ref _abortReason, (int)reason, NotAborted);
         DisposeSocket();
     }
+
+    /// <summary>Closes the connection as idle if it is echoing and nothing moved since <paramref name="now"/> - <paramref name="idleTicks"/>.</summary>
+    public void CloseIfIdle(long now, long idleTicks)
+    {
+        // Before the echo starts, the PROXY and handshake timeouts bound the connection instead.
+        if (_echoing && now - Volatile.Read(ref _lastActivity) >= idleTicks)
+        {
+            Abort(ConnectionCloseReason.Idle);
+        }
+    }
+
+    private bool IsAborted => Volatile.Read(ref _abortReason) != NotAborted;
+
+    private void MarkActivity() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
 
     private async Task RunAsync(ConnectionTracker tracker)
     {
         // Let the caller (the accept loop) go on at once; the loop below runs on the socket's completions.
         await Task.Yield();
-        EchoKitLog.ConnectionOpened(_logger, Id, _remote, _listener);
+        var opened = false;
         var reason = ConnectionCloseReason.Error;
+        SslStream? tls = null;
+        byte[]? early = null;
         try
         {
-            await EchoAsync().ConfigureAwait(false);
+            var earlyData = ReadOnlyMemory<byte>.Empty;
+            if (_context.UseProxyProtocol)
+            {
+                var options = _context.Server.Options.ProxyProtocol;
+                early = ArrayPool<byte>.Shared.Rent(ProxyHeaderReader.BufferSize(options));
+                var outcome = await ProxyHeaderReader.ReadAsync(_socket, early, options, _time).ConfigureAwait(false);
+                if (!ApplyProxyHeader(outcome))
+                {
+                    return;
+                }
+                earlyData = early.AsMemory(outcome.HeaderLength, outcome.Received - outcome.HeaderLength);
+            }
+            if (_context.Tls is { } tlsOptions)
+            {
+                tls = await HandshakeAsync(tlsOptions, earlyData).ConfigureAwait(false);
+                if (tls is null)
+                {
+                    return;
+                }
+                earlyData = ReadOnlyMemory<byte>.Empty; // the handshake consumed it
+            }
+
+            EchoKitLog.ConnectionOpened(_logger, Id, _remote, _listener);
+            opened = true;
+            MarkActivity();
+            _echoing = true;
+            if (tls is not null)
+            {
+                await StreamEchoAsync(tls).ConfigureAwait(false);
+            }
+            else
+            {
+                if (!earlyData.IsEmpty)
+                {
+                    // The client's first bytes came with the PROXY header: echo them before reading on.
+                    Received(earlyData.Span);
+                    await SendAllAsync(earlyData).ConfigureAwait(false);
+                }
+                await SocketEchoAsync().ConfigureAwait(false);
+            }
             reason = ConnectionCloseReason.ClosedByPeer;
         }
-        catch (Exception ex) when (_aborted && ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (IsAborted && ex is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
         {
-            reason = ConnectionCloseReason.Shutdown;
+            reason = (ConnectionCloseReason)Volatile.Read(ref _abortReason);
         }
         catch (SocketException ex) when (SocketErrors.IsConnectionResetError(ex.SocketErrorCode))
         {
             reason = ConnectionCloseReason.Reset;
             EchoKitLog.ConnectionReset(_logger, Id, _remote, _listener, ex.SocketErrorCode.ToString());
+        }
+        catch (IOException ex) when (ex.InnerException is SocketException inner && SocketErrors.IsConnectionResetError(inner.SocketErrorCode))
+        {
+            // SslStream wraps socket errors in IOException.
+            reason = ConnectionCloseReason.Reset;
+            EchoKitLog.ConnectionReset(_logger, Id, _remote, _listener, inner.SocketErrorCode.ToString());
         }
         catch (Exception ex)
         {
@@ -81,14 +167,94 @@ internal sealed class TcpEchoConnection
         }
         finally
         {
+            if (early is not null)
+            {
+                ArrayPool<byte>.Shared.Return(early);
+            }
+            tls?.Dispose();
             DisposeSocket();
-            var elapsed = _time.GetElapsedTime(_startTimestamp);
-            EchoKitLog.ConnectionClosed(_logger, Id, _remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _listener);
+            if (HoldsPermit)
+            {
+                // Before the closed event: whoever sees the close may use the slot at once.
+                _context.Server.Limiter?.Release();
+            }
+            if (opened)
+            {
+                var elapsed = _time.GetElapsedTime(_startTimestamp);
+                EchoKitLog.ConnectionClosed(_logger, Id, _remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _listener);
+            }
             tracker.Remove(this);
         }
     }
 
-    private async Task EchoAsync()
+    /// <summary>Adopts the real client's address from the header, or rejects the connection (false).</summary>
+    private bool ApplyProxyHeader(ProxyReadOutcome outcome)
+    {
+        if (outcome.Header is not { } header)
+        {
+            _context.CountRejection(ConnectionRejectReason.ProxyHeader);
+            EchoKitLog.ProxyHeaderRejected(_logger, Id, _remote, _listener, outcome.Error ?? "invalid");
+            return false;
+        }
+        var proxy = _remote;
+        if (header.Command == ProxyCommand.Proxy && header.Source is { } source)
+        {
+            _remote = EndpointResolver.FormatAddress(source);
+        }
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            EchoKitLog.ProxyHeaderAccepted(_logger, Id, proxy, _listener, header.Version,
+                header.Command == ProxyCommand.Local ? "LOCAL" : "PROXY", _remote);
+        }
+        return true;
+    }
+
+    private async Task<SslStream?> HandshakeAsync(SslServerAuthenticationOptions options, ReadOnlyMemory<byte> earlyData)
+    {
+        Stream transport = new NetworkStream(_socket, ownsSocket: false);
+        if (!earlyData.IsEmpty)
+        {
+            transport = new PrefixedStream(earlyData.ToArray(), transport);
+        }
+        var tls = new SslStream(transport, leaveInnerStreamOpen: false);
+        var timeout = _context.Server.Options.Tls.HandshakeTimeout;
+        using var deadline = new CancellationTokenSource(timeout, _time);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(options, deadline.Token).ConfigureAwait(false);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                EchoKitLog.TlsHandshakeCompleted(_logger, Id, _remote, _listener, tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());
+            }
+            return tls;
+        }
+        catch (Exception ex) when (!IsAborted && ex is AuthenticationException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            tls.Dispose();
+            _context.CountRejection(ConnectionRejectReason.TlsHandshake);
+            var why = deadline.IsCancellationRequested
+                ? $"no handshake within {timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s"
+                : Innermost(ex);
+            EchoKitLog.TlsHandshakeFailed(_logger, Id, _remote, _listener, why);
+            return null;
+        }
+        catch
+        {
+            tls.Dispose();
+            throw;
+        }
+    }
+
+    private static string Innermost(Exception ex)
+    {
+        while (ex.InnerException is not null)
+        {
+            ex = ex.InnerException;
+        }
+        return ex.Message.ReplaceLineEndings(" ");
+    }
+
+    private async Task SocketEchoAsync()
     {
         // Non-blocking sync receives drain what the kernel holds without parking a thread; the async
         // operations below are unaffected by this flag.
@@ -119,11 +285,7 @@ internal sealed class TcpEchoConnection
                         _socket.Shutdown(SocketShutdown.Send);
                         return;
                     }
-                    _bytesIn += received;
-                    if (_dump != DumpMode.None)
-                    {
-                        Dump(buffer.AsSpan(0, received));
-                    }
+                    Received(buffer.AsSpan(0, received));
                     await SendAllAsync(buffer.AsMemory(0, received)).ConfigureAwait(false);
                 }
             }
@@ -134,12 +296,52 @@ internal sealed class TcpEchoConnection
         }
     }
 
+    private async Task StreamEchoAsync(SslStream tls)
+    {
+        while (true)
+        {
+            // Wait without a buffer, as the socket loop does; SslStream completes it once plaintext is ready.
+            await tls.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+            var buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+            try
+            {
+                var received = await tls.ReadAsync(buffer.AsMemory(0, _bufferSize)).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    // close_notify or FIN: everything was echoed; answer with ours, then FIN.
+                    await tls.ShutdownAsync().ConfigureAwait(false);
+                    _socket.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+                Received(buffer.AsSpan(0, received));
+                await tls.WriteAsync(buffer.AsMemory(0, received)).ConfigureAwait(false);
+                _bytesOut += received;
+                MarkActivity();
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    private void Received(ReadOnlySpan<byte> data)
+    {
+        _bytesIn += data.Length;
+        MarkActivity();
+        if (_dump != DumpMode.None)
+        {
+            Dump(data);
+        }
+    }
+
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
     {
         while (!data.IsEmpty)
         {
             var sent = await _socket.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
             _bytesOut += sent;
+            MarkActivity();
             data = data[sent..];
         }
     }
