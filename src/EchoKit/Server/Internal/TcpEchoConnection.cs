@@ -84,9 +84,19 @@ internal sealed class TcpEchoConnection
     public void CloseIfIdle(long now, long idleTicks)
     {
         // Before the echo starts, the PROXY and handshake timeouts bound the connection instead.
-        if (_echoing && now - Volatile.Read(ref _lastActivity) >= idleTicks)
+        if (_echoing && now - Volatile.Read(ref _lastActivity) >= idleTicks
+            && Interlocked.CompareExchange(ref _abortReason, (int)ConnectionCloseReason.Idle, NotAborted) == NotAborted)
         {
-            Abort(ConnectionCloseReason.Idle);
+            // A graceful close: shutdown() sends FIN and wakes the loop's pending receive, which then ends and
+            // disposes the socket itself. Disposing under a pending operation would reset the client instead.
+            try
+            {
+                _socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                DisposeSocket(); // already broken or closed: make sure the loop ends anyway
+            }
         }
     }
 
@@ -144,7 +154,8 @@ internal sealed class TcpEchoConnection
                 }
                 await SocketEchoAsync().ConfigureAwait(false);
             }
-            reason = ConnectionCloseReason.ClosedByPeer;
+            // An idle close ends the loop as a normal end of stream would.
+            reason = IsAborted ? (ConnectionCloseReason)Volatile.Read(ref _abortReason) : ConnectionCloseReason.ClosedByPeer;
         }
         catch (Exception ex) when (IsAborted && ex is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
         {
