@@ -15,10 +15,10 @@ namespace EchoKit.Cli.Commands;
 /// </summary>
 internal static class ServeProductionOptions
 {
-    private static readonly Option<int> MaxConnections = CliOptions.Int("--max-connections",
-        "Most connections open at once; more are closed at once, unread, logged and counted. Default: no limit.", 0, 1, 10_000_000);
-    private static readonly Option<TimeSpan> IdleTimeout = CliOptions.Duration("--idle-timeout",
-        "Close a connection after DURATION with no byte either way (logged as idle). Default: never.", TimeSpan.Zero);
+    private static readonly Option<int> MaxConnections = WithoutDefault(CliOptions.Int("--max-connections",
+        "Most connections open at once; more are closed at once, unread, logged and counted. Default: no limit.", 0, 1, 10_000_000));
+    private static readonly Option<TimeSpan> IdleTimeout = WithoutDefault(CliOptions.Duration("--idle-timeout",
+        "Close a connection after DURATION with no byte either way (logged as idle). Default: never.", TimeSpan.Zero));
     private static readonly Option<IpNetwork[]> Allow = Ranges("--allow",
         "Accept only clients in CIDR (e.g. 10.0.0.0/8, 2001:db8::/32, 127.0.0.1; repeatable). Default: everyone.");
     private static readonly Option<IpNetwork[]> Deny = Ranges("--deny",
@@ -202,6 +202,13 @@ internal static class ServeProductionOptions
         {
             throw new UsageException(ex.Message);
         }
+    }
+
+    /// <summary>No default shown in help: absent means "no limit", which no value of the option's type says well.</summary>
+    private static Option<T> WithoutDefault<T>(Option<T> option)
+    {
+        option.DefaultValueFactory = null;
+        return option;
     }
 
     private static Option<IpNetwork[]> Ranges(string name, string description) => new(name)
