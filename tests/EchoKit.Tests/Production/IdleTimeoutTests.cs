@@ -56,6 +56,25 @@ public sealed class IdleTimeoutTests
     }
 
     [Fact]
+    public async Task IdleTlsConnectionIsClosedToo()
+    {
+        using var certificates = new TestCertificates();
+        var logs = new CapturingLoggerFactory();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var options = new EchoServerOptions { IdleTimeout = TimeSpan.FromSeconds(10) };
+        options.Endpoints.Add(ListenEndpoint.Tls("127.0.0.1:0"));
+        options.Tls.Certificate = certificates.Load();
+        await using var server = await TestServers.StartAsync(options, logs, time);
+        await using var tls = await TestClients.ConnectTlsAsync(server.Listeners[0].EndPoint);
+        Assert.Equal("tls"u8.ToArray(), await TestClients.EchoAsync(tls, "tls"u8.ToArray()));
+
+        time.Advance(TimeSpan.FromSeconds(21));
+        var closed = await logs.WaitForAsync("ConnectionClosed");
+        Assert.Equal("idle", closed.Field("Reason"));
+        Assert.Equal(0, server.Rejections.Total);
+    }
+
+    [Fact]
     public async Task ServerWithoutIdleTimeoutKeepsQuietConnections()
     {
         var logs = new CapturingLoggerFactory();
