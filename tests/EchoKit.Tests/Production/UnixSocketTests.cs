@@ -106,6 +106,15 @@ public sealed class UnixSocketTests : IDisposable
     }
 
     [Fact]
+    public async Task MissingDirectoryIsNamedInTheBindError()
+    {
+        var path = Path.Combine(Path.GetDirectoryName(_path)!, "missing", "echo.sock");
+        var server = new EchoServer(Unix(path), new CapturingLoggerFactory());
+        var ex = await Assert.ThrowsAsync<ListenerBindException>(() => server.StartAsync(CancellationToken.None));
+        Assert.Contains($"directory '{Path.GetDirectoryName(path)}' does not exist", ex.Message);
+    }
+
+    [Fact]
     public void BadUnixSettingsAreRefused()
     {
         Assert.Contains("permission bits only", Assert.Throws<ArgumentException>(Unix(_path, (UnixFileMode)0xFFF).Validate).Message);

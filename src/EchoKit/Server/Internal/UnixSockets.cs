@@ -15,6 +15,12 @@ internal static class UnixSockets
     public static Socket BindAndListen(string path, UnixFileMode? mode, int backlog, string uri, ILogger logger)
     {
         var endPoint = new UnixDomainSocketEndPoint(path);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null && !Directory.Exists(directory))
+        {
+            // bind() would say ENOENT, which .NET reports as "address not available": say what is missing.
+            throw new ListenerBindException(uri, SocketError.AddressNotAvailable, $"cannot listen on {uri}: directory '{directory}' does not exist", null);
+        }
         RemoveIfStale(path, endPoint, uri, logger);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         var bound = false;
@@ -28,6 +34,11 @@ internal static class UnixSockets
             }
             socket.Listen(backlog);
             return socket;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AccessDenied)
+        {
+            Cleanup(socket, bound, path);
+            throw new ListenerBindException(uri, ex.SocketErrorCode, $"cannot listen on {uri}: permission denied (cannot create a file in '{directory}')", ex);
         }
         catch (SocketException ex)
         {
