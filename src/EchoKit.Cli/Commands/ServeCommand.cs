@@ -56,6 +56,7 @@ internal static class ServeCommand
             Tcp, Backlog, BufferSize, ShutdownTimeout, Dump, Quiet, Verbose, Format, Metrics,
             ConfigOptions.Config, ConfigOptions.PrintConfig,
         };
+        ServeProductionOptions.AddTo(command);
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
     }
@@ -73,6 +74,7 @@ internal static class ServeCommand
         {
             options.Endpoints.Add(new ListenEndpoint(ListenProtocol.Tcp, endpoint));
         }
+        ServeProductionOptions.Apply(parse, options);
 
         var level = parse.GetValue(Quiet) ? LogLevel.Error : parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Information;
         using var sink = new OutputSink();

@@ -50,6 +50,40 @@ internal static partial class EchoKitLog
         Message = "accept loop on {Listener} failed")]
     public static partial void AcceptFault(ILogger logger, string listener, Exception exception);
 
+    // Production server: 200-299.
+
+    [LoggerMessage(EventId = 200, EventName = "ConnectionRejected", Level = LogLevel.Information,
+        Message = "rejected {Remote} on {Listener}: {Reason}")]
+    public static partial void ConnectionRejected(ILogger logger, string remote, string listener, string reason);
+
+    [LoggerMessage(EventId = 201, EventName = "ProxyHeaderRejected", Level = LogLevel.Information,
+        Message = "#{ConnectionId} {Remote} on {Listener}: PROXY header rejected: {Error}")]
+    public static partial void ProxyHeaderRejected(ILogger logger, long connectionId, string remote, string listener, string error);
+
+    [LoggerMessage(EventId = 202, EventName = "ProxyHeaderAccepted", Level = LogLevel.Debug,
+        Message = "#{ConnectionId} {Proxy} on {Listener}: PROXY v{Version} {Command}, client {Remote}")]
+    public static partial void ProxyHeaderAccepted(ILogger logger, long connectionId, string proxy, string listener, int version, string command, string remote);
+
+    [LoggerMessage(EventId = 203, EventName = "TlsHandshakeFailed", Level = LogLevel.Information,
+        Message = "#{ConnectionId} {Remote} on {Listener}: TLS handshake failed: {Error}")]
+    public static partial void TlsHandshakeFailed(ILogger logger, long connectionId, string remote, string listener, string error);
+
+    [LoggerMessage(EventId = 204, EventName = "TlsHandshakeCompleted", Level = LogLevel.Debug,
+        Message = "#{ConnectionId} {Remote} on {Listener}: {TlsProtocol} {CipherSuite}")]
+    public static partial void TlsHandshakeCompleted(ILogger logger, long connectionId, string remote, string listener, string tlsProtocol, string cipherSuite);
+
+    [LoggerMessage(EventId = 205, EventName = "UnixSocketReplaced", Level = LogLevel.Information,
+        Message = "removed stale socket file {Path} (nothing listened on it) for {Listener}")]
+    public static partial void UnixSocketReplaced(ILogger logger, string path, string listener);
+
+    [LoggerMessage(EventId = 206, EventName = "UnixSocketRemoveFailed", Level = LogLevel.Warning,
+        Message = "could not remove socket file {Path} of {Listener}: {Error}")]
+    public static partial void UnixSocketRemoveFailed(ILogger logger, string path, string listener, string error);
+
+    [LoggerMessage(EventId = 207, EventName = "IdleSweepFault", Level = LogLevel.Error,
+        Message = "idle connection sweep failed")]
+    public static partial void IdleSweepFault(ILogger logger, Exception exception);
+
     // Metrics and configuration: 300-399.
 
     [LoggerMessage(EventId = 300, EventName = "MetricsRequestFailed", Level = LogLevel.Debug,

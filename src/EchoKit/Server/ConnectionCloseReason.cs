@@ -11,6 +11,8 @@ public enum ConnectionCloseReason
     Shutdown,
     /// <summary>An unexpected fault, logged as an error.</summary>
     Error,
+    /// <summary>No byte went either way for <see cref="EchoServerOptions.IdleTimeout"/>.</summary>
+    Idle,
 }
 
 /// <summary>Text for <see cref="ConnectionCloseReason"/> in logs.</summary>
@@ -22,6 +24,7 @@ public static class ConnectionCloseReasonExtensions
         ConnectionCloseReason.ClosedByPeer => "closed by peer",
         ConnectionCloseReason.Reset => "reset",
         ConnectionCloseReason.Shutdown => "shutdown",
+        ConnectionCloseReason.Idle => "idle",
         _ => "error",
     };
 }

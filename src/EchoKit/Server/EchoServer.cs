@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using EchoKit.Endpoints;
 using EchoKit.Internal;
 using EchoKit.Server.Internal;
@@ -32,6 +33,10 @@ public sealed class EchoServer : IAsyncDisposable
     private readonly List<Task> _listenerLoops = [];
     private readonly SemaphoreSlim _stateLock = new(1, 1);
     private readonly ServerInstruments _instruments = new();
+    private readonly ServerContext _context;
+    private readonly Dictionary<string, RejectionCounters> _listenerRejections = [];
+    private SslServerAuthenticationOptions? _tls;
+    private IdleSweeper? _idleSweeper;
     private State _state;
     private volatile bool _started;
     private volatile bool _stopRequested;
@@ -50,7 +55,14 @@ public sealed class EchoServer : IAsyncDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("EchoKit.Server");
         _time = timeProvider ?? TimeProvider.System;
         _tracker = new ConnectionTracker(_time);
+        _context = new ServerContext(options, _logger, _time, _tracker, _instruments);
     }
+
+    /// <summary>Connections refused so far, by reason, over all listeners. Safe to read from any thread.</summary>
+    public RejectionCounters Rejections => _context.Rejections;
+
+    /// <summary>Connections refused so far on each stream listener, keyed by its URI, after <see cref="StartAsync"/>.</summary>
+    public IReadOnlyDictionary<string, RejectionCounters> ListenerRejections => _listenerRejections;
 
     /// <summary>The bound listeners, in the order given, after <see cref="StartAsync"/>.</summary>
     public IReadOnlyList<BoundListener> Listeners => _listeners.Select(l => l.Bound).ToArray();
@@ -106,6 +118,10 @@ public sealed class EchoServer : IAsyncDisposable
                 EchoKitLog.Listening(_logger, listener.Bound.Uri);
                 _listenerLoops.Add(RunListenerAsync(listener));
             }
+            if (_options.IdleTimeout is { } idle)
+            {
+                _idleSweeper = new IdleSweeper(_tracker, idle, _time, _logger);
+            }
             _state = State.Started;
             _started = true;
         }
@@ -143,6 +159,7 @@ public sealed class EchoServer : IAsyncDisposable
                 listener.StopAccepting();
             }
             await Task.WhenAll(_listenerLoops).ConfigureAwait(false);
+            _idleSweeper?.Dispose();
 
             // 2. Let open connections finish, up to the timeout.
             var open = _tracker.Count;
@@ -188,6 +205,11 @@ public sealed class EchoServer : IAsyncDisposable
 
     private async Task BindAsync(ListenEndpoint endpoint, CancellationToken cancellationToken)
     {
+        if (endpoint.Protocol == ListenProtocol.Unix)
+        {
+            _listeners.Add(AddStreamListener(TcpEchoListener.BindUnix(endpoint, _context)));
+            return;
+        }
         var addresses = await EndpointResolver.ResolveForListenAsync(endpoint.Endpoint, cancellationToken).ConfigureAwait(false);
         var port = endpoint.Endpoint.Port;
         foreach (var address in addresses)
@@ -197,12 +219,19 @@ public sealed class EchoServer : IAsyncDisposable
             var dualStack = EndpointResolver.IsDualStackWildcard(endpoint.Endpoint, target);
             IEchoListener listener = endpoint.Protocol switch
             {
-                ListenProtocol.Tcp => TcpEchoListener.Bind(target, dualStack, _options, _tracker, _logger, _time, _instruments),
+                ListenProtocol.Tcp => AddStreamListener(TcpEchoListener.Bind(target, dualStack, endpoint, _context, null)),
+                ListenProtocol.Tls => AddStreamListener(TcpEchoListener.Bind(target, dualStack, endpoint, _context, _tls ??= TlsServerOptions.Create(_options.Tls))),
                 _ => throw new NotSupportedException($"protocol {endpoint.Protocol} is not supported"),
             };
             _listeners.Add(listener);
             port = listener.Bound.Port;
         }
+    }
+
+    private TcpEchoListener AddStreamListener(TcpEchoListener listener)
+    {
+        _listenerRejections[listener.Bound.Uri] = listener.Rejections;
+        return listener;
     }
 
     private async Task RunListenerAsync(IEchoListener listener)

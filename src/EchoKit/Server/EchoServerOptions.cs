@@ -34,6 +34,40 @@ public sealed class EchoServerOptions
     /// <summary>Whether to log what each client sends. Default <see cref="DumpMode.None"/>.</summary>
     public DumpMode Dump { get; set; } = DumpMode.None;
 
+    /// <summary>
+    /// The most connections open at once over all stream listeners; one more is closed at once, unread, and counted
+    /// (<see cref="ConnectionRejectReason.MaxConnections"/>). <see langword="null"/> (the default) means no limit
+    /// beyond the process's file descriptors; 1 to 10,000,000.
+    /// </summary>
+    public int? MaxConnections { get; set; }
+
+    /// <summary>
+    /// Close a connection when no byte has gone either way for this long (logged with reason "idle").
+    /// <see langword="null"/> (the default) never closes a quiet client; 100 ms to 7 days. Checked by one sweep per
+    /// server every quarter of the timeout (at most every second), so a connection closes up to that much late.
+    /// </summary>
+    public TimeSpan? IdleTimeout { get; set; }
+
+    /// <summary>
+    /// Which client addresses may connect, checked right after accept, before a byte is read; a refused client is
+    /// closed and counted (<see cref="ConnectionRejectReason.Denied"/>). With the PROXY protocol this filters the
+    /// proxies, not the clients behind them. Unix sockets have no address and are not filtered.
+    /// <see langword="null"/> (the default) lets everyone in.
+    /// </summary>
+    public AccessControl.IpAccessList? AccessList { get; set; }
+
+    /// <summary>
+    /// Set SO_REUSEPORT on TCP and TLS listeners so several processes can bind the same port and the kernel spreads
+    /// connections among them (Linux). Off by default: a second server on a port then fails loudly instead.
+    /// </summary>
+    public bool ReusePort { get; set; }
+
+    /// <summary>Certificate and handshake timeout for TLS listeners.</summary>
+    public TlsOptions Tls { get; } = new();
+
+    /// <summary>Bounds on the PROXY protocol header, for listeners with <see cref="ListenEndpoint.UseProxyProtocol"/>.</summary>
+    public ProxyProtocol.ProxyProtocolOptions ProxyProtocol { get; } = new();
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
@@ -53,5 +87,6 @@ public sealed class EchoServerOptions
         {
             throw new ArgumentException($"unknown dump mode {Dump}", nameof(Dump));
         }
+        Internal.ProductionOptionsValidator.Validate(this);
     }
 }

@@ -5,4 +5,8 @@ public enum ListenProtocol
 {
     /// <summary>TCP stream echo: every byte back, in order.</summary>
     Tcp,
+    /// <summary>Stream echo on a Unix domain socket (<see cref="ListenEndpoint.UnixPath"/>).</summary>
+    Unix,
+    /// <summary>Stream echo over TLS 1.2 or 1.3 on TCP (<see cref="EchoServerOptions.Tls"/> holds the certificate).</summary>
+    Tls,
 }

@@ -13,6 +13,14 @@ public sealed class ListenerBindException : Exception
         SocketError = error;
     }
 
+    /// <summary>Creates the exception with a message of its own (one line naming <paramref name="address"/>).</summary>
+    public ListenerBindException(string address, SocketError error, string message, Exception? inner)
+        : base(message, inner)
+    {
+        Address = address;
+        SocketError = error;
+    }
+
     /// <summary>The address that could not be bound, as a URI.</summary>
     public string Address { get; }
 

@@ -52,6 +52,18 @@ internal sealed class ConnectionTracker : IDisposable
     /// <summary>A task that ends when every connection open now has ended.</summary>
     public Task WhenAllClosed() => Task.WhenAll(_connections.Values.Select(c => c.Completion));
 
+    /// <summary>
+    /// Closes, with reason idle, every connection quiet since <paramref name="now"/> minus <paramref name="idleTicks"/>
+    /// (timestamps of the server's <see cref="TimeProvider"/>). Enumerating the dictionary takes no lock.
+    /// </summary>
+    public void CloseIdle(long now, long idleTicks)
+    {
+        foreach (var pair in _connections)
+        {
+            pair.Value.CloseIfIdle(now, idleTicks);
+        }
+    }
+
     /// <summary>Closes every open connection at once; their tasks then end promptly.</summary>
     public void AbortAll()
     {

@@ -9,13 +9,18 @@ internal static class ListenSockets
 {
     private const int SolSocket = 1;      // SOL_SOCKET on Linux
     private const int SoReuseAddr = 2;    // SO_REUSEADDR on Linux
+    private const int SoReusePort = 15;   // SO_REUSEPORT on Linux
 
     /// <summary>
     /// A socket bound to <paramref name="address"/>, with SO_REUSEADDR so a restarted server binds at once while
     /// old connections sit in TIME_WAIT. <paramref name="dualStack"/> makes an IPv6 wildcard accept IPv4 too.
     /// Bind failures become <see cref="ListenerBindException"/>.
     /// </summary>
-    public static Socket Bind(IPEndPoint address, SocketType type, ProtocolType protocol, bool dualStack, string scheme)
+    /// <remarks>
+    /// <paramref name="reusePort"/> adds SO_REUSEPORT (Linux): every socket of any process that sets it may bind the
+    /// same address, and the kernel spreads new connections (or datagrams) among them.
+    /// </remarks>
+    public static Socket Bind(IPEndPoint address, SocketType type, ProtocolType protocol, bool dualStack, string scheme, bool reusePort = false)
     {
         var socket = new Socket(address.AddressFamily, type, protocol);
         try
@@ -25,6 +30,10 @@ internal static class ListenSockets
                 socket.DualMode = dualStack;
             }
             SetReuseAddress(socket);
+            if (reusePort)
+            {
+                socket.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(1));
+            }
             socket.Bind(address);
             return socket;
         }

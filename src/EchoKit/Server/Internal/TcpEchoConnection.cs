@@ -1,162 +1,323 @@
 using System.Buffers;
+using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
 using EchoKit.Endpoints;
 using EchoKit.Internal;
+using EchoKit.Server.ProxyProtocol;
 using Microsoft.Extensions.Logging;
 
 namespace EchoKit.Server.Internal;
 
 /// <summary>
-/// One accepted client. An idle connection waits for data without holding a buffer (a zero-byte receive); once
-/// data comes it rents one buffer and keeps it while the client stays busy, reading into it and sending each
-/// chunk back before reading more; when the client falls quiet for a sweep period the buffer goes back to the
-/// pool. Sending before reading again is the back-pressure: a client that does not read stops being read from,
-/// and the server never holds more than one buffer (<see cref="EchoServerOptions.ReceiveBufferSize"/>) for it.
+/// One accepted stream client, on a TCP, TLS or Unix listener. Before echoing it may read a PROXY header (to learn
+/// the real client's address) and run a TLS handshake, each bounded in time; a failure there is a rejection,
+/// logged once, and the connection is never "opened".
+/// <para>
+/// The plain loop (TCP, Unix) waits for data without holding a buffer (a zero-byte receive); once data comes it
+/// rents one buffer and keeps it while the client stays busy, reading into it and sending each chunk back before
+/// reading more; when the client falls quiet for a sweep period the buffer goes back to the pool. The TLS loop does the same through <see cref="SslStream"/>: a zero-byte read, then one
+/// read and its write per rented buffer. Sending before reading again is the back-pressure: a client that does not
+/// read stops being read from, and the server never holds more than one buffer for it.
+/// </para>
 /// </summary>
 internal sealed class TcpEchoConnection
 {
+    private const int NotAborted = -1;
+
     private readonly Socket _socket;
+    private readonly StreamListenerContext _context;
     private readonly string _listener;
-    private readonly EndPoint? _remoteEndPoint;
-    private string? _remote;
     private readonly int _bufferSize;
     private readonly DumpMode _dump;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly long _startTimestamp;
-    private readonly ListenerMetrics _metrics;
+    private string _remote;
     private Decoder? _dumpDecoder;
     private long _bytesIn;
     private long _bytesOut;
-    private volatile bool _aborted;
+    private long _lastActivity;
+    private volatile bool _echoing;
+    private readonly ListenerMetrics _metrics;
     private bool _active;            // set per receive, cleared by the sweep: a plain write, no fence on the hot path
     private bool _holdsBuffer;
     private CancellationTokenSource? _idle; // made when the connection first gets busy: idle ones never need it
+    private int _abortReason = NotAborted;
     private int _disposed;
 
-    public TcpEchoConnection(long id, Socket socket, string listener, EndPoint? remote, EchoServerOptions options, ILogger logger, TimeProvider time, ListenerMetrics metrics)
+    public TcpEchoConnection(long id, Socket socket, StreamListenerContext context, string remote)
     {
-        _metrics = metrics;
         Id = id;
         _socket = socket;
-        _listener = listener;
-        _remoteEndPoint = remote;
-        _bufferSize = options.ReceiveBufferSize;
-        _dump = options.Dump;
-        _logger = logger;
-        _time = time;
-        _startTimestamp = time.GetTimestamp();
+        _context = context;
+        _listener = context.Uri;
+        _metrics = context.Metrics;
+        _remote = remote;
+        _bufferSize = context.Server.Options.ReceiveBufferSize;
+        _dump = context.Server.Options.Dump;
+        _logger = context.Server.Logger;
+        _time = context.Server.Time;
+        _startTimestamp = _time.GetTimestamp();
+        _lastActivity = _startTimestamp;
     }
 
     public long Id { get; }
 
-    /// <summary>The client's address as text, formatted on first use (only when something is logged).</summary>
-    private string Remote => _remote ??= _remoteEndPoint is IPEndPoint ip ? EndpointResolver.FormatAddress(ip) : _remoteEndPoint?.ToString() ?? "unknown";
-
-    private string FormatLocal()
-    {
-        try
-        {
-            return _socket.LocalEndPoint is IPEndPoint ip ? EndpointResolver.FormatAddress(ip) : _socket.LocalEndPoint?.ToString() ?? "unknown";
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            return "unknown"; // the client is already gone; the close line will say how
-        }
-    }
-
     /// <summary>Bytes received so far (read from another thread only for diagnostics).</summary>
     public long BytesIn => Volatile.Read(ref _bytesIn);
-
-    /// <summary>True while the connection holds a pooled receive buffer (it is busy), for diagnostics.</summary>
-    public bool HoldsBuffer => Volatile.Read(ref _holdsBuffer);
 
     /// <summary>Bytes echoed so far.</summary>
     public long BytesOut => Volatile.Read(ref _bytesOut);
 
+    /// <summary>True while the connection holds a pooled receive buffer (it is busy), for diagnostics.</summary>
+    public bool HoldsBuffer => Volatile.Read(ref _holdsBuffer);
+
     /// <summary>The connection's whole life; never faults (faults are logged and end the connection only).</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
+
+    /// <summary>True when it holds a connection-limit permit, released when it ends.</summary>
+    public bool HoldsPermit { get; init; }
 
     public void Start(ConnectionTracker tracker) => Completion = RunAsync(tracker);
 
     /// <summary>Closes the socket under the loop; the loop then ends with reason Shutdown. Harmless twice.</summary>
-    public void Abort()
+    public void Abort() => Abort(ConnectionCloseReason.Shutdown);
+
+    /// <summary>Closes the socket under the loop, which ends with <paramref name="reason"/> (the first reason given wins).</summary>
+    public void Abort(ConnectionCloseReason reason)
     {
-        _aborted = true;
+        Interlocked.CompareExchange(ref _abortReason, (int)reason, NotAborted);
         DisposeSocket();
     }
+
+    /// <summary>Closes the connection as idle if it is echoing and nothing moved since <paramref name="now"/> - <paramref name="idleTicks"/>.</summary>
+    public void CloseIfIdle(long now, long idleTicks)
+    {
+        // Before the echo starts, the PROXY and handshake timeouts bound the connection instead.
+        if (_echoing && now - Volatile.Read(ref _lastActivity) >= idleTicks
+            && Interlocked.CompareExchange(ref _abortReason, (int)ConnectionCloseReason.Idle, NotAborted) == NotAborted)
+        {
+            // A graceful close: shutdown() sends FIN and wakes the loop's pending receive, which then ends and
+            // disposes the socket itself. Disposing under a pending operation would reset the client instead.
+            try
+            {
+                _socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                DisposeSocket(); // already broken or closed: make sure the loop ends anyway
+            }
+        }
+    }
+
+    private bool IsAborted => Volatile.Read(ref _abortReason) != NotAborted;
+
+    private void MarkActivity() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
 
     private async Task RunAsync(ConnectionTracker tracker)
     {
         // Let the caller (the accept loop) go on at once; the loop below runs on the socket's completions.
         await Task.Yield();
-        if (_logger.IsEnabled(LogLevel.Information))
-        {
-            // Guarded: the addresses are formatted only when someone reads them.
-            EchoKitLog.ConnectionOpened(_logger, Id, Remote, FormatLocal(), _listener);
-        }
-        _metrics.ConnectionOpened();
+        var opened = false;
         var reason = ConnectionCloseReason.Error;
+        SslStream? tls = null;
+        byte[]? early = null;
         try
         {
-            // Non-blocking sync receives drain a full socket without parking a thread; the async operations
-            // below are unaffected by this flag.
-            _socket.Blocking = false;
-            while (true)
+            var earlyData = ReadOnlyMemory<byte>.Empty;
+            if (_context.UseProxyProtocol)
             {
-                // Idle: wait for data holding no buffer, so a silent client costs no receive memory.
-                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-
-                var buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
-                try
+                var options = _context.Server.Options.ProxyProtocol;
+                early = ArrayPool<byte>.Shared.Rent(ProxyHeaderReader.BufferSize(options));
+                var outcome = await ProxyHeaderReader.ReadAsync(_socket, early, options, _time).ConfigureAwait(false);
+                if (!ApplyProxyHeader(outcome))
                 {
-                    if (!await EchoWhileActiveAsync(buffer).ConfigureAwait(false))
-                    {
-                        break; // the client half-closed and everything was echoed
-                    }
+                    return;
                 }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
+                earlyData = early.AsMemory(outcome.HeaderLength, outcome.Received - outcome.HeaderLength);
             }
-            reason = ConnectionCloseReason.ClosedByPeer;
+            if (_context.Tls is { } tlsOptions)
+            {
+                tls = await HandshakeAsync(tlsOptions, earlyData).ConfigureAwait(false);
+                if (tls is null)
+                {
+                    return;
+                }
+                earlyData = ReadOnlyMemory<byte>.Empty; // the handshake consumed it
+            }
+
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+                // Guarded: the local address is looked up only when someone reads it.
+                EchoKitLog.ConnectionOpened(_logger, Id, _remote, FormatLocal(), _listener);
+            }
+            _metrics.ConnectionOpened();
+            opened = true;
+            MarkActivity();
+            _echoing = true;
+            if (tls is not null)
+            {
+                await StreamEchoAsync(tls).ConfigureAwait(false);
+            }
+            else
+            {
+                if (!earlyData.IsEmpty)
+                {
+                    // The client's first bytes came with the PROXY header: echo them before reading on.
+                    Received(earlyData.Span);
+                    await SendAllAsync(earlyData).ConfigureAwait(false);
+                }
+                await SocketEchoAsync().ConfigureAwait(false);
+            }
+            // An idle close ends the loop as a normal end of stream would.
+            reason = IsAborted ? (ConnectionCloseReason)Volatile.Read(ref _abortReason) : ConnectionCloseReason.ClosedByPeer;
         }
-        catch (Exception ex) when (_aborted && ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (IsAborted && ex is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
         {
-            reason = ConnectionCloseReason.Shutdown;
+            reason = (ConnectionCloseReason)Volatile.Read(ref _abortReason);
         }
         catch (SocketException ex) when (SocketErrors.IsConnectionResetError(ex.SocketErrorCode))
         {
             reason = ConnectionCloseReason.Reset;
-            EchoKitLog.ConnectionReset(_logger, Id, Remote, _listener, ex.SocketErrorCode.ToString());
+            EchoKitLog.ConnectionReset(_logger, Id, _remote, _listener, ex.SocketErrorCode.ToString());
+        }
+        catch (IOException ex) when (ex.InnerException is SocketException inner && SocketErrors.IsConnectionResetError(inner.SocketErrorCode))
+        {
+            // SslStream wraps socket errors in IOException.
+            reason = ConnectionCloseReason.Reset;
+            EchoKitLog.ConnectionReset(_logger, Id, _remote, _listener, inner.SocketErrorCode.ToString());
         }
         catch (Exception ex)
         {
-            EchoKitLog.ConnectionFault(_logger, Id, Remote, _listener, ex);
+            EchoKitLog.ConnectionFault(_logger, Id, _remote, _listener, ex);
         }
         finally
         {
-            DisposeSocket();
-            var elapsed = _time.GetElapsedTime(_startTimestamp);
-            // Metrics before the log line: whoever sees the line (a test, an operator) finds the counters updated.
-            _metrics.ConnectionClosed(reason, elapsed);
-            if (_logger.IsEnabled(LogLevel.Information))
+            if (early is not null)
             {
-                EchoKitLog.ConnectionClosed(_logger, Id, Remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _listener);
+                ArrayPool<byte>.Shared.Return(early);
+            }
+            tls?.Dispose();
+            DisposeSocket();
+            if (HoldsPermit)
+            {
+                // Before the closed event: whoever sees the close may use the slot at once.
+                _context.Server.Limiter?.Release();
+            }
+            if (opened)
+            {
+                var elapsed = _time.GetElapsedTime(_startTimestamp);
+                // Metrics before the log line: whoever sees the line (a test, an operator) finds the counters updated.
+                _metrics.ConnectionClosed(reason, elapsed);
+                EchoKitLog.ConnectionClosed(_logger, Id, _remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _listener);
             }
             tracker.Remove(this);
+        }
+    }
+
+    /// <summary>Adopts the real client's address from the header, or rejects the connection (false).</summary>
+    private bool ApplyProxyHeader(ProxyReadOutcome outcome)
+    {
+        if (outcome.Header is not { } header)
+        {
+            _context.CountRejection(ConnectionRejectReason.ProxyHeader);
+            EchoKitLog.ProxyHeaderRejected(_logger, Id, _remote, _listener, outcome.Error ?? "invalid");
+            return false;
+        }
+        var proxy = _remote;
+        if (header.Command == ProxyCommand.Proxy && header.Source is { } source)
+        {
+            _remote = EndpointResolver.FormatAddress(source);
+        }
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            EchoKitLog.ProxyHeaderAccepted(_logger, Id, proxy, _listener, header.Version,
+                header.Command == ProxyCommand.Local ? "LOCAL" : "PROXY", _remote);
+        }
+        return true;
+    }
+
+    private async Task<SslStream?> HandshakeAsync(SslServerAuthenticationOptions options, ReadOnlyMemory<byte> earlyData)
+    {
+        Stream transport = new NetworkStream(_socket, ownsSocket: false);
+        if (!earlyData.IsEmpty)
+        {
+            transport = new PrefixedStream(earlyData.ToArray(), transport);
+        }
+        var tls = new SslStream(transport, leaveInnerStreamOpen: false);
+        var timeout = _context.Server.Options.Tls.HandshakeTimeout;
+        using var deadline = new CancellationTokenSource(timeout, _time);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(options, deadline.Token).ConfigureAwait(false);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                EchoKitLog.TlsHandshakeCompleted(_logger, Id, _remote, _listener, tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());
+            }
+            return tls;
+        }
+        catch (Exception ex) when (!IsAborted && ex is AuthenticationException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            tls.Dispose();
+            _context.CountRejection(ConnectionRejectReason.TlsHandshake);
+            _metrics.TlsHandshakeFailed(deadline.IsCancellationRequested ? "timeout" : "error");
+            var why = deadline.IsCancellationRequested
+                ? $"no handshake within {timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s"
+                : Innermost(ex);
+            EchoKitLog.TlsHandshakeFailed(_logger, Id, _remote, _listener, why);
+            return null;
+        }
+        catch
+        {
+            tls.Dispose();
+            throw;
+        }
+    }
+
+    private static string Innermost(Exception ex)
+    {
+        while (ex.InnerException is not null)
+        {
+            ex = ex.InnerException;
+        }
+        return ex.Message.ReplaceLineEndings(" ");
+    }
+
+    private async Task SocketEchoAsync()
+    {
+        // Non-blocking sync receives drain a full socket without parking a thread; the async operations below
+        // are unaffected by this flag.
+        _socket.Blocking = false;
+        while (true)
+        {
+            // Idle: wait for data holding no buffer, so a silent client costs no receive memory.
+            await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+
+            var buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+            try
+            {
+                if (!await EchoWhileBusyAsync(buffer).ConfigureAwait(false))
+                {
+                    return; // the client half-closed and everything was echoed
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 
     /// <summary>
     /// Echoes while data keeps coming, keeping <paramref name="buffer"/> for the next receive: a receive posted
     /// with its buffer costs one system call less per message than a zero-byte wait followed by a read. Returns
-    /// false when the client half-closed, true when the idle sweep asked for the buffer back.
+    /// false when the client half-closed, true when the idle-buffer sweep asked for the buffer back.
     /// </summary>
-    private async ValueTask<bool> EchoWhileActiveAsync(byte[] buffer)
+    private async ValueTask<bool> EchoWhileBusyAsync(byte[] buffer)
     {
         var idle = _idle;
         if (idle is null || idle.IsCancellationRequested)
@@ -174,7 +335,7 @@ internal sealed class TcpEchoConnection
                 {
                     received = await _socket.ReceiveAsync(buffer.AsMemory(0, _bufferSize), SocketFlags.None, idle.Token).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (idle.IsCancellationRequested && !_aborted)
+                catch (OperationCanceledException) when (idle.IsCancellationRequested && !IsAborted)
                 {
                     return true; // quiet for a whole sweep period: give the buffer back and wait without it
                 }
@@ -207,12 +368,7 @@ internal sealed class TcpEchoConnection
     {
         while (true)
         {
-            _bytesIn += received;
-            _metrics.AddReceived(received);
-            if (_dump != DumpMode.None)
-            {
-                Dump(buffer.AsSpan(0, received));
-            }
+            Received(buffer.AsSpan(0, received));
             await SendAllAsync(buffer.AsMemory(0, received)).ConfigureAwait(false);
             if (received < _bufferSize)
             {
@@ -236,7 +392,7 @@ internal sealed class TcpEchoConnection
     }
 
     /// <summary>
-    /// Called by the server's sweep once per period: a connection that held its buffer through a whole period
+    /// Called by the tracker's sweep once per period: a connection that held its buffer through a whole period
     /// without receiving anything gives it back (its pending receive is cancelled; no data is lost, it stays in
     /// the kernel until the next receive).
     /// </summary>
@@ -252,6 +408,64 @@ internal sealed class TcpEchoConnection
         }
     }
 
+    private string FormatLocal()
+    {
+        try
+        {
+            return _socket.LocalEndPoint switch
+            {
+                IPEndPoint ip => EndpointResolver.FormatAddress(ip),
+                UnixDomainSocketEndPoint unix => unix.ToString(),
+                var other => other?.ToString() ?? "unknown",
+            };
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return "unknown"; // the client is already gone; the close line will say how
+        }
+    }
+
+    private async Task StreamEchoAsync(SslStream tls)
+    {
+        while (true)
+        {
+            // Wait without a buffer, as the socket loop does; SslStream completes it once plaintext is ready.
+            await tls.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+            var buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+            try
+            {
+                var received = await tls.ReadAsync(buffer.AsMemory(0, _bufferSize)).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    // close_notify or FIN: everything was echoed; answer with ours, then FIN.
+                    await tls.ShutdownAsync().ConfigureAwait(false);
+                    _socket.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+                Received(buffer.AsSpan(0, received));
+                await tls.WriteAsync(buffer.AsMemory(0, received)).ConfigureAwait(false);
+                _bytesOut += received;
+                _metrics.AddSent(received);
+                MarkActivity();
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    private void Received(ReadOnlySpan<byte> data)
+    {
+        _bytesIn += data.Length;
+        _metrics.AddReceived(data.Length);
+        MarkActivity();
+        if (_dump != DumpMode.None)
+        {
+            Dump(data);
+        }
+    }
+
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
     {
         while (!data.IsEmpty)
@@ -259,6 +473,7 @@ internal sealed class TcpEchoConnection
             var sent = await _socket.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
             _bytesOut += sent;
             _metrics.AddSent(sent);
+            MarkActivity();
             data = data[sent..];
         }
     }
@@ -277,7 +492,7 @@ internal sealed class TcpEchoConnection
             var count = _dumpDecoder.GetChars(data, chars, flush: false);
             text = new string(chars, 0, count);
         }
-        EchoKitLog.Data(_logger, Id, Remote, data.Length, text, _listener);
+        EchoKitLog.Data(_logger, Id, _remote, data.Length, text, _listener);
     }
 
     private void DisposeSocket()

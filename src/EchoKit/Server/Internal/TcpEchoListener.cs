@@ -2,55 +2,69 @@ using System.Net;
 using System.Net.Sockets;
 using EchoKit.Endpoints;
 using EchoKit.Internal;
-using Microsoft.Extensions.Logging;
 
 namespace EchoKit.Server.Internal;
 
 /// <summary>
-/// A listening TCP socket and its accept loop. Each accepted client becomes a <see cref="TcpEchoConnection"/>
-/// owned by the server's <see cref="ConnectionTracker"/>. Accept errors back off and never end the loop; only
-/// <see cref="StopAccepting"/> does.
+/// A listening stream socket (TCP, TLS over TCP, or Unix) and its accept loop. Each accepted client is checked
+/// against the access list and the connection limit before a byte is read, then becomes a
+/// <see cref="TcpEchoConnection"/> owned by the server's <see cref="ConnectionTracker"/>. Accept errors back off and
+/// never end the loop; only <see cref="StopAccepting"/> does.
 /// </summary>
 internal sealed class TcpEchoListener : IEchoListener
 {
     private static readonly TimeSpan MaxAcceptBackoff = TimeSpan.FromSeconds(1);
 
     private readonly Socket _socket;
-    private readonly EchoServerOptions _options;
-    private readonly ConnectionTracker _tracker;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
+    private readonly StreamListenerContext _context;
+    private readonly ServerContext _server;
+    private readonly string? _unixPath;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly ListenerMetrics _metrics;
+    private int _disposed;
 
-    private TcpEchoListener(Socket socket, BoundListener bound, EchoServerOptions options, ConnectionTracker tracker, ILogger logger, TimeProvider time, ServerInstruments instruments)
+    private TcpEchoListener(Socket socket, BoundListener bound, StreamListenerContext context, string? unixPath)
     {
-        _metrics = instruments.ForListener(bound.Uri);
         _socket = socket;
         Bound = bound;
-        _options = options;
-        _tracker = tracker;
-        _logger = logger;
-        _time = time;
+        _context = context;
+        _server = context.Server;
+        _unixPath = unixPath;
     }
 
     public BoundListener Bound { get; }
 
-    public static TcpEchoListener Bind(IPEndPoint address, bool dualStack, EchoServerOptions options, ConnectionTracker tracker, ILogger logger, TimeProvider time, ServerInstruments instruments)
+    /// <summary>Refusals on this listener.</summary>
+    public RejectionCounters Rejections => _context.Rejections;
+
+    /// <summary>A TCP listener, or a TLS one when <paramref name="tls"/> is given.</summary>
+    public static TcpEchoListener Bind(IPEndPoint address, bool dualStack, ListenEndpoint endpoint, ServerContext server, System.Net.Security.SslServerAuthenticationOptions? tls)
     {
-        var socket = ListenSockets.Bind(address, SocketType.Stream, ProtocolType.Tcp, dualStack, "tcp");
+        var scheme = tls is null ? "tcp" : "tls";
+        var socket = ListenSockets.Bind(address, SocketType.Stream, ProtocolType.Tcp, dualStack, scheme, server.Options.ReusePort);
         try
         {
-            socket.Listen(options.Backlog);
+            socket.Listen(server.Options.Backlog);
         }
         catch (SocketException ex)
         {
             socket.Dispose();
-            throw new ListenerBindException(EndpointResolver.FormatUri("tcp", address), ex.SocketErrorCode, ex);
+            throw new ListenerBindException(EndpointResolver.FormatUri(scheme, address), ex.SocketErrorCode, ex);
         }
         var local = (IPEndPoint)socket.LocalEndPoint!;
-        var bound = new BoundListener(ListenProtocol.Tcp, local, EndpointResolver.FormatUri("tcp", local));
-        return new TcpEchoListener(socket, bound, options, tracker, logger, time, instruments);
+        var uri = EndpointResolver.FormatUri(scheme, local);
+        var bound = new BoundListener(tls is null ? ListenProtocol.Tcp : ListenProtocol.Tls, local, uri);
+        return new TcpEchoListener(socket, bound, new StreamListenerContext(server, uri, isUnix: false, endpoint.UseProxyProtocol, tls), null);
+    }
+
+    /// <summary>A Unix domain stream listener at <see cref="ListenEndpoint.UnixPath"/>; its file is removed on dispose.</summary>
+    public static TcpEchoListener BindUnix(ListenEndpoint endpoint, ServerContext server)
+    {
+        var path = endpoint.UnixPath!;
+        var endPoint = new UnixDomainSocketEndPoint(path);
+        var uri = EndpointResolver.FormatUri("unix", endPoint);
+        var socket = UnixSockets.BindAndListen(path, endpoint.UnixMode, server.Options.Backlog, uri, server.Logger);
+        var bound = new BoundListener(ListenProtocol.Unix, endPoint, uri);
+        return new TcpEchoListener(socket, bound, new StreamListenerContext(server, uri, isUnix: true, endpoint.UseProxyProtocol, null), path);
     }
 
     public async Task RunAsync()
@@ -73,10 +87,10 @@ internal sealed class TcpEchoListener : IEchoListener
             {
                 // EMFILE, ENOBUFS, a connection reset while queued...: wait a little and go on; the listener lives.
                 backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxAcceptBackoff.Ticks));
-                EchoKitLog.AcceptError(_logger, Bound.Uri, ex.SocketErrorCode.ToString(), (int)backoff.TotalMilliseconds);
+                EchoKitLog.AcceptError(_server.Logger, Bound.Uri, ex.SocketErrorCode.ToString(), (int)backoff.TotalMilliseconds);
                 try
                 {
-                    await Task.Delay(backoff, _time, token).ConfigureAwait(false);
+                    await Task.Delay(backoff, _server.Time, token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -90,21 +104,56 @@ internal sealed class TcpEchoListener : IEchoListener
 
     private void Accept(Socket client)
     {
-        EndPoint? remote;
+        string remote;
+        IPAddress? address = null;
         try
         {
-            client.NoDelay = true; // echoes are small and latency-bound: never wait to coalesce
-            remote = client.RemoteEndPoint;
+            if (_context.IsUnix)
+            {
+                remote = UnixPeer.Describe(client);
+            }
+            else
+            {
+                client.NoDelay = true; // echoes are small and latency-bound: never wait to coalesce
+                var ip = client.RemoteEndPoint as IPEndPoint;
+                address = ip?.Address;
+                remote = ip is not null ? EndpointResolver.FormatAddress(ip) : "unknown";
+            }
         }
         catch (SocketException ex)
         {
             // The client left between accept() and here: nothing to serve.
-            EchoKitLog.ConnectionReset(_logger, 0, "unknown", Bound.Uri, ex.SocketErrorCode.ToString());
+            EchoKitLog.ConnectionReset(_server.Logger, 0, "unknown", Bound.Uri, ex.SocketErrorCode.ToString());
             client.Dispose();
             return;
         }
-        var connection = new TcpEchoConnection(_tracker.NextId(), client, Bound.Uri, remote, _options, _logger, _time, _metrics);
-        _tracker.Run(connection);
+
+        // Refusals happen here, before a byte is read, and cost the listener nothing but a close.
+        if (address is not null && _server.Options.AccessList is { } access && !access.Allows(address))
+        {
+            Reject(client, remote, ConnectionRejectReason.Denied, "denied by the access list");
+            return;
+        }
+        var permit = false;
+        if (_server.Limiter is { } limiter)
+        {
+            if (!limiter.TryAcquire())
+            {
+                Reject(client, remote, ConnectionRejectReason.MaxConnections, $"{limiter.Max} connections open (--max-connections)");
+                return;
+            }
+            permit = true;
+        }
+        var connection = new TcpEchoConnection(_server.Tracker.NextId(), client, _context, remote) { HoldsPermit = permit };
+        _server.Tracker.Run(connection);
+    }
+
+    private void Reject(Socket client, string remote, ConnectionRejectReason reason, string why)
+    {
+        _context.CountRejection(reason);
+        // Close at once: the kernel answers the client with FIN (or RST if it already sent data); nothing is echoed.
+        client.Dispose();
+        EchoKitLog.ConnectionRejected(_server.Logger, remote, Bound.Uri, why);
     }
 
     public void StopAccepting()
@@ -120,7 +169,14 @@ internal sealed class TcpEchoListener : IEchoListener
     public ValueTask DisposeAsync()
     {
         StopAccepting();
-        _stopping.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _stopping.Dispose();
+            if (_unixPath is not null)
+            {
+                UnixSockets.Remove(_unixPath, Bound.Uri, _server.Logger);
+            }
+        }
         return ValueTask.CompletedTask;
     }
 }

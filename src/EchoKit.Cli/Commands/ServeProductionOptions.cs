@@ -1,0 +1,283 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using EchoKit.Cli.Parsing;
+using EchoKit.Endpoints;
+using EchoKit.Server;
+using EchoKit.Server.AccessControl;
+
+namespace EchoKit.Cli.Commands;
+
+/// <summary>
+/// The production flags of <c>echokit serve</c>: limits, access control, Unix and TLS listeners, SO_REUSEPORT and
+/// the PROXY protocol. Kept apart from <see cref="ServeCommand"/>, which only calls <see cref="AddTo"/> and
+/// <see cref="Apply"/>.
+/// </summary>
+internal static class ServeProductionOptions
+{
+    private static readonly Option<int> MaxConnections = WithoutDefault(CliOptions.Int("--max-connections",
+        "Most connections open at once; more are closed at once, unread, logged and counted. Default: no limit.", 0, 1, 10_000_000));
+    private static readonly Option<TimeSpan> IdleTimeout = WithoutDefault(CliOptions.Duration("--idle-timeout",
+        "Close a connection after DURATION with no byte either way (logged as idle). Default: never.", TimeSpan.Zero));
+    private static readonly Option<IpNetwork[]> Allow = Ranges("--allow",
+        "Accept only clients in CIDR (e.g. 10.0.0.0/8, 2001:db8::/32, 127.0.0.1; repeatable). Default: everyone.");
+    private static readonly Option<IpNetwork[]> Deny = Ranges("--deny",
+        "Refuse clients in CIDR (repeatable); deny wins over allow. Refused clients are closed before a byte is read.");
+    private static readonly Option<string[]> AllowFile = Files("--allow-file", "Read --allow ranges from FILE: one per line, # comments.");
+    private static readonly Option<string[]> DenyFile = Files("--deny-file", "Read --deny ranges from FILE: one per line, # comments.");
+    private static readonly Option<string[]> Unix = new("--unix")
+    {
+        Description = "Listen on a Unix domain stream socket at PATH (repeatable). A stale socket file is replaced; the file is removed on exit.",
+        HelpName = "PATH",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+    };
+    private static readonly Option<UnixFileMode?> UnixMode = new("--unix-mode")
+    {
+        Description = "Permissions of --unix socket files, in octal (e.g. 660). Default: as the umask gives.",
+        HelpName = "MODE",
+        CustomParser = ParseUnixMode,
+    };
+    private static readonly Option<EndpointSpec[]> Tls = CliOptions.Endpoints("--tls",
+        "Listen for TLS 1.2/1.3 on ENDPOINT (repeatable); needs --tls-cert.");
+    private static readonly Option<string> TlsCert = new("--tls-cert")
+    {
+        Description = "Server certificate for --tls, PEM (may hold the key too).",
+        HelpName = "FILE",
+    };
+    private static readonly Option<string> TlsKey = new("--tls-key")
+    {
+        Description = "Private key for --tls-cert, PEM. Default: read from the --tls-cert file.",
+        HelpName = "FILE",
+    };
+    private static readonly Option<TimeSpan> TlsHandshakeTimeout = CliOptions.Duration("--tls-handshake-timeout",
+        "Close a TLS client that has not completed its handshake after DURATION. Default 10s.", TimeSpan.FromSeconds(10));
+    private static readonly Option<bool> ReusePort = new("--reuse-port")
+    {
+        Description = "Set SO_REUSEPORT on TCP/TLS listeners, so several echokit processes can share a port (Linux).",
+    };
+    private static readonly Option<ListenProtocol[]?> ProxyProtocol = new("--proxy-protocol")
+    {
+        Description = "Expect a PROXY protocol v1/v2 header on each connection and log the client address it carries. " +
+            "Alone: every TCP, TLS and Unix listener; or name them: tcp, tls, unix (comma-separated).",
+        HelpName = "tcp,tls,unix",
+        Arity = ArgumentArity.ZeroOrOne,
+        CustomParser = ParseProxyKinds,
+    };
+    private static readonly Option<TimeSpan> ProxyTimeout = CliOptions.Duration("--proxy-timeout",
+        "Close a connection whose PROXY header is not complete after DURATION. Default 3s.", TimeSpan.FromSeconds(3));
+
+    /// <summary>Adds every production flag to <paramref name="command"/>.</summary>
+    public static void AddTo(Command command)
+    {
+        foreach (var option in new Option[]
+        {
+            MaxConnections, IdleTimeout, Allow, Deny, AllowFile, DenyFile, Unix, UnixMode, Tls, TlsCert, TlsKey,
+            TlsHandshakeTimeout, ReusePort, ProxyProtocol, ProxyTimeout,
+        })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>
+    /// Copies the flags into <paramref name="options"/>, after the TCP endpoints were added. Bad combinations, files
+    /// that cannot be read and out-of-range settings throw <see cref="UsageException"/> (exit 2) naming the input.
+    /// </summary>
+    public static void Apply(ParseResult parse, EchoServerOptions options)
+    {
+        if (parse.GetValue(MaxConnections) is > 0 and var max)
+        {
+            options.MaxConnections = max;
+        }
+        if (parse.GetValue(IdleTimeout) is var idle && idle > TimeSpan.Zero)
+        {
+            options.IdleTimeout = idle;
+        }
+        options.ReusePort = parse.GetValue(ReusePort);
+        options.AccessList = BuildAccessList(parse);
+
+        // The flag alone may come back as null or as an empty array: both mean every stream listener.
+        var proxyKinds = parse.GetResult(ProxyProtocol) is null
+            ? []
+            : parse.GetValue(ProxyProtocol) is { Length: > 0 } named ? named : [ListenProtocol.Tcp, ListenProtocol.Tls, ListenProtocol.Unix];
+        options.ProxyProtocol.HeaderTimeout = parse.GetValue(ProxyTimeout);
+        if (parse.GetResult(ProxyTimeout) is { Implicit: false } && proxyKinds.Length == 0)
+        {
+            throw new UsageException("--proxy-timeout needs --proxy-protocol");
+        }
+
+        var unixPaths = parse.GetValue(Unix) ?? [];
+        var mode = parse.GetValue(UnixMode);
+        if (mode is not null && unixPaths.Length == 0)
+        {
+            throw new UsageException("--unix-mode needs --unix");
+        }
+        var tlsEndpoints = parse.GetValue(Tls) ?? [];
+        LoadCertificate(parse, options, tlsEndpoints.Length > 0);
+
+        if (proxyKinds.Contains(ListenProtocol.Tcp) && options.Endpoints.Count == 0 && unixPaths.Length == 0 && tlsEndpoints.Length == 0)
+        {
+            // The server's implicit default listener must carry the flag too: make it explicit.
+            options.Endpoints.Add(ListenEndpoint.Tcp($":{EchoServerOptions.DefaultPort}"));
+        }
+        for (var i = 0; i < options.Endpoints.Count; i++)
+        {
+            if (options.Endpoints[i].Protocol == ListenProtocol.Tcp && proxyKinds.Contains(ListenProtocol.Tcp))
+            {
+                options.Endpoints[i] = options.Endpoints[i] with { UseProxyProtocol = true };
+            }
+        }
+        foreach (var endpoint in tlsEndpoints)
+        {
+            options.Endpoints.Add(new ListenEndpoint(ListenProtocol.Tls, endpoint) { UseProxyProtocol = proxyKinds.Contains(ListenProtocol.Tls) });
+        }
+        foreach (var path in unixPaths)
+        {
+            options.Endpoints.Add(ListenEndpoint.Unix(path, mode) with { UseProxyProtocol = proxyKinds.Contains(ListenProtocol.Unix) });
+        }
+
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message.Split(" (Parameter", 2)[0]);
+        }
+    }
+
+    private static IpAccessList? BuildAccessList(ParseResult parse)
+    {
+        var allow = new List<IpNetwork>(parse.GetValue(Allow) ?? []);
+        var deny = new List<IpNetwork>(parse.GetValue(Deny) ?? []);
+        allow.AddRange(ReadRangeFiles(parse.GetValue(AllowFile), "--allow-file"));
+        deny.AddRange(ReadRangeFiles(parse.GetValue(DenyFile), "--deny-file"));
+        return allow.Count == 0 && deny.Count == 0 ? null : new IpAccessList(allow, deny);
+    }
+
+    private static IEnumerable<IpNetwork> ReadRangeFiles(string[]? paths, string flag)
+    {
+        var ranges = new List<IpNetwork>();
+        foreach (var path in paths ?? [])
+        {
+            try
+            {
+                ranges.AddRange(IpAccessList.ParseFile(path));
+            }
+            catch (FormatException ex)
+            {
+                throw new UsageException($"{flag}: {ex.Message}");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"{flag}: cannot read '{path}': {ex.Message}");
+            }
+        }
+        return ranges;
+    }
+
+    private static void LoadCertificate(ParseResult parse, EchoServerOptions options, bool tlsListeners)
+    {
+        var certificate = parse.GetValue(TlsCert);
+        var key = parse.GetValue(TlsKey);
+        options.Tls.HandshakeTimeout = parse.GetValue(TlsHandshakeTimeout);
+        if (!tlsListeners)
+        {
+            if (certificate is not null || key is not null)
+            {
+                throw new UsageException("--tls-cert and --tls-key need a --tls listener");
+            }
+            return;
+        }
+        if (certificate is null)
+        {
+            throw new UsageException("--tls needs --tls-cert FILE (and --tls-key FILE unless the key is in it)");
+        }
+        try
+        {
+            options.Tls.Certificate = TlsOptions.LoadPem(certificate, key ?? certificate);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException)
+        {
+            throw new UsageException(ex.Message);
+        }
+    }
+
+    /// <summary>No default shown in help: absent means "no limit", which no value of the option's type says well.</summary>
+    private static Option<T> WithoutDefault<T>(Option<T> option)
+    {
+        option.DefaultValueFactory = null;
+        return option;
+    }
+
+    private static Option<IpNetwork[]> Ranges(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "CIDR",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+        CustomParser = result =>
+        {
+            var ranges = new IpNetwork[result.Tokens.Count];
+            for (var i = 0; i < ranges.Length; i++)
+            {
+                if (!IpNetwork.TryParse(result.Tokens[i].Value, out ranges[i], out var error))
+                {
+                    result.AddError($"{name}: {error}");
+                    return [];
+                }
+            }
+            return ranges;
+        },
+    };
+
+    private static Option<string[]> Files(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "FILE",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private static UnixFileMode? ParseUnixMode(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        var digits = text.StartsWith("0o", StringComparison.OrdinalIgnoreCase) ? text[2..] : text;
+        if (digits.Length is < 1 or > 4 || digits.Any(c => c is < '0' or > '7'))
+        {
+            result.AddError($"invalid value '{text}' for --unix-mode: expected octal permissions such as 660 or 0600");
+            return null;
+        }
+        var value = Convert.ToInt32(digits, 8);
+        if (value > 0x1FF)
+        {
+            result.AddError($"invalid value '{text}' for --unix-mode: only permission bits (at most 777) may be set");
+            return null;
+        }
+        return (UnixFileMode)value;
+    }
+
+    private static ListenProtocol[]? ParseProxyKinds(ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0)
+        {
+            return null; // the flag alone: every stream listener
+        }
+        var kinds = new List<ListenProtocol>();
+        foreach (var word in result.Tokens[^1].Value.Split(',', StringSplitOptions.TrimEntries))
+        {
+            switch (word.ToLower(CultureInfo.InvariantCulture))
+            {
+                case "tcp": kinds.Add(ListenProtocol.Tcp); break;
+                case "tls": kinds.Add(ListenProtocol.Tls); break;
+                case "unix": kinds.Add(ListenProtocol.Unix); break;
+                case "all": kinds.AddRange([ListenProtocol.Tcp, ListenProtocol.Tls, ListenProtocol.Unix]); break;
+                default:
+                    result.AddError($"invalid value '{word}' for --proxy-protocol: expected tcp, tls, unix or all");
+                    return null;
+            }
+        }
+        return kinds.ToArray();
+    }
+}

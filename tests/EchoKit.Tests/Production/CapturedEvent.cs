@@ -1,0 +1,9 @@
+using Microsoft.Extensions.Logging;
+
+namespace EchoKit.Tests.Production;
+
+/// <summary>One log event as the server wrote it: name, level, message and structured fields.</summary>
+public sealed record CapturedEvent(string Name, LogLevel Level, string Message, IReadOnlyDictionary<string, object?> Fields)
+{
+    public string Field(string key) => Fields.TryGetValue(key, out var value) ? Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "" : "";
+}

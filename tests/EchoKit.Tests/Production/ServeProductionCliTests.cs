@@ -1,0 +1,105 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace EchoKit.Tests.Production;
+
+public sealed class ServeProductionCliTests
+{
+    [Theory]
+    [InlineData(new[] { "--allow", "10.0.0.1/8" }, "'10.0.0.1/8'")]
+    [InlineData(new[] { "--deny", "10.0.0.0/8", "--deny", "2001:db8::/200" }, "'2001:db8::/200'")]
+    [InlineData(new[] { "--deny", "not-an-ip" }, "'not-an-ip'")]
+    [InlineData(new[] { "--max-connections", "0" }, "--max-connections")]
+    [InlineData(new[] { "--max-connections", "many" }, "--max-connections")]
+    [InlineData(new[] { "--idle-timeout", "soon" }, "--idle-timeout")]
+    [InlineData(new[] { "--unix", "/tmp/x.sock", "--unix-mode", "999" }, "--unix-mode")]
+    [InlineData(new[] { "--unix", "/tmp/x.sock", "--unix-mode", "4755" }, "only permission bits")]
+    [InlineData(new[] { "--unix-mode", "600" }, "--unix-mode needs --unix")]
+    [InlineData(new[] { "--tls", "127.0.0.1:0" }, "--tls needs --tls-cert")]
+    [InlineData(new[] { "--tls", "127.0.0.1:0", "--tls-cert", "/nonexistent/cert.pem" }, "'/nonexistent/cert.pem' does not exist")]
+    [InlineData(new[] { "--tls-cert", "cert.pem" }, "need a --tls listener")]
+    [InlineData(new[] { "--proxy-protocol", "udp" }, "'udp' for --proxy-protocol")]
+    [InlineData(new[] { "--proxy-timeout", "1s" }, "--proxy-timeout needs --proxy-protocol")]
+    [InlineData(new[] { "--unix", "/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock" }, "longer than 107 bytes")]
+    [InlineData(new[] { "--allow-file", "/nonexistent/allow.txt" }, "cannot read '/nonexistent/allow.txt'")]
+    public async Task BadProductionFlagsExitWithUsageErrorNamingTheInput(string[] args, string expected)
+    {
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", .. args]);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, stderr);
+        Assert.StartsWith("echokit serve: ", stderr);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain("listening", stdout);
+    }
+
+    [Fact]
+    public async Task BadRangeInAnAllowFileNamesFileAndLine()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllLinesAsync(path, ["# trusted", "10.0.0.0/8", "192.168.1.300/24"]);
+            var (code, _, stderr) = await EchokitProcess.RunAsync("serve", "--allow-file", path);
+            Assert.Equal(2, code);
+            Assert.Contains($"{path}:3:", stderr);
+            Assert.Contains("'192.168.1.300/24'", stderr);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task MismatchedTlsKeyIsAUsageError()
+    {
+        using var one = new TestCertificates();
+        using var other = new TestCertificates();
+        var (code, _, stderr) = await EchokitProcess.RunAsync("serve", "--tls", "127.0.0.1:0", "--tls-cert", one.CertificatePath, "--tls-key", other.KeyPath);
+        Assert.Equal(2, code);
+        Assert.Contains($"cannot load TLS certificate '{one.CertificatePath}'", stderr);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task ServeRunsTcpTlsAndUnixListenersAndRemovesTheSocketOnSigterm()
+    {
+        using var certificates = new TestCertificates();
+        var path = TestServers.UnixPath();
+        var allowFile = Path.Combine(Path.GetDirectoryName(path)!, "allow.txt");
+        await File.WriteAllLinesAsync(allowFile, ["127.0.0.0/8  # loopback only"]);
+        try
+        {
+            await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0", "--tls", "127.0.0.1:0",
+                "--tls-cert", certificates.CertificatePath, "--tls-key", certificates.KeyPath,
+                "--unix", path, "--unix-mode", "600", "--allow-file", allowFile, "--max-connections", "10",
+                "--idle-timeout", "1m", "--proxy-protocol", "unix", "--reuse-port");
+            var tcpLine = await serve.WaitForLineAsync(l => l.StartsWith("listening tcp://", StringComparison.Ordinal));
+            var tlsLine = await serve.WaitForLineAsync(l => l.StartsWith("listening tls://", StringComparison.Ordinal));
+            Assert.Equal($"listening unix://{path}", await serve.WaitForLineAsync(l => l.StartsWith("listening unix://", StringComparison.Ordinal)));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+
+            using var tcp = await TestClients.ConnectAsync(IPEndPoint.Parse(tcpLine["listening tcp://".Length..]));
+            Assert.Equal("tcp"u8.ToArray(), await TestClients.EchoAsync(tcp, "tcp"u8.ToArray()));
+            await using (var tls = await TestClients.ConnectTlsAsync(IPEndPoint.Parse(tlsLine["listening tls://".Length..])))
+            {
+                Assert.Equal("tls"u8.ToArray(), await TestClients.EchoAsync(tls, "tls"u8.ToArray()));
+            }
+            using (var unix = await TestClients.ConnectAsync(new UnixDomainSocketEndPoint(path)))
+            {
+                await unix.SendAsync("PROXY TCP4 192.0.2.55 10.0.0.1 3333 7\r\n"u8.ToArray());
+                Assert.Equal("unix"u8.ToArray(), await TestClients.EchoAsync(unix, "unix"u8.ToArray()));
+                await serve.WaitForLineAsync(l => l.Contains("online 192.0.2.55:3333", StringComparison.Ordinal));
+            }
+
+            tcp.Dispose();
+            await serve.TerminateAsync();
+            Assert.Equal(0, await serve.WaitForExitAsync());
+            Assert.False(File.Exists(path), "the socket file is removed on exit");
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+}
