@@ -415,6 +415,12 @@ internal sealed class InteractiveSession
 
     private (ConnectOutcome Outcome, string Message) Describe(SocketError error)
     {
+        if (error is SocketError.NotConnected or SocketError.NetworkReset)
+        {
+            // Once connected, ENOTCONN means the connection was torn down under us: a reset whose ECONNRESET was
+            // reported to another call first (Linux reports it once).
+            error = SocketError.ConnectionReset;
+        }
         var (outcome, message) = ClientErrors.Describe(error);
         var mapped = outcome switch
         {
