@@ -98,7 +98,8 @@ internal static class ConnectCommand
 
         if (result is null)
         {
-            await Console.Error.WriteLineAsync("echokit: interrupted");
+            // On a terminal the ^C is echoed mid-line: start the message on a line of its own.
+            await Console.Error.WriteLineAsync(Console.IsErrorRedirected ? "echokit: interrupted" : "\nechokit: interrupted");
             return 130;
         }
         if (!result.Success)

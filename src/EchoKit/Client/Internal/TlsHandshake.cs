@@ -113,10 +113,25 @@ internal sealed class TlsHandshake
         return string.Join("; ", reasons);
     }
 
+    /// <summary>The exception's message, plus the innermost cause (OpenSSL's own reason, e.g. "wrong version number"), on one line.</summary>
     private static string OneLine(Exception ex)
     {
-        var message = ex.InnerException is { } inner && ex.Message.Contains("see inner", StringComparison.OrdinalIgnoreCase) ? inner.Message : ex.Message;
-        return message.ReplaceLineEndings(" ").TrimEnd('.');
+        var outer = ex.InnerException is { } first && ex.Message.Contains("inner exception", StringComparison.OrdinalIgnoreCase) ? first : ex;
+        var innermost = outer;
+        while (innermost.InnerException is { } deeper)
+        {
+            innermost = deeper;
+        }
+        var message = outer.Message.TrimEnd('.');
+        if (!ReferenceEquals(innermost, outer))
+        {
+            message += $" ({innermost.Message.TrimEnd('.')})";
+        }
+        if (message.Contains("wrong version number", StringComparison.OrdinalIgnoreCase) || message.Contains("packet length too long", StringComparison.OrdinalIgnoreCase))
+        {
+            message += "; is the server speaking TLS on this port?";
+        }
+        return message.ReplaceLineEndings(" ");
     }
 
     /// <summary>What a client reports about a finished handshake.</summary>
