@@ -27,7 +27,7 @@ internal static class ConnectCommand
     private static readonly Option<string?> ServerName = new("--server-name") { Description = "With --tls: the name for SNI and the certificate check. Default: the endpoint's host.", HelpName = "NAME" };
     private static readonly Option<bool> Crlf = new("--crlf", "-C") { Description = "Send line ends as CRLF, as SMTP, POP3, IMAP, HTTP and FTP require." };
     private static readonly Option<bool> Hex = new("--hex") { Description = "Print what arrives as a hex dump (offset, hex, ASCII)." };
-    private static readonly Option<Encoding> TextEncoding = CliOptions.EncodingOption();
+    private static readonly Option<Encoding?> TextEncoding = RawByDefault(CliOptions.EncodingOption());
     private static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "On stderr: local and peer address, time to connect, TLS details, bytes each way at the end." };
     private static readonly Option<TimeSpan> Wait = CliOptions.Duration("--wait", "Connect timeout (with the TLS handshake). Default 10s.", TimeSpan.FromSeconds(10));
     private static readonly Option<TimeSpan?> IdleTimeout = new("--idle-timeout", "-i")
@@ -63,6 +63,14 @@ internal static class ConnectCommand
     {
         var endpoint = parse.GetValue(Endpoint)!;
         var options = BuildOptions(parse, out var caFile);
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message.Split(" (Parameter", 2)[0]);
+        }
         if (caFile is not null)
         {
             if (LoadCa(caFile) is not { } roots)
@@ -81,7 +89,7 @@ internal static class ConnectCommand
             var logs = new LineLoggerFactory(sink, LogFormat.Text, parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Warning);
             using var signals = new ShutdownSignals();
             await using var stdin = OpenStandardInput();
-            await using var stdout = Console.OpenStandardOutput();
+            await using var stdout = OpenStandardOutput();
             try
             {
                 result = await InteractiveClient.RunAsync(endpoint, stdin, stdout, options, logs, TimeProvider.System, signals.RequestedToken);
@@ -118,7 +126,7 @@ internal static class ConnectCommand
         var insecure = parse.GetValue(Insecure);
         var serverName = parse.GetValue(ServerName);
         var hex = parse.GetValue(Hex);
-        var encodingGiven = parse.GetResult(TextEncoding) is { Implicit: false };
+        var encoding = parse.GetValue(TextEncoding);
         if (!tls && (caFile is not null || insecure || serverName is not null))
         {
             throw new UsageException($"{(caFile is not null ? "--ca" : insecure ? "--insecure" : "--server-name")} needs --tls");
@@ -131,7 +139,7 @@ internal static class ConnectCommand
         {
             throw new UsageException("--tls works over TCP only (DTLS is not supported)");
         }
-        if (hex && encodingGiven)
+        if (hex && encoding is not null)
         {
             throw new UsageException("give either --hex or --encoding, not both");
         }
@@ -149,12 +157,20 @@ internal static class ConnectCommand
             Tls = tls ? new ConnectTlsOptions { SkipValidation = insecure, ServerName = serverName } : null,
             Crlf = parse.GetValue(Crlf),
             HexDump = hex,
-            Encoding = encodingGiven ? parse.GetValue(TextEncoding) : null,
+            Encoding = encoding,
             HalfClose = !parse.GetValue(NoShutdown),
             ConnectTimeout = AtMost(parse.GetValue(Wait), TimeSpan.FromHours(1), "--wait"),
             IdleTimeout = parse.GetValue(IdleTimeout) is { } idle ? AtMost(idle, TimeSpan.FromDays(1), "--idle-timeout") : null,
             ReplyTimeout = AtMost(parse.GetValue(Timeout), TimeSpan.FromHours(1), "--timeout"),
         };
+    }
+
+    /// <summary>The shared --encoding option, except that without it bytes pass through untouched (nc's behaviour).</summary>
+    private static Option<Encoding?> RawByDefault(Option<Encoding> option)
+    {
+        option.Description = "Text encoding of the conversation (utf-8, gbk, latin1, ...): input is sent in it, replies are decoded from it. Default: bytes pass through untouched.";
+        option.DefaultValueFactory = null;
+        return option!;
     }
 
     private static TimeSpan AtMost(TimeSpan value, TimeSpan max, string option) =>
@@ -178,6 +194,30 @@ internal static class ConnectCommand
             return null;
         }
         return roots;
+    }
+
+    /// <summary>
+    /// Standard output for the server's bytes. On a pipe or a terminal, the raw file descriptor: a write to a pipe
+    /// whose reader has gone (<c>| head -1</c>) fails with EPIPE and ends the session, where Console's stream
+    /// would swallow EPIPE and leave us echoing into nothing for ever. A regular file keeps Console's stream, which
+    /// writes at (and moves) the shared file offset, so <c>(echokit connect ...; echo done) &gt; log</c> appends in order.
+    /// </summary>
+    private static Stream OpenStandardOutput()
+    {
+        try
+        {
+            var raw = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            if (!raw.CanSeek)
+            {
+                return raw;
+            }
+            raw.Dispose();
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            // fd 1 is unusable as a file: let Console decide (it writes nowhere if stdout is closed).
+        }
+        return Console.OpenStandardOutput();
     }
 
     /// <summary>
