@@ -217,6 +217,49 @@ public sealed class ConnectTcpTests
         await server.Completion.WaitAsync(ConnectProcess.Patience);
     }
 
+    [Fact]
+    public async Task ConnectNoShutdownKeepsOurSideOpenAfterInputEnds()
+    {
+        await using var server = TcpTestServer.Start(async (socket, token) =>
+        {
+            var buffer = new byte[64];
+            var read = await socket.ReceiveAsync(buffer, token);
+            await TcpTestServer.SendAllAsync(socket, buffer.AsMemory(0, read), token);
+            // Watch for the client's FIN for a while: with --no-shutdown it must not come.
+            var next = socket.ReceiveAsync(buffer, token).AsTask();
+            var sawFin = await Task.WhenAny(next, Task.Delay(TimeSpan.FromMilliseconds(500), token)) == next && await next == 0;
+            await TcpTestServer.SendAllAsync(socket, sawFin ? "got FIN\n"u8.ToArray() : "no FIN\n"u8.ToArray(), token);
+            socket.Shutdown(SocketShutdown.Both);
+        });
+        await using var connect = ConnectProcess.Start("--no-shutdown", server.Endpoint);
+
+        await connect.WriteAsync("hi\n");
+        connect.CloseInput();
+        var code = await connect.WaitForExitAsync();
+
+        Assert.Equal(0, code);
+        Assert.Equal("hi\nno FIN\n", connect.Stdout);
+    }
+
+    [Fact]
+    public async Task ConnectGivesUpWhenTlsHandshakeExceedsWait()
+    {
+        await using var server = TcpTestServer.Start(async (socket, token) =>
+        {
+            var buffer = new byte[4096];
+            while (await socket.ReceiveAsync(buffer, token) > 0)
+            {
+                // Accepts the connection, swallows the ClientHello, never answers.
+            }
+        });
+        await using var connect = ConnectProcess.Start("--tls", "--wait", "500ms", server.Endpoint);
+
+        var code = await connect.WaitForExitAsync();
+
+        Assert.Equal(1, code);
+        Assert.Equal($"echokit: {server.Endpoint}: TLS handshake not done within 500ms\n", connect.Stderr);
+    }
+
     [Theory]
     [InlineData("--ca", "x.pem")]
     [InlineData("--insecure")]
