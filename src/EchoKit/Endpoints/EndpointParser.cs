@@ -88,7 +88,8 @@ public static class EndpointParser
             }
         }
 
-        if (host is null && text.IndexOf(':') < 0 && IPAddress.TryParse(text, out _))
+        // A bare number is a port, though IPAddress.TryParse would also read "50007" as the IPv4 address 0.0.195.87.
+        if (host is null && text.IndexOf(':') < 0 && !text.All(char.IsAsciiDigit) && IPAddress.TryParse(text, out _))
         {
             error = $"invalid endpoint '{text}': no port given (expected HOST:PORT)";
             return false;

@@ -260,6 +260,21 @@ public sealed class ConnectTcpTests
         Assert.Equal($"echokit: {server.Endpoint}: TLS handshake not done within 500ms\n", connect.Stderr);
     }
 
+    [Fact]
+    public async Task ConnectTakesABarePortAsThisMachine()
+    {
+        await using var server = TcpTestServer.StartEcho();
+        await using var connect = ConnectProcess.Start("-v", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        await connect.WriteAsync("local\n");
+        connect.CloseInput();
+        var code = await connect.WaitForExitAsync();
+
+        Assert.Equal(0, code);
+        Assert.Equal("local\n", connect.Stdout);
+        Assert.Contains($"-> 127.0.0.1:{server.Port} (tcp)", connect.Stderr);
+    }
+
     [Theory]
     [InlineData("--ca", "x.pem")]
     [InlineData("--insecure")]
