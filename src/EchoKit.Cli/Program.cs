@@ -19,6 +19,7 @@ internal static class Program
         {
             ServeCommand.Create(),
             SendCommand.Create(),
+            ConnectCommand.Create(),
         };
         return await RunAsync(root, args);
     }

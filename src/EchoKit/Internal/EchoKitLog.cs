@@ -101,4 +101,42 @@ internal static partial class EchoKitLog
     [LoggerMessage(EventId = 303, EventName = "MetricsAcceptError", Level = LogLevel.Error,
         Message = "accept failed on {Listener}: {SocketError}; retrying in {DelayMs} ms")]
     public static partial void MetricsAcceptError(ILogger logger, string listener, string socketError, int delayMs);
+
+    // echokit connect (400-499): the client's events carry our address (Local) and the server's (Remote).
+
+    [LoggerMessage(EventId = 400, EventName = "ConnectAttemptFailed", Level = LogLevel.Debug,
+        Message = "connect to {Remote} failed: {SocketError}")]
+    public static partial void ConnectAttemptFailed(ILogger logger, string remote, string socketError);
+
+    [LoggerMessage(EventId = 401, EventName = "ClientConnected", Level = LogLevel.Information,
+        Message = "connected {Local} -> {Remote} ({Transport}) in {ConnectMs} ms")]
+    public static partial void ClientConnected(ILogger logger, string local, string remote, string transport, double connectMs);
+
+    [LoggerMessage(EventId = 402, EventName = "TlsEstablished", Level = LogLevel.Information,
+        Message = "{Local} -> {Remote}: {TlsProtocol}, cipher {CipherSuite}, handshake {HandshakeMs} ms; server certificate {Subject}, issuer {Issuer}, valid until {NotAfter}")]
+    public static partial void TlsEstablished(ILogger logger, string local, string remote, string tlsProtocol, string cipherSuite, double handshakeMs, string subject, string issuer, string notAfter);
+
+    [LoggerMessage(EventId = 403, EventName = "TlsValidationSkipped", Level = LogLevel.Warning,
+        Message = "{Local} -> {Remote}: server certificate NOT verified (ignored: {Errors}); the connection is encrypted but anyone on the path could be the server")]
+    public static partial void TlsValidationSkipped(ILogger logger, string local, string remote, string errors);
+
+    [LoggerMessage(EventId = 404, EventName = "InputEnded", Level = LogLevel.Debug,
+        Message = "{Local} -> {Remote}: input ended after {BytesSent} B; {Action}")]
+    public static partial void InputEnded(ILogger logger, string local, string remote, long bytesSent, string action);
+
+    [LoggerMessage(EventId = 405, EventName = "ClientClosed", Level = LogLevel.Information,
+        Message = "closed {Local} -> {Remote} ({Reason}): sent {BytesSent} B, received {BytesReceived} B, in {DurationMs} ms")]
+    public static partial void ClientClosed(ILogger logger, string local, string remote, string reason, long bytesSent, long bytesReceived, long durationMs);
+
+    [LoggerMessage(EventId = 406, EventName = "DatagramsEnded", Level = LogLevel.Information,
+        Message = "closed {Local} -> {Remote} ({Reason}): sent {DatagramsSent} datagram(s), {BytesSent} B; received {DatagramsReceived} datagram(s), {BytesReceived} B, in {DurationMs} ms")]
+    public static partial void DatagramsEnded(ILogger logger, string local, string remote, string reason, long datagramsSent, long bytesSent, long datagramsReceived, long bytesReceived, long durationMs);
+
+    [LoggerMessage(EventId = 407, EventName = "ClientReset", Level = LogLevel.Debug,
+        Message = "{Local} -> {Remote}: {SocketError}")]
+    public static partial void ClientReset(ILogger logger, string local, string remote, string socketError);
+
+    [LoggerMessage(EventId = 408, EventName = "ClientFault", Level = LogLevel.Error,
+        Message = "{Local} -> {Remote}: unexpected error")]
+    public static partial void ClientFault(ILogger logger, string local, string remote, Exception exception);
 }

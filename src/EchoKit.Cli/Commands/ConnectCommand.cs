@@ -1,0 +1,240 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using EchoKit.Cli.Hosting;
+using EchoKit.Cli.Output;
+using EchoKit.Cli.Parsing;
+using EchoKit.Client;
+using EchoKit.Endpoints;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+
+namespace EchoKit.Cli.Commands;
+
+/// <summary>
+/// <c>echokit connect</c>: talk to a server by hand, as with nc, ncat or telnet. Standard input goes to the server
+/// and what the server sends goes to standard output, at the same time; events (-v) and errors go to stderr, so
+/// stdout carries only what the server sent.
+/// </summary>
+internal static class ConnectCommand
+{
+    private static readonly Argument<EndpointSpec> Endpoint = CliOptions.EndpointArgument();
+    private static readonly Option<bool> Udp = new("--udp", "-u") { Description = "UDP: each line of input is one datagram; each datagram received is printed." };
+    private static readonly Option<bool> Tls = new("--tls", "--ssl") { Description = "TLS over the connection, with SNI and certificate validation." };
+    private static readonly Option<FileInfo?> Ca = new("--ca") { Description = "With --tls: trust the CA certificate(s) in this PEM file (a private CA or a self-signed server).", HelpName = "FILE" };
+    private static readonly Option<bool> Insecure = new("--insecure", "-k") { Description = "With --tls: do not check the server's certificate (a warning says what was ignored)." };
+    private static readonly Option<string?> ServerName = new("--server-name") { Description = "With --tls: the name for SNI and the certificate check. Default: the endpoint's host.", HelpName = "NAME" };
+    private static readonly Option<bool> Crlf = new("--crlf", "-C") { Description = "Send line ends as CRLF, as SMTP, POP3, IMAP, HTTP and FTP require." };
+    private static readonly Option<bool> Hex = new("--hex") { Description = "Print what arrives as a hex dump (offset, hex, ASCII)." };
+    private static readonly Option<Encoding?> TextEncoding = RawByDefault(CliOptions.EncodingOption());
+    private static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "On stderr: local and peer address, time to connect, TLS details, bytes each way at the end." };
+    private static readonly Option<TimeSpan> Wait = CliOptions.Duration("--wait", "Connect timeout (with the TLS handshake). Default 10s.", TimeSpan.FromSeconds(10));
+    private static readonly Option<TimeSpan?> IdleTimeout = new("--idle-timeout", "-i")
+    {
+        Description = "Give up (exit 1) when nothing moves either way for DURATION. Default: wait for ever.",
+        HelpName = "DURATION",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (!DurationParser.TryParse(text, out var value) || value == TimeSpan.Zero)
+            {
+                result.AddError($"invalid duration '{text}' for --idle-timeout: use e.g. 10s, 500ms, 2m");
+                return null;
+            }
+            return value;
+        },
+    };
+    private static readonly Option<TimeSpan> Timeout = CliOptions.Duration("--timeout",
+        "With --udp: after input ends, wait until no datagram has come for DURATION. Default 2s.", TimeSpan.FromSeconds(2), allowZero: true);
+    private static readonly Option<bool> NoShutdown = new("--no-shutdown") { Description = "At the end of input, do not half-close (no FIN); keep printing until the peer closes." };
+
+    public static Command Create()
+    {
+        var command = new Command("connect", "Talk to a server by hand: stdin to the server, the server to stdout, both at once (like nc/ncat).")
+        {
+            Endpoint, Udp, Tls, Ca, Insecure, ServerName, Crlf, Hex, TextEncoding, Verbose, Wait, IdleTimeout, Timeout, NoShutdown,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var endpoint = parse.GetValue(Endpoint)!;
+        var options = BuildOptions(parse, out var caFile);
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message.Split(" (Parameter", 2)[0]);
+        }
+        if (caFile is not null)
+        {
+            if (LoadCa(caFile) is not { } roots)
+            {
+                return ExitCodes.Failure;
+            }
+            options.Tls!.TrustedRoots = roots;
+        }
+
+        ConnectResult? result = null;
+        // Events go to stderr through the sink (stdout carries only what the server sent); the sink is disposed,
+        // which writes every queued event, before the verdict line, so that line is always last.
+        var sink = new OutputSink(Console.Error, Console.Error);
+        try
+        {
+            var logs = new LineLoggerFactory(sink, LogFormat.Text, parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Warning);
+            using var signals = new ShutdownSignals();
+            await using var stdin = OpenStandardInput();
+            await using var stdout = OpenStandardOutput();
+            try
+            {
+                result = await InteractiveClient.RunAsync(endpoint, stdin, stdout, options, logs, TimeProvider.System, signals.RequestedToken);
+            }
+            catch (OperationCanceledException) when (signals.RequestedToken.IsCancellationRequested)
+            {
+                // Ctrl+C: the session closed the connection; report below, after the events.
+            }
+        }
+        finally
+        {
+            sink.Dispose();
+        }
+
+        if (result is null)
+        {
+            // On a terminal the ^C is echoed mid-line: start the message on a line of its own.
+            await Console.Error.WriteLineAsync(Console.IsErrorRedirected ? "echokit: interrupted" : "\nechokit: interrupted");
+            return 130;
+        }
+        if (!result.Success)
+        {
+            await Console.Error.WriteLineAsync($"echokit: {endpoint}: {result.Message}");
+            return ExitCodes.Failure;
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static ConnectOptions BuildOptions(ParseResult parse, out FileInfo? caFile)
+    {
+        var udp = parse.GetValue(Udp);
+        var tls = parse.GetValue(Tls);
+        caFile = parse.GetValue(Ca);
+        var insecure = parse.GetValue(Insecure);
+        var serverName = parse.GetValue(ServerName);
+        var hex = parse.GetValue(Hex);
+        var encoding = parse.GetValue(TextEncoding);
+        if (!tls && (caFile is not null || insecure || serverName is not null))
+        {
+            throw new UsageException($"{(caFile is not null ? "--ca" : insecure ? "--insecure" : "--server-name")} needs --tls");
+        }
+        if (caFile is not null && insecure)
+        {
+            throw new UsageException("give either --ca or --insecure, not both");
+        }
+        if (udp && tls)
+        {
+            throw new UsageException("--tls works over TCP only (DTLS is not supported)");
+        }
+        if (hex && encoding is not null)
+        {
+            throw new UsageException("give either --hex or --encoding, not both");
+        }
+        if (!udp && parse.GetResult(Timeout) is { Implicit: false })
+        {
+            throw new UsageException("--timeout is for --udp (the wait for replies after input ends); use --idle-timeout for TCP");
+        }
+        if (udp && parse.GetValue(NoShutdown))
+        {
+            throw new UsageException("--no-shutdown is for TCP (UDP has no connection to half-close)");
+        }
+        return new ConnectOptions
+        {
+            Udp = udp,
+            Tls = tls ? new ConnectTlsOptions { SkipValidation = insecure, ServerName = serverName } : null,
+            Crlf = parse.GetValue(Crlf),
+            HexDump = hex,
+            Encoding = encoding,
+            HalfClose = !parse.GetValue(NoShutdown),
+            ConnectTimeout = AtMost(parse.GetValue(Wait), TimeSpan.FromHours(1), "--wait"),
+            IdleTimeout = parse.GetValue(IdleTimeout) is { } idle ? AtMost(idle, TimeSpan.FromDays(1), "--idle-timeout") : null,
+            ReplyTimeout = AtMost(parse.GetValue(Timeout), TimeSpan.FromHours(1), "--timeout"),
+        };
+    }
+
+    /// <summary>The shared --encoding option, except that without it bytes pass through untouched (nc's behaviour).</summary>
+    private static Option<Encoding?> RawByDefault(Option<Encoding> option)
+    {
+        option.Description = "Text encoding of the conversation (utf-8, gbk, latin1, ...): input is sent in it, replies are decoded from it. Default: bytes pass through untouched.";
+        option.DefaultValueFactory = null;
+        return option!;
+    }
+
+    private static TimeSpan AtMost(TimeSpan value, TimeSpan max, string option) =>
+        value <= max ? value : throw new UsageException($"{option} must be at most {ClientErrors.FormatDuration(max)}");
+
+    private static X509Certificate2Collection? LoadCa(FileInfo file)
+    {
+        var roots = new X509Certificate2Collection();
+        try
+        {
+            roots.ImportFromPemFile(file.FullName);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            Console.Error.WriteLine($"echokit: cannot read CA file {file.FullName}: {ex.Message.ReplaceLineEndings(" ")}");
+            return null;
+        }
+        if (roots.Count == 0)
+        {
+            Console.Error.WriteLine($"echokit: no certificate in CA file {file.FullName} (expected PEM: -----BEGIN CERTIFICATE-----)");
+            return null;
+        }
+        return roots;
+    }
+
+    /// <summary>
+    /// Standard output for the server's bytes. On a pipe or a terminal, the raw file descriptor: a write to a pipe
+    /// whose reader has gone (<c>| head -1</c>) fails with EPIPE and ends the session, where Console's stream
+    /// would swallow EPIPE and leave us echoing into nothing for ever. A regular file keeps Console's stream, which
+    /// writes at (and moves) the shared file offset, so <c>(echokit connect ...; echo done) &gt; log</c> appends in order.
+    /// </summary>
+    private static Stream OpenStandardOutput()
+    {
+        try
+        {
+            var raw = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            if (!raw.CanSeek)
+            {
+                return raw;
+            }
+            raw.Dispose();
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            // fd 1 is unusable as a file: let Console decide (it writes nowhere if stdout is closed).
+        }
+        return Console.OpenStandardOutput();
+    }
+
+    /// <summary>
+    /// Standard input as the raw file descriptor. Console.OpenStandardInput would, on a terminal, run .NET's own line
+    /// editor; reading fd 0 directly leaves line editing, echo and Ctrl+D to the terminal, exactly as nc does, and
+    /// behaves the same on a pipe.
+    /// </summary>
+    private static Stream OpenStandardInput()
+    {
+        try
+        {
+            return new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            // fd 0 is closed or unusable (e.g. started with <&-): treat it as empty input.
+            return Stream.Null;
+        }
+    }
+}

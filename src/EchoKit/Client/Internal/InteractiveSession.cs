@@ -1,0 +1,481 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using EchoKit.Endpoints;
+using EchoKit.Internal;
+using Microsoft.Extensions.Logging;
+
+namespace EchoKit.Client.Internal;
+
+/// <summary>
+/// One <c>echokit connect</c> session: connect (and TLS), then two loops side by side, input to socket and socket
+/// to output, until the peer closes (TCP) or the replies stop after the input ended (UDP). The session owns both
+/// loops and awaits both before it reports; the verdict comes from whichever loop saw the cause first.
+/// </summary>
+internal sealed class InteractiveSession
+{
+    private readonly EndpointSpec _endpoint;
+    private readonly Stream _input;
+    private readonly ConnectOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ReceivedDataWriter _writer;
+    private readonly InputTranslator _translator;
+    private long _start;
+    private long _sent;
+    private long _received;
+    private long _datagramsSent;
+    private long _datagramsReceived;
+    private bool _inputEnded;
+    private EndPoint? _local;
+    private EndPoint? _remote;
+    private TimeSpan _connectTime;
+    private string _localText = "unknown";
+    private string _remoteText;
+
+    public InteractiveSession(EndpointSpec endpoint, Stream input, Stream output, ConnectOptions options, ILogger logger, TimeProvider time)
+    {
+        _endpoint = endpoint;
+        _input = input;
+        _options = options;
+        _logger = logger;
+        _time = time;
+        _writer = new ReceivedDataWriter(output, options.Encoding, options.HexDump);
+        _translator = new InputTranslator(options.Crlf, options.Encoding, options.Udp ? Math.Max(options.BufferSize, options.MaxDatagramSize) : options.BufferSize);
+        _remoteText = endpoint.Text;
+    }
+
+    private string Transport => _options.Udp ? "udp" : _options.Tls is null ? "tcp" : "tls";
+
+    public async Task<ConnectResult> RunAsync(CancellationToken cancellationToken)
+    {
+        _start = _time.GetTimestamp();
+        Socket? socket = null;
+        Stream? stream = null;
+        try
+        {
+            using (var connectTimeout = new CancellationTokenSource(_options.ConnectTimeout, _time))
+            using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectTimeout.Token))
+            {
+                try
+                {
+                    socket = await ConnectAsync(connecting.Token).ConfigureAwait(false);
+                    if (_options.Tls is { } tls)
+                    {
+                        stream = await HandshakeAsync(socket, tls, connecting.Token).ConfigureAwait(false);
+                    }
+                    else if (!_options.Udp)
+                    {
+                        stream = new NetworkStream(socket, ownsSocket: false);
+                    }
+                }
+                catch (OperationCanceledException) when (connectTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    var limit = ClientErrors.FormatDuration(_options.ConnectTimeout);
+                    return Finish(ConnectOutcome.ConnectTimedOut, socket is null ? $"no connection within {limit}" : $"TLS handshake not done within {limit}");
+                }
+            }
+            return _options.Udp
+                ? await RunDatagramsAsync(socket, cancellationToken).ConfigureAwait(false)
+                : await RunStreamAsync(stream!, socket, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            var (outcome, message) = Describe(ex.SocketErrorCode);
+            return Finish(outcome, message);
+        }
+        catch (AuthenticationException ex)
+        {
+            return Finish(ConnectOutcome.TlsFailed, ex.Message);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Finish(ConnectOutcome.Failed, "interrupted");
+            throw;
+        }
+        finally
+        {
+            if (stream is not null)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+            socket?.Dispose();
+            _writer.Dispose();
+        }
+    }
+
+    private async Task<Socket> ConnectAsync(CancellationToken cancellationToken)
+    {
+        var addresses = await EndpointResolver.ResolveForConnectAsync(_endpoint, cancellationToken).ConfigureAwait(false);
+        SocketException? last = null;
+        foreach (var address in addresses)
+        {
+            var socket = _options.Udp
+                ? new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp)
+                : new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                // For UDP, connect() only fixes the peer: sends go there, only its datagrams are received, and an
+                // ICMP "port unreachable" comes back as ECONNREFUSED on the next receive.
+                await socket.ConnectAsync(address, cancellationToken).ConfigureAwait(false);
+                _local = socket.LocalEndPoint;
+                _remote = socket.RemoteEndPoint;
+                _localText = EchoConnector.Format(_local);
+                _remoteText = EchoConnector.Format(_remote);
+                _connectTime = _time.GetElapsedTime(_start);
+                EchoKitLog.ClientConnected(_logger, _localText, _remoteText, Transport, Math.Round(_connectTime.TotalMilliseconds, 3));
+                return socket;
+            }
+            catch (SocketException ex)
+            {
+                socket.Dispose();
+                last = ex;
+                EchoKitLog.ConnectAttemptFailed(_logger, EndpointResolver.FormatAddress(address), ex.SocketErrorCode.ToString());
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+        throw last ?? new SocketException((int)SocketError.HostNotFound);
+    }
+
+    private async Task<SslStream> HandshakeAsync(Socket socket, ConnectTlsOptions tls, CancellationToken cancellationToken)
+    {
+        var handshake = TlsHandshake.For(tls, _endpoint.Host);
+        var start = _time.GetTimestamp();
+        var ssl = await handshake.AuthenticateAsync(socket, cancellationToken).ConfigureAwait(false);
+        var (protocol, cipher, subject, issuer, notAfter) = TlsHandshake.Describe(ssl);
+        EchoKitLog.TlsEstablished(_logger, _localText, _remoteText, protocol, cipher, Math.Round(_time.GetElapsedTime(start).TotalMilliseconds, 3), subject, issuer, notAfter);
+        if (tls.SkipValidation)
+        {
+            EchoKitLog.TlsValidationSkipped(_logger, _localText, _remoteText, handshake.IgnoredErrors);
+        }
+        return ssl;
+    }
+
+    // ---- TCP (and TLS) ----
+
+    private async Task<ConnectResult> RunStreamAsync(Stream stream, Socket socket, CancellationToken cancellationToken)
+    {
+        using var idle = new IdleTimer(_options.IdleTimeout, _time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token);
+        var receive = ReceiveStreamAsync(stream, idle, stop.Token);
+        var send = SendStreamAsync(stream, socket, idle, stop.Token);
+
+        var first = await Task.WhenAny(receive, send).ConfigureAwait(false);
+        if (first == receive || send.Exception?.InnerException is InputReadException)
+        {
+            // The peer closed (or the connection or our output failed), or the input broke: nothing more to send.
+            // A read of the input still blocked is abandoned (see InputReader).
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+        // Otherwise the input ended (or a send failed because the peer went away): the receiving side has the verdict.
+        var receiveError = await Observe(receive).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        var sendError = await Observe(send).ConfigureAwait(false);
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (receiveError is null)
+        {
+            return Finish(ConnectOutcome.PeerClosed, "peer closed");
+        }
+        return Classify(receiveError, sendError, idle);
+    }
+
+    private async Task SendStreamAsync(Stream stream, Socket socket, IdleTimer idle, CancellationToken cancellationToken)
+    {
+        using var reader = new InputReader(_input, _options.BufferSize);
+        while (true)
+        {
+            var chunk = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (chunk.IsEmpty)
+            {
+                break;
+            }
+            idle.Touch();
+            await SendAsync(stream, _translator.Translate(chunk, final: false), idle, cancellationToken).ConfigureAwait(false);
+        }
+        await SendAsync(stream, _translator.Translate(ReadOnlyMemory<byte>.Empty, final: true), idle, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _inputEnded, true);
+        if (!_options.HalfClose)
+        {
+            EchoKitLog.InputEnded(_logger, _localText, _remoteText, Interlocked.Read(ref _sent), "not half-closing; printing until the peer closes");
+            return;
+        }
+        if (stream is SslStream ssl)
+        {
+            await ssl.ShutdownAsync().ConfigureAwait(false); // close_notify first, or the FIN would look like a truncation attack
+        }
+        socket.Shutdown(SocketShutdown.Send);
+        EchoKitLog.InputEnded(_logger, _localText, _remoteText, Interlocked.Read(ref _sent), "sent FIN (half-close); printing until the peer closes");
+    }
+
+    private async ValueTask SendAsync(Stream stream, ReadOnlyMemory<byte> data, IdleTimer idle, CancellationToken cancellationToken)
+    {
+        if (data.IsEmpty)
+        {
+            return;
+        }
+        await stream.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _sent, data.Length);
+        idle.Touch();
+    }
+
+    private async Task ReceiveStreamAsync(Stream stream, IdleTimer idle, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(_options.BufferSize);
+        try
+        {
+            while (true)
+            {
+                var read = await stream.ReadAsync(buffer.AsMemory(0, _options.BufferSize), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    await _writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                Interlocked.Add(ref _received, read);
+                idle.Touch();
+                await _writer.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // ---- UDP ----
+
+    private async Task<ConnectResult> RunDatagramsAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        using var idle = new IdleTimer(_options.IdleTimeout, _time);
+        using var replies = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token);
+        using var receiving = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, replies.Token);
+        var receive = ReceiveDatagramsAsync(socket, idle, replies, receiving.Token, stop.Token);
+        var send = SendDatagramsAsync(socket, idle, replies, stop.Token);
+
+        var first = await Task.WhenAny(receive, send).ConfigureAwait(false);
+        if (first == receive || !send.IsCompletedSuccessfully)
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+        // Otherwise the input ended and armed the reply timer: the receiver ends when the replies stop.
+        var receiveError = await Observe(receive).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        var sendError = await Observe(send).ConfigureAwait(false);
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (receiveError is OperationCanceledException && replies.IsCancellationRequested && sendError is null && !idle.Fired)
+        {
+            return Finish(ConnectOutcome.RepliesEnded, $"input ended and no datagram came for {ClientErrors.FormatDuration(_options.ReplyTimeout)}");
+        }
+        return Classify(receiveError, sendError, idle);
+    }
+
+    private async Task SendDatagramsAsync(Socket socket, IdleTimer idle, CancellationTokenSource replies, CancellationToken cancellationToken)
+    {
+        var max = _options.MaxDatagramSize;
+        var line = ArrayPool<byte>.Shared.Rent(max);
+        try
+        {
+            using var reader = new InputReader(_input, _options.BufferSize);
+            var length = 0;
+            while (true)
+            {
+                var chunk = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                if (chunk.IsEmpty)
+                {
+                    break;
+                }
+                idle.Touch();
+                while (!chunk.IsEmpty)
+                {
+                    var newline = chunk.Span.IndexOf((byte)'\n');
+                    var take = newline < 0 ? chunk.Length : newline + 1;
+                    if (length + take > max)
+                    {
+                        throw new InputReadException($"an input line is longer than {max} bytes, the most one datagram carries");
+                    }
+                    chunk[..take].CopyTo(line.AsMemory(length));
+                    length += take;
+                    chunk = chunk[take..];
+                    if (newline >= 0)
+                    {
+                        await SendDatagramAsync(socket, line.AsMemory(0, length), idle, cancellationToken).ConfigureAwait(false);
+                        length = 0;
+                    }
+                }
+            }
+            if (length > 0)
+            {
+                await SendDatagramAsync(socket, line.AsMemory(0, length), idle, cancellationToken).ConfigureAwait(false);
+            }
+            Volatile.Write(ref _inputEnded, true);
+            replies.CancelAfter(_options.ReplyTimeout);
+            EchoKitLog.InputEnded(_logger, _localText, _remoteText, Interlocked.Read(ref _sent),
+                $"printing datagrams until none comes for {ClientErrors.FormatDuration(_options.ReplyTimeout)}");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(line);
+        }
+    }
+
+    private async ValueTask SendDatagramAsync(Socket socket, ReadOnlyMemory<byte> line, IdleTimer idle, CancellationToken cancellationToken)
+    {
+        var data = _translator.Translate(line, final: true);
+        if (data.Length > _options.MaxDatagramSize)
+        {
+            throw new InputReadException($"a line is {data.Length} bytes once encoded, more than the {_options.MaxDatagramSize} one datagram carries");
+        }
+        await socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _sent, data.Length);
+        Interlocked.Increment(ref _datagramsSent);
+        idle.Touch();
+    }
+
+    private async Task ReceiveDatagramsAsync(Socket socket, IdleTimer idle, CancellationTokenSource replies, CancellationToken receiveToken, CancellationToken outputToken)
+    {
+        const int MaxDatagram = 65536;
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxDatagram);
+        try
+        {
+            while (true)
+            {
+                // An empty datagram is a datagram (read 0 is not an end here).
+                var read = await socket.ReceiveAsync(buffer.AsMemory(0, MaxDatagram), SocketFlags.None, receiveToken).ConfigureAwait(false);
+                Interlocked.Add(ref _received, read);
+                Interlocked.Increment(ref _datagramsReceived);
+                idle.Touch();
+                if (Volatile.Read(ref _inputEnded))
+                {
+                    replies.CancelAfter(_options.ReplyTimeout);
+                }
+                // The reply timer must not cut a datagram's output in half: writing obeys only the session's stop.
+                await _writer.WriteDatagramAsync(buffer.AsMemory(0, read), outputToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // ---- verdicts ----
+
+    private ConnectResult Classify(Exception? receiveError, Exception? sendError, IdleTimer idle)
+    {
+        if (idle.Fired)
+        {
+            return Finish(ConnectOutcome.IdleTimedOut, $"idle for {ClientErrors.FormatDuration(_options.IdleTimeout!.Value)}");
+        }
+        if (receiveError is OutputWriteException output)
+        {
+            return Finish(ConnectOutcome.OutputFailed, $"cannot write output: {output.Message}");
+        }
+        if (sendError is InputReadException input)
+        {
+            return Finish(ConnectOutcome.InputFailed, input.Message);
+        }
+        foreach (var error in (ReadOnlySpan<Exception?>)[receiveError, sendError])
+        {
+            if (AsSocketError(error) is { } socketError)
+            {
+                EchoKitLog.ClientReset(_logger, _localText, _remoteText, socketError.ToString());
+                var (outcome, message) = Describe(socketError);
+                return Finish(outcome, message);
+            }
+        }
+        var unexpected = receiveError is not (null or OperationCanceledException) ? receiveError : sendError;
+        if (unexpected is IOException io)
+        {
+            // TLS trouble after the handshake (a bad record, a truncated stream): the peer's fault, in one line.
+            return Finish(ConnectOutcome.Failed, io.Message.ReplaceLineEndings(" "));
+        }
+        if (unexpected is not null and not OperationCanceledException)
+        {
+            EchoKitLog.ClientFault(_logger, _localText, _remoteText, unexpected);
+            return Finish(ConnectOutcome.Failed, unexpected.Message.ReplaceLineEndings(" "));
+        }
+        return Finish(ConnectOutcome.Failed, "stopped");
+    }
+
+    private static SocketError? AsSocketError(Exception? error) => error switch
+    {
+        SocketException se => se.SocketErrorCode,
+        IOException { InnerException: SocketException se } => se.SocketErrorCode,
+        _ => null,
+    };
+
+    private (ConnectOutcome Outcome, string Message) Describe(SocketError error)
+    {
+        if (error is SocketError.NotConnected or SocketError.NetworkReset)
+        {
+            // Once connected, ENOTCONN means the connection was torn down under us: a reset whose ECONNRESET was
+            // reported to another call first (Linux reports it once).
+            error = SocketError.ConnectionReset;
+        }
+        var (outcome, message) = ClientErrors.Describe(error);
+        var mapped = outcome switch
+        {
+            ExchangeOutcome.Refused => ConnectOutcome.Refused,
+            ExchangeOutcome.HostNotFound => ConnectOutcome.HostNotFound,
+            ExchangeOutcome.Unreachable => ConnectOutcome.Unreachable,
+            ExchangeOutcome.Reset => ConnectOutcome.Reset,
+            _ => ConnectOutcome.Failed,
+        };
+        if (mapped == ConnectOutcome.Refused && _options.Udp)
+        {
+            message = "connection refused (ICMP port unreachable: nothing listens on that UDP port)";
+        }
+        return (mapped, message);
+    }
+
+    private static async Task<Exception?> Observe(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
+    }
+
+    private ConnectResult Finish(ConnectOutcome outcome, string message)
+    {
+        var duration = _time.GetElapsedTime(_start);
+        var sent = Interlocked.Read(ref _sent);
+        var received = Interlocked.Read(ref _received);
+        if (_options.Udp)
+        {
+            EchoKitLog.DatagramsEnded(_logger, _localText, _remoteText, message, Interlocked.Read(ref _datagramsSent), sent,
+                Interlocked.Read(ref _datagramsReceived), received, (long)duration.TotalMilliseconds);
+        }
+        else
+        {
+            EchoKitLog.ClientClosed(_logger, _localText, _remoteText, message, sent, received, (long)duration.TotalMilliseconds);
+        }
+        return new ConnectResult
+        {
+            Outcome = outcome,
+            Message = message,
+            BytesSent = sent,
+            BytesReceived = received,
+            DatagramsSent = Interlocked.Read(ref _datagramsSent),
+            DatagramsReceived = Interlocked.Read(ref _datagramsReceived),
+            LocalEndPoint = _local,
+            RemoteEndPoint = _remote,
+            ConnectTime = _connectTime,
+            Duration = duration,
+        };
+    }
+}

@@ -1,0 +1,159 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+
+namespace EchoKit.Client.Internal;
+
+/// <summary>
+/// The client side of a TLS handshake over a connected socket, with validation that explains itself: the reason a
+/// certificate was refused (untrusted, wrong name, expired) becomes the one-line error, and <c>--insecure</c> still
+/// records what it ignored so it can be shown in a warning.
+/// </summary>
+internal sealed class TlsHandshake
+{
+    private readonly ConnectTlsOptions _options;
+    private SslPolicyErrors _errors;
+    private X509ChainStatusFlags _chainStatus;
+
+    private TlsHandshake(ConnectTlsOptions options) => _options = options;
+
+    /// <summary>The policy errors found (and ignored, under <see cref="ConnectTlsOptions.SkipValidation"/>).</summary>
+    public string IgnoredErrors => Describe(_errors, _chainStatus);
+
+    /// <summary>The name checked against the certificate (and sent as SNI unless it is an IP literal).</summary>
+    public required string TargetHost { get; init; }
+
+    public static TlsHandshake For(ConnectTlsOptions options, string? endpointHost) => new(options)
+    {
+        TargetHost = options.ServerName ?? endpointHost ?? "localhost",
+    };
+
+    /// <summary>Runs the handshake; throws <see cref="AuthenticationException"/> with a one-line reason when it fails.</summary>
+    public async Task<SslStream> AuthenticateAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = TargetHost,
+            RemoteCertificateValidationCallback = Validate,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        };
+        if (_options.TrustedRoots is { } roots)
+        {
+            var policy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+            policy.CustomTrustStore.AddRange(roots);
+            options.CertificateChainPolicy = policy;
+        }
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
+            return ssl;
+        }
+        catch (AuthenticationException) when (_errors != SslPolicyErrors.None && !_options.SkipValidation)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw new AuthenticationException($"server certificate rejected: {Describe(_errors, _chainStatus)}"
+                + (_options.TrustedRoots is null ? " (use --ca FILE to trust its CA, or --insecure to skip the check)" : ""));
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw new AuthenticationException($"TLS handshake failed: {OneLine(ex)}", ex);
+        }
+        catch
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        _errors = errors;
+        if (chain is not null)
+        {
+            foreach (var status in chain.ChainStatus)
+            {
+                _chainStatus |= status.Status;
+            }
+        }
+        return errors == SslPolicyErrors.None || _options.SkipValidation;
+    }
+
+    private string Describe(SslPolicyErrors errors, X509ChainStatusFlags chain)
+    {
+        if (errors == SslPolicyErrors.None)
+        {
+            return "none";
+        }
+        var reasons = new List<string>(3);
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
+        {
+            reasons.Add("the server sent no certificate");
+        }
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
+        {
+            reasons.Add($"it is not valid for the name '{TargetHost}'");
+        }
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors))
+        {
+            reasons.Add(chain switch
+            {
+                _ when chain.HasFlag(X509ChainStatusFlags.UntrustedRoot) || chain.HasFlag(X509ChainStatusFlags.PartialChain) => "it is not signed by a trusted CA (self-signed or private CA)",
+                _ when chain.HasFlag(X509ChainStatusFlags.NotTimeValid) => "it has expired or is not valid yet",
+                _ when chain.HasFlag(X509ChainStatusFlags.Revoked) => "it was revoked",
+                _ => $"its chain is invalid ({chain})",
+            });
+        }
+        return string.Join("; ", reasons);
+    }
+
+    /// <summary>The exception's message, plus the innermost cause (OpenSSL's own reason, e.g. "wrong version number"), on one line.</summary>
+    private static string OneLine(Exception ex)
+    {
+        var outer = ex.InnerException is { } first && ex.Message.Contains("inner exception", StringComparison.OrdinalIgnoreCase) ? first : ex;
+        var innermost = outer;
+        while (innermost.InnerException is { } deeper)
+        {
+            innermost = deeper;
+        }
+        var message = outer.Message.TrimEnd('.');
+        if (!ReferenceEquals(innermost, outer))
+        {
+            message += $" ({innermost.Message.TrimEnd('.')})";
+        }
+        if (message.Contains("wrong version number", StringComparison.OrdinalIgnoreCase) || message.Contains("packet length too long", StringComparison.OrdinalIgnoreCase))
+        {
+            message += "; is the server speaking TLS on this port?";
+        }
+        return message.ReplaceLineEndings(" ");
+    }
+
+    /// <summary>What a client reports about a finished handshake.</summary>
+    public static (string Protocol, string Cipher, string Subject, string Issuer, string NotAfter) Describe(SslStream ssl)
+    {
+        var certificate = ssl.RemoteCertificate as X509Certificate2;
+        return (
+            ProtocolName(ssl.SslProtocol),
+            ssl.NegotiatedCipherSuite.ToString(),
+            certificate?.Subject ?? "none",
+            certificate?.Issuer ?? "none",
+            certificate?.NotAfter.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture) ?? "-");
+    }
+
+    private static string ProtocolName(SslProtocols protocol) => protocol switch
+    {
+        SslProtocols.Tls13 => "TLS 1.3",
+        SslProtocols.Tls12 => "TLS 1.2",
+#pragma warning disable SYSLIB0039 // old versions named only to report what a server negotiated
+        SslProtocols.Tls11 => "TLS 1.1",
+        SslProtocols.Tls => "TLS 1.0",
+#pragma warning restore SYSLIB0039
+        _ => protocol.ToString(),
+    };
+}
