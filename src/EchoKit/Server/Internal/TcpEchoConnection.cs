@@ -36,7 +36,8 @@ internal sealed class TcpEchoConnection
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly long _startTimestamp;
-    private string _remote;
+    private readonly IPEndPoint? _remoteIp;
+    private string? _remote; // formatted on first use: most connections are never logged
     private Decoder? _dumpDecoder;
     private long _bytesIn;
     private long _bytesOut;
@@ -49,13 +50,14 @@ internal sealed class TcpEchoConnection
     private int _abortReason = NotAborted;
     private int _disposed;
 
-    public TcpEchoConnection(long id, Socket socket, StreamListenerContext context, string remote)
+    public TcpEchoConnection(long id, Socket socket, StreamListenerContext context, IPEndPoint? remoteIp, string? remote)
     {
         Id = id;
         _socket = socket;
         _context = context;
         _listener = context.Uri;
         _metrics = context.Metrics;
+        _remoteIp = remoteIp;
         _remote = remote;
         _bufferSize = context.Server.Options.ReceiveBufferSize;
         _dump = context.Server.Options.Dump;
@@ -66,6 +68,9 @@ internal sealed class TcpEchoConnection
     }
 
     public long Id { get; }
+
+    /// <summary>The client's address as text (the real client's when a PROXY header said so).</summary>
+    private string Remote => _remote ??= _remoteIp is not null ? EndpointResolver.FormatAddress(_remoteIp) : "unknown";
 
     /// <summary>Bytes received so far (read from another thread only for diagnostics).</summary>
     public long BytesIn => Volatile.Read(ref _bytesIn);
@@ -153,7 +158,7 @@ internal sealed class TcpEchoConnection
             if (_logger.IsEnabled(LogLevel.Information))
             {
                 // Guarded: the local address is looked up only when someone reads it.
-                EchoKitLog.ConnectionOpened(_logger, Id, _remote, FormatLocal(), _listener);
+                EchoKitLog.ConnectionOpened(_logger, Id, Remote, FormatLocal(), _listener);
             }
             _metrics.ConnectionOpened();
             opened = true;
@@ -171,7 +176,28 @@ internal sealed class TcpEchoConnection
                     Received(earlyData.Span);
                     await SendAllAsync(earlyData).ConfigureAwait(false);
                 }
-                await SocketEchoAsync().ConfigureAwait(false);
+                // Non-blocking sync receives drain a full socket without parking a thread; the async operations
+                // are unaffected by this flag. (The loop lives here rather than in a method of its own so an idle
+                // connection carries one async state machine, not two: it is most of what idle costs.)
+                _socket.Blocking = false;
+                while (true)
+                {
+                    // Idle: wait for data holding no buffer, so a silent client costs no receive memory.
+                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+
+                    var buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+                    try
+                    {
+                        if (!await EchoWhileBusyAsync(buffer).ConfigureAwait(false))
+                        {
+                            break; // the client half-closed and everything was echoed
+                        }
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+                }
             }
             // An idle close ends the loop as a normal end of stream would.
             reason = IsAborted ? (ConnectionCloseReason)Volatile.Read(ref _abortReason) : ConnectionCloseReason.ClosedByPeer;
@@ -183,17 +209,17 @@ internal sealed class TcpEchoConnection
         catch (SocketException ex) when (SocketErrors.IsConnectionResetError(ex.SocketErrorCode))
         {
             reason = ConnectionCloseReason.Reset;
-            EchoKitLog.ConnectionReset(_logger, Id, _remote, _listener, ex.SocketErrorCode.ToString());
+            EchoKitLog.ConnectionReset(_logger, Id, Remote, _listener, ex.SocketErrorCode.ToString());
         }
         catch (IOException ex) when (ex.InnerException is SocketException inner && SocketErrors.IsConnectionResetError(inner.SocketErrorCode))
         {
             // SslStream wraps socket errors in IOException.
             reason = ConnectionCloseReason.Reset;
-            EchoKitLog.ConnectionReset(_logger, Id, _remote, _listener, inner.SocketErrorCode.ToString());
+            EchoKitLog.ConnectionReset(_logger, Id, Remote, _listener, inner.SocketErrorCode.ToString());
         }
         catch (Exception ex)
         {
-            EchoKitLog.ConnectionFault(_logger, Id, _remote, _listener, ex);
+            EchoKitLog.ConnectionFault(_logger, Id, Remote, _listener, ex);
         }
         finally
         {
@@ -213,7 +239,10 @@ internal sealed class TcpEchoConnection
                 var elapsed = _time.GetElapsedTime(_startTimestamp);
                 // Metrics before the log line: whoever sees the line (a test, an operator) finds the counters updated.
                 _metrics.ConnectionClosed(reason, elapsed);
-                EchoKitLog.ConnectionClosed(_logger, Id, _remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _listener);
+                if (_logger.IsEnabled(LogLevel.Information))
+                {
+                    EchoKitLog.ConnectionClosed(_logger, Id, Remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _listener);
+                }
             }
             tracker.Remove(this);
         }
@@ -225,10 +254,10 @@ internal sealed class TcpEchoConnection
         if (outcome.Header is not { } header)
         {
             _context.CountRejection(ConnectionRejectReason.ProxyHeader);
-            EchoKitLog.ProxyHeaderRejected(_logger, Id, _remote, _listener, outcome.Error ?? "invalid");
+            EchoKitLog.ProxyHeaderRejected(_logger, Id, Remote, _listener, outcome.Error ?? "invalid");
             return false;
         }
-        var proxy = _remote;
+        var proxy = Remote;
         if (header.Command == ProxyCommand.Proxy && header.Source is { } source)
         {
             _remote = EndpointResolver.FormatAddress(source);
@@ -236,7 +265,7 @@ internal sealed class TcpEchoConnection
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             EchoKitLog.ProxyHeaderAccepted(_logger, Id, proxy, _listener, header.Version,
-                header.Command == ProxyCommand.Local ? "LOCAL" : "PROXY", _remote);
+                header.Command == ProxyCommand.Local ? "LOCAL" : "PROXY", Remote);
         }
         return true;
     }
@@ -256,7 +285,7 @@ internal sealed class TcpEchoConnection
             await tls.AuthenticateAsServerAsync(options, deadline.Token).ConfigureAwait(false);
             if (_logger.IsEnabled(LogLevel.Debug))
             {
-                EchoKitLog.TlsHandshakeCompleted(_logger, Id, _remote, _listener, tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());
+                EchoKitLog.TlsHandshakeCompleted(_logger, Id, Remote, _listener, tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());
             }
             return tls;
         }
@@ -268,7 +297,7 @@ internal sealed class TcpEchoConnection
             var why = deadline.IsCancellationRequested
                 ? $"no handshake within {timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s"
                 : Innermost(ex);
-            EchoKitLog.TlsHandshakeFailed(_logger, Id, _remote, _listener, why);
+            EchoKitLog.TlsHandshakeFailed(_logger, Id, Remote, _listener, why);
             return null;
         }
         catch
@@ -285,31 +314,6 @@ internal sealed class TcpEchoConnection
             ex = ex.InnerException;
         }
         return ex.Message.ReplaceLineEndings(" ");
-    }
-
-    private async Task SocketEchoAsync()
-    {
-        // Non-blocking sync receives drain a full socket without parking a thread; the async operations below
-        // are unaffected by this flag.
-        _socket.Blocking = false;
-        while (true)
-        {
-            // Idle: wait for data holding no buffer, so a silent client costs no receive memory.
-            await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-
-            var buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
-            try
-            {
-                if (!await EchoWhileBusyAsync(buffer).ConfigureAwait(false))
-                {
-                    return; // the client half-closed and everything was echoed
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-        }
     }
 
     /// <summary>
@@ -492,7 +496,7 @@ internal sealed class TcpEchoConnection
             var count = _dumpDecoder.GetChars(data, chars, flush: false);
             text = new string(chars, 0, count);
         }
-        EchoKitLog.Data(_logger, Id, _remote, data.Length, text, _listener);
+        EchoKitLog.Data(_logger, Id, Remote, data.Length, text, _listener);
     }
 
     private void DisposeSocket()

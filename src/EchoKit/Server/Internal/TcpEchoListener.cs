@@ -104,8 +104,9 @@ internal sealed class TcpEchoListener : IEchoListener
 
     private void Accept(Socket client)
     {
-        string remote;
-        IPAddress? address = null;
+        // A TCP client's address is formatted only when something logs it (most connections never are).
+        string? remote = null;
+        IPEndPoint? ip = null;
         try
         {
             if (_context.IsUnix)
@@ -115,9 +116,7 @@ internal sealed class TcpEchoListener : IEchoListener
             else
             {
                 client.NoDelay = true; // echoes are small and latency-bound: never wait to coalesce
-                var ip = client.RemoteEndPoint as IPEndPoint;
-                address = ip?.Address;
-                remote = ip is not null ? EndpointResolver.FormatAddress(ip) : "unknown";
+                ip = client.RemoteEndPoint as IPEndPoint;
             }
         }
         catch (SocketException ex)
@@ -129,9 +128,9 @@ internal sealed class TcpEchoListener : IEchoListener
         }
 
         // Refusals happen here, before a byte is read, and cost the listener nothing but a close.
-        if (address is not null && _server.Options.AccessList is { } access && !access.Allows(address))
+        if (ip is not null && _server.Options.AccessList is { } access && !access.Allows(ip.Address))
         {
-            Reject(client, remote, ConnectionRejectReason.Denied, "denied by the access list");
+            Reject(client, remote ?? EndpointResolver.FormatAddress(ip), ConnectionRejectReason.Denied, "denied by the access list");
             return;
         }
         var permit = false;
@@ -139,12 +138,12 @@ internal sealed class TcpEchoListener : IEchoListener
         {
             if (!limiter.TryAcquire())
             {
-                Reject(client, remote, ConnectionRejectReason.MaxConnections, $"{limiter.Max} connections open (--max-connections)");
+                Reject(client, remote ?? (ip is not null ? EndpointResolver.FormatAddress(ip) : "unknown"), ConnectionRejectReason.MaxConnections, $"{limiter.Max} connections open (--max-connections)");
                 return;
             }
             permit = true;
         }
-        var connection = new TcpEchoConnection(_server.Tracker.NextId(), client, _context, remote) { HoldsPermit = permit };
+        var connection = new TcpEchoConnection(_server.Tracker.NextId(), client, _context, ip, remote) { HoldsPermit = permit };
         _server.Tracker.Run(connection);
     }
 
