@@ -1,3 +1,4 @@
+using EchoKit.Internal;
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
@@ -69,8 +70,8 @@ public static class EchoExchange
                     stopOther.Cancel();
                 }
             }
-            var writerError = await Observe(writer).ConfigureAwait(false);
-            var readerError = await Observe(reader).ConfigureAwait(false);
+            var writerError = await writer.ObserveAsync().ConfigureAwait(false);
+            var readerError = await reader.ObserveAsync().ConfigureAwait(false);
 
             if (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
@@ -90,19 +91,6 @@ public static class EchoExchange
         finally
         {
             socket?.Dispose();
-        }
-    }
-
-    private static async Task<Exception?> Observe(Task task)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-            return null;
-        }
-        catch (Exception ex)
-        {
-            return ex;
         }
     }
 

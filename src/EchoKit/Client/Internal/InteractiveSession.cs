@@ -174,9 +174,9 @@ internal sealed class InteractiveSession
             await stop.CancelAsync().ConfigureAwait(false);
         }
         // Otherwise the input ended (or a send failed because the peer went away): the receiving side has the verdict.
-        var receiveError = await Observe(receive).ConfigureAwait(false);
+        var receiveError = await receive.ObserveAsync().ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
-        var sendError = await Observe(send).ConfigureAwait(false);
+        var sendError = await send.ObserveAsync().ConfigureAwait(false);
 
         cancellationToken.ThrowIfCancellationRequested();
         if (receiveError is null)
@@ -266,9 +266,9 @@ internal sealed class InteractiveSession
             await stop.CancelAsync().ConfigureAwait(false);
         }
         // Otherwise the input ended and armed the reply timer: the receiver ends when the replies stop.
-        var receiveError = await Observe(receive).ConfigureAwait(false);
+        var receiveError = await receive.ObserveAsync().ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
-        var sendError = await Observe(send).ConfigureAwait(false);
+        var sendError = await send.ObserveAsync().ConfigureAwait(false);
 
         cancellationToken.ThrowIfCancellationRequested();
         if (receiveError is OperationCanceledException && replies.IsCancellationRequested && sendError is null && !idle.Fired)
@@ -435,19 +435,6 @@ internal sealed class InteractiveSession
             message = "connection refused (ICMP port unreachable: nothing listens on that UDP port)";
         }
         return (mapped, message);
-    }
-
-    private static async Task<Exception?> Observe(Task task)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-            return null;
-        }
-        catch (Exception ex)
-        {
-            return ex;
-        }
     }
 
     private ConnectResult Finish(ConnectOutcome outcome, string message)
