@@ -50,6 +50,7 @@ internal static class ServeCommand
         {
             Tcp, Backlog, BufferSize, ShutdownTimeout, Dump, Quiet, Verbose, Format,
         };
+        UdpServeOptions.AddTo(command);
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
     }
@@ -67,6 +68,7 @@ internal static class ServeCommand
         {
             options.Endpoints.Add(new ListenEndpoint(ListenProtocol.Tcp, endpoint));
         }
+        UdpServeOptions.Apply(parse, options);
 
         var level = parse.GetValue(Quiet) ? LogLevel.Error : parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Information;
         using var sink = new OutputSink();

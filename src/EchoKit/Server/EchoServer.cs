@@ -51,6 +51,9 @@ public sealed class EchoServer : IAsyncDisposable
     /// <summary>The bound listeners, in the order given, after <see cref="StartAsync"/>.</summary>
     public IReadOnlyList<BoundListener> Listeners => _listeners.Select(l => l.Bound).ToArray();
 
+    /// <summary>Datagram counts of every UDP listener together; readable at any time, from any thread.</summary>
+    public UdpCounters UdpCounters { get; } = new();
+
     /// <summary>Connections open right now.</summary>
     public int ConnectionCount => _tracker.Count;
 
@@ -176,6 +179,7 @@ public sealed class EchoServer : IAsyncDisposable
             IEchoListener listener = endpoint.Protocol switch
             {
                 ListenProtocol.Tcp => TcpEchoListener.Bind(target, dualStack, _options, _tracker, _logger, _time),
+                ListenProtocol.Udp => UdpEchoListener.Bind(target, dualStack, _options, UdpCounters, _logger, _time),
                 _ => throw new NotSupportedException($"protocol {endpoint.Protocol} is not supported"),
             };
             _listeners.Add(listener);

@@ -34,6 +34,9 @@ public sealed class EchoServerOptions
     /// <summary>Whether to log what each client sends. Default <see cref="DumpMode.None"/>.</summary>
     public DumpMode Dump { get; set; } = DumpMode.None;
 
+    /// <summary>Settings of the UDP listeners: receive loops, socket buffers, deny list, rate limit.</summary>
+    public UdpOptions Udp { get; } = new();
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
@@ -53,5 +56,6 @@ public sealed class EchoServerOptions
         {
             throw new ArgumentException($"unknown dump mode {Dump}", nameof(Dump));
         }
+        Udp.Validate();
     }
 }

@@ -9,4 +9,7 @@ public sealed record ListenEndpoint(ListenProtocol Protocol, EndpointSpec Endpoi
 {
     /// <summary>A TCP listener on <paramref name="endpoint"/> (any form <see cref="EndpointParser"/> accepts).</summary>
     public static ListenEndpoint Tcp(string endpoint) => new(ListenProtocol.Tcp, EndpointParser.Parse(endpoint));
+
+    /// <summary>A UDP listener on <paramref name="endpoint"/> (any form <see cref="EndpointParser"/> accepts).</summary>
+    public static ListenEndpoint Udp(string endpoint) => new(ListenProtocol.Udp, EndpointParser.Parse(endpoint));
 }

@@ -5,4 +5,6 @@ public enum ListenProtocol
 {
     /// <summary>TCP stream echo: every byte back, in order.</summary>
     Tcp,
+    /// <summary>UDP datagram echo (RFC 862): one answering datagram per datagram, to its exact source.</summary>
+    Udp,
 }
