@@ -74,7 +74,7 @@ public sealed class UdpOptions
     /// <summary>
     /// How many source addresses the listener remembers (for the rate limit and the "first datagram" log line).
     /// The table has this fixed size: when it is full, a new source takes the place of the least recently seen one
-    /// in its slot group, so a spoofed flood from many addresses cannot grow memory (about 48 bytes per entry).
+    /// in its slot group, so a spoofed flood from many addresses cannot grow memory (about 56 bytes per entry).
     /// Default 16,384. Range 16 to 16,777,216.
     /// </summary>
     public int SourceTableCapacity { get; set; } = 16_384;

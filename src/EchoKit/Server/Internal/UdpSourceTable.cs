@@ -15,6 +15,7 @@ internal sealed class UdpSourceTable
 
     private readonly Entry[] _entries;
     private readonly Lock[] _locks;
+    private readonly long[] _groupUses; // per-group use counter: exact LRU order whatever the clock's resolution
     private readonly int _groupMask;
     private readonly bool _limiting;
     private readonly double _tokensPerTick;
@@ -37,6 +38,7 @@ internal sealed class UdpSourceTable
         }
         _entries = new Entry[groups * Ways];
         _locks = new Lock[groups];
+        _groupUses = new long[groups];
         for (var i = 0; i < groups; i++)
         {
             _locks[i] = new Lock();
@@ -65,29 +67,31 @@ internal sealed class UdpSourceTable
         var now = _time.GetTimestamp();
         lock (_locks[group])
         {
+            var use = ++_groupUses[group];
             var victim = -1;
-            var victimSeen = long.MaxValue;
+            var victimUse = long.MaxValue;
             for (var i = first; i < first + Ways; i++)
             {
                 ref var entry = ref _entries[i];
                 if (!entry.InUse)
                 {
-                    if (victimSeen != long.MinValue)
+                    if (victimUse != long.MinValue)
                     {
                         // An empty entry beats any eviction.
                         victim = i;
-                        victimSeen = long.MinValue;
+                        victimUse = long.MinValue;
                     }
                     continue;
                 }
                 if (entry.High == source.High && entry.Low == source.Low)
                 {
+                    entry.LastUse = use;
                     return Charge(ref entry, now, exempt);
                 }
-                if (entry.LastSeen < victimSeen)
+                if (entry.LastUse < victimUse)
                 {
                     victim = i;
-                    victimSeen = entry.LastSeen;
+                    victimUse = entry.LastUse;
                 }
             }
 
@@ -96,7 +100,7 @@ internal sealed class UdpSourceTable
             {
                 Interlocked.Increment(ref _count);
             }
-            slot = new Entry { High = source.High, Low = source.Low, Tokens = _burst, LastSeen = now, InUse = true };
+            slot = new Entry { High = source.High, Low = source.Low, Tokens = _burst, LastSeen = now, LastUse = use, InUse = true };
             if (_limiting && !exempt)
             {
                 slot.Tokens -= 1; // a full bucket always has the token for its first datagram
@@ -134,6 +138,7 @@ internal sealed class UdpSourceTable
         public ulong Low;
         public double Tokens;
         public long LastSeen;
+        public long LastUse;
         public bool InUse;
         public bool Limited;
     }
