@@ -1,6 +1,9 @@
 namespace EchoKit.Server;
 
-/// <summary>The UDP counters at one moment, summed over every receive loop. All values only grow.</summary>
+/// <summary>
+/// The UDP counters at one moment, summed over every receive loop. Values only grow, except that an echo is counted
+/// as answered as it is handed to the kernel, so one whose send fails moves from answered to send errors.
+/// </summary>
 /// <param name="DatagramsReceived">Datagrams taken from the sockets.</param>
 /// <param name="DatagramsAnswered">Datagrams echoed back to their source.</param>
 /// <param name="DroppedByRule">Datagrams dropped unanswered by a rule: a denied source port, or the listener's own port.</param>

@@ -104,18 +104,23 @@ internal sealed class UdpEchoListener : IEchoListener
 
     public async Task RunAsync()
     {
-        // Return to the caller (the server's start) at once: a queue full of datagrams would otherwise keep the
-        // first loop busy synchronously before the others even start.
-        await Task.Yield();
         var token = _stopping.Token;
         var loops = new Task[_sockets.Length];
-        for (var i = 0; i < _sockets.Length; i++)
+        Task<(UdpCounterSnapshot Counts, long Timestamp)> reporter;
+        // The loops start on the thread pool, so the caller (the server's start) returns at once even when a queue
+        // full of datagrams keeps a loop busy, and without the caller's execution context: a context carrying
+        // async-locals would cost an allocation on every asynchronous completion.
+        using (ExecutionContext.SuppressFlow())
         {
-            var cell = _counters.CreateCell();
-            _cells.Add(cell);
-            loops[i] = ReceiveLoopAsync(_sockets[i], cell, token);
+            for (var i = 0; i < _sockets.Length; i++)
+            {
+                var socket = _sockets[i];
+                var cell = _counters.CreateCell();
+                _cells.Add(cell);
+                loops[i] = Task.Run(() => ReceiveLoopAsync(socket, cell, token), CancellationToken.None);
+            }
+            reporter = Task.Run(() => ReportLoopAsync(token), CancellationToken.None);
         }
-        var reporter = ReportLoopAsync(token);
         try
         {
             await Task.WhenAll(loops).ConfigureAwait(false);
@@ -207,19 +212,24 @@ internal sealed class UdpEchoListener : IEchoListener
                 {
                     Dump(address, buffer.AsSpan(0, received));
                 }
+                // Counted before sending, so whoever holds the echo finds it counted; a failed send takes it back.
+                cell.Values.Answered++;
+                cell.Values.BytesSent += received;
                 try
                 {
                     await socket.SendToAsync(buffer.AsMemory(0, received), SocketFlags.None, address, token).ConfigureAwait(false);
-                    cell.Values.Answered++;
-                    cell.Values.BytesSent += received;
                 }
                 catch (Exception ex) when (token.IsCancellationRequested && ex is OperationCanceledException or SocketException or ObjectDisposedException)
                 {
+                    cell.Values.Answered--;
+                    cell.Values.BytesSent -= received;
                     break;
                 }
                 catch (SocketException ex)
                 {
                     // No route back, a firewall's EPERM, a full buffer...: UDP may lose a datagram; count it and go on.
+                    cell.Values.Answered--;
+                    cell.Values.BytesSent -= received;
                     cell.Values.SendErrors++;
                     if (TakeEventBudget() && _logger.IsEnabled(LogLevel.Debug))
                     {
