@@ -12,14 +12,13 @@ internal static class UdpServeOptions
 
     private static readonly Option<EndpointSpec[]> Udp = CliOptions.Endpoints("--udp",
         "Listen for UDP on ENDPOINT (same forms as --tcp; :PORT is IPv4 and IPv6; repeatable). Echoes each datagram to its source (RFC 862).");
-    private static readonly Option<int> Buffer = CliOptions.Int("--udp-buffer",
-        $"UDP socket receive and send buffer in BYTES (0 = system default). Default {Defaults.SocketBufferSize}; the kernel caps it at net.core.rmem_max without CAP_NET_ADMIN.",
-        Defaults.SocketBufferSize, 0, 1024 * 1024 * 1024);
+    private static readonly Option<int> Buffer = WithHelpName(CliOptions.Int("--udp-buffer",
+        $"UDP socket receive and send buffer in bytes (0 = system default). Default {Defaults.SocketBufferSize}; the kernel caps it at net.core.rmem_max without CAP_NET_ADMIN.",
+        Defaults.SocketBufferSize, 0, 1024 * 1024 * 1024), "BYTES");
     private static readonly Option<SortedSet<int>> DenySourcePorts = new("--udp-deny-source-ports")
     {
         Description = $"Never answer UDP datagrams from these source ports (numbers, LOW-HIGH ranges, service names; 'default' adds the default list, 'none' answers all). Default {string.Join(',', UdpOptions.DefaultDenySourcePorts)}.",
         HelpName = "LIST",
-        DefaultValueFactory = _ => new SortedSet<int>(UdpOptions.DefaultDenySourcePorts),
         CustomParser = result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
@@ -34,6 +33,12 @@ internal static class UdpServeOptions
     private static readonly Option<int> RateLimit = CliOptions.Int("--udp-rate-limit",
         $"UDP datagrams answered per second per source address (token bucket, burst of one second's worth; loopback exempt); 0 = no limit. Default {Defaults.RateLimit}.",
         Defaults.RateLimit, 0, 10_000_000);
+
+    private static Option<int> WithHelpName(Option<int> option, string name)
+    {
+        option.HelpName = name;
+        return option;
+    }
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public static void AddTo(Command command)
@@ -58,7 +63,10 @@ internal static class UdpServeOptions
         }
         options.Udp.SocketBufferSize = buffer;
         options.Udp.RateLimit = parse.GetValue(RateLimit);
-        options.Udp.DenySourcePorts.Clear();
-        options.Udp.DenySourcePorts.UnionWith(parse.GetValue(DenySourcePorts) ?? []);
+        if (parse.GetValue(DenySourcePorts) is { } denied)
+        {
+            options.Udp.DenySourcePorts.Clear();
+            options.Udp.DenySourcePorts.UnionWith(denied);
+        }
     }
 }
