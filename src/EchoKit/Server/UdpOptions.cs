@@ -25,8 +25,8 @@ public sealed class UdpOptions
         [0, 7, 9, 11, 13, 17, 19, 37, 53, 69, 111, 123, 137, 161, 162, 389, 500, 520, 1900, 5353, 11211];
 
     /// <summary>
-    /// Concurrent receive loops per socket, each with its own buffer and its own handle on the socket so that none
-    /// allocates per datagram. Default: the processor count, from 1 to 16. Range 1 to 64.
+    /// Receive loops per socket: threads blocked in <c>recvfrom</c> on the same socket, each datagram waking one of
+    /// them, each with its own buffer. Default: the processor count, from 1 to 16. Range 1 to 64.
     /// </summary>
     public int ReceiveLoops { get; set; } = Math.Clamp(Environment.ProcessorCount, 1, 16);
 

@@ -4,16 +4,16 @@ using System.Runtime.InteropServices;
 namespace EchoKit.Server.Internal;
 
 /// <summary>
-/// Extra <see cref="Socket"/> objects on one bound socket. A <see cref="Socket"/> caches one event-args object for
-/// its receives and one for its sends; a second concurrent receive on the same object allocates a new one per
-/// call. So each UDP receive loop gets its own <see cref="Socket"/> over a duplicate of the descriptor (same
-/// kernel socket, same queue): the loops share the datagrams and none allocates.
+/// Extra <see cref="Socket"/> objects on one bound socket: each UDP receive loop gets its own over a duplicate of
+/// the descriptor (same kernel socket, same queue), so the loops share the datagrams but not a handle: every socket
+/// call takes a reference on its handle, and one handle shared by several threads would be one contended cache line.
+/// (It also keeps each object's cached event-args to one user, should a loop ever use the asynchronous calls.)
 /// </summary>
 internal static class SocketHandles
 {
     private const int FDupFdCloexec = 1030; // F_DUPFD_CLOEXEC on Linux
 
-    /// <summary>True where <see cref="Duplicate"/> works (Linux); elsewhere the loops share one object.</summary>
+    /// <summary>True where <see cref="Duplicate"/> works (Linux); elsewhere the loops share one object, which is safe.</summary>
     public static bool CanDuplicate => OperatingSystem.IsLinux();
 
     /// <summary>A new <see cref="Socket"/> on a duplicate of <paramref name="socket"/>'s descriptor (close-on-exec).</summary>
