@@ -110,10 +110,10 @@ internal sealed class UdpEchoListener : IEchoListener
         }
         var local = (IPEndPoint)socket.LocalEndPoint!;
         var bound = new BoundListener(ListenProtocol.Udp, local, EndpointResolver.FormatUri("udp", local));
+        // Linux reports twice the size granted (its bookkeeping overhead included): halve it to compare with the ask.
+        var reported = OperatingSystem.IsLinux() ? 2 : 1;
         EchoKitLog.UdpSocketReady(logger, bound.Uri, sockets.Count,
-            (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer)!,
-            (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.SendBuffer)!,
-            udp.SocketBufferSize);
+            socket.ReceiveBufferSize / reported, socket.SendBufferSize / reported, udp.SocketBufferSize);
         return new UdpEchoListener(sockets.ToArray(), bound, options, counters, logger, time);
     }
 
