@@ -232,13 +232,13 @@ internal sealed class UdpEchoListener : IEchoListener
 
                 cell.Values.Received++;
                 cell.Values.BytesReceived += received;
+                if (_dump != DumpMode.None)
+                {
+                    Dump(address, buffer.AsSpan(0, received)); // every datagram, answered or not
+                }
                 if (!Admit(address, received, cell))
                 {
                     continue;
-                }
-                if (_dump != DumpMode.None)
-                {
-                    Dump(address, buffer.AsSpan(0, received));
                 }
                 // Counted before sending, so whoever holds the echo finds it counted; a failed send takes it back.
                 cell.Values.Answered++;
