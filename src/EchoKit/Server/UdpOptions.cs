@@ -25,8 +25,9 @@ public sealed class UdpOptions
         [0, 7, 9, 11, 13, 17, 19, 37, 53, 69, 111, 123, 137, 161, 162, 389, 500, 520, 1900, 5353, 11211];
 
     /// <summary>
-    /// Receive loops per socket: threads blocked in <c>recvfrom</c> on the same socket, each datagram waking one of
-    /// them, each with its own buffer. Default: the processor count, from 1 to 16. Range 1 to 64.
+    /// Receive loops per socket: threads blocked in the kernel on the same socket, each datagram waking one of
+    /// them, each with its own buffers (see <see cref="ReceiveBatch"/>). Default: the processor count, from 1 to 16.
+    /// Range 1 to 64.
     /// </summary>
     public int ReceiveLoops { get; set; } = Math.Clamp(Environment.ProcessorCount, 1, 16);
 
