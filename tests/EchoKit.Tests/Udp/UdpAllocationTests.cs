@@ -13,10 +13,16 @@ public sealed class UdpAllocationCollection;
 [Collection(nameof(UdpAllocationTests))]
 public sealed class UdpAllocationTests
 {
-    [Fact]
-    public async Task ServerAllocatesNothingPerDatagram()
+    [Theory]
+    [InlineData(16)]
+    [InlineData(1)]
+    public async Task ServerAllocatesNothingPerDatagram(int batch)
     {
-        await using var server = await UdpServerFixture.StartAsync(o => o.Udp.ReceiveLoops = 2);
+        await using var server = await UdpServerFixture.StartAsync(o =>
+        {
+            o.Udp.ReceiveLoops = 2;
+            o.Udp.ReceiveBatch = batch;
+        });
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
         client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var target = server.EndPoint().Serialize();
