@@ -48,6 +48,7 @@ internal sealed class UdpEchoListener : IEchoListener
     private readonly List<UdpCounterCell> _cells = [];
     private int _eventBudget;
     private int _disposed;
+    private volatile bool _running;
 
     private UdpEchoListener(Socket[] sockets, BoundListener bound, EchoServerOptions options, UdpCounters counters, ILogger logger, TimeProvider time)
     {
@@ -120,6 +121,7 @@ internal sealed class UdpEchoListener : IEchoListener
 
     public async Task RunAsync()
     {
+        _running = true;
         var token = _stopping.Token;
         var loops = new Task[_sockets.Length];
         for (var i = 0; i < _sockets.Length; i++)
@@ -162,6 +164,7 @@ internal sealed class UdpEchoListener : IEchoListener
             var lastReport = await reporter.ConfigureAwait(false);
             DisposeSockets();
             Report(lastReport.Counts, _time.GetTimestamp() - lastReport.Timestamp, final: true);
+            _stopping.Dispose(); // cancelled already: later StopAccepting calls return before touching it
         }
     }
 
@@ -199,8 +202,13 @@ internal sealed class UdpEchoListener : IEchoListener
     public ValueTask DisposeAsync()
     {
         StopAccepting();
-        DisposeSockets();
-        _stopping.Dispose();
+        if (!_running)
+        {
+            // Never started (another listener failed to bind). A running listener closes its own sockets once its
+            // loops have ended: they use the raw descriptors, which must not be closed (and reused) under them.
+            DisposeSockets();
+            _stopping.Dispose();
+        }
         return ValueTask.CompletedTask;
     }
 
