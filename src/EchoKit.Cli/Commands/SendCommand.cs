@@ -24,14 +24,16 @@ internal static class SendCommand
     private static readonly Option<FileInfo?> File = new("--file", "-f") { Description = "Send the contents of this file.", HelpName = "PATH" };
     private static readonly Option<bool> Hex = new("--hex") { Description = "The message is hex (e.g. \"48 65 6c\"); the echo is printed as hex." };
     private static readonly Option<Encoding> TextEncoding = CliOptions.EncodingOption();
-    private static readonly Option<TimeSpan> Timeout = CliOptions.Duration("--timeout", "Bound on connecting and the whole exchange. Default 10s.", TimeSpan.FromSeconds(10));
+    private static readonly Option<TimeSpan> Timeout = CliOptions.Duration("--timeout", "Bound on connecting and the whole exchange (with --udp: the wait for each answer, default 2s). Default 10s.", TimeSpan.FromSeconds(10));
+    private static readonly Option<bool> Udp = new("--udp") { Description = "Send the message as one UDP datagram (RFC 862 echo) and check the answer." };
+    private static readonly Option<int> Retries = CliOptions.Int("--retries", "With --udp: send again this many times when no answer came within --timeout. Default 2.", 2, 0, 100);
     private static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "Print local and peer addresses and the round-trip time on stderr." };
 
     public static Command Create()
     {
         var command = new Command("send", "Send a message to an echo server and check that the same bytes come back.")
         {
-            Endpoint, Message, File, Hex, TextEncoding, Timeout, Verbose,
+            Endpoint, Message, File, Hex, TextEncoding, Timeout, Udp, Retries, Verbose,
         };
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
@@ -47,6 +49,11 @@ internal static class SendCommand
         if (words.Length > 0 && file is not null)
         {
             throw new UsageException("give either MESSAGE or --file, not both");
+        }
+        var udp = parse.GetValue(Udp);
+        if (!udp && parse.GetResult(Retries) is { Implicit: false })
+        {
+            throw new UsageException("--retries applies only with --udp");
         }
 
         // What to send, and how to print what comes back: typed text is printed as text (one line);
@@ -88,6 +95,18 @@ internal static class SendCommand
         }
 
         using var signals = new ShutdownSignals();
+        if (udp)
+        {
+            await using (source)
+            {
+                var udpOptions = new UdpExchangeOptions { Retries = parse.GetValue(Retries) };
+                if (parse.GetResult(Timeout) is { Implicit: false })
+                {
+                    udpOptions.Timeout = parse.GetValue(Timeout);
+                }
+                return await UdpSend.RunAsync(endpoint, source, printer, udpOptions, parse.GetValue(Verbose), signals.RequestedToken);
+            }
+        }
         ExchangeResult result;
         await using (source)
         {

@@ -57,6 +57,7 @@ internal static class ServeCommand
             ConfigOptions.Config, ConfigOptions.PrintConfig,
         };
         ServeProductionOptions.AddTo(command);
+        UdpServeOptions.AddTo(command);
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
     }
@@ -75,6 +76,7 @@ internal static class ServeCommand
             options.Endpoints.Add(new ListenEndpoint(ListenProtocol.Tcp, endpoint));
         }
         ServeProductionOptions.Apply(parse, options);
+        UdpServeOptions.Apply(parse, options);
 
         var level = parse.GetValue(Quiet) ? LogLevel.Error : parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Information;
         using var sink = new OutputSink();

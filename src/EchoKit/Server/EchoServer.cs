@@ -67,6 +67,9 @@ public sealed class EchoServer : IAsyncDisposable
     /// <summary>The bound listeners, in the order given, after <see cref="StartAsync"/>.</summary>
     public IReadOnlyList<BoundListener> Listeners => _listeners.Select(l => l.Bound).ToArray();
 
+    /// <summary>Datagram counts of every UDP listener together; readable at any time, from any thread.</summary>
+    public UdpCounters UdpCounters { get; } = new();
+
     /// <summary>Connections open right now.</summary>
     public int ConnectionCount => _tracker.Count;
 
@@ -221,6 +224,7 @@ public sealed class EchoServer : IAsyncDisposable
             {
                 ListenProtocol.Tcp => AddStreamListener(TcpEchoListener.Bind(target, dualStack, endpoint, _context, null)),
                 ListenProtocol.Tls => AddStreamListener(TcpEchoListener.Bind(target, dualStack, endpoint, _context, _tls ??= TlsServerOptions.Create(_options.Tls))),
+                ListenProtocol.Udp => WithMetrics(UdpEchoListener.Bind(target, dualStack, _options, UdpCounters, _logger, _time)),
                 _ => throw new NotSupportedException($"protocol {endpoint.Protocol} is not supported"),
             };
             _listeners.Add(listener);
@@ -231,6 +235,12 @@ public sealed class EchoServer : IAsyncDisposable
     private TcpEchoListener AddStreamListener(TcpEchoListener listener)
     {
         _listenerRejections[listener.Bound.Uri] = listener.Rejections;
+        return listener;
+    }
+
+    private UdpEchoListener WithMetrics(UdpEchoListener listener)
+    {
+        _instruments.ForListener(listener.Bound.Uri).Udp = listener.Snapshot;
         return listener;
     }
 

@@ -57,8 +57,9 @@ public static class EchoServerMetrics
     public const string DatagramsAnswered = "datagrams.answered";
 
     /// <summary>
-    /// Counter: datagrams received and not answered. Tags: listener, reason (<see cref="DropDenied"/>,
-    /// <see cref="DropTooLarge"/>, <see cref="DropSendFailed"/>, or what a UDP listener adds).
+    /// Observable counter: datagrams received and not answered. Tags: listener, reason (<see cref="DropDenied"/>:
+    /// a denied source port or address; <see cref="DropRateLimited"/>: over the per-source rate;
+    /// <see cref="DropTooLarge"/>; <see cref="DropSendFailed"/>).
     /// </summary>
     public const string DatagramsDropped = "datagrams.dropped";
 
@@ -86,6 +87,9 @@ public static class EchoServerMetrics
 
     /// <summary>Drop reason: the datagram's source is denied by the access rules.</summary>
     public const string DropDenied = "denied";
+
+    /// <summary>Drop reason: the datagram's source went over its per-source rate limit.</summary>
+    public const string DropRateLimited = "rate_limited";
 
     /// <summary>Drop reason: the datagram did not fit the receive buffer and was truncated.</summary>
     public const string DropTooLarge = "too_large";

@@ -68,6 +68,9 @@ public sealed class EchoServerOptions
     /// <summary>Bounds on the PROXY protocol header, for listeners with <see cref="ListenEndpoint.UseProxyProtocol"/>.</summary>
     public ProxyProtocol.ProxyProtocolOptions ProxyProtocol { get; } = new();
 
+    /// <summary>Settings of the UDP listeners: receive loops, socket buffers, deny list, rate limit.</summary>
+    public UdpOptions Udp { get; } = new();
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
@@ -88,5 +91,6 @@ public sealed class EchoServerOptions
             throw new ArgumentException($"unknown dump mode {Dump}", nameof(Dump));
         }
         Internal.ProductionOptionsValidator.Validate(this);
+        Udp.Validate();
     }
 }

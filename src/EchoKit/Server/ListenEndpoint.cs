@@ -31,4 +31,6 @@ public sealed record ListenEndpoint(ListenProtocol Protocol, EndpointSpec Endpoi
     /// carries. For stream listeners only; off by default (a client could otherwise forge its address).
     /// </summary>
     public bool UseProxyProtocol { get; init; }
+    /// <summary>A UDP listener on <paramref name="endpoint"/> (any form <see cref="EndpointParser"/> accepts).</summary>
+    public static ListenEndpoint Udp(string endpoint) => new(ListenProtocol.Udp, EndpointParser.Parse(endpoint));
 }

@@ -9,4 +9,6 @@ public enum ListenProtocol
     Unix,
     /// <summary>Stream echo over TLS 1.2 or 1.3 on TCP (<see cref="EchoServerOptions.Tls"/> holds the certificate).</summary>
     Tls,
+    /// <summary>UDP datagram echo (RFC 862): one answering datagram per datagram, to its exact source.</summary>
+    Udp,
 }

@@ -16,7 +16,7 @@ namespace EchoKit.Tests.Operations;
 public sealed class DeploymentManifestTests
 {
     /// <summary>Variables of options that arrive with other branches (UDP listeners); ignored by serve until then.</summary>
-    private static readonly HashSet<string> PendingOptions = ["ECHOKIT_UDP"];
+    private static readonly HashSet<string> PendingOptions = [];
 
     private static readonly string DeployDirectory = Path.Combine(AppContext.BaseDirectory, "deploy");
 

@@ -39,6 +39,33 @@ public sealed class EchoServerMetricsTests
     }
 
     [Fact]
+    public async Task UdpListenerReportsAnsweredAndDroppedDatagrams()
+    {
+        using var recorder = new MeasurementRecorder();
+        using var denied = new EchoKit.Tests.Udp.UdpTestClient();
+        var options = new EchoServerOptions();
+        options.Endpoints.Add(ListenEndpoint.Udp("127.0.0.1:0"));
+        options.Udp.ReceiveLoops = 1; // one loop keeps arrival order: the denied datagram is handled before the rest
+        options.Udp.DenySourcePorts.Add(denied.LocalEndPoint.Port);
+        await using var server = new EchoServer(options);
+        await server.StartAsync(CancellationToken.None);
+        var uri = new Uri(server.Listeners[0].Uri);
+        using var client = new EchoKit.Tests.Udp.UdpTestClient();
+        var target = (System.Net.IPEndPoint)server.Listeners[0].EndPoint;
+
+        await denied.SendAsync(new byte[5], target);
+        for (var i = 0; i < 3; i++)
+        {
+            await client.ExchangeAsync(new byte[10], target);
+        }
+        recorder.Collect();
+
+        Assert.Equal(3, recorder.Last(EchoServerMetrics.DatagramsAnswered, uri));
+        Assert.Equal(30, recorder.Last(EchoServerMetrics.BytesSent, uri));
+        Assert.Equal(1, recorder.Sum(EchoServerMetrics.DatagramsDropped, uri, EchoServerMetrics.DropDenied));
+    }
+
+    [Fact]
     public async Task ServerIsReadyOnlyBetweenStartAndStop()
     {
         await using var server = new EchoServer(new EchoServerOptions { Endpoints = { ListenEndpoint.Tcp("127.0.0.1:0") } });

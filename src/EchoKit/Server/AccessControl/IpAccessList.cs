@@ -6,7 +6,7 @@ namespace EchoKit.Server.AccessControl;
 /// Which client addresses may talk to the server: a deny list and an allow list of CIDR ranges, IPv4 and IPv6.
 /// Deny wins: an address in any deny range is refused. If the allow list is empty every other address is allowed;
 /// otherwise only addresses in an allow range are. IPv4-mapped IPv6 addresses match IPv4 ranges. Immutable and
-/// thread-safe; <see cref="Allows"/> does not allocate (a linear scan, meant for lists of up to a few hundred ranges).
+/// thread-safe; <see cref="Allows(System.Net.IPAddress)"/> does not allocate (a linear scan, meant for lists of up to a few hundred ranges).
 /// </summary>
 public sealed class IpAccessList
 {
@@ -49,6 +49,30 @@ public sealed class IpAccessList
         foreach (var range in _allow)
         {
             if (range.Contains(address))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The same check for an address given as 128 bits (IPv4 as IPv4-mapped IPv6), without allocating.</summary>
+    internal bool Allows(UInt128 mappedBits)
+    {
+        foreach (var range in _deny)
+        {
+            if (range.Contains(mappedBits))
+            {
+                return false;
+            }
+        }
+        if (_allow.Length == 0)
+        {
+            return true;
+        }
+        foreach (var range in _allow)
+        {
+            if (range.Contains(mappedBits))
             {
                 return true;
             }

@@ -59,6 +59,21 @@ public readonly struct IpNetwork : IEquatable<IpNetwork>
         return TryGetBits(address, out var family, out var bits) && family == Family && (bits & _mask) == _prefix;
     }
 
+    /// <summary>
+    /// True when the address given as 128 bits (IPv4 as IPv4-mapped IPv6, <c>::ffff:a.b.c.d</c>) lies in the range;
+    /// the allocation-free form the UDP receive loops use.
+    /// </summary>
+    internal bool Contains(UInt128 mappedBits)
+    {
+        if (Family == AddressFamily.InterNetwork)
+        {
+            const ulong mappedPrefix = 0x0000_FFFF_0000_0000UL;
+            return (ulong)(mappedBits >> 64) == 0 && ((ulong)mappedBits & 0xFFFF_FFFF_0000_0000UL) == mappedPrefix
+                && (((UInt128)(uint)mappedBits) & _mask) == _prefix;
+        }
+        return (mappedBits & _mask) == _prefix;
+    }
+
     /// <summary>Parses <c>ADDRESS/PREFIX</c> or a bare address; throws <see cref="FormatException"/> naming the text.</summary>
     public static IpNetwork Parse(string text) =>
         TryParse(text, out var network, out var error) ? network : throw new FormatException(error);

@@ -16,6 +16,9 @@ internal sealed class ListenerMetrics
     private long _bytesReceived;
     private long _bytesSent;
     private long _datagramsAnswered;
+    private long _droppedDenied;
+    private long _droppedTooLarge;
+    private long _droppedSendFailed;
 
     public ListenerMetrics(ServerInstruments instruments, string listenerUri)
     {
@@ -33,11 +36,27 @@ internal sealed class ListenerMetrics
 
     public long Active => Volatile.Read(ref _active);
 
-    public long BytesReceived => Volatile.Read(ref _bytesReceived);
+    /// <summary>
+    /// For a UDP listener: its own per-loop counters, summed when an exporter collects (the receive loops count
+    /// without any shared write, so the totals are read from them rather than pushed here).
+    /// </summary>
+    public Func<UdpCounterSnapshot>? Udp { get; set; }
 
-    public long BytesSent => Volatile.Read(ref _bytesSent);
+    public long BytesReceived => Volatile.Read(ref _bytesReceived) + (Udp?.Invoke().BytesReceived ?? 0);
 
-    public long DatagramsAnswered => Volatile.Read(ref _datagramsAnswered);
+    public long BytesSent => Volatile.Read(ref _bytesSent) + (Udp?.Invoke().BytesSent ?? 0);
+
+    public long DatagramsAnswered => Volatile.Read(ref _datagramsAnswered) + (Udp?.Invoke().DatagramsAnswered ?? 0);
+
+    /// <summary>Datagrams not answered, by reason (the <c>EchoServerMetrics.Drop*</c> values).</summary>
+    public IEnumerable<(string Reason, long Count)> DatagramsDropped()
+    {
+        var udp = Udp?.Invoke();
+        yield return (EchoServerMetrics.DropDenied, Volatile.Read(ref _droppedDenied) + (udp?.DroppedByRule ?? 0));
+        yield return (EchoServerMetrics.DropRateLimited, udp?.DroppedByRate ?? 0);
+        yield return (EchoServerMetrics.DropTooLarge, Volatile.Read(ref _droppedTooLarge));
+        yield return (EchoServerMetrics.DropSendFailed, Volatile.Read(ref _droppedSendFailed) + (udp?.SendErrors ?? 0));
+    }
 
     /// <summary>A connection was taken on: counts it as accepted and open.</summary>
     public void ConnectionOpened()
@@ -68,8 +87,16 @@ internal sealed class ListenerMetrics
     public void DatagramAnswered() => Interlocked.Increment(ref _datagramsAnswered);
 
     /// <summary>A datagram was not answered; <paramref name="reason"/> is one of the <c>EchoServerMetrics.Drop*</c> values.</summary>
-    public void DatagramDropped(string reason) =>
-        _instruments.DatagramsDropped.Add(1, ListenerTag, new KeyValuePair<string, object?>(EchoServerMetrics.ReasonTag, reason));
+    public void DatagramDropped(string reason)
+    {
+        switch (reason)
+        {
+            case EchoServerMetrics.DropDenied: Interlocked.Increment(ref _droppedDenied); break;
+            case EchoServerMetrics.DropTooLarge: Interlocked.Increment(ref _droppedTooLarge); break;
+            case EchoServerMetrics.DropSendFailed: Interlocked.Increment(ref _droppedSendFailed); break;
+            default: throw new ArgumentOutOfRangeException(nameof(reason), reason, "not a datagram drop reason");
+        }
+    }
 
     /// <summary>A TLS handshake failed or timed out.</summary>
     public void TlsHandshakeFailed(string reason) =>

@@ -19,7 +19,6 @@ internal sealed class ServerInstruments : IDisposable
         _meter = new Meter(EchoServerMetrics.MeterName, typeof(ServerInstruments).Assembly.GetName().Version?.ToString());
         Accepted = _meter.CreateCounter<long>(EchoServerMetrics.ConnectionsAccepted, "{connection}", "Connections taken on for echo.");
         Rejected = _meter.CreateCounter<long>(EchoServerMetrics.ConnectionsRejected, "{connection}", "Connections closed by policy without echo, by reason.");
-        DatagramsDropped = _meter.CreateCounter<long>(EchoServerMetrics.DatagramsDropped, "{datagram}", "Datagrams received and not answered, by reason.");
         TlsFailures = _meter.CreateCounter<long>(EchoServerMetrics.TlsHandshakeFailures, "{handshake}", "TLS handshakes that failed or timed out.");
         Duration = _meter.CreateHistogram(EchoServerMetrics.ConnectionDuration, "s", "How long connections lived, by how they ended.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = EchoServerMetrics.DurationBuckets });
@@ -27,13 +26,12 @@ internal sealed class ServerInstruments : IDisposable
         _meter.CreateObservableCounter(EchoServerMetrics.BytesReceived, () => Observe(static l => l.BytesReceived), "By", "Bytes read from clients.");
         _meter.CreateObservableCounter(EchoServerMetrics.BytesSent, () => Observe(static l => l.BytesSent), "By", "Bytes echoed back to clients.");
         _meter.CreateObservableCounter(EchoServerMetrics.DatagramsAnswered, () => Observe(static l => l.DatagramsAnswered), "{datagram}", "Datagrams echoed back.");
+        _meter.CreateObservableCounter(EchoServerMetrics.DatagramsDropped, ObserveDrops, "{datagram}", "Datagrams received and not answered, by reason.");
     }
 
     public Counter<long> Accepted { get; }
 
     public Counter<long> Rejected { get; }
-
-    public Counter<long> DatagramsDropped { get; }
 
     public Counter<long> TlsFailures { get; }
 
@@ -57,6 +55,19 @@ internal sealed class ServerInstruments : IDisposable
         for (var i = 0; i < listeners.Length; i++)
         {
             measurements[i] = new Measurement<long>(read(listeners[i]), listeners[i].ListenerTag);
+        }
+        return measurements;
+    }
+
+    private IEnumerable<Measurement<long>> ObserveDrops()
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach (var listener in Volatile.Read(ref _listeners))
+        {
+            foreach (var (reason, count) in listener.DatagramsDropped())
+            {
+                measurements.Add(new Measurement<long>(count, listener.ListenerTag, new KeyValuePair<string, object?>(EchoServerMetrics.ReasonTag, reason)));
+            }
         }
         return measurements;
     }

@@ -1,0 +1,71 @@
+using EchoKit.Cli.Parsing;
+using EchoKit.Client;
+using EchoKit.Endpoints;
+using EchoKit.Server;
+
+namespace EchoKit.Cli.Commands;
+
+/// <summary><c>echokit send --udp</c>: the message goes as one datagram (<see cref="UdpExchange"/>).</summary>
+internal static class UdpSend
+{
+    /// <summary>Sends what <paramref name="source"/> holds as one datagram and prints the answer; returns the exit code.</summary>
+    public static async Task<int> RunAsync(EndpointSpec endpoint, Stream source, EchoPrinter printer, UdpExchangeOptions options, bool verbose, CancellationToken cancellationToken)
+    {
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
+        var payload = await ReadPayloadAsync(source, cancellationToken);
+        UdpExchangeResult result;
+        try
+        {
+            result = await UdpExchange.RunAsync(endpoint, payload, options, TimeProvider.System, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("echokit: interrupted");
+            return 130;
+        }
+        if (!result.Reply.IsEmpty)
+        {
+            await printer.WriteAsync(result.Reply, CancellationToken.None);
+        }
+        await printer.CompleteAsync();
+
+        if (verbose)
+        {
+            if (result.RemoteEndPoint is not null)
+            {
+                await Console.Error.WriteLineAsync($"udp {EchoConnector.Format(result.LocalEndPoint)} -> {EchoConnector.Format(result.RemoteEndPoint)}");
+            }
+            await Console.Error.WriteLineAsync($"sent {result.BytesSent} B in {result.Tries} datagram(s), received {result.Reply.Length} B, round trip {ClientErrors.FormatDuration(result.RoundTripTime)}");
+        }
+        if (!result.Success)
+        {
+            await Console.Error.WriteLineAsync($"echokit: {endpoint}: {result.Message}");
+            return ExitCodes.Failure;
+        }
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Reads the whole message, refusing (exit 2) one that cannot fit any datagram.</summary>
+    private static async Task<byte[]> ReadPayloadAsync(Stream source, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[UdpOptions.MaxIPv6Datagram + 1];
+        var length = 0;
+        while (length < buffer.Length)
+        {
+            var read = await source.ReadAsync(buffer.AsMemory(length), cancellationToken);
+            if (read == 0)
+            {
+                return buffer.AsSpan(0, length).ToArray();
+            }
+            length += read;
+        }
+        throw new UsageException($"the message is over {UdpOptions.MaxIPv6Datagram} bytes, the most one UDP datagram carries ({UdpOptions.MaxIPv4Datagram} over IPv4)");
+    }
+}

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using EchoKit.Cli.Parsing;
+using EchoKit.Endpoints;
+using EchoKit.Server;
+
+namespace EchoKit.Cli.Commands;
+
+/// <summary>The UDP options of <c>echokit serve</c>: listeners and the settings of <see cref="UdpOptions"/>.</summary>
+internal static class UdpServeOptions
+{
+    private static readonly UdpOptions Defaults = new();
+
+    private static readonly Option<EndpointSpec[]> Udp = CliOptions.Endpoints("--udp",
+        "Listen for UDP on ENDPOINT (same forms as --tcp; :PORT is IPv4 and IPv6; repeatable). Echoes each datagram to its source (RFC 862).");
+    private static readonly Option<int> Buffer = WithHelpName(CliOptions.Int("--udp-buffer",
+        $"UDP socket receive and send buffer in bytes (0 = system default). Default {Defaults.SocketBufferSize}; the kernel caps it at net.core.rmem_max without CAP_NET_ADMIN.",
+        Defaults.SocketBufferSize, 0, 1024 * 1024 * 1024), "BYTES");
+    private static readonly Option<SortedSet<int>> DenySourcePorts = new("--udp-deny-source-ports")
+    {
+        Description = $"Never answer UDP datagrams from these source ports (numbers, LOW-HIGH ranges, service names; 'default' adds the default list, 'none' answers all). Default {string.Join(',', UdpOptions.DefaultDenySourcePorts)}.",
+        HelpName = "LIST",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (PortList.TryParse(text, UdpOptions.DefaultDenySourcePorts, out var ports, out var error))
+            {
+                return ports;
+            }
+            result.AddError($"{error} for --udp-deny-source-ports");
+            return null!;
+        },
+    };
+    private static readonly Option<int> RateLimit = CliOptions.Int("--udp-rate-limit",
+        $"UDP datagrams answered per second per source address (token bucket, burst of one second's worth; loopback exempt); 0 = no limit. Default {Defaults.RateLimit}.",
+        Defaults.RateLimit, 0, 10_000_000);
+
+    private static Option<int> WithHelpName(Option<int> option, string name)
+    {
+        option.HelpName = name;
+        return option;
+    }
+
+    /// <summary>Adds the options to <paramref name="command"/>.</summary>
+    public static void AddTo(Command command)
+    {
+        command.Options.Add(Udp);
+        command.Options.Add(Buffer);
+        command.Options.Add(DenySourcePorts);
+        command.Options.Add(RateLimit);
+    }
+
+    /// <summary>Adds the UDP listeners and settings the command line gives to <paramref name="options"/>.</summary>
+    public static void Apply(ParseResult parse, EchoServerOptions options)
+    {
+        foreach (var endpoint in parse.GetValue(Udp) ?? [])
+        {
+            options.Endpoints.Add(new ListenEndpoint(ListenProtocol.Udp, endpoint));
+        }
+        var buffer = parse.GetValue(Buffer);
+        if (buffer is > 0 and < 4096)
+        {
+            throw new UsageException($"invalid value '{buffer}' for --udp-buffer: expected 0 (system default) or from 4096 bytes");
+        }
+        options.Udp.SocketBufferSize = buffer;
+        options.Udp.RateLimit = parse.GetValue(RateLimit);
+        if (parse.GetValue(DenySourcePorts) is { } denied)
+        {
+            options.Udp.DenySourcePorts.Clear();
+            options.Udp.DenySourcePorts.UnionWith(denied);
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace EchoKit.Client;
+
+/// <summary>Settings for <see cref="UdpExchange"/>.</summary>
+public sealed class UdpExchangeOptions
+{
+    /// <summary>How long each try waits for the answer before sending again. Default 2 s; up to 1 hour.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How many times the datagram is sent again when no answer came within <see cref="Timeout"/>: UDP may lose the
+    /// datagram or its echo. Default 2 (three tries in all). Range 0 to 100.
+    /// </summary>
+    public int Retries { get; set; } = 2;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    public void Validate()
+    {
+        if (Timeout <= TimeSpan.Zero || Timeout > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException("timeout must be positive and at most 1 hour", nameof(Timeout));
+        }
+        if (Retries is < 0 or > 100)
+        {
+            throw new ArgumentException($"retries must be from 0 to 100, not {Retries}", nameof(Retries));
+        }
+    }
+}

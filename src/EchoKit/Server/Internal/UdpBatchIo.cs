@@ -1,0 +1,191 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace EchoKit.Server.Internal;
+
+/// <summary>
+/// Batched datagram I/O for one receive loop on 64-bit Linux: <c>recvmmsg</c> takes every datagram waiting (up to
+/// <see cref="Capacity"/>) in one system call, <c>sendmmsg</c> sends all their echoes in one more, where a plain
+/// <c>recvfrom</c>/<c>sendto</c> loop makes two calls per datagram. The message headers, I/O vectors, addresses and
+/// payload buffers live in arrays pinned once for the loop's life (written with plain byte writes, no unsafe code),
+/// so a batch allocates nothing. Each slot holds a whole datagram (64 KiB), so none is truncated.
+/// </summary>
+internal sealed class UdpBatchIo
+{
+    // struct iovec { void *iov_base; size_t iov_len; }                                     16 bytes
+    // struct msghdr { void *msg_name; socklen_t msg_namelen; (pad) struct iovec *msg_iov; size_t msg_iovlen;
+    //                 void *msg_control; size_t msg_controllen; int msg_flags; (pad) }    56 bytes
+    // struct mmsghdr { struct msghdr msg_hdr; unsigned int msg_len; (pad) }               64 bytes
+    private const int IovecSize = 16;
+    private const int MmsghdrSize = 64;
+    private const int NameLenOffset = 8;
+    private const int IovOffset = 16;
+    private const int IovLenOffset = 24;
+    private const int MsgLenOffset = 56;
+    private const int AddressSlot = 32; // sockaddr_in6 is 28 bytes
+    private const int MsgWaitForOne = 0x10000;
+    private const int EIntr = 4;
+
+    private readonly int _slotSize;
+    private readonly byte[] _data;
+    private readonly byte[] _addresses;
+    private readonly byte[] _receiveHeaders;
+    private readonly byte[] _receiveVectors;
+    private readonly byte[] _sendHeaders;
+    private readonly byte[] _sendVectors;
+    private readonly nint _receiveHeadersAddress;
+    private readonly nint _sendHeadersAddress;
+    private readonly int[] _markedIndex;
+    private int _marked;
+
+    public UdpBatchIo(int capacity, int slotSize)
+    {
+        Capacity = capacity;
+        _slotSize = slotSize;
+        _data = GC.AllocateUninitializedArray<byte>(capacity * slotSize, pinned: true);
+        _addresses = GC.AllocateArray<byte>(capacity * AddressSlot, pinned: true);
+        _receiveHeaders = GC.AllocateArray<byte>(capacity * MmsghdrSize, pinned: true);
+        _receiveVectors = GC.AllocateArray<byte>(capacity * IovecSize, pinned: true);
+        _sendHeaders = GC.AllocateArray<byte>(capacity * MmsghdrSize, pinned: true);
+        _sendVectors = GC.AllocateArray<byte>(capacity * IovecSize, pinned: true);
+        _receiveHeadersAddress = Marshal.UnsafeAddrOfPinnedArrayElement(_receiveHeaders, 0);
+        _sendHeadersAddress = Marshal.UnsafeAddrOfPinnedArrayElement(_sendHeaders, 0);
+        _markedIndex = new int[capacity];
+        for (var i = 0; i < capacity; i++)
+        {
+            var data = Marshal.UnsafeAddrOfPinnedArrayElement(_data, i * slotSize);
+            var name = Marshal.UnsafeAddrOfPinnedArrayElement(_addresses, i * AddressSlot);
+            WriteLong(_receiveVectors, i * IovecSize, data);
+            WriteLong(_receiveVectors, i * IovecSize + 8, slotSize);
+            var header = i * MmsghdrSize;
+            WriteLong(_receiveHeaders, header, name);
+            WriteLong(_receiveHeaders, header + IovOffset, Marshal.UnsafeAddrOfPinnedArrayElement(_receiveVectors, i * IovecSize));
+            WriteLong(_receiveHeaders, header + IovLenOffset, 1);
+            // The send headers point at the same address slots and (through their own vectors) the same data.
+            WriteLong(_sendHeaders, header + IovOffset, Marshal.UnsafeAddrOfPinnedArrayElement(_sendVectors, i * IovecSize));
+            WriteLong(_sendHeaders, header + IovLenOffset, 1);
+        }
+    }
+
+    /// <summary>True where the batched calls and the struct layouts above hold: Linux on a 64-bit processor.</summary>
+    public static bool IsSupported => OperatingSystem.IsLinux() && IntPtr.Size == 8 &&
+        RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
+
+    /// <summary>Datagrams per batch.</summary>
+    public int Capacity { get; }
+
+    /// <summary>
+    /// Waits for at least one datagram, then takes all that are waiting, up to <see cref="Capacity"/>; returns how
+    /// many. Throws <see cref="SocketException"/> on an error.
+    /// </summary>
+    public int Receive(Socket socket)
+    {
+        for (var i = 0; i < Capacity; i++)
+        {
+            // The kernel wrote the actual address lengths of the last batch; give every slot its full size back.
+            BinaryPrimitives.WriteInt32LittleEndian(_receiveHeaders.AsSpan(i * MmsghdrSize + NameLenOffset), AddressSlot);
+        }
+        _marked = 0;
+        while (true)
+        {
+            var count = RecvMmsg((int)socket.SafeHandle.DangerousGetHandle(), _receiveHeadersAddress, (uint)Capacity, MsgWaitForOne, 0);
+            if (count >= 0)
+            {
+                return count;
+            }
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != EIntr)
+            {
+                throw new SocketException((int)ToSocketError(errno));
+            }
+        }
+    }
+
+    /// <summary>Payload bytes of datagram <paramref name="index"/> of the last batch.</summary>
+    public int Length(int index) => BinaryPrimitives.ReadInt32LittleEndian(_receiveHeaders.AsSpan(index * MmsghdrSize + MsgLenOffset));
+
+    /// <summary>The payload of datagram <paramref name="index"/> of the last batch.</summary>
+    public Span<byte> Data(int index) => _data.AsSpan(index * _slotSize, Length(index));
+
+    /// <summary>Copies the source address of datagram <paramref name="index"/> into <paramref name="address"/>.</summary>
+    public void CopyAddress(int index, SocketAddress address)
+    {
+        var length = Math.Min(BinaryPrimitives.ReadInt32LittleEndian(_receiveHeaders.AsSpan(index * MmsghdrSize + NameLenOffset)), AddressSlot);
+        length = Math.Min(length, address.Buffer.Length);
+        _addresses.AsSpan(index * AddressSlot, length).CopyTo(address.Buffer.Span);
+        address.Size = length;
+    }
+
+    /// <summary>Queues datagram <paramref name="index"/>'s echo for <see cref="SendMarked"/>.</summary>
+    public void Mark(int index)
+    {
+        var header = _marked * MmsghdrSize;
+        var vector = _marked * IovecSize;
+        WriteLong(_sendVectors, vector, Marshal.UnsafeAddrOfPinnedArrayElement(_data, index * _slotSize));
+        WriteLong(_sendVectors, vector + 8, Length(index));
+        WriteLong(_sendHeaders, header, Marshal.UnsafeAddrOfPinnedArrayElement(_addresses, index * AddressSlot));
+        BinaryPrimitives.WriteInt32LittleEndian(_sendHeaders.AsSpan(header + NameLenOffset),
+            BinaryPrimitives.ReadInt32LittleEndian(_receiveHeaders.AsSpan(index * MmsghdrSize + NameLenOffset)));
+        _markedIndex[_marked] = index;
+        _marked++;
+    }
+
+    /// <summary>Echoes queued since the last batch was received.</summary>
+    public int MarkedCount => _marked;
+
+    /// <summary>
+    /// Sends every queued echo; for each one the kernel refuses, calls <paramref name="onFailure"/> with the
+    /// datagram's index in the batch and the error, and goes on with the next. Returns how many were sent.
+    /// </summary>
+    public int SendMarked(Socket socket, Action<int, SocketError> onFailure)
+    {
+        var fd = (int)socket.SafeHandle.DangerousGetHandle();
+        var next = 0;
+        var sent = 0;
+        while (next < _marked)
+        {
+            var count = SendMmsg(fd, _sendHeadersAddress + next * MmsghdrSize, (uint)(_marked - next), 0);
+            if (count > 0)
+            {
+                next += count;
+                sent += count;
+                continue;
+            }
+            var errno = Marshal.GetLastPInvokeError();
+            if (count < 0 && errno == EIntr)
+            {
+                continue;
+            }
+            // The message at 'next' failed (sendmmsg reports the error of the first message it could not send).
+            onFailure(_markedIndex[next], count < 0 ? ToSocketError(errno) : SocketError.SocketError);
+            next++;
+        }
+        _marked = 0;
+        return sent;
+    }
+
+    private static void WriteLong(byte[] target, int offset, long value) =>
+        BinaryPrimitives.WriteInt64LittleEndian(target.AsSpan(offset), value);
+
+    /// <summary>The few errno values a UDP receive or send meets, as socket errors; the rest are general.</summary>
+    private static SocketError ToSocketError(int errno) => errno switch
+    {
+        1 or 13 => SocketError.AccessDenied,          // EPERM (firewall), EACCES (broadcast)
+        9 => SocketError.OperationAborted,            // EBADF: closed under us
+        11 => SocketError.WouldBlock,                 // EAGAIN: send timeout
+        12 or 105 => SocketError.NoBufferSpaceAvailable, // ENOMEM, ENOBUFS
+        90 => SocketError.MessageSize,                // EMSGSIZE
+        101 => SocketError.NetworkUnreachable,        // ENETUNREACH
+        111 => SocketError.ConnectionRefused,         // ECONNREFUSED (ICMP, with IP_RECVERR)
+        113 => SocketError.HostUnreachable,           // EHOSTUNREACH
+        _ => SocketError.SocketError,
+    };
+
+    [DllImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
+    private static extern int RecvMmsg(int fd, nint messages, uint count, int flags, nint timeout);
+
+    [DllImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
+    private static extern int SendMmsg(int fd, nint messages, uint count, int flags);
+}
