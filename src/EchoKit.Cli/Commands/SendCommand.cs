@@ -35,6 +35,18 @@ internal static class SendCommand
         {
             Endpoint, Message, File, Hex, TextEncoding, Timeout, Udp, Retries, Verbose,
         };
+        Message.Validators.Add(result =>
+        {
+            // An unknown option would otherwise be sent as text: "send :7 --tiemout 5s" must not echo "--tiemout".
+            foreach (var token in result.Tokens)
+            {
+                if (token.Value.Length > 1 && token.Value[0] == '-' && !char.IsAsciiDigit(token.Value[1]))
+                {
+                    result.AddError($"unknown option '{token.Value}' (to send text that starts with '-', pipe it on standard input)");
+                    return;
+                }
+            }
+        });
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
     }

@@ -128,6 +128,7 @@ public sealed class SendCliTests
     [InlineData("127.0.0.1:7", "--encoding", "klingon")]
     [InlineData("127.0.0.1:7", "--hex", "xyz")]
     [InlineData("127.0.0.1:7", "hello", "--file", "/etc/hostname")]
+    [InlineData("127.0.0.1:7", "--bogus")]
     public async Task BadInputExitsTwoWithAOneLineError(params string[] args)
     {
         var (code, stdout, stderr) = await CliProcess.RunAsync(null, ["send", .. args]);
