@@ -10,7 +10,7 @@ public sealed class SendCliTests
     {
         await using var server = await TestServer.StartAsync();
 
-        var (code, stdout, stderr) = await CliProcess.RunAsync(null, "send", $"127.0.0.1:{server.Port}");
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{server.Port}");
 
         Assert.Equal(0, code);
         Assert.Equal("Hello, world\n", stdout);
@@ -23,12 +23,12 @@ public sealed class SendCliTests
         await using var server = await TestServer.StartAsync();
         var payload = SocketIo.RandomBytes(3 * 1024 * 1024, 42);
 
-        await using var send = CliProcess.StartRaw("send", $"127.0.0.1:{server.Port}");
-        await send.Process.StandardInput.BaseStream.WriteAsync(payload);
-        send.Process.StandardInput.Close();
+        await using var send = EchokitProcess.Start("send", $"127.0.0.1:{server.Port}");
+        await send.WriteAsync(payload);
+        send.CloseInput();
 
         Assert.Equal(0, await send.WaitForExitAsync());
-        Assert.True(payload.AsSpan().SequenceEqual(send.RawStandardOutput), "stdout differs from stdin");
+        Assert.True(payload.AsSpan().SequenceEqual(send.StdoutBytes), "stdout differs from stdin");
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public sealed class SendCliTests
     {
         await using var server = await TestServer.StartAsync();
 
-        var (code, stdout, _) = await CliProcess.RunAsync(null, "send", $"127.0.0.1:{server.Port}", "--encoding", "gbk", "你好，世界");
+        var (code, stdout, _) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{server.Port}", "--encoding", "gbk", "你好，世界");
 
         Assert.Equal(0, code);
         Assert.Equal("你好，世界\n", stdout);
@@ -47,7 +47,7 @@ public sealed class SendCliTests
     {
         await using var server = await TestServer.StartAsync();
 
-        var (code, stdout, _) = await CliProcess.RunAsync(null, "send", $"127.0.0.1:{server.Port}", "--hex", "00 ff 7f");
+        var (code, stdout, _) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{server.Port}", "--hex", "00 ff 7f");
 
         Assert.Equal(0, code);
         Assert.Equal("00 ff 7f\n", stdout);
@@ -58,7 +58,7 @@ public sealed class SendCliTests
     {
         await using var server = await TestServer.StartAsync();
 
-        var (code, stdout, stderr) = await CliProcess.RunAsync(null, "send", "-v", $"127.0.0.1:{server.Port}");
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", "-v", $"127.0.0.1:{server.Port}");
 
         Assert.Equal(0, code);
         Assert.Equal("Hello, world\n", stdout);
@@ -72,7 +72,7 @@ public sealed class SendCliTests
         using var closed = new ClosedPort();
         var port = closed.Port;
 
-        var (code, stdout, stderr) = await CliProcess.RunAsync(null, "send", $"127.0.0.1:{port}");
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{port}");
 
         Assert.Equal(1, code);
         Assert.Equal("", stdout);
@@ -84,7 +84,7 @@ public sealed class SendCliTests
     {
         await using var server = FakeServer.Corrupting(offset: 3);
 
-        var (code, _, stderr) = await CliProcess.RunAsync(null, "send", $"127.0.0.1:{server.Port}", "abcdefgh");
+        var (code, _, stderr) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{server.Port}", "abcdefgh");
 
         Assert.Equal(1, code);
         Assert.Contains("mismatch at byte 3", stderr);
@@ -95,7 +95,7 @@ public sealed class SendCliTests
     {
         await using var server = FakeServer.ClosingAfter(5);
 
-        var (code, _, stderr) = await CliProcess.RunAsync(null, "send", $"127.0.0.1:{server.Port}", "0123456789");
+        var (code, _, stderr) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{server.Port}", "0123456789");
 
         Assert.Equal(1, code);
         Assert.Matches(@"after 5 of 10 bytes", stderr);
@@ -106,7 +106,7 @@ public sealed class SendCliTests
     {
         await using var server = FakeServer.Silent();
 
-        var (code, _, stderr) = await CliProcess.RunAsync(null, "send", $"127.0.0.1:{server.Port}", "--timeout", "500ms");
+        var (code, _, stderr) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{server.Port}", "--timeout", "500ms");
 
         Assert.Equal(1, code);
         Assert.Contains("timed out after 500ms", stderr);
@@ -115,7 +115,7 @@ public sealed class SendCliTests
     [Fact]
     public async Task UnknownHostExitsOne()
     {
-        var (code, _, stderr) = await CliProcess.RunAsync(null, "send", "no-such-host.invalid:7");
+        var (code, _, stderr) = await EchokitProcess.RunAsync("send", "no-such-host.invalid:7");
 
         Assert.Equal(1, code);
         Assert.Contains("host not found", stderr);
@@ -131,7 +131,7 @@ public sealed class SendCliTests
     [InlineData("127.0.0.1:7", "--bogus")]
     public async Task BadInputExitsTwoWithAOneLineError(params string[] args)
     {
-        var (code, stdout, stderr) = await CliProcess.RunAsync(null, ["send", .. args]);
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["send", .. args]);
 
         Assert.Equal(2, code);
         Assert.Equal("", stdout);
@@ -148,7 +148,7 @@ public sealed class SendCliTests
         await File.WriteAllBytesAsync(path, payload);
         try
         {
-            var (code, stdout, _) = await CliProcess.RunAsync(null, "send", $"127.0.0.1:{server.Port}", "--file", path);
+            var (code, stdout, _) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{server.Port}", "--file", path);
 
             Assert.Equal(0, code);
             Assert.Equal("line one\nline two\n", stdout);

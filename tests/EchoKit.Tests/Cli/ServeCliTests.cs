@@ -9,11 +9,11 @@ public sealed class ServeCliTests
     [Fact]
     public async Task ServePrintsListeningWithTheBoundPortAndEchoes()
     {
-        await using var serve = CliProcess.Start("serve", "--tcp", "127.0.0.1:0");
+        await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0");
         var port = await serve.WaitForListeningPortAsync();
 
-        Assert.Matches(@"(?m)^listening tcp://127\.0\.0\.1:\d+$", serve.StandardOutput);
-        var (code, stdout, _) = await CliProcess.RunAsync(null, "send", $"127.0.0.1:{port}");
+        Assert.Matches(@"(?m)^listening tcp://127\.0\.0\.1:\d+$", serve.Stdout);
+        var (code, stdout, _) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{port}");
         Assert.Equal(0, code);
         Assert.Equal("Hello, world\n", stdout);
     }
@@ -21,14 +21,14 @@ public sealed class ServeCliTests
     [Fact]
     public async Task ServeLogsOnlineAndClosedLinesPerClient()
     {
-        await using var serve = CliProcess.Start("serve", "--tcp", "127.0.0.1:0", "--dump", "text");
+        await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0", "--dump", "text");
         var port = await serve.WaitForListeningPortAsync();
 
-        await CliProcess.RunAsync(null, "send", $"127.0.0.1:{port}", "ping");
-        serve.Signal(15);
+        await EchokitProcess.RunAsync("send", $"127.0.0.1:{port}", "ping");
+        serve.Terminate();
         Assert.Equal(0, await serve.WaitForExitAsync());
 
-        var output = serve.StandardOutput;
+        var output = serve.Stdout;
         Assert.Matches(@"#1 online 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ on tcp://127\.0\.0\.1:\d+", output);
         Assert.Contains("ping", output);
         Assert.Matches(@"#1 closed 127\.0\.0\.1:\d+ \(closed by peer\) in 4 B, out 4 B", output);
@@ -37,13 +37,13 @@ public sealed class ServeCliTests
     [Fact]
     public async Task JsonLogFormatPrintsOneObjectPerEvent()
     {
-        await using var serve = CliProcess.Start("serve", "--tcp", "127.0.0.1:0", "--log-format", "json");
+        await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0", "--log-format", "json");
         var port = await serve.WaitForListeningPortAsync();
-        await CliProcess.RunAsync(null, "send", $"127.0.0.1:{port}");
-        serve.Signal(2);
+        await EchokitProcess.RunAsync("send", $"127.0.0.1:{port}");
+        serve.Interrupt();
         Assert.Equal(0, await serve.WaitForExitAsync());
 
-        var events = serve.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        var events = serve.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement).ToList();
         Assert.Contains(events, e => e.GetProperty("event").GetString() == "Listening");
         var closed = Assert.Single(events, e => e.GetProperty("event").GetString() == "ConnectionClosed");
@@ -55,13 +55,13 @@ public sealed class ServeCliTests
     [Fact]
     public async Task QuietPrintsOnlyTheListeningLine()
     {
-        await using var serve = CliProcess.Start("serve", "--tcp", "127.0.0.1:0", "--quiet");
+        await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0", "--quiet");
         var port = await serve.WaitForListeningPortAsync();
-        await CliProcess.RunAsync(null, "send", $"127.0.0.1:{port}");
-        serve.Signal(15);
+        await EchokitProcess.RunAsync("send", $"127.0.0.1:{port}");
+        serve.Terminate();
         Assert.Equal(0, await serve.WaitForExitAsync());
 
-        Assert.Equal($"listening tcp://127.0.0.1:{port}\n", serve.StandardOutput);
+        Assert.Equal($"listening tcp://127.0.0.1:{port}\n", serve.Stdout);
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class ServeCliTests
     {
         await using var first = await TestServer.StartAsync();
 
-        var (code, _, stderr) = await CliProcess.RunAsync(null, "serve", "--tcp", $"127.0.0.1:{first.Port}");
+        var (code, _, stderr) = await EchokitProcess.RunAsync("serve", "--tcp", $"127.0.0.1:{first.Port}");
 
         Assert.Equal(1, code);
         Assert.Contains($"127.0.0.1:{first.Port}", stderr);
@@ -79,11 +79,11 @@ public sealed class ServeCliTests
     [Fact]
     public async Task PrivilegedPortWithoutPrivilegeExitsOneWithPermissionDeniedAndAHint()
     {
-        var result = await CliProcess.RunUnprivilegedAsync("serve", "--tcp", "127.0.0.1:80");
+        var result = await EchokitProcess.RunUnprivilegedAsync("serve", "--tcp", "127.0.0.1:80");
         if (result is null)
         {
             // Not root here: this process itself is unprivileged, so try directly.
-            result = await CliProcess.RunAsync(null, "serve", "--tcp", "127.0.0.1:80");
+            result = await EchokitProcess.RunAsync("serve", "--tcp", "127.0.0.1:80");
         }
 
         var (code, _, stderr) = result.Value;
@@ -101,7 +101,7 @@ public sealed class ServeCliTests
     [InlineData("--no-such-option")]
     public async Task BadOptionExitsTwoWithAOneLineError(params string[] args)
     {
-        var (code, stdout, stderr) = await CliProcess.RunAsync(null, ["serve", .. args]);
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", .. args]);
 
         Assert.Equal(2, code);
         Assert.Equal("", stdout);
@@ -112,19 +112,19 @@ public sealed class ServeCliTests
     [Fact]
     public async Task SigtermDrainsOpenClientThenExitsZero()
     {
-        await using var serve = CliProcess.Start("serve", "--tcp", "127.0.0.1:0");
+        await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0");
         var port = await serve.WaitForListeningPortAsync();
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync("127.0.0.1", port);
         await SocketIo.SendAllAsync(client, "before"u8.ToArray());
         await SocketIo.ReceiveExactlyAsync(client, 6);
 
-        serve.Signal(15);
+        serve.Terminate();
         // The server stops listening but keeps echoing for the open client.
-        await TestTimeouts.WaitUntilAsync(() => serve.StandardOutput.Contains("shutting down"), "the shutdown to begin");
+        await serve.WaitForStdoutAsync("shutting down");
         await SocketIo.SendAllAsync(client, "after"u8.ToArray());
         Assert.Equal("after", Encoding.ASCII.GetString(await SocketIo.ReceiveExactlyAsync(client, 5)));
-        Assert.False(serve.Process.HasExited);
+        Assert.False(serve.HasExited);
 
         client.Shutdown(SocketShutdown.Send);
         Assert.Equal(0, await serve.WaitForExitAsync());

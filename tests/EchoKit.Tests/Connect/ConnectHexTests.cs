@@ -1,4 +1,5 @@
 using System.Text;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Connect;
 
@@ -14,7 +15,7 @@ public sealed class ConnectHexTests
             await TcpTestServer.SendAllAsync(socket, payload, token);
             socket.Shutdown(System.Net.Sockets.SocketShutdown.Both);
         });
-        await using var connect = ConnectProcess.Start("--hex", server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", "--hex", server.Endpoint], timeout: TestTimeouts.Short);
 
         var code = await connect.WaitForExitAsync();
 
@@ -55,13 +56,13 @@ public sealed class ConnectHexTests
             }
             socket.Shutdown(System.Net.Sockets.SocketShutdown.Both);
         });
-        await using var connect = ConnectProcess.Start("--encoding", "gbk", server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", "--encoding", "gbk", server.Endpoint], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("中文\n");
         var code = await connect.WaitForExitAsync();
 
         Assert.Equal(0, code);
-        Assert.Equal(gbk.GetBytes("中文\n"), await wire.Task.WaitAsync(ConnectProcess.Patience));
+        Assert.Equal(gbk.GetBytes("中文\n"), await wire.Task.WaitAsync(TestTimeouts.Short));
         Assert.Equal("你好，世界\n", connect.Stdout);
     }
 }

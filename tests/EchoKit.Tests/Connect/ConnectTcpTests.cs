@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Connect;
 
@@ -12,7 +13,7 @@ public sealed class ConnectTcpTests
     public async Task ConnectEchoesThreeLinesAndExitsZeroSoonAfterInputEnds()
     {
         await using var server = TcpTestServer.StartEcho();
-        await using var connect = ConnectProcess.Start(server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", server.Endpoint], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("one\n");
         await connect.WaitForStdoutAsync("one\n"); // printed while input is still open: both directions at once
@@ -26,7 +27,7 @@ public sealed class ConnectTcpTests
         Assert.Equal("one\ntwo\nthree\n", connect.Stdout);
         Assert.Equal("", connect.Stderr);
         Assert.True(ended.Elapsed < TimeSpan.FromSeconds(3), $"exit took {ended.Elapsed} after the end of input");
-        await server.Completion.WaitAsync(ConnectProcess.Patience); // the server saw our half-close and finished
+        await server.Completion.WaitAsync(TestTimeouts.Short); // the server saw our half-close and finished
     }
 
     [Fact]
@@ -63,7 +64,7 @@ public sealed class ConnectTcpTests
                 }
             }
         });
-        await using var connect = ConnectProcess.Start("--crlf", server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", "--crlf", server.Endpoint], timeout: TestTimeouts.Short);
 
         await connect.WaitForStdoutAsync("220 test ESMTP ready\r\n"); // before we typed anything
         await connect.WriteAsync("HELO me\n");
@@ -74,7 +75,7 @@ public sealed class ConnectTcpTests
 
         Assert.Equal(0, code);
         Assert.Equal("220 test ESMTP ready\r\n250 ok HELO me\r\n250 ok MAIL FROM:<a@b>\r\n221 bye\r\n", connect.Stdout);
-        await server.Completion.WaitAsync(ConnectProcess.Patience);
+        await server.Completion.WaitAsync(TestTimeouts.Short);
         Assert.Equal("HELO me\r\nMAIL FROM:<a@b>\r\nQUIT\r\n", Encoding.ASCII.GetString(wire.ToArray()));
     }
 
@@ -93,12 +94,12 @@ public sealed class ConnectTcpTests
             }
             wire.SetResult(Encoding.ASCII.GetString(received.ToArray()));
         });
-        await using var connect = ConnectProcess.Start(server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", server.Endpoint], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("HELO me\nQUIT\n");
         connect.CloseInput();
 
-        Assert.Equal("HELO me\nQUIT\n", await wire.Task.WaitAsync(ConnectProcess.Patience));
+        Assert.Equal("HELO me\nQUIT\n", await wire.Task.WaitAsync(TestTimeouts.Short));
         Assert.Equal(0, await connect.WaitForExitAsync());
     }
 
@@ -110,7 +111,7 @@ public sealed class ConnectTcpTests
             await TcpTestServer.SendAllAsync(socket, "bye for now\n"u8.ToArray(), token);
             socket.Shutdown(SocketShutdown.Both);
         });
-        await using var connect = ConnectProcess.Start("-v", server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", "-v", server.Endpoint], timeout: TestTimeouts.Short);
 
         // Input is never closed: the end comes from the server.
         var code = await connect.WaitForExitAsync();
@@ -129,7 +130,7 @@ public sealed class ConnectTcpTests
             socket.LingerState = new LingerOption(true, 0); // close with RST
             socket.Close();
         });
-        await using var connect = ConnectProcess.Start(server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", server.Endpoint], timeout: TestTimeouts.Short);
 
         var code = await connect.WaitForExitAsync();
 
@@ -145,7 +146,7 @@ public sealed class ConnectTcpTests
         {
             probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             port = ((IPEndPoint)probe.LocalEndPoint!).Port; // bound but never listening: connecting is refused
-            await using var connect = ConnectProcess.Start($"127.0.0.1:{port}");
+            await using var connect = EchokitProcess.Start(["connect", $"127.0.0.1:{port}"], timeout: TestTimeouts.Short);
             var code = await connect.WaitForExitAsync();
 
             Assert.Equal(1, code);
@@ -158,7 +159,7 @@ public sealed class ConnectTcpTests
     public async Task ConnectVerbosePrintsAddressesAndByteCountsOnStderrOnly()
     {
         await using var server = TcpTestServer.StartEcho();
-        await using var connect = ConnectProcess.Start("-v", server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", "-v", server.Endpoint], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("ping\n");
         connect.CloseInput();
@@ -182,7 +183,7 @@ public sealed class ConnectTcpTests
                 // A silent server: reads, never answers.
             }
         });
-        await using var connect = ConnectProcess.Start("--idle-timeout", "400ms", server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", "--idle-timeout", "400ms", server.Endpoint], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("anyone?\n");
         var code = await connect.WaitForExitAsync();
@@ -202,11 +203,11 @@ public sealed class ConnectTcpTests
                 // Silent: only Ctrl+C can end this session.
             }
         });
-        await using var connect = ConnectProcess.Start("-v", server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", "-v", server.Endpoint], timeout: TestTimeouts.Short);
         await connect.WaitForStderrAsync("connected ");
 
         var interrupted = Stopwatch.StartNew();
-        await connect.InterruptAsync();
+        connect.Interrupt();
         var code = await connect.WaitForExitAsync();
 
         Assert.Equal(130, code);
@@ -214,7 +215,7 @@ public sealed class ConnectTcpTests
         Assert.EndsWith("echokit: interrupted\n", connect.Stderr);
         Assert.Contains("(interrupted)", connect.Stderr); // the -v summary still came out
         // The server sees our side close: its receive ends with 0 (or a reset), not a hang.
-        await server.Completion.WaitAsync(ConnectProcess.Patience);
+        await server.Completion.WaitAsync(TestTimeouts.Short);
     }
 
     [Fact]
@@ -231,7 +232,7 @@ public sealed class ConnectTcpTests
             await TcpTestServer.SendAllAsync(socket, sawFin ? "got FIN\n"u8.ToArray() : "no FIN\n"u8.ToArray(), token);
             socket.Shutdown(SocketShutdown.Both);
         });
-        await using var connect = ConnectProcess.Start("--no-shutdown", server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", "--no-shutdown", server.Endpoint], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("hi\n");
         connect.CloseInput();
@@ -252,7 +253,7 @@ public sealed class ConnectTcpTests
                 // Accepts the connection, swallows the ClientHello, never answers.
             }
         });
-        await using var connect = ConnectProcess.Start("--tls", "--wait", "500ms", server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", "--tls", "--wait", "500ms", server.Endpoint], timeout: TestTimeouts.Short);
 
         var code = await connect.WaitForExitAsync();
 
@@ -264,7 +265,7 @@ public sealed class ConnectTcpTests
     public async Task ConnectTakesABarePortAsThisMachine()
     {
         await using var server = TcpTestServer.StartEcho();
-        await using var connect = ConnectProcess.Start("-v", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await using var connect = EchokitProcess.Start(["connect", "-v", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("local\n");
         connect.CloseInput();
@@ -283,7 +284,7 @@ public sealed class ConnectTcpTests
     [InlineData("--timeout", "1s")]
     public async Task ConnectRejectsConflictingOptionsWithUsageError(params string[] args)
     {
-        await using var connect = ConnectProcess.Start([.. args, "127.0.0.1:9"]);
+        await using var connect = EchokitProcess.Start(["connect", .. args, "127.0.0.1:9"], timeout: TestTimeouts.Short);
 
         var code = await connect.WaitForExitAsync();
 

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Connect;
 
@@ -18,7 +19,7 @@ public sealed class ConnectTlsTests : IDisposable
     public async Task ConnectTlsRejectsSelfSignedCertificateByDefault()
     {
         await using var server = StartTlsEcho(out _);
-        await using var connect = ConnectProcess.Start("--tls", server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", "--tls", server.Endpoint], timeout: TestTimeouts.Short);
 
         var code = await connect.WaitForExitAsync();
 
@@ -32,7 +33,7 @@ public sealed class ConnectTlsTests : IDisposable
     public async Task ConnectTlsEchoesWithCaFileAndReportsTlsDetails()
     {
         await using var server = StartTlsEcho(out _);
-        await using var connect = ConnectProcess.Start("--tls", "--ca", _pem, "-v", server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", "--tls", "--ca", _pem, "-v", server.Endpoint], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("secret one\n");
         await connect.WaitForStdoutAsync("secret one\n");
@@ -50,7 +51,7 @@ public sealed class ConnectTlsTests : IDisposable
     public async Task ConnectTlsChecksTheServerNameAgainstTheCertificate()
     {
         await using var server = StartTlsEcho(out _);
-        await using var connect = ConnectProcess.Start("--tls", "--ca", _pem, "--server-name", "example.org", server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", "--tls", "--ca", _pem, "--server-name", "example.org", server.Endpoint], timeout: TestTimeouts.Short);
 
         var code = await connect.WaitForExitAsync();
 
@@ -62,7 +63,7 @@ public sealed class ConnectTlsTests : IDisposable
     public async Task ConnectTlsInsecureWorksAndWarns()
     {
         await using var server = StartTlsEcho(out _);
-        await using var connect = ConnectProcess.Start("--tls", "--insecure", server.Endpoint);
+        await using var connect = EchokitProcess.Start(["connect", "--tls", "--insecure", server.Endpoint], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("hi\n");
         connect.CloseInput();

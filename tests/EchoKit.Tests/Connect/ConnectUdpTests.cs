@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Connect;
 
@@ -34,12 +35,12 @@ public sealed class ConnectUdpTests
                 await server.SendToAsync(data, to, stop.Token);
             }
         });
-        await using var connect = ConnectProcess.Start("--udp", "--timeout", "1500ms", "-v", $"127.0.0.1:{port}");
+        await using var connect = EchokitProcess.Start(["connect", "--udp", "--timeout", "1500ms", "-v", $"127.0.0.1:{port}"], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("one\ntwo\nthree\n");
         connect.CloseInput();
         var code = await connect.WaitForExitAsync();
-        await echo.WaitAsync(ConnectProcess.Patience);
+        await echo.WaitAsync(TestTimeouts.Short);
 
         Assert.Equal(0, code);
         Assert.Equal(["one\n", "two\n", "three\n"], datagrams.ToArray());
@@ -53,7 +54,7 @@ public sealed class ConnectUdpTests
         using var server = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         server.Bind(new IPEndPoint(IPAddress.Loopback, 0)); // bound, so no ICMP refusal, but it never answers
         var port = ((IPEndPoint)server.LocalEndPoint!).Port;
-        await using var connect = ConnectProcess.Start("--udp", "--timeout", "300ms", $"127.0.0.1:{port}");
+        await using var connect = EchokitProcess.Start(["connect", "--udp", "--timeout", "300ms", $"127.0.0.1:{port}"], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("hello?");
         var ended = Stopwatch.StartNew();
@@ -77,7 +78,7 @@ public sealed class ConnectUdpTests
             probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             port = ((IPEndPoint)probe.LocalEndPoint!).Port;
         }
-        await using var connect = ConnectProcess.Start("--udp", "--timeout", "5s", $"127.0.0.1:{port}");
+        await using var connect = EchokitProcess.Start(["connect", "--udp", "--timeout", "5s", $"127.0.0.1:{port}"], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("ping\n");
         var code = await connect.WaitForExitAsync();
@@ -101,14 +102,14 @@ public sealed class ConnectUdpTests
                 await server.SendToAsync(buffer.AsMemory(0, got.ReceivedBytes), got.RemoteEndPoint);
             }
         });
-        await using var connect = ConnectProcess.Start("--udp", "--hex", "--timeout", "1s", $"127.0.0.1:{port}");
+        await using var connect = EchokitProcess.Start(["connect", "--udp", "--hex", "--timeout", "1s", $"127.0.0.1:{port}"], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("ab\n");
         await connect.WaitForStdoutAsync("|ab.|\n");
         await connect.WriteAsync("c\n");
         connect.CloseInput();
         var code = await connect.WaitForExitAsync();
-        await echo.WaitAsync(ConnectProcess.Patience);
+        await echo.WaitAsync(TestTimeouts.Short);
 
         Assert.Equal(0, code);
         Assert.Equal(

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Connect;
 
@@ -61,7 +62,7 @@ internal sealed class TcpTestServer : IAsyncDisposable
         _listener.Dispose();
         try
         {
-            await Completion.WaitAsync(ConnectProcess.Patience);
+            await Completion.WaitAsync(TestTimeouts.Short);
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Operations;
 
@@ -22,7 +23,7 @@ public sealed class ConfigLayeringTests : IDisposable
 
     private static async Task<JsonElement> PrintConfigAsync(IEnumerable<string> args, Dictionary<string, string>? environment = null)
     {
-        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", .. args, "--print-config"], environment);
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", .. args, "--print-config"], environment, timeout: TestTimeouts.Short);
         Assert.True(code == 0, $"exit {code}: {stderr}");
         return JsonDocument.Parse(stdout).RootElement.Clone();
     }
@@ -137,7 +138,7 @@ public sealed class ConfigLayeringTests : IDisposable
     {
         var path = WriteConfig(json);
 
-        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", "--config", path]);
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", "--config", path], timeout: TestTimeouts.Short);
 
         Assert.Equal(2, code);
         Assert.StartsWith($"echokit serve: config file {path}: ", stderr);
@@ -151,7 +152,7 @@ public sealed class ConfigLayeringTests : IDisposable
     {
         var path = Path.Combine(_directory, "absent.json");
 
-        var (code, _, stderr) = await EchokitProcess.RunAsync(["serve", "--config", path]);
+        var (code, _, stderr) = await EchokitProcess.RunAsync(["serve", "--config", path], timeout: TestTimeouts.Short);
 
         Assert.Equal(2, code);
         Assert.Contains($"config file {path}: cannot read", stderr);
@@ -164,7 +165,7 @@ public sealed class ConfigLayeringTests : IDisposable
     [InlineData("ECHOKIT_QUIET", "maybe", "environment variable ECHOKIT_QUIET:")]
     public async Task BadEnvironmentValueExitsTwoNamingTheVariable(string variable, string value, string expected)
     {
-        var (code, _, stderr) = await EchokitProcess.RunAsync(["serve"], new Dictionary<string, string> { [variable] = value });
+        var (code, _, stderr) = await EchokitProcess.RunAsync(["serve"], new Dictionary<string, string> { [variable] = value }, timeout: TestTimeouts.Short);
 
         Assert.Equal(2, code);
         Assert.StartsWith("echokit serve: ", stderr);
@@ -184,7 +185,7 @@ public sealed class ConfigLayeringTests : IDisposable
     public async Task ServerListensWhereTheConfigFileSays()
     {
         var path = WriteConfig("""{"tcp": ["127.0.0.1:0"], "metrics": ["127.0.0.1:0"]}""");
-        await using var server = EchokitProcess.Start(["serve", "--config", path], new Dictionary<string, string> { ["ECHOKIT_LOG_FORMAT"] = "text" });
+        await using var server = EchokitProcess.Start(["serve", "--config", path], new Dictionary<string, string> { ["ECHOKIT_LOG_FORMAT"] = "text" }, TestTimeouts.Short);
 
         var listeners = await server.WaitForListenersAsync(2);
 
@@ -199,7 +200,7 @@ public sealed class ConfigLayeringTests : IDisposable
     {
         var path = WriteConfig("""{"backlogg": 1}""");
 
-        var (code, stdout, _) = await EchokitProcess.RunAsync(["serve", "--config", path, "--help"]);
+        var (code, stdout, _) = await EchokitProcess.RunAsync(["serve", "--config", path, "--help"], timeout: TestTimeouts.Short);
 
         Assert.Equal(0, code);
         Assert.Matches(new Regex("--config <FILE>"), stdout);

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Operations;
 
@@ -10,7 +11,7 @@ public sealed partial class JsonLogTests
     [Fact]
     public async Task EveryConnectionEventCarriesListenerAndClientAddress()
     {
-        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--log-format", "json", "--verbose", "--dump", "hex"]);
+        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--log-format", "json", "--verbose", "--dump", "hex"], timeout: TestTimeouts.Short);
         var tcp = (await server.WaitForListenersAsync(1)).Single();
 
         await MetricsEndpointTests.EchoAsync(tcp, "logged"u8.ToArray());

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Operations;
 
@@ -10,7 +11,7 @@ public sealed partial class MetricsEndpointTests
     [Fact]
     public async Task ScrapeAfterEchoTrafficShowsCountersMovedForThatListener()
     {
-        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--log-format", "json"]);
+        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--log-format", "json"], timeout: TestTimeouts.Short);
         var listeners = await server.WaitForListenersAsync(2);
         var http = listeners.Single(u => u.Scheme == "http");
         var tcp = listeners.Single(u => u.Scheme == "tcp");
@@ -40,7 +41,7 @@ public sealed partial class MetricsEndpointTests
     [Fact]
     public async Task ActiveConnectionsGaugeCountsOpenClients()
     {
-        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0"]);
+        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0"], timeout: TestTimeouts.Short);
         var listeners = await server.WaitForListenersAsync(2);
         var http = listeners.Single(u => u.Scheme == "http");
         var tcp = listeners.Single(u => u.Scheme == "tcp");
@@ -56,7 +57,7 @@ public sealed partial class MetricsEndpointTests
     [Fact]
     public async Task HealthzIsAliveAndUnknownPathsAndMethodsAreRefused()
     {
-        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0"]);
+        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0"], timeout: TestTimeouts.Short);
         var http = (await server.WaitForListenersAsync(2)).Single(u => u.Scheme == "http");
 
         Assert.Equal((200, "ok\n"), Pick(await HttpGetAsync(http, "/healthz")));
@@ -69,7 +70,7 @@ public sealed partial class MetricsEndpointTests
     [Fact]
     public async Task ReadyzTurnsUnavailableTheMomentShutdownBeginsWhileMetricsStillServe()
     {
-        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--shutdown-timeout", "20s"]);
+        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--shutdown-timeout", "20s"], timeout: TestTimeouts.Short);
         var listeners = await server.WaitForListenersAsync(2);
         var http = listeners.Single(u => u.Scheme == "http");
         var tcp = listeners.Single(u => u.Scheme == "tcp");
@@ -105,7 +106,7 @@ public sealed partial class MetricsEndpointTests
         taken.Start();
         var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
 
-        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", "--tcp", "127.0.0.1:0", "--metrics", $"127.0.0.1:{port}"]);
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", "--tcp", "127.0.0.1:0", "--metrics", $"127.0.0.1:{port}"], timeout: TestTimeouts.Short);
 
         Assert.Equal(1, code);
         Assert.Contains($"cannot listen on http://127.0.0.1:{port}: address already in use", stderr);
@@ -124,7 +125,7 @@ public sealed partial class MetricsEndpointTests
 
     internal static async Task<byte[]> ReadToEndAsync(Stream stream)
     {
-        using var timeout = new CancellationTokenSource(EchokitProcess.Timeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Short);
         using var buffer = new MemoryStream();
         await stream.CopyToAsync(buffer, timeout.Token);
         return buffer.ToArray();

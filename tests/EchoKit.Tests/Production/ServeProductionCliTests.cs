@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Production;
 
@@ -74,9 +76,9 @@ public sealed class ServeProductionCliTests
                 "--tls-cert", certificates.CertificatePath, "--tls-key", certificates.KeyPath,
                 "--unix", path, "--unix-mode", "600", "--allow-file", allowFile, "--max-connections", "10",
                 "--idle-timeout", "1m", "--proxy-protocol", "unix", "--reuse-port");
-            var tcpLine = await serve.WaitForLineAsync(l => l.StartsWith("listening tcp://", StringComparison.Ordinal));
-            var tlsLine = await serve.WaitForLineAsync(l => l.StartsWith("listening tls://", StringComparison.Ordinal));
-            Assert.Equal($"listening unix://{path}", await serve.WaitForLineAsync(l => l.StartsWith("listening unix://", StringComparison.Ordinal)));
+            var tcpLine = (await serve.FindLineAsync(new Regex("^listening tcp://.*"))).Value;
+            var tlsLine = (await serve.FindLineAsync(new Regex("^listening tls://.*"))).Value;
+            Assert.Equal($"listening unix://{path}", (await serve.FindLineAsync(new Regex("^listening unix://.*"))).Value);
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
 
             using var tcp = await TestClients.ConnectAsync(IPEndPoint.Parse(tcpLine["listening tcp://".Length..]));
@@ -89,11 +91,11 @@ public sealed class ServeProductionCliTests
             {
                 await unix.SendAsync("PROXY TCP4 192.0.2.55 10.0.0.1 3333 7\r\n"u8.ToArray());
                 Assert.Equal("unix"u8.ToArray(), await TestClients.EchoAsync(unix, "unix"u8.ToArray()));
-                await serve.WaitForLineAsync(l => l.Contains("online 192.0.2.55:3333", StringComparison.Ordinal));
+                await serve.FindLineAsync(new Regex(Regex.Escape("online 192.0.2.55:3333")));
             }
 
             tcp.Dispose();
-            await serve.TerminateAsync();
+            serve.Terminate();
             Assert.Equal(0, await serve.WaitForExitAsync());
             Assert.False(File.Exists(path), "the socket file is removed on exit");
         }

@@ -5,6 +5,9 @@ internal static class TestTimeouts
 {
     public static readonly TimeSpan Default = TimeSpan.FromSeconds(30);
 
+    /// <summary>The tighter bound (20 s) the connect, metrics/config and UDP process tests were written against.</summary>
+    public static readonly TimeSpan Short = TimeSpan.FromSeconds(20);
+
     /// <summary>A token that cancels after <see cref="Default"/> (or <paramref name="timeout"/>).</summary>
     public static CancellationToken Token(TimeSpan? timeout = null) => new CancellationTokenSource(timeout ?? Default).Token;
 

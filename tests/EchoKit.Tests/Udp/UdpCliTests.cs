@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using EchoKit.Client;
 using EchoKit.Endpoints;
 using EchoKit.Server;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Udp;
 
@@ -15,8 +16,8 @@ public sealed partial class UdpCliTests
     [Fact]
     public async Task ServeWithOnlyUdpListensOnUdpAloneAndStopsOnSigterm()
     {
-        using var serve = EchokitProcess.Start("serve", "--udp", "127.0.0.1:0", "--quiet");
-        var line = await serve.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        await using var serve = EchokitProcess.Start(["serve", "--udp", "127.0.0.1:0", "--quiet"], timeout: TestTimeouts.Short);
+        var line = await serve.ReadLineAsync();
         var match = ListeningLine().Match(line ?? "");
         Assert.True(match.Success, $"unexpected first line: {line}");
         var port = int.Parse(match.Groups[1].Value);
@@ -25,9 +26,8 @@ public sealed partial class UdpCliTests
         Assert.True(result.Success, result.Message);
 
         serve.Terminate();
-        var rest = await serve.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(20));
-        Assert.Equal(0, await serve.WaitForExitAsync(TimeSpan.FromSeconds(20)));
-        Assert.DoesNotContain("tcp://", rest); // no default TCP listener when --udp is given
+        Assert.Equal(0, await serve.WaitForExitAsync());
+        Assert.DoesNotContain("tcp://", serve.Stdout); // no default TCP listener when --udp is given
     }
 
     [Fact]
@@ -98,9 +98,9 @@ public sealed partial class UdpCliTests
     public async Task ServeAppliesTheUdpFlags()
     {
         using var ordinary = new UdpTestClient();
-        using var serve = EchokitProcess.Start("serve", "--udp", "127.0.0.1:0", "--quiet", "--udp-buffer", "65536",
-            "--udp-rate-limit", "5", "--udp-deny-source-ports", $"{ordinary.LocalEndPoint.Port}");
-        var line = await serve.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        await using var serve = EchokitProcess.Start(["serve", "--udp", "127.0.0.1:0", "--quiet", "--udp-buffer", "65536",
+            "--udp-rate-limit", "5", "--udp-deny-source-ports", $"{ordinary.LocalEndPoint.Port}"], timeout: TestTimeouts.Short);
+        var line = await serve.ReadLineAsync();
         var port = int.Parse(ListeningLine().Match(line ?? "").Groups[1].Value);
         var target = new IPEndPoint(IPAddress.Loopback, port);
 
@@ -113,6 +113,6 @@ public sealed partial class UdpCliTests
         await Assert.ThrowsAsync<TimeoutException>(() => ordinary.ReceiveAsync(TimeSpan.FromMilliseconds(300)));
 
         serve.Terminate();
-        Assert.Equal(0, await serve.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(0, await serve.WaitForExitAsync());
     }
 }
