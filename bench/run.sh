@@ -21,7 +21,7 @@ DURATION=${DURATION:-5}          # measured seconds per scenario
 WARMUP=${WARMUP:-1}              # seconds of load before measuring (JIT, caches)
 IDLE_CONNS=${IDLE_CONNS:-10000}  # connections for S5
 START_TIMEOUT=${START_TIMEOUT:-30}
-SERVERS=${SERVERS-"echokit epoll-c node python"}   # set to "" to skip TCP
+SERVERS=${SERVERS-"echokit epoll-c node python ncat socat"}   # set to "" to skip TCP
 UDP_SERVERS=${UDP_SERVERS-"echokit udp-c"}      # set to "" to skip UDP
 SCENARIOS=${SCENARIOS:-"S1 S2 S3 S4 S5 U1 U2"}
 SKIP_PUBLISH=${SKIP_PUBLISH:-0}  # 1 = reuse bench/.build/echokit as it is
@@ -45,12 +45,16 @@ echokit  tcp  {B}/echokit/echokit serve --tcp 127.0.0.1:{PORT} --quiet
 epoll-c  tcp  {B}/epoll_echo {PORT} 127.0.0.1
 node     tcp  node {HERE}/servers/node_echo.js {PORT}
 python   tcp  python3 {HERE}/servers/python_echo.py {PORT}
+ncat     tcp  {HERE}/servers/announce.sh {PORT} ncat -l -k 127.0.0.1 {PORT} --exec /bin/cat
+socat    tcp  {HERE}/servers/announce.sh {PORT} socat TCP-LISTEN:{PORT},bind=127.0.0.1,fork,reuseaddr EXEC:cat
 echokit  udp  {B}/echokit/echokit serve --udp 127.0.0.1:{PORT} --quiet
 udp-c    udp  {B}/udp_echo {PORT} 127.0.0.1
 '
 # More rows without editing this file: SERVER_TABLE_EXTRA='mysrv tcp /path/to/srv {PORT}'
 SERVER_TABLE+=${SERVER_TABLE_EXTRA:+$'\n'"$SERVER_TABLE_EXTRA"$'\n'}
 TCP_BASELINE=epoll-c
+# Servers that fork a process per connection (skipped in S5).
+PROCESS_PER_CONNECTION="ncat socat"
 UDP_BASELINE=udp-c
 
 # ---- the scenarios -----------------------------------------------------------------
@@ -275,6 +279,14 @@ case " $SERVERS $UDP_SERVERS " in *" echokit "*)
     fi
 esac
 
+# ncat and socat come from Debian's packages; install them when missing and we may (else their rows are n/a).
+for tool in ncat socat; do
+    if [[ " $SERVERS " == *" $tool "* ]] && ! command -v "$tool" >/dev/null && [ "$(id -u)" = 0 ]; then
+        log "installing $tool"
+        timeout 300 apt-get install -y -qq "$tool" >/dev/null 2>&1 || log "could not install $tool: its rows will be n/a"
+    fi
+done
+
 # ---- run -------------------------------------------------------------------------------
 T_START=$(date +%s)
 for SCEN in $SCENARIOS; do
@@ -283,6 +295,12 @@ for SCEN in $SCENARIOS; do
     list=$SERVERS; [ "$proto" = udp ] && list=$UDP_SERVERS
     for name in $list; do
         log "$SCEN $name"
+        if [ "$SCEN" = S5 ] && [[ " $PROCESS_PER_CONNECTION " == *" $name "* ]]; then
+            # 10,000 idle connections would be 10,000 forked processes (20,000 for socat): not a memory figure
+            # anyone could compare, and more than this machine should be asked for.
+            record "$name" "$SCEN" "n/a" "one process per connection"
+            continue
+        fi
         if ! start_server "$name" "$proto"; then
             log "  $name: n/a ($SRV_WHY)"
             record "$name" "$SCEN" "n/a" "$SRV_WHY"
