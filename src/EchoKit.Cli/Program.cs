@@ -18,6 +18,7 @@ internal static class Program
         {
             ServeCommand.Create(),
             SendCommand.Create(),
+            BenchCommand.Create(),
         };
         return await RunAsync(root, args);
     }
