@@ -22,6 +22,8 @@ public static class BenchHtmlReport
         var spectrum = new StringBuilder("[");
         if (result.Latency.TotalCount > 0)
         {
+            // The plotter's curve starts at 0%: the smallest value.
+            spectrum.Append(inv, $"[0,{result.Latency.LowestEquivalentValue(result.Latency.GetValueAtPercentile(0))}],");
             foreach (var point in result.Latency.Percentiles(5))
             {
                 if (point.Percentile >= 100)
