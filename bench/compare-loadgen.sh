@@ -87,7 +87,8 @@ print(json.dumps({"scenario": sc, "round": r,
     "c_msg_per_s": c.get("msg_per_s"), "c_p50_us": c.get("p50_us"), "c_p99_us": c.get("p99_us"),
     "c_errors": c.get("errors"), "c_mismatches": c.get("mismatches"), "c_cpu_pct": c.get("client_cpu_pct"),
     "ek_msg_per_s": e.get("messages_per_sec"), "ek_p50_us": (e.get("latency_us") or {}).get("p50"),
-    "ek_p99_us": (e.get("latency_us") or {}).get("p99"), "ek_errors": e.get("errors"), "ek_mismatches": e.get("mismatches")}))
+    "ek_p99_us": (e.get("latency_us") or {}).get("p99"), "ek_errors": e.get("errors"), "ek_mismatches": e.get("mismatches"),
+    "ek_cpu_pct": e.get("generator_cpu_pct")}))
 EOF
         log "$sc round $r: $(tail -1 "$RAW")"
     done
@@ -102,20 +103,28 @@ print(f"# echokit bench vs echo_load (C), against epoll_echo (C)\n")
 print(f"{os.popen('date -u +%Y-%m-%dT%H:%MZ').read().strip()}, {os.cpu_count()} cores ({cpu}), kernel {platform.release()}, "
       f"{dur} s + {warm} s warm-up, {rounds} rounds, echokit {'Native AOT' if aot == '1' else 'JIT (Release)'}; "
       f"server on one core, each generator alone on another, alternating.\n")
-print("| Scenario | Round | echo_load msg/s | echokit msg/s | ratio | echo_load p50/p99 µs | echokit p50/p99 µs | errors (C/ek) |")
-print("|---|---|---:|---:|---:|---|---|---|")
+# CPU per message: the generator's CPU time (user + system, % of a core while measuring) over its message rate.
+# On a shared machine the message rate follows the neighbours; the CPU each generator spends per message does not.
+def cpu_us(pct, rate): return pct / 100 / rate * 1e6 if pct and rate else None
+print("| Scenario | Round | echo_load msg/s | echokit msg/s | ratio | echo_load / echokit CPU µs per msg | echo_load p50/p99 µs | echokit p50/p99 µs | errors+mismatches (C / ek) |")
+print("|---|---|---:|---:|---:|---|---|---|---|")
 summary = {}
 for r in rows:
     ratio = (r["ek_msg_per_s"] or 0) / r["c_msg_per_s"] if r["c_msg_per_s"] else None
-    summary.setdefault(r["scenario"], []).append((ratio, r))
+    cc, ce = cpu_us(r["c_cpu_pct"], r["c_msg_per_s"]), cpu_us(r["ek_cpu_pct"], r["ek_msg_per_s"])
+    summary.setdefault(r["scenario"], []).append((ratio, r, cc, ce))
     f = lambda v, d=0: "n/a" if v is None else f"{v:,.{d}f}"
     print(f"| {r['scenario']} | {r['round']} | {f(r['c_msg_per_s'])} | {f(r['ek_msg_per_s'])} | {f(ratio, 3)} | "
+          f"{f(cc, 2)} / {f(ce, 2)} | "
           f"{f(r['c_p50_us'], 1)} / {f(r['c_p99_us'], 1)} | {f(r['ek_p50_us'])} / {f(r['ek_p99_us'])} | "
           f"{r['c_errors']}+{r['c_mismatches']} / {r['ek_errors']}+{r['ek_mismatches']} |")
-print("\n| Scenario | median ratio (echokit / C msg/s) | median p50 ratio (echokit / C) |")
-print("|---|---:|---:|")
+print("\n| Scenario | median msg/s ratio (echokit / C) | best-round msg/s ratio | median CPU per message ratio (C / echokit) | median p50 latency ratio (echokit / C) |")
+print("|---|---:|---:|---:|---:|")
 for sc, items in summary.items():
-    ratios = [x for x, _ in items if x is not None]
-    p50 = [r["ek_p50_us"] / r["c_p50_us"] for _, r in items if r["ek_p50_us"] and r["c_p50_us"]]
-    print(f"| {sc} | {statistics.median(ratios):.3f} | {statistics.median(p50) if p50 else float('nan'):.3f} |")
+    ratios = [x for x, *_ in items if x is not None]
+    best = max((r["ek_msg_per_s"] or 0) for _, r, *_ in items) / max(r["c_msg_per_s"] or 1 for _, r, *_ in items)
+    cpu = [cc / ce for *_, cc, ce in items if cc and ce]
+    p50 = [r["ek_p50_us"] / r["c_p50_us"] for _, r, *_ in items if r["ek_p50_us"] and r["c_p50_us"]]
+    med = lambda xs: f"{statistics.median(xs):.3f}" if xs else "n/a"
+    print(f"| {sc} | {med(ratios)} | {best:.3f} | {med(cpu)} | {med(p50)} |")
 EOF

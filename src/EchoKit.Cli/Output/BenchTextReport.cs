@@ -39,6 +39,10 @@ internal static class BenchTextReport
             ("errors", result.Errors == 0 ? "0" : $"{result.Errors.ToString("N0", inv)} (" + string.Join(", ", result.ErrorsByReason.Select(e => $"{e.Key} {e.Value.ToString("N0", inv)}")) + ")"),
             ("mismatches", result.Mismatches == 0 ? "0" : $"{result.Mismatches.ToString("N0", inv)} byte(s)"),
         };
+        if (result.GeneratorCpuPercent is { } cpu)
+        {
+            rows.Add(("generator cpu", string.Create(inv, $"{cpu:0}% of one core ({result.Parameters.Workers} worker(s))")));
+        }
         if (result.Udp is { } u)
         {
             rows.Add(("datagrams", $"sent {u.Sent.ToString("N0", inv)}  lost {u.Lost.ToString("N0", inv)}  duplicated {u.Duplicated.ToString("N0", inv)}  reordered {u.Reordered.ToString("N0", inv)}  late {u.Late.ToString("N0", inv)}"));

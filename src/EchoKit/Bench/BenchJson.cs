@@ -32,6 +32,7 @@ public static class BenchJson
             ConnectUs = Percentiles(result.ConnectTime),
             Udp = result.Udp is { } u ? new BenchJsonUdp { Sent = u.Sent, Lost = u.Lost, Duplicated = u.Duplicated, Reordered = u.Reordered, Late = u.Late } : null,
             Runs = result.Runs,
+            GeneratorCpuPct = result.GeneratorCpuPercent,
             Interrupted = result.Interrupted,
             Timeline = result.Timeline.Select(s => new BenchJsonSample
             {
@@ -87,6 +88,7 @@ public static class BenchJson
             Timeline = document.Timeline.Select(s => new BenchSample(s.Index, s.ElapsedSeconds, s.Seconds, s.Messages, s.Bytes, s.P50Us, s.P99Us, s.MaxUs, s.Errors)).ToList(),
             Udp = document.Udp is { } u ? new UdpStats(u.Sent, u.Lost, u.Duplicated, u.Reordered, u.Late) : null,
             Runs = Math.Max(1, document.Runs),
+            GeneratorCpuPercent = document.GeneratorCpuPct,
             Interrupted = document.Interrupted,
         };
     }

@@ -50,6 +50,12 @@ public sealed class BenchResult
     /// <summary>How many runs this result adds up.</summary>
     public int Runs { get; init; } = 1;
 
+    /// <summary>
+    /// CPU the load generator itself used while measuring, in % of one core (all its threads). Near 100 × cores
+    /// means the generator may have been the limit; unknown for merged results.
+    /// </summary>
+    public double? GeneratorCpuPercent { get; init; }
+
     /// <summary>The run was stopped early (Ctrl+C).</summary>
     public bool Interrupted { get; init; }
 

@@ -50,6 +50,8 @@ public static class BenchRunner
         var workers = CreateWorkers(run);
         var aggregator = new SampleAggregator(run, onSample);
         Task all;
+        // The generator's own CPU use while measuring, so a reader can see whether it could have been the limit.
+        (long Ticks, TimeSpan Cpu)? cpuStart = null;
         using (cancellationToken.Register(() => run.Stop = true))
         {
             all = Task.WhenAll(workers.Select(w => w.RunAsync(cancellationToken)));
@@ -57,13 +59,23 @@ public static class BenchRunner
             while (!all.IsCompleted)
             {
                 await Task.WhenAny(all, timer.WaitForNextTickAsync(CancellationToken.None).AsTask()).ConfigureAwait(false);
+                if (cpuStart is null && Stopwatch.GetTimestamp() >= run.MeasureTicks)
+                {
+                    cpuStart = (Stopwatch.GetTimestamp(), Environment.CpuUsage.TotalTime);
+                }
                 aggregator.Drain();
             }
         }
         await all.ConfigureAwait(false);
         aggregator.Drain();
+        double? cpuPercent = null;
+        if (cpuStart is { } c && Stopwatch.GetTimestamp() - c.Ticks > Stopwatch.Frequency / 10)
+        {
+            var wall = (double)(Stopwatch.GetTimestamp() - c.Ticks) / Stopwatch.Frequency;
+            cpuPercent = Math.Round(100 * (Environment.CpuUsage.TotalTime - c.Cpu).TotalSeconds / wall, 1);
+        }
 
-        var result = Collect(run, workers, aggregator, address, interrupted: cancellationToken.IsCancellationRequested);
+        var result = Collect(run, workers, aggregator, address, interrupted: cancellationToken.IsCancellationRequested, cpuPercent);
         EchoKitLog.BenchFinished(logger, ModeName(options.Mode), address, result.Messages, result.Seconds, result.Errors, result.Mismatches);
         return result;
     }
@@ -106,7 +118,7 @@ public static class BenchRunner
         return workers;
     }
 
-    private static BenchResult Collect(BenchRun run, BenchWorker[] workers, SampleAggregator aggregator, string address, bool interrupted)
+    private static BenchResult Collect(BenchRun run, BenchWorker[] workers, SampleAggregator aggregator, string address, bool interrupted, double? cpuPercent)
     {
         var options = run.Options;
         var latency = LatencyHistograms.Create();
@@ -174,6 +186,7 @@ public static class BenchRunner
             Timeline = aggregator.Timeline,
             Udp = options.Mode == BenchMode.Udp ? udp : null,
             Interrupted = interrupted,
+            GeneratorCpuPercent = cpuPercent,
         };
     }
 

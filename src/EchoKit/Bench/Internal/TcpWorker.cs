@@ -10,7 +10,7 @@ namespace EchoKit.Bench.Internal;
 /// </summary>
 internal sealed class TcpWorker : BenchWorker
 {
-    private const int MaxEvents = 256;
+    private const int MaxEvents = 512;
     private const int MaxConnectsInFlight = 256;
     private const int MaxReadsPerEvent = 8;
 

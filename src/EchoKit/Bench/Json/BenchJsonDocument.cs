@@ -36,6 +36,9 @@ internal sealed class BenchJsonDocument
 
     public BenchJsonUdp? Udp { get; set; }
 
+    /// <summary>The generator's own CPU while measuring, % of one core; null for merged results.</summary>
+    public double? GeneratorCpuPct { get; set; }
+
     public int Runs { get; set; } = 1;
 
     public bool Interrupted { get; set; }
