@@ -82,13 +82,13 @@ public static class BenchHtmlReport
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>echokit bench report</title>
             <style>
-            body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
+            body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1150px}
             h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:24px 0 8px}
             table{border-collapse:collapse;margin:4px 0} td{padding:3px 12px 3px 0;vertical-align:top} td:first-child{color:#666}
             .ok{color:#1a7f37;font-weight:600} .bad{color:#cf222e;font-weight:600}
             svg{background:#fafafa;border:1px solid #ddd;display:block}
             .grid line{stroke:#e4e4e4} .axis text{font-size:11px;fill:#555} .series{fill:none;stroke-width:2}
-            .cols{display:flex;gap:32px;flex-wrap:wrap}
+            .cols{display:flex;gap:48px;flex-wrap:wrap;align-items:flex-start}
             </style></head><body>
             """);
         html.Append(inv, $"<h1>echokit bench: {Escape(p.Endpoint)}</h1><div>");
@@ -148,7 +148,7 @@ public static class BenchHtmlReport
         function chart(id, xs, ys, xTicks, color, yLabel, xLabel) {
           const svg = document.getElementById(id);
           const W = +svg.getAttribute("width"), H = +svg.getAttribute("height");
-          const L = 70, R = 20, T = 16, B = 42;
+          const L = 70, R = 40, T = 16, B = 42;
           const xMin = xTicks.length ? Math.min(xTicks[0][0], ...xs) : 0;
           const xMax = Math.max(xTicks.length ? xTicks[xTicks.length - 1][0] : 1, ...xs, xMin + 1e-9);
           const yMax = niceMax(Math.max(0, ...ys));

@@ -60,6 +60,12 @@ public sealed class BenchOptions
     /// <summary>UDP: a datagram not answered within this is lost and frees its slot in the window. Default 1 s; 1 ms to 1 min.</summary>
     public TimeSpan LossTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Message-count mode only: when no message completes for this long (the server is gone or stopped answering),
+    /// the run ends with the error "stalled" instead of waiting forever. Default 10 s; 100 ms to 1 h.
+    /// </summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often a sample (throughput, p99) is taken for the live line and the report's timeline. Default 1 s; 100 ms to 1 min.</summary>
     public TimeSpan SampleInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -96,6 +102,7 @@ public sealed class BenchOptions
         Check(Workers is >= 0 and <= 256, nameof(Workers), "workers must be from 0 (one per core) to 256");
         Check(ConnectTimeout >= TimeSpan.FromMilliseconds(1) && ConnectTimeout <= TimeSpan.FromMinutes(10), nameof(ConnectTimeout), "connect timeout must be from 1ms to 10m");
         Check(LossTimeout >= TimeSpan.FromMilliseconds(1) && LossTimeout <= TimeSpan.FromMinutes(1), nameof(LossTimeout), "loss timeout must be from 1ms to 1m");
+        Check(StallTimeout >= TimeSpan.FromMilliseconds(100) && StallTimeout <= TimeSpan.FromHours(1), nameof(StallTimeout), "stall timeout must be from 100ms to 1h");
         Check(SampleInterval >= TimeSpan.FromMilliseconds(100) && SampleInterval <= TimeSpan.FromMinutes(1), nameof(SampleInterval), "sample interval must be from 100ms to 1m");
     }
 

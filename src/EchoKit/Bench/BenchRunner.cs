@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Channels;
 using EchoKit.Bench.Internal;
 using EchoKit.Endpoints;
 using EchoKit.Internal;
@@ -27,7 +28,7 @@ public static class BenchRunner
     /// run early and returns what was measured so far, marked <see cref="BenchResult.Interrupted"/>.
     /// </summary>
     /// <param name="options">The load; validated here.</param>
-    /// <param name="onSample">Called once per sample interval (warm-up ones included), from the runner's task.</param>
+    /// <param name="onSample">Called once per sample interval (warm-up ones included), in order, from the runner's task (never from a worker loop).</param>
     /// <param name="loggerFactory">Where start and end events go; none by default.</param>
     /// <param name="cancellationToken">Stops the run early.</param>
     /// <exception cref="PlatformNotSupportedException">TCP or UDP load on a system other than Linux.</exception>
@@ -48,37 +49,50 @@ public static class BenchRunner
 
         var run = new BenchRun(options, target, Stopwatch.GetTimestamp());
         var workers = CreateWorkers(run);
-        var aggregator = new SampleAggregator(run, onSample);
+        // Workers add up their per-second samples themselves (under the aggregator's lock, once a second) and the
+        // finished ones come here through a channel: the runner's task wakes once a second, not on a timer, so the
+        // thread pool stays asleep and leaves the core to the worker loops.
+        var samples = Channel.CreateUnbounded<BenchSample>(new UnboundedChannelOptions { SingleReader = true });
+        var aggregator = new SampleAggregator(run, sample => samples.Writer.TryWrite(sample));
+        run.Aggregator = aggregator;
         Task all;
-        // The generator's own CPU use while measuring, so a reader can see whether it could have been the limit.
-        (long Ticks, TimeSpan Cpu)? cpuStart = null;
         using (cancellationToken.Register(() => run.Stop = true))
         {
             all = Task.WhenAll(workers.Select(w => w.RunAsync(cancellationToken)));
-            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
-            while (!all.IsCompleted)
+            var pump = PumpSamplesAsync(samples.Reader, onSample);
+            try
             {
-                await Task.WhenAny(all, timer.WaitForNextTickAsync(CancellationToken.None).AsTask()).ConfigureAwait(false);
-                if (cpuStart is null && Stopwatch.GetTimestamp() >= run.MeasureTicks)
-                {
-                    cpuStart = (Stopwatch.GetTimestamp(), Environment.CpuUsage.TotalTime);
-                }
-                aggregator.Drain();
+                await all.ConfigureAwait(false);
+            }
+            finally
+            {
+                samples.Writer.TryComplete();
+                await pump.ConfigureAwait(false);
             }
         }
-        await all.ConfigureAwait(false);
-        aggregator.Drain();
         double? cpuPercent = null;
-        if (cpuStart is { } c && Stopwatch.GetTimestamp() - c.Ticks > Stopwatch.Frequency / 10)
+        if (run.MeasureCpuStart is { } c && Stopwatch.GetTimestamp() - c.Ticks > Stopwatch.Frequency / 10)
         {
             var wall = (double)(Stopwatch.GetTimestamp() - c.Ticks) / Stopwatch.Frequency;
             cpuPercent = Math.Round(100 * (Environment.CpuUsage.TotalTime - c.Cpu).TotalSeconds / wall, 1);
         }
+        var stalled = workers.Any(w => w.Stalled);
 
-        var result = Collect(run, workers, aggregator, address, interrupted: cancellationToken.IsCancellationRequested, cpuPercent);
+        var result = Collect(run, workers, aggregator, address, interrupted: cancellationToken.IsCancellationRequested, cpuPercent, stalled);
         EchoKitLog.BenchFinished(logger, ModeName(options.Mode), address, result.Messages, result.Seconds, result.Errors, result.Mismatches);
         return result;
     }
+
+    private static async Task PumpSamplesAsync(ChannelReader<BenchSample> samples, Action<BenchSample>? onSample)
+    {
+        await foreach (var sample in samples.ReadAllAsync().ConfigureAwait(false))
+        {
+            onSample?.Invoke(sample);
+        }
+    }
+
+    /// <summary>The error reason recorded when a message-count run ended because nothing completed for <see cref="BenchOptions.StallTimeout"/>.</summary>
+    public const string StalledReason = "stalled";
 
     /// <summary>The name a mode has in JSON and reports: tcp, udp, connect-rate.</summary>
     public static string ModeName(BenchMode mode) => mode switch
@@ -118,7 +132,7 @@ public static class BenchRunner
         return workers;
     }
 
-    private static BenchResult Collect(BenchRun run, BenchWorker[] workers, SampleAggregator aggregator, string address, bool interrupted, double? cpuPercent)
+    private static BenchResult Collect(BenchRun run, BenchWorker[] workers, SampleAggregator aggregator, string address, bool interrupted, double? cpuPercent, bool stalled)
     {
         var options = run.Options;
         var latency = LatencyHistograms.Create();
@@ -142,7 +156,7 @@ public static class BenchRunner
             udp += new UdpStats(worker.UdpSent, worker.UdpLost, worker.UdpDuplicated, worker.UdpReordered, worker.UdpLate);
         }
         long end;
-        if (options.Messages is not null && !interrupted)
+        if (options.Messages is not null && !interrupted && !stalled)
         {
             end = lastRecord; // message-count mode: the run is over when the last counted message is
         }
@@ -152,6 +166,10 @@ public static class BenchRunner
         }
         var seconds = Math.Max(0, (double)(end - run.MeasureTicks) / Stopwatch.Frequency);
         var byReason = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        if (stalled)
+        {
+            byReason[StalledReason] = 1;
+        }
         for (var i = 0; i < errors.Length; i++)
         {
             if (errors[i] > 0)

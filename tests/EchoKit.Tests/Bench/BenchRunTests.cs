@@ -91,6 +91,22 @@ public sealed class BenchRunTests
     }
 
     [Fact]
+    public async Task MessageCountRunEndsAsStalledWhenNothingCompletes()
+    {
+        var result = await BenchRunner.RunAsync(new BenchOptions
+        {
+            Endpoint = EndpointParser.Parse($"127.0.0.1:{TestServers.ClosedPort()}"),
+            Messages = 100,
+            Warmup = TimeSpan.Zero,
+            StallTimeout = TimeSpan.FromMilliseconds(500),
+        }).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(result.Success);
+        Assert.Equal(0, result.Messages);
+        Assert.Equal(1, result.ErrorsByReason[BenchRunner.StalledReason]);
+        Assert.True(result.ErrorsByReason["refused"] >= 1);
+    }
+
+    [Fact]
     public async Task RateModeKeepsToTheRequestedRate()
     {
         await using var server = await TestServers.StartEchoServerAsync();

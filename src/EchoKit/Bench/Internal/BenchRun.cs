@@ -24,6 +24,7 @@ internal sealed class BenchRun
         SampleTicks = (long)(options.SampleInterval.TotalSeconds * Stopwatch.Frequency);
         ConnectTimeoutTicks = (long)(options.ConnectTimeout.TotalSeconds * Stopwatch.Frequency);
         LossTimeoutTicks = (long)(options.LossTimeout.TotalSeconds * Stopwatch.Frequency);
+        StallTicks = (long)(options.StallTimeout.TotalSeconds * Stopwatch.Frequency);
         Sockaddr = new byte[28];
         SockaddrLength = LinuxNative.WriteSockaddr(target, Sockaddr);
         Family = target.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? LinuxNative.AF_INET : LinuxNative.AF_INET6;
@@ -59,7 +60,25 @@ internal sealed class BenchRun
     /// <summary>Set once to stop every worker (cancellation). Workers look at it at least every 100 ms.</summary>
     public volatile bool Stop;
 
-    public ConcurrentQueue<WorkerSample> Samples { get; } = new();
+    /// <summary>Adds the workers' samples; set by the runner before the workers start.</summary>
+    public SampleAggregator Aggregator { get; set; } = null!;
+
+    /// <summary>When measuring started and the process's CPU time then, noted by the first worker to get there.</summary>
+    public (long Ticks, TimeSpan Cpu)? MeasureCpuStart => _measureCpuStart;
+
+    public long StallTicks { get; }
+
+    private (long Ticks, TimeSpan Cpu)? _measureCpuStart;
+    private int _measureNoted;
+
+    /// <summary>Notes the process's CPU time as measuring starts (once; later calls do nothing).</summary>
+    public void NoteMeasureStart(long now)
+    {
+        if (Interlocked.Exchange(ref _measureNoted, 1) == 0)
+        {
+            _measureCpuStart = (now, Environment.CpuUsage.TotalTime);
+        }
+    }
 
     /// <summary>The sample interval number of a moment: negative during the warm-up.</summary>
     public long SampleIndex(long ticks) => (long)Math.Floor((double)(ticks - MeasureTicks) / SampleTicks);

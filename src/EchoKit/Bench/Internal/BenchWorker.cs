@@ -45,6 +45,9 @@ internal abstract class BenchWorker
     /// <summary>When this worker recorded its last measured message (message-count mode ends there).</summary>
     public long LastRecordTicks { get; protected set; }
 
+    /// <summary>Message-count mode: this worker stopped because nothing completed for the stall timeout.</summary>
+    public bool Stalled { get; protected set; }
+
     /// <summary>When this worker stopped.</summary>
     public long StopTicks { get; protected set; }
 
@@ -91,6 +94,30 @@ internal abstract class BenchWorker
         _sampleBytes += bytes;
     }
 
+    /// <summary>
+    /// Once per loop turn: notes the start of measuring, publishes a finished sample interval, and in message-count
+    /// mode tells whether the worker stalled (nothing completed for the stall timeout). Cheap: a few comparisons.
+    /// </summary>
+    protected bool Tick(long now, long quota)
+    {
+        if (now >= Run.MeasureTicks && !_measureNoted)
+        {
+            _measureNoted = true;
+            Run.NoteMeasureStart(now);
+        }
+        if (now >= _sampleEnd)
+        {
+            SampleIfDue(now);
+        }
+        if (quota != long.MaxValue && Messages < quota && now - Math.Max(LastRecordTicks, Run.MeasureTicks) > Run.StallTicks)
+        {
+            Stalled = true;
+        }
+        return Stalled;
+    }
+
+    private bool _measureNoted;
+
     /// <summary>The end of the current sample interval: the loop should wake by then.</summary>
     protected long SampleDue => _sampleEnd;
 
@@ -115,7 +142,7 @@ internal abstract class BenchWorker
 
     private void Publish(bool final, long endTicks)
     {
-        Run.Samples.Enqueue(new WorkerSample
+        Run.Aggregator.Add(new WorkerSample
         {
             Worker = Id,
             Index = _sampleIndex,

@@ -30,17 +30,18 @@ internal sealed class ConnectRateWorker : BenchWorker
             loops[i] = LoopAsync(i, stop.Token);
         }
         var all = Task.WhenAll(loops);
-        using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50)))
+        using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100)))
         {
             while (!all.IsCompleted)
             {
                 await Task.WhenAny(all, timer.WaitForNextTickAsync(CancellationToken.None).AsTask()).ConfigureAwait(false);
                 var now = Stopwatch.GetTimestamp();
+                bool stalled;
                 lock (_lock)
                 {
-                    SampleIfDue(now);
+                    stalled = Tick(now, _quota);
                 }
-                if (now >= Run.EndTicks || Run.Stop)
+                if (now >= Run.EndTicks || Run.Stop || stalled)
                 {
                     await stop.CancelAsync().ConfigureAwait(false);
                 }

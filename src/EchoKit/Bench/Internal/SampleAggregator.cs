@@ -5,7 +5,8 @@ namespace EchoKit.Bench.Internal;
 
 /// <summary>
 /// Adds the workers' per-interval samples into one sample per interval, in order, once every worker still running
-/// has reported it. Runs on the runner's task, never on a worker's thread; it keeps no histogram longer than an
+/// has reported it. Workers call <see cref="Add"/> once per interval each, under its lock; finished samples go to
+/// the callback (which must not block: the runner's is a channel write). It keeps no histogram longer than an
 /// interval, so a long run costs no memory per second beyond the few numbers of its timeline.
 /// </summary>
 internal sealed class SampleAggregator(BenchRun run, Action<BenchSample>? onSample)
@@ -14,12 +15,14 @@ internal sealed class SampleAggregator(BenchRun run, Action<BenchSample>? onSamp
     private readonly long[] _finalIndex = Enumerable.Repeat(long.MaxValue, run.Workers).ToArray();
     private readonly List<BenchSample> _timeline = [];
 
-    /// <summary>The measured intervals, in order.</summary>
+    /// <summary>The measured intervals, in order. Read it after every worker stopped.</summary>
     public IReadOnlyList<BenchSample> Timeline => _timeline;
 
-    public void Drain()
+    private readonly object _lock = new();
+
+    public void Add(WorkerSample sample)
     {
-        while (run.Samples.TryDequeue(out var sample))
+        lock (_lock)
         {
             if (!_pending.TryGetValue(sample.Index, out var pending))
             {
@@ -37,7 +40,12 @@ internal sealed class SampleAggregator(BenchRun run, Action<BenchSample>? onSamp
             {
                 _finalIndex[sample.Worker] = sample.Index;
             }
+            EmitComplete();
         }
+    }
+
+    private void EmitComplete()
+    {
         while (_pending.Count > 0)
         {
             var (index, pending) = _pending.First();

@@ -72,11 +72,10 @@ internal sealed class TcpWorker : BenchWorker
             while (!Run.Stop)
             {
                 now = Stopwatch.GetTimestamp();
-                if (now >= Run.EndTicks || Messages >= _quota)
+                if (now >= Run.EndTicks || Messages >= _quota || Tick(now, _quota))
                 {
                     break;
                 }
-                SampleIfDue(now);
                 if (_rated)
                 {
                     SendScheduled(now);

@@ -62,7 +62,10 @@ internal sealed class UdpWorker : BenchWorker
             while (!Run.Stop)
             {
                 now = Stopwatch.GetTimestamp();
-                SampleIfDue(now);
+                if (Tick(now, _quota) && !draining)
+                {
+                    break; // stalled: nothing came back for the stall timeout
+                }
                 if (!draining && (now >= Run.EndTicks || Messages + _inFlightMeasured >= _quota))
                 {
                     // Stop sending; wait (at most the loss timeout) for what is in flight, so loss is counted exactly.
