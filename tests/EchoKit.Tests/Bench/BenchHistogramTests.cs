@@ -55,6 +55,29 @@ public sealed class BenchHistogramTests
     }
 
     [Fact]
+    public void HotPathRecorderFillsTheSameBucketsAsHdrHistogram()
+    {
+        var random = new Random(4);
+        var direct = LatencyHistograms.Create();
+        var recorder = new LatencyRecorder();
+        long[] edges = [0, 1, 2047, 2048, 2049, 4095, 4096, 1_000_000, LatencyHistograms.HighestMicroseconds];
+        foreach (var value in edges.Concat(Enumerable.Range(0, 50_000).Select(_ => random.NextInt64(0, 10_000_000))))
+        {
+            direct.RecordValue(value);
+            recorder.Record(value);
+        }
+        var converted = LatencyHistograms.Create();
+        recorder.AddTo(converted);
+        AssertSameCounts(direct, converted);
+        Assert.Equal(direct.TotalCount, recorder.TotalCount);
+
+        recorder.Reset();
+        var empty = LatencyHistograms.Create();
+        recorder.AddTo(empty);
+        Assert.Equal(0, empty.TotalCount);
+    }
+
+    [Fact]
     public void DecodingRejectsSomethingThatIsNotAHistogram()
     {
         Assert.Throws<FormatException>(() => HistogramCodec.Decode("bm90IGEgaGlzdG9ncmFt"));

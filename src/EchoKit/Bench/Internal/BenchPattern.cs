@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace EchoKit.Bench.Internal;
 
 /// <summary>
@@ -26,6 +27,7 @@ internal static class BenchPattern
         Bytes.AsSpan((int)((seed + offset) % Period), length);
 
     /// <summary>How many bytes of <paramref name="received"/> differ from what was sent at that offset.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static long CountMismatches(ReadOnlySpan<byte> received, int seed, long offset)
     {
         var expected = Expected(seed, offset, received.Length);

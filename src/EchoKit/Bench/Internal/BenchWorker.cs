@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using HdrHistogram;
 
 namespace EchoKit.Bench.Internal;
@@ -13,13 +14,13 @@ internal abstract class BenchWorker
     private long _sampleMessages;
     private long _sampleBytes;
     private long _sampleErrors;
-    private LongHistogram _interval;
+    private readonly LatencyRecorder _interval = new();
+    private readonly LatencyRecorder _measured = new();
 
     protected BenchWorker(int id, BenchRun run)
     {
         Id = id;
         Run = run;
-        _interval = run.RentHistogram();
         _sampleIndex = run.SampleIndex(run.StartTicks);
         _sampleEnd = run.MeasureTicks + (_sampleIndex + 1) * run.SampleTicks;
     }
@@ -28,7 +29,7 @@ internal abstract class BenchWorker
 
     protected BenchRun Run { get; }
 
-    /// <summary>Latency of every measured message, µs.</summary>
+    /// <summary>Latency of every measured message, µs; filled when the worker stops.</summary>
     public LongHistogram Latency { get; } = LatencyHistograms.Create();
 
     /// <summary>Time to establish each connection, µs (all of them, warm-up included).</summary>
@@ -74,13 +75,14 @@ internal abstract class BenchWorker
     }
 
     /// <summary>Records one completed message whose latency is <paramref name="ticks"/> (only while measuring).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected void RecordMessage(long ticks, long now, int bytes)
     {
         var us = LatencyHistograms.ToMicroseconds(ticks);
-        _interval.RecordValue(us);
+        _interval.Record(us);
         _sampleMessages++;
         _sampleBytes += bytes;
-        Latency.RecordValue(us);
+        _measured.Record(us);
         Messages++;
         Bytes += bytes;
         LastRecordTicks = now;
@@ -89,7 +91,7 @@ internal abstract class BenchWorker
     /// <summary>Records a message completed during the warm-up: shown on the live line, never counted.</summary>
     protected void RecordWarmupMessage(long ticks, int bytes)
     {
-        _interval.RecordValue(LatencyHistograms.ToMicroseconds(ticks));
+        _interval.Record(LatencyHistograms.ToMicroseconds(ticks));
         _sampleMessages++;
         _sampleBytes += bytes;
     }
@@ -137,11 +139,15 @@ internal abstract class BenchWorker
     {
         SampleIfDue(now);
         Publish(final: true, now);
+        _measured.AddTo(Latency);
         StopTicks = now;
     }
 
     private void Publish(bool final, long endTicks)
     {
+        var histogram = Run.RentHistogram();
+        _interval.AddTo(histogram);
+        _interval.Reset();
         Run.Aggregator.Add(new WorkerSample
         {
             Worker = Id,
@@ -151,9 +157,8 @@ internal abstract class BenchWorker
             Messages = _sampleMessages,
             Bytes = _sampleBytes,
             Errors = _sampleErrors,
-            Histogram = _interval,
+            Histogram = histogram,
         });
-        _interval = final ? null! : Run.RentHistogram();
         _sampleMessages = 0;
         _sampleBytes = 0;
         _sampleErrors = 0;

@@ -14,6 +14,7 @@ internal static class LatencyHistograms
     public static LongHistogram Create() => new(1, HighestMicroseconds, SignificantDigits);
 
     /// <summary>Converts Stopwatch ticks to whole microseconds, rounded to nearest, clamped to the histogram's range.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static long ToMicroseconds(long ticks)
     {
         if (ticks <= 0)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
@@ -127,6 +128,7 @@ internal static class LinuxNative
     /// nanoseconds, so a rate schedule wakes on time; where it is missing the wait is rounded up to whole ms.
     /// Returns the count, 0 on timeout or EINTR.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Wait(int epfd, byte[] events, long timeoutTicks)
     {
         var max = events.Length / EpollEventSize;
@@ -167,9 +169,11 @@ internal static class LinuxNative
     }
 
     /// <summary>The events mask of the i-th returned event.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint EventMask(byte[] events, int i) => BinaryPrimitives.ReadUInt32LittleEndian(events.AsSpan(i * EpollEventSize));
 
     /// <summary>The data word of the i-th returned event.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong EventData(byte[] events, int i) => BinaryPrimitives.ReadUInt64LittleEndian(events.AsSpan(i * EpollEventSize + EpollDataOffset));
 
     /// <summary>
@@ -215,6 +219,7 @@ internal static class LinuxNative
     }
 
     /// <summary>recv(); bytes read, 0 at end of stream, -errno on failure.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static long Receive(int fd, Span<byte> buffer)
     {
         var n = RecvNative(fd, ref MemoryMarshal.GetReference(buffer), (nuint)buffer.Length, 0);
@@ -222,6 +227,7 @@ internal static class LinuxNative
     }
 
     /// <summary>send() without SIGPIPE; bytes taken, or -errno.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static long Send(int fd, ReadOnlySpan<byte> data)
     {
         var n = SendNative(fd, ref MemoryMarshal.GetReference(data), (nuint)data.Length, MSG_NOSIGNAL);

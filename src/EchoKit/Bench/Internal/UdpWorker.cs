@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Diagnostics;
 
@@ -48,6 +49,7 @@ internal sealed class UdpWorker : BenchWorker
 
     public override Task RunAsync(CancellationToken cancellationToken) => RunOnThread($"echokit-bench-udp-{Id}", Loop);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Loop()
     {
         _epoll = LinuxNative.CreateEpoll();
@@ -148,6 +150,7 @@ internal sealed class UdpWorker : BenchWorker
     }
 
     /// <summary>Sends until the window is full (or the ring of remembered sequence numbers would wrap).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Fill(Socket socket, long now)
     {
         if (socket.Fd < 0)
@@ -193,6 +196,7 @@ internal sealed class UdpWorker : BenchWorker
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void OnReadable(Socket socket)
     {
         var mask = socket.Sequence.Length - 1;
@@ -282,6 +286,7 @@ internal sealed class UdpWorker : BenchWorker
     }
 
     /// <summary>Declares datagrams unanswered for the loss timeout lost, oldest first, and moves each window on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Expire(long now)
     {
         _nextExpiry = now + ExpiryCheckTicks;
