@@ -88,10 +88,15 @@ internal static class LinuxNative
     [DllImport(Libc, EntryPoint = "getsockopt", SetLastError = true)]
     private static extern int GetSockOpt(int fd, int level, int name, ref int value, ref uint length);
 
-    [DllImport(Libc, EntryPoint = "recv", SetLastError = true)]
+    // recv and send run on non-blocking sockets: they never wait, they only do the kernel's few microseconds of
+    // TCP work. So they skip the GC transition (two per call, per message in a closed loop), and errno is read right
+    // after the call: with no transition, no runtime code runs in between that could change it.
+    [DllImport(Libc, EntryPoint = "recv")]
+    [SuppressGCTransition]
     private static extern nint RecvNative(int fd, ref byte buffer, nuint length, int flags);
 
-    [DllImport(Libc, EntryPoint = "send", SetLastError = true)]
+    [DllImport(Libc, EntryPoint = "send")]
+    [SuppressGCTransition]
     private static extern nint SendNative(int fd, ref byte buffer, nuint length, int flags);
 
     [DllImport(Libc, EntryPoint = "close", SetLastError = true)]
@@ -223,7 +228,7 @@ internal static class LinuxNative
     public static long Receive(int fd, Span<byte> buffer)
     {
         var n = RecvNative(fd, ref MemoryMarshal.GetReference(buffer), (nuint)buffer.Length, 0);
-        return n >= 0 ? n : -Errno;
+        return n >= 0 ? n : -Marshal.GetLastSystemError();
     }
 
     /// <summary>send() without SIGPIPE; bytes taken, or -errno.</summary>
@@ -231,7 +236,7 @@ internal static class LinuxNative
     public static long Send(int fd, ReadOnlySpan<byte> data)
     {
         var n = SendNative(fd, ref MemoryMarshal.GetReference(data), (nuint)data.Length, MSG_NOSIGNAL);
-        return n >= 0 ? n : -Errno;
+        return n >= 0 ? n : -Marshal.GetLastSystemError();
     }
 
     public static void Close(int fd)
