@@ -74,8 +74,14 @@ limit=$(( DURATION + WARMUP + 30 ))
 for sc in $SCENARIOS; do
     args=$(scenario_args "$sc")
     for r in $(seq "$ROUNDS"); do
-        c=$(timeout "$limit" taskset -c "$LOAD_CORE" "$B/echo_load" --port "$PORT" $args --duration "$DURATION" --warmup "$WARMUP" --json)
-        e=$(timeout "$limit" taskset -c "$LOAD_CORE" "$EK" bench "127.0.0.1:$PORT" $args --duration "${DURATION}s" --warmup "${WARMUP}s" --json)
+        # Alternate which goes first, so a neighbour's burst does not always hit the same one.
+        if [ $((r % 2)) = 1 ]; then
+            c=$(timeout "$limit" taskset -c "$LOAD_CORE" "$B/echo_load" --port "$PORT" $args --duration "$DURATION" --warmup "$WARMUP" --json)
+            e=$(timeout "$limit" taskset -c "$LOAD_CORE" "$EK" bench "127.0.0.1:$PORT" $args --duration "${DURATION}s" --warmup "${WARMUP}s" --json)
+        else
+            e=$(timeout "$limit" taskset -c "$LOAD_CORE" "$EK" bench "127.0.0.1:$PORT" $args --duration "${DURATION}s" --warmup "${WARMUP}s" --json)
+            c=$(timeout "$limit" taskset -c "$LOAD_CORE" "$B/echo_load" --port "$PORT" $args --duration "$DURATION" --warmup "$WARMUP" --json)
+        fi
         python3 - "$sc" "$r" "$c" "$e" >>"$RAW" <<'EOF'
 import json, sys
 sc, r, c, e = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
