@@ -11,6 +11,8 @@ internal static class LatencyHistograms
 
     public const int SignificantDigits = 3;
 
+    private static readonly bool NanosecondTicks = Stopwatch.Frequency == 1_000_000_000;
+
     public static LongHistogram Create() => new(1, HighestMicroseconds, SignificantDigits);
 
     /// <summary>Converts Stopwatch ticks to whole microseconds, rounded to nearest, clamped to the histogram's range.</summary>
@@ -20,6 +22,12 @@ internal static class LatencyHistograms
         if (ticks <= 0)
         {
             return 0;
+        }
+        if (NanosecondTicks)
+        {
+            // Linux's Stopwatch counts nanoseconds: a division by a constant, which compiles to a multiply, instead
+            // of a 64-bit division by a value read at run time (Native AOT cannot fold Stopwatch.Frequency).
+            return Math.Min(HighestMicroseconds, (ticks + 500) / 1000);
         }
         var clamped = Math.Min(ticks, Stopwatch.Frequency * 3600);
         return Math.Min(HighestMicroseconds, (clamped * 1_000_000 + Stopwatch.Frequency / 2) / Stopwatch.Frequency);

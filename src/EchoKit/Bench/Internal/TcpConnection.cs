@@ -7,7 +7,9 @@ internal sealed class TcpConnection
     {
         Index = index;
         Seed = seed;
-        Stamps = stamps ? new long[pipeline] : [];
+        // A power-of-two ring, indexed with a mask rather than a division: at most `pipeline` messages are in flight.
+        Stamps = stamps ? new long[System.Numerics.BitOperations.RoundUpToPowerOf2((uint)pipeline)] : [];
+        StampMask = Math.Max(0, Stamps.Length - 1);
     }
 
     /// <summary>Position among the worker's connections (the epoll data word).</summary>
@@ -16,8 +18,10 @@ internal sealed class TcpConnection
     /// <summary>Where this connection's stream starts in the pattern.</summary>
     public int Seed { get; }
 
-    /// <summary>Send times of the messages in flight, by message number modulo the pipeline (closed loop only).</summary>
+    /// <summary>Send times of the messages in flight, at message number &amp; <see cref="StampMask"/> (closed loop only).</summary>
     public long[] Stamps { get; }
+
+    public int StampMask { get; }
 
     public int Fd = -1;
     public TcpConnectionState State;

@@ -300,9 +300,10 @@ internal sealed class TcpWorker : BenchWorker
                 // A message's latency runs from the send() that carried its first byte, as in the C generator.
                 var now = Stopwatch.GetTimestamp();
                 var stamps = connection.Stamps;
+                var mask = connection.StampMask;
                 while (connection.Stamped * _size < connection.Sent)
                 {
-                    stamps[connection.Stamped % _pipeline] = now;
+                    stamps[(int)(connection.Stamped & mask)] = now;
                     connection.Stamped++;
                 }
             }
@@ -382,7 +383,7 @@ internal sealed class TcpWorker : BenchWorker
             var message = connection.Done;
             var start = _rated
                 ? RateDue((connection.RateBase + message) * _connections.Length + connection.Index)
-                : connection.Stamps[message % _pipeline];
+                : connection.Stamps[(int)(message & connection.StampMask)];
             if (measuring && Messages < _quota)
             {
                 RecordMessage(now - start, now, _size);
