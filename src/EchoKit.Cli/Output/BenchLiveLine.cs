@@ -17,10 +17,14 @@ internal sealed class BenchLiveLine(TextWriter output)
     public void Show(BenchSample sample)
     {
         _errors += sample.Errors;
+        if (sample.Seconds <= 0)
+        {
+            return; // the instant the run ended: nothing to show
+        }
         var inv = CultureInfo.InvariantCulture;
-        var phase = sample.IsWarmup ? "warm-up " : "";
+        var when = sample.IsWarmup ? "warm-up" : string.Create(inv, $"{sample.ElapsedSeconds,6:0.0}s");
         var line = string.Create(inv,
-            $"{phase}{sample.ElapsedSeconds,6:0.0}s  {sample.MessagesPerSecond,12:N0} msg/s  {sample.MiBPerSecond,9:0.00} MiB/s  p99 {sample.P99Microseconds,7} us  errors {_errors}");
+            $"{when,7}  {sample.MessagesPerSecond,12:N0} msg/s  {sample.MiBPerSecond,9:0.00} MiB/s  p99 {sample.P99Microseconds,7} us  errors {_errors}");
         _width = Math.Max(_width, line.Length);
         output.Write("\r" + line.PadRight(_width));
         output.Flush();

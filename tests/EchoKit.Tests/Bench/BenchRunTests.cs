@@ -110,12 +110,15 @@ public sealed class BenchRunTests
     public async Task RateModeKeepsToTheRequestedRate()
     {
         await using var server = await TestServers.StartEchoServerAsync();
+        // The warm-up lets the connections come up first: a connection joins the schedule once it is established.
         var outcome = await BenchCli.RunAsync("bench", TestServers.Address(server), "--rate", "2000", "--connections", "4",
-            "--duration", "1s", "--warmup", "0", "--json");
+            "--duration", "1s", "--warmup", "500ms", "--json");
         Assert.True(outcome.ExitCode == 0, outcome.Stderr);
         var messages = Json(outcome).GetProperty("messages").GetInt64();
-        // A closed loop would do tens of thousands here; the schedule allows 2000 (+1 per connection at the edges).
-        Assert.InRange(messages, 1000, 2004);
+        // A closed loop would do tens of thousands here. The schedule has 2000 messages due in the measured second and
+        // 1000 in the warm-up; messages that fell behind in the warm-up (a slow first exchange) are sent late and may
+        // complete in the measured second, so at most 3000 (+1 per connection at the edges) can be counted.
+        Assert.InRange(messages, 1000, 3004);
         Assert.Equal(2000, Json(outcome).GetProperty("parameters").GetProperty("rate").GetDouble());
     }
 
