@@ -20,6 +20,7 @@ internal static class Program
             ServeCommand.Create(),
             SendCommand.Create(),
             ConnectCommand.Create(),
+            BenchCommand.Create(),
         };
         return await RunAsync(root, args);
     }

@@ -182,4 +182,12 @@ internal static partial class EchoKitLog
     [LoggerMessage(EventId = 109, EventName = "UdpLoopFault", Level = LogLevel.Error,
         Message = "udp receive loop on {Listener} failed")]
     public static partial void UdpLoopFault(ILogger logger, string listener, Exception exception);
+
+    [LoggerMessage(EventId = 500, EventName = "BenchStarted", Level = LogLevel.Debug,
+        Message = "bench {Mode} to {Target}: {Connections} connection(s), {Pipeline} in flight, {Size} B")]
+    public static partial void BenchStarted(ILogger logger, string mode, string target, int connections, int pipeline, int size);
+
+    [LoggerMessage(EventId = 501, EventName = "BenchFinished", Level = LogLevel.Debug,
+        Message = "bench {Mode} to {Target}: {Messages} messages in {Seconds:0.###} s, {Errors} error(s), {Mismatches} mismatched byte(s)")]
+    public static partial void BenchFinished(ILogger logger, string mode, string target, long messages, double seconds, long errors, long mismatches);
 }

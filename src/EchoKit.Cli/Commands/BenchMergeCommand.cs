@@ -1,0 +1,69 @@
+using System.CommandLine;
+using EchoKit.Bench;
+
+namespace EchoKit.Cli.Commands;
+
+/// <summary>
+/// <c>echokit bench merge a.json b.json ...</c>: adds results of runs made side by side (one per machine, e.g. the
+/// pods of a Kubernetes Job) exactly: counts and errors summed, histograms added, rates summed.
+/// </summary>
+internal static class BenchMergeCommand
+{
+    private static readonly Argument<FileInfo[]> Files = new("FILE")
+    {
+        Description = "Results written by 'echokit bench --json'.",
+        Arity = ArgumentArity.OneOrMore,
+    };
+    private static readonly Option<bool> Json = new("--json") { Description = "Print the combined result as one JSON object (mergeable again)." };
+    private static readonly Option<FileInfo?> Report = new("--report") { Description = "Also write the combined HTML report.", HelpName = "FILE.html" };
+
+    public static Command Create()
+    {
+        var command = new Command("merge", "Add up results of 'echokit bench --json' runs made side by side (histograms added exactly).")
+        {
+            Files, Json, Report,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var results = new List<BenchResult>();
+        foreach (var file in parse.GetValue(Files) ?? [])
+        {
+            string text;
+            try
+            {
+                text = await File.ReadAllTextAsync(file.FullName);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"echokit: cannot read {file.FullName}: {ex.Message}");
+                return ExitCodes.Failure;
+            }
+            try
+            {
+                // A file may hold one result or several, one per line (e.g. the logs of many pods concatenated).
+                foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    if (line.StartsWith('{'))
+                    {
+                        results.Add(BenchJson.Deserialize(line));
+                    }
+                }
+            }
+            catch (FormatException ex)
+            {
+                await Console.Error.WriteLineAsync($"echokit: {file.FullName}: {ex.Message}");
+                return ExitCodes.Failure;
+            }
+        }
+        if (results.Count == 0)
+        {
+            await Console.Error.WriteLineAsync("echokit: no bench result found in the files given");
+            return ExitCodes.Failure;
+        }
+        return await BenchOutput.WriteAsync(BenchResult.Merge(results), parse.GetValue(Json), parse.GetValue(Report));
+    }
+}

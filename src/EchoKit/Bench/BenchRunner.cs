@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using EchoKit.Bench.Internal;
+using EchoKit.Endpoints;
+using EchoKit.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EchoKit.Bench;
+
+/// <summary>
+/// Runs a load against an echo server and measures it truthfully: every echoed byte is checked, every message's
+/// latency goes into a histogram, errors are counted by reason and never end the run.
+/// </summary>
+/// <remarks>
+/// Layout: the runner resolves the target, starts one worker loop per core (<c>Internal/TcpWorker</c>,
+/// <c>UdpWorker</c>; <c>ConnectRateWorker</c> for connection rate), each driving its share of the connections from
+/// its own epoll set with its own histograms, and meanwhile adds up the workers' per-second samples
+/// (<c>SampleAggregator</c>) for the live line and the timeline. At the end it adds the workers' histograms and
+/// counts into one <see cref="BenchResult"/>. TCP and UDP load need Linux (epoll); connect-rate mode runs anywhere.
+/// </remarks>
+public static class BenchRunner
+{
+    /// <summary>
+    /// Runs the load described by <paramref name="options"/> and returns what was measured. Cancelling stops the
+    /// run early and returns what was measured so far, marked <see cref="BenchResult.Interrupted"/>.
+    /// </summary>
+    /// <param name="options">The load; validated here.</param>
+    /// <param name="onSample">Called once per sample interval (warm-up ones included), in order, from the runner's task (never from a worker loop).</param>
+    /// <param name="loggerFactory">Where start and end events go; none by default.</param>
+    /// <param name="cancellationToken">Stops the run early.</param>
+    /// <exception cref="PlatformNotSupportedException">TCP or UDP load on a system other than Linux.</exception>
+    /// <exception cref="SocketException">The endpoint's host name does not resolve.</exception>
+    public static async Task<BenchResult> RunAsync(BenchOptions options, Action<BenchSample>? onSample = null,
+        ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.Mode != BenchMode.ConnectRate && !LinuxNative.IsSupported)
+        {
+            throw new PlatformNotSupportedException("TCP and UDP load generation needs Linux (epoll); --connect-rate runs anywhere");
+        }
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("EchoKit.Bench");
+        var target = await ChooseTargetAsync(options, cancellationToken).ConfigureAwait(false);
+        var address = EndpointResolver.FormatAddress(target);
+        EchoKitLog.BenchStarted(logger, ModeName(options.Mode), address, options.Connections, options.Pipeline, options.Size);
+
+        var run = new BenchRun(options, target, Stopwatch.GetTimestamp());
+        var workers = CreateWorkers(run);
+        // Workers add up their per-second samples themselves (under the aggregator's lock, once a second) and the
+        // finished ones come here through a channel: the runner's task wakes once a second, not on a timer, so the
+        // thread pool stays asleep and leaves the core to the worker loops.
+        var samples = Channel.CreateUnbounded<BenchSample>(new UnboundedChannelOptions { SingleReader = true });
+        var aggregator = new SampleAggregator(run, sample => samples.Writer.TryWrite(sample));
+        run.Aggregator = aggregator;
+        Task all;
+        using (cancellationToken.Register(() => run.Stop = true))
+        {
+            all = Task.WhenAll(workers.Select(w => w.RunAsync(cancellationToken)));
+            var pump = PumpSamplesAsync(samples.Reader, onSample);
+            try
+            {
+                await all.ConfigureAwait(false);
+            }
+            finally
+            {
+                samples.Writer.TryComplete();
+                await pump.ConfigureAwait(false);
+            }
+        }
+        double? cpuPercent = null;
+        if (run.MeasureCpuStart is { } c && Stopwatch.GetTimestamp() - c.Ticks > Stopwatch.Frequency / 10)
+        {
+            var wall = (double)(Stopwatch.GetTimestamp() - c.Ticks) / Stopwatch.Frequency;
+            cpuPercent = Math.Round(100 * (Environment.CpuUsage.TotalTime - c.Cpu).TotalSeconds / wall, 1);
+        }
+        var stalled = workers.Any(w => w.Stalled);
+
+        var result = Collect(run, workers, aggregator, address, interrupted: cancellationToken.IsCancellationRequested, cpuPercent, stalled);
+        EchoKitLog.BenchFinished(logger, ModeName(options.Mode), address, result.Messages, result.Seconds, result.Errors, result.Mismatches);
+        return result;
+    }
+
+    private static async Task PumpSamplesAsync(ChannelReader<BenchSample> samples, Action<BenchSample>? onSample)
+    {
+        await foreach (var sample in samples.ReadAllAsync().ConfigureAwait(false))
+        {
+            onSample?.Invoke(sample);
+        }
+    }
+
+    /// <summary>The error reason recorded when a message-count run ended because nothing completed for <see cref="BenchOptions.StallTimeout"/>.</summary>
+    public const string StalledReason = "stalled";
+
+    /// <summary>The name a mode has in JSON and reports: tcp, udp, connect-rate.</summary>
+    public static string ModeName(BenchMode mode) => mode switch
+    {
+        BenchMode.Udp => "udp",
+        BenchMode.ConnectRate => "connect-rate",
+        _ => "tcp",
+    };
+
+    private static BenchWorker[] CreateWorkers(BenchRun run)
+    {
+        var options = run.Options;
+        var quota = options.Messages ?? long.MaxValue;
+        if (options.Mode == BenchMode.ConnectRate)
+        {
+            return [new ConnectRateWorker(run, quota)];
+        }
+        var workers = new BenchWorker[run.Workers];
+        var first = 0;
+        long quotaLeft = quota;
+        for (var w = 0; w < workers.Length; w++)
+        {
+            // Connections and the message quota are split in proportion; the first workers take the remainders.
+            var count = options.Connections / workers.Length + (w < options.Connections % workers.Length ? 1 : 0);
+            var share = quota == long.MaxValue ? long.MaxValue
+                : w == workers.Length - 1 ? quotaLeft
+                : quota * count / options.Connections;
+            if (quota != long.MaxValue)
+            {
+                quotaLeft -= share;
+            }
+            workers[w] = options.Mode == BenchMode.Udp
+                ? new UdpWorker(w, run, first, count, share)
+                : new TcpWorker(w, run, first, count, share);
+            first += count;
+        }
+        return workers;
+    }
+
+    private static BenchResult Collect(BenchRun run, BenchWorker[] workers, SampleAggregator aggregator, string address, bool interrupted, double? cpuPercent, bool stalled)
+    {
+        var options = run.Options;
+        var latency = LatencyHistograms.Create();
+        var connect = LatencyHistograms.Create();
+        var errors = new long[BenchErrors.Count];
+        long messages = 0, bytes = 0, mismatches = 0, lastRecord = 0, stop = 0;
+        var udp = new UdpStats(0, 0, 0, 0, 0);
+        foreach (var worker in workers)
+        {
+            latency.Add(worker.Latency);
+            connect.Add(worker.ConnectTime);
+            messages += worker.Messages;
+            bytes += worker.Bytes;
+            mismatches += worker.Mismatches;
+            lastRecord = Math.Max(lastRecord, worker.LastRecordTicks);
+            stop = Math.Max(stop, worker.StopTicks);
+            for (var i = 0; i < errors.Length; i++)
+            {
+                errors[i] += worker.Errors[i];
+            }
+            udp += new UdpStats(worker.UdpSent, worker.UdpLost, worker.UdpDuplicated, worker.UdpReordered, worker.UdpLate);
+        }
+        long end;
+        if (options.Messages is not null && !interrupted && !stalled)
+        {
+            end = lastRecord; // message-count mode: the run is over when the last counted message is
+        }
+        else
+        {
+            end = Math.Min(stop, run.EndTicks);
+        }
+        var seconds = Math.Max(0, (double)(end - run.MeasureTicks) / Stopwatch.Frequency);
+        var byReason = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        if (stalled)
+        {
+            byReason[StalledReason] = 1;
+        }
+        for (var i = 0; i < errors.Length; i++)
+        {
+            if (errors[i] > 0)
+            {
+                byReason[BenchErrors.Name((BenchError)i)] = errors[i];
+            }
+        }
+        return new BenchResult
+        {
+            Parameters = new BenchParameters
+            {
+                Mode = ModeName(options.Mode),
+                Endpoint = options.Endpoint.Text,
+                Address = address,
+                Connections = options.Connections,
+                Pipeline = options.Pipeline,
+                Size = options.Size,
+                DurationSeconds = options.Messages is null ? options.Duration.TotalSeconds : null,
+                MessagesTarget = options.Messages,
+                WarmupSeconds = options.Warmup.TotalSeconds,
+                Rate = options.Rate,
+                Workers = workers.Length,
+            },
+            Messages = messages,
+            Bytes = bytes,
+            Seconds = seconds,
+            MessagesPerSecond = seconds > 0 ? messages / seconds : 0,
+            ErrorsByReason = byReason,
+            Mismatches = mismatches,
+            Latency = latency,
+            ConnectTime = connect,
+            Timeline = aggregator.Timeline,
+            Udp = options.Mode == BenchMode.Udp ? udp : null,
+            Interrupted = interrupted,
+            GeneratorCpuPercent = cpuPercent,
+        };
+    }
+
+    /// <summary>
+    /// The address to load. A name may resolve to several (localhost: 127.0.0.1 and ::1); TCP tries each in turn and
+    /// takes the first that accepts, as a client would, so a server listening on one family only is still found.
+    /// If none accepts, the first is used and the run counts its errors.
+    /// </summary>
+    private static async Task<IPEndPoint> ChooseTargetAsync(BenchOptions options, CancellationToken cancellationToken)
+    {
+        var addresses = await EndpointResolver.ResolveForConnectAsync(options.Endpoint, cancellationToken).ConfigureAwait(false);
+        if (addresses.Count == 1 || options.Mode == BenchMode.Udp)
+        {
+            return addresses[0];
+        }
+        foreach (var address in addresses)
+        {
+            using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.ConnectTimeout);
+            try
+            {
+                await probe.ConnectAsync(address, timeout.Token).ConfigureAwait(false);
+                return address;
+            }
+            catch (SocketException)
+            {
+                // This address does not accept; try the next one.
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Timed out; try the next one.
+            }
+        }
+        return addresses[0];
+    }
+}

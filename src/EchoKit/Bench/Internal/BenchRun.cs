@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using HdrHistogram;
+
+namespace EchoKit.Bench.Internal;
+
+/// <summary>
+/// What every worker of one run shares: the settings, the target address, the clock marks (Stopwatch ticks), the stop
+/// flag, and the queue samples travel through. Workers only read it, except for the queue and the histogram pool.
+/// </summary>
+internal sealed class BenchRun
+{
+    private readonly ConcurrentBag<LongHistogram> _pool = [];
+
+    public BenchRun(BenchOptions options, IPEndPoint target, long startTicks)
+    {
+        Options = options;
+        Target = target;
+        Workers = options.EffectiveWorkers;
+        StartTicks = startTicks;
+        MeasureTicks = startTicks + (long)(options.Warmup.TotalSeconds * Stopwatch.Frequency);
+        EndTicks = options.Messages is null ? MeasureTicks + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        SampleTicks = (long)(options.SampleInterval.TotalSeconds * Stopwatch.Frequency);
+        ConnectTimeoutTicks = (long)(options.ConnectTimeout.TotalSeconds * Stopwatch.Frequency);
+        LossTimeoutTicks = (long)(options.LossTimeout.TotalSeconds * Stopwatch.Frequency);
+        StallTicks = (long)(options.StallTimeout.TotalSeconds * Stopwatch.Frequency);
+        Sockaddr = new byte[28];
+        SockaddrLength = LinuxNative.WriteSockaddr(target, Sockaddr);
+        Family = target.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? LinuxNative.AF_INET : LinuxNative.AF_INET6;
+    }
+
+    public BenchOptions Options { get; }
+
+    public IPEndPoint Target { get; }
+
+    public int Workers { get; }
+
+    public byte[] Sockaddr { get; }
+
+    public int SockaddrLength { get; }
+
+    public int Family { get; }
+
+    /// <summary>When load starts (the warm-up begins).</summary>
+    public long StartTicks { get; }
+
+    /// <summary>When measuring starts: messages completing before are not counted.</summary>
+    public long MeasureTicks { get; }
+
+    /// <summary>When measuring ends (duration mode); <see cref="long.MaxValue"/> in message-count mode.</summary>
+    public long EndTicks { get; }
+
+    public long SampleTicks { get; }
+
+    public long ConnectTimeoutTicks { get; }
+
+    public long LossTimeoutTicks { get; }
+
+    /// <summary>Set once to stop every worker (cancellation). Workers look at it at least every 100 ms.</summary>
+    public volatile bool Stop;
+
+    /// <summary>Adds the workers' samples; set by the runner before the workers start.</summary>
+    public SampleAggregator Aggregator { get; set; } = null!;
+
+    /// <summary>When measuring started and the process's CPU time then, noted by the first worker to get there.</summary>
+    public (long Ticks, TimeSpan Cpu)? MeasureCpuStart => _measureCpuStart;
+
+    public long StallTicks { get; }
+
+    private (long Ticks, TimeSpan Cpu)? _measureCpuStart;
+    private int _measureNoted;
+
+    /// <summary>Notes the process's CPU time as measuring starts (once; later calls do nothing).</summary>
+    public void NoteMeasureStart(long now)
+    {
+        if (Interlocked.Exchange(ref _measureNoted, 1) == 0)
+        {
+            _measureCpuStart = (now, Environment.CpuUsage.TotalTime);
+        }
+    }
+
+    /// <summary>The sample interval number of a moment: negative during the warm-up.</summary>
+    public long SampleIndex(long ticks) => (long)Math.Floor((double)(ticks - MeasureTicks) / SampleTicks);
+
+    public LongHistogram RentHistogram() => _pool.TryTake(out var histogram) ? histogram : LatencyHistograms.Create();
+
+    public void ReturnHistogram(LongHistogram histogram)
+    {
+        histogram.Reset();
+        _pool.Add(histogram);
+    }
+}

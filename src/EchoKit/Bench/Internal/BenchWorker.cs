@@ -1,0 +1,190 @@
+using System.Runtime.CompilerServices;
+using HdrHistogram;
+
+namespace EchoKit.Bench.Internal;
+
+/// <summary>
+/// One worker loop's bookkeeping: its own histograms (no sharing, no locks on the hot path), counters, errors by
+/// reason, and the per-interval samples it hands to the runner. The runner adds the workers' histograms at the end.
+/// </summary>
+internal abstract class BenchWorker
+{
+    private long _sampleIndex;
+    private long _sampleEnd;
+    private long _sampleMessages;
+    private long _sampleBytes;
+    private long _sampleErrors;
+    private readonly LatencyRecorder _interval = new();
+    private readonly LatencyRecorder _measured = new();
+
+    protected BenchWorker(int id, BenchRun run)
+    {
+        Id = id;
+        Run = run;
+        _sampleIndex = run.SampleIndex(run.StartTicks);
+        _sampleEnd = run.MeasureTicks + (_sampleIndex + 1) * run.SampleTicks;
+    }
+
+    public int Id { get; }
+
+    protected BenchRun Run { get; }
+
+    /// <summary>Latency of every measured message, µs; filled when the worker stops.</summary>
+    public LongHistogram Latency { get; } = LatencyHistograms.Create();
+
+    /// <summary>Time to establish each connection, µs (all of them, warm-up included).</summary>
+    public LongHistogram ConnectTime { get; } = LatencyHistograms.Create();
+
+    public long Messages { get; protected set; }
+
+    public long Bytes { get; protected set; }
+
+    public long Mismatches { get; protected set; }
+
+    public long[] Errors { get; } = new long[BenchErrors.Count];
+
+    /// <summary>When this worker recorded its last measured message (message-count mode ends there).</summary>
+    public long LastRecordTicks { get; protected set; }
+
+    /// <summary>Message-count mode: this worker stopped because nothing completed for the stall timeout.</summary>
+    public bool Stalled { get; protected set; }
+
+    /// <summary>When this worker stopped.</summary>
+    public long StopTicks { get; protected set; }
+
+    public long UdpSent { get; protected set; }
+
+    public long UdpLost { get; protected set; }
+
+    public long UdpDuplicated { get; protected set; }
+
+    public long UdpReordered { get; protected set; }
+
+    public long UdpLate { get; protected set; }
+
+    /// <summary>Runs the worker to its end; never faults for network errors (they are counted).</summary>
+    public abstract Task RunAsync(CancellationToken cancellationToken);
+
+    /// <summary>True while a message completing at <paramref name="now"/> counts.</summary>
+    protected bool IsMeasuring(long now) => now >= Run.MeasureTicks && now < Run.EndTicks;
+
+    protected void CountError(BenchError error)
+    {
+        Errors[(int)error]++;
+        _sampleErrors++;
+    }
+
+    /// <summary>Records one completed message whose latency is <paramref name="ticks"/> (only while measuring).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected void RecordMessage(long ticks, long now, int bytes)
+    {
+        var us = LatencyHistograms.ToMicroseconds(ticks);
+        _interval.Record(us);
+        _sampleMessages++;
+        _sampleBytes += bytes;
+        _measured.Record(us);
+        Messages++;
+        Bytes += bytes;
+        LastRecordTicks = now;
+    }
+
+    /// <summary>Records a message completed during the warm-up: shown on the live line, never counted.</summary>
+    protected void RecordWarmupMessage(long ticks, int bytes)
+    {
+        _interval.Record(LatencyHistograms.ToMicroseconds(ticks));
+        _sampleMessages++;
+        _sampleBytes += bytes;
+    }
+
+    /// <summary>
+    /// Once per loop turn: notes the start of measuring, publishes a finished sample interval, and in message-count
+    /// mode tells whether the worker stalled (nothing completed for the stall timeout). Cheap: a few comparisons.
+    /// </summary>
+    protected bool Tick(long now, long quota)
+    {
+        if (now >= Run.MeasureTicks && !_measureNoted)
+        {
+            _measureNoted = true;
+            Run.NoteMeasureStart(now);
+        }
+        if (now >= _sampleEnd)
+        {
+            SampleIfDue(now);
+        }
+        if (quota != long.MaxValue && Messages < quota && now - Math.Max(LastRecordTicks, Run.MeasureTicks) > Run.StallTicks)
+        {
+            Stalled = true;
+        }
+        return Stalled;
+    }
+
+    private bool _measureNoted;
+
+    /// <summary>The end of the current sample interval: the loop should wake by then.</summary>
+    protected long SampleDue => _sampleEnd;
+
+    /// <summary>Publishes the interval's sample when it is over. Cheap when it is not: one comparison.</summary>
+    protected void SampleIfDue(long now)
+    {
+        while (now >= _sampleEnd)
+        {
+            Publish(final: false, _sampleEnd);
+            _sampleIndex++;
+            _sampleEnd += Run.SampleTicks;
+        }
+    }
+
+    /// <summary>Publishes the last, partial interval. Call once, when the loop ends.</summary>
+    protected void PublishFinal(long now)
+    {
+        SampleIfDue(now);
+        Publish(final: true, now);
+        _measured.AddTo(Latency);
+        StopTicks = now;
+    }
+
+    private void Publish(bool final, long endTicks)
+    {
+        var histogram = Run.RentHistogram();
+        _interval.AddTo(histogram);
+        _interval.Reset();
+        Run.Aggregator.Add(new WorkerSample
+        {
+            Worker = Id,
+            Index = _sampleIndex,
+            Final = final,
+            EndTicks = endTicks,
+            Messages = _sampleMessages,
+            Bytes = _sampleBytes,
+            Errors = _sampleErrors,
+            Histogram = histogram,
+        });
+        _sampleMessages = 0;
+        _sampleBytes = 0;
+        _sampleErrors = 0;
+    }
+
+    /// <summary>Runs <paramref name="loop"/> on a dedicated thread (it blocks in epoll_wait) and returns its completion.</summary>
+    protected static Task RunOnThread(string name, Action loop)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                loop();
+                done.SetResult();
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = name,
+        };
+        thread.Start();
+        return done.Task;
+    }
+}

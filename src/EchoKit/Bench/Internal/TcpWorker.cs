@@ -1,0 +1,399 @@
+using System.Runtime.CompilerServices;
+using System.Diagnostics;
+
+namespace EchoKit.Bench.Internal;
+
+/// <summary>
+/// One worker loop: a thread with its own epoll set driving its share of the TCP connections, the way the C load
+/// generator does. Per message it makes one send (several pipelined messages share it) and one recv, reads the clock
+/// twice, checks the echo with one vectorised compare and records one histogram value; nothing is allocated.
+/// A connection that fails is counted by reason and reconnected after a back-off, so errors never end the run.
+/// The hot methods are compiled fully optimized at once (AggressiveOptimization): with the worker keeping its one
+/// core busy, the runtime's background tier-up was seen to leave them in tier-0 code for the whole run, which costs
+/// several times more per message.
+/// </summary>
+internal sealed class TcpWorker : BenchWorker
+{
+    private const int MaxEvents = 512;
+    private const int MaxConnectsInFlight = 256;
+    private const int MaxReadsPerEvent = 8;
+
+    private static readonly long MaintenanceTicks = Stopwatch.Frequency / 100; // 10 ms
+    private static readonly long IdleWaitTicks = Stopwatch.Frequency / 10;     // 100 ms: how fast Stop is noticed
+    private static readonly long FirstBackoffTicks = Stopwatch.Frequency / 10;
+    private static readonly long MaxBackoffTicks = Stopwatch.Frequency;
+
+    private readonly TcpConnection[] _connections;
+    private readonly int _size;
+    private readonly int _pipeline;
+    private readonly long _quota;
+    private readonly bool _rated;
+    private readonly double _rateSpacing;   // ticks between two scheduled messages of this worker
+    private readonly byte[] _receiveBuffer = new byte[BenchPattern.MaxChunk];
+    private readonly byte[] _events = new byte[MaxEvents * LinuxNative.EpollEventSize];
+    private int _epoll = -1;
+    private long _inFlight;
+    private int _notOpen;
+    private int _connecting;
+    private long _nextMaintenance;
+    private long _rateCursor;
+
+    /// <param name="id">Worker number.</param>
+    /// <param name="run">The run.</param>
+    /// <param name="firstConnection">Global number of this worker's first connection (its pattern seeds follow it).</param>
+    /// <param name="connections">How many connections this worker drives.</param>
+    /// <param name="quota">Messages to measure (message-count mode), or <see cref="long.MaxValue"/>.</param>
+    public TcpWorker(int id, BenchRun run, int firstConnection, int connections, long quota) : base(id, run)
+    {
+        var options = run.Options;
+        _size = options.Size;
+        _pipeline = options.Pipeline;
+        _quota = quota;
+        _rated = options.Rate is not null;
+        if (_rated)
+        {
+            // Each connection sends every Connections/Rate seconds; the worker's connections take turns, evenly offset.
+            var perConnection = Stopwatch.Frequency * (double)options.Connections / options.Rate!.Value;
+            _rateSpacing = perConnection / connections;
+        }
+        _connections = new TcpConnection[connections];
+        for (var i = 0; i < connections; i++)
+        {
+            _connections[i] = new TcpConnection(i, BenchPattern.SeedFor(firstConnection + i), _pipeline, stamps: !_rated);
+        }
+        _notOpen = connections;
+    }
+
+    public override Task RunAsync(CancellationToken cancellationToken) => RunOnThread($"echokit-bench-{Id}", Loop);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Loop()
+    {
+        _epoll = LinuxNative.CreateEpoll();
+        try
+        {
+            var now = Stopwatch.GetTimestamp();
+            Maintain(now);
+            while (!Run.Stop)
+            {
+                now = Stopwatch.GetTimestamp();
+                if (now >= Run.EndTicks || Messages >= _quota || Tick(now, _quota))
+                {
+                    break;
+                }
+                if (_rated)
+                {
+                    SendScheduled(now);
+                }
+                if (_notOpen > 0 && now >= _nextMaintenance)
+                {
+                    Maintain(now);
+                }
+
+                var wake = Math.Min(now + IdleWaitTicks, Math.Min(SampleDue, Run.EndTicks));
+                if (now < Run.MeasureTicks)
+                {
+                    wake = Math.Min(wake, Run.MeasureTicks);
+                }
+                if (_rated)
+                {
+                    wake = Math.Min(wake, RateDue(_rateCursor));
+                }
+                if (_notOpen > 0)
+                {
+                    wake = Math.Min(wake, _nextMaintenance);
+                }
+                var count = LinuxNative.Wait(_epoll, _events, wake - now);
+                for (var i = 0; i < count; i++)
+                {
+                    var connection = _connections[(int)LinuxNative.EventData(_events, i)];
+                    var mask = LinuxNative.EventMask(_events, i);
+                    if (connection.State == TcpConnectionState.Connecting)
+                    {
+                        OnConnectDone(connection, Stopwatch.GetTimestamp());
+                    }
+                    else if (connection.State == TcpConnectionState.Open)
+                    {
+                        if ((mask & (LinuxNative.EPOLLIN | LinuxNative.EPOLLHUP | LinuxNative.EPOLLERR)) != 0)
+                        {
+                            OnReadable(connection);
+                        }
+                        if (connection.State == TcpConnectionState.Open && (mask & LinuxNative.EPOLLOUT) != 0)
+                        {
+                            Pump(connection);
+                        }
+                    }
+                }
+            }
+            PublishFinal(Math.Min(Stopwatch.GetTimestamp(), Run.EndTicks));
+        }
+        finally
+        {
+            foreach (var connection in _connections)
+            {
+                LinuxNative.Close(connection.Fd);
+                connection.Fd = -1;
+            }
+            LinuxNative.Close(_epoll);
+        }
+    }
+
+    // ---- connecting ---------------------------------------------------------------------------------------------
+
+    /// <summary>Starts connects that are due (at most <see cref="MaxConnectsInFlight"/> at once) and times out slow ones.</summary>
+    private void Maintain(long now)
+    {
+        _nextMaintenance = now + MaintenanceTicks;
+        foreach (var connection in _connections)
+        {
+            if (connection.State == TcpConnectionState.Idle && connection.RetryAtTicks <= now && _connecting < MaxConnectsInFlight)
+            {
+                StartConnect(connection, now);
+            }
+            else if (connection.State == TcpConnectionState.Connecting && now - connection.ConnectStartTicks >= Run.ConnectTimeoutTicks)
+            {
+                _connecting--;
+                Fail(connection, BenchError.TimedOut, now);
+            }
+        }
+    }
+
+    private void StartConnect(TcpConnection connection, long now)
+    {
+        connection.ConnectStartTicks = now;
+        var fd = LinuxNative.StartConnect(Run.Sockaddr, Run.SockaddrLength, Run.Family, stream: true, out var inProgress, out var errno);
+        if (fd < 0)
+        {
+            Fail(connection, BenchErrors.FromErrno(errno), now);
+            return;
+        }
+        connection.Fd = fd;
+        connection.State = TcpConnectionState.Connecting;
+        _connecting++;
+        var error = LinuxNative.Control(_epoll, LinuxNative.EPOLL_CTL_ADD, fd, LinuxNative.EPOLLOUT, (ulong)connection.Index);
+        if (error != 0)
+        {
+            _connecting--;
+            Fail(connection, BenchErrors.FromErrno(error), now);
+            return;
+        }
+        if (!inProgress)
+        {
+            OnConnectDone(connection, now);
+        }
+    }
+
+    private void OnConnectDone(TcpConnection connection, long now)
+    {
+        _connecting--;
+        var error = LinuxNative.PendingError(connection.Fd);
+        if (error != 0)
+        {
+            Fail(connection, BenchErrors.FromErrno(error), now);
+            return;
+        }
+        ConnectTime.RecordValue(LatencyHistograms.ToMicroseconds(now - connection.ConnectStartTicks));
+        connection.State = TcpConnectionState.Open;
+        connection.BackoffTicks = 0;
+        connection.ResetStream();
+        _notOpen--;
+        LinuxNative.Control(_epoll, LinuxNative.EPOLL_CTL_MOD, connection.Fd, LinuxNative.EPOLLIN, (ulong)connection.Index);
+        if (_rated)
+        {
+            // Join the schedule at the next slot of this connection that is not past: a new stream owes nothing.
+            var slot = (long)Math.Ceiling(((now - Run.StartTicks) / _rateSpacing - connection.Index) / _connections.Length);
+            connection.RateBase = Math.Max(0, slot);
+        }
+        Pump(connection);
+    }
+
+    /// <summary>Counts the error, closes the socket, forgets its messages in flight, and schedules a reconnect.</summary>
+    private void Fail(TcpConnection connection, BenchError error, long now)
+    {
+        CountError(error);
+        if (connection.State == TcpConnectionState.Open)
+        {
+            _notOpen++;
+        }
+        LinuxNative.Close(connection.Fd);
+        connection.Fd = -1;
+        _inFlight -= connection.Launched - connection.Done;
+        connection.ResetStream();
+        connection.State = TcpConnectionState.Idle;
+        connection.BackoffTicks = connection.BackoffTicks == 0 ? FirstBackoffTicks : Math.Min(MaxBackoffTicks, connection.BackoffTicks * 2);
+        connection.RetryAtTicks = now + connection.BackoffTicks;
+        _nextMaintenance = Math.Min(_nextMaintenance, connection.RetryAtTicks);
+    }
+
+    // ---- messages -----------------------------------------------------------------------------------------------
+
+    private long RateDue(long slot) => Run.StartTicks + (long)(slot * _rateSpacing);
+
+    /// <summary>Rate mode: gives every connection whose turn has come the right to send its next message.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SendScheduled(long now)
+    {
+        var n = _connections.Length;
+        while (RateDue(_rateCursor) <= now)
+        {
+            var connection = _connections[(int)(_rateCursor % n)];
+            var slot = _rateCursor / n;
+            _rateCursor++;
+            if (connection.State == TcpConnectionState.Open && slot >= connection.RateBase)
+            {
+                connection.Allowed = slot - connection.RateBase + 1;
+                Pump(connection);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts the messages the connection may have in flight (the pipeline, the schedule, the message quota) and
+    /// sends their bytes until done or the socket is full, in which case it waits for EPOLLOUT.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Pump(TcpConnection connection)
+    {
+        var limit = connection.Done + _pipeline;
+        if (_rated)
+        {
+            limit = Math.Min(limit, connection.Allowed);
+        }
+        if (_quota != long.MaxValue)
+        {
+            // In flight counts against the quota: those messages will complete, and be counted, while measuring.
+            limit = Math.Min(limit, connection.Launched + Math.Max(0, _quota - Messages - _inFlight));
+        }
+        if (limit > connection.Launched)
+        {
+            _inFlight += limit - connection.Launched;
+            connection.Launched = limit;
+        }
+
+        var target = connection.Launched * _size;
+        while (connection.Sent < target)
+        {
+            var length = (int)Math.Min(target - connection.Sent, BenchPattern.MaxChunk);
+            var sent = LinuxNative.Send(connection.Fd, BenchPattern.Expected(connection.Seed, connection.Sent, length));
+            if (sent < 0)
+            {
+                var errno = (int)-sent;
+                if (errno == LinuxNative.EINTR)
+                {
+                    continue;
+                }
+                if (errno == LinuxNative.EAGAIN)
+                {
+                    if (!connection.OutArmed)
+                    {
+                        LinuxNative.Control(_epoll, LinuxNative.EPOLL_CTL_MOD, connection.Fd, LinuxNative.EPOLLIN | LinuxNative.EPOLLOUT, (ulong)connection.Index);
+                        connection.OutArmed = true;
+                    }
+                    return;
+                }
+                Fail(connection, BenchErrors.FromErrno(errno), Stopwatch.GetTimestamp());
+                return;
+            }
+            connection.Sent += sent;
+            if (!_rated)
+            {
+                // A message's latency runs from the send() that carried its first byte, as in the C generator.
+                var now = Stopwatch.GetTimestamp();
+                var stamps = connection.Stamps;
+                var mask = connection.StampMask;
+                while (connection.Stamped * _size < connection.Sent)
+                {
+                    stamps[(int)(connection.Stamped & mask)] = now;
+                    connection.Stamped++;
+                }
+            }
+        }
+        if (connection.OutArmed)
+        {
+            LinuxNative.Control(_epoll, LinuxNative.EPOLL_CTL_MOD, connection.Fd, LinuxNative.EPOLLIN, (ulong)connection.Index);
+            connection.OutArmed = false;
+        }
+    }
+
+    /// <summary>
+    /// Reads what arrived (a few reads at most, so one busy connection cannot starve the others), checks every byte
+    /// against what was sent at that offset, completes the messages whose last byte came, and sends the next ones.
+    /// A short read is normal: the rest of a message simply comes with a later read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void OnReadable(TcpConnection connection)
+    {
+        var buffer = _receiveBuffer;
+        for (var turn = 0; turn < MaxReadsPerEvent; turn++)
+        {
+            var n = LinuxNative.Receive(connection.Fd, buffer);
+            if (n == 0)
+            {
+                Fail(connection, BenchError.ClosedByServer, Stopwatch.GetTimestamp());
+                return;
+            }
+            if (n < 0)
+            {
+                var errno = (int)-n;
+                if (errno == LinuxNative.EAGAIN)
+                {
+                    return;
+                }
+                if (errno == LinuxNative.EINTR)
+                {
+                    continue;
+                }
+                Fail(connection, BenchErrors.FromErrno(errno), Stopwatch.GetTimestamp());
+                return;
+            }
+            var now = Stopwatch.GetTimestamp();
+            var valid = n;
+            if (connection.Received + n > connection.Sent)
+            {
+                // More came back than was sent: every extra byte is wrong.
+                Mismatches += connection.Received + n - connection.Sent;
+                valid = connection.Sent - connection.Received;
+            }
+            Mismatches += BenchPattern.CountMismatches(buffer.AsSpan(0, (int)valid), connection.Seed, connection.Received);
+            connection.Received += valid;
+
+            var completed = connection.Received / _size;
+            if (completed > connection.Done)
+            {
+                Complete(connection, completed, now);
+            }
+            if (connection.State != TcpConnectionState.Open)
+            {
+                return;
+            }
+            Pump(connection);
+            if (connection.State != TcpConnectionState.Open || n < buffer.Length)
+            {
+                return; // drained: skip the read that would only say EAGAIN
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Complete(TcpConnection connection, long completed, long now)
+    {
+        var measuring = IsMeasuring(now);
+        while (connection.Done < completed)
+        {
+            var message = connection.Done;
+            var start = _rated
+                ? RateDue((connection.RateBase + message) * _connections.Length + connection.Index)
+                : connection.Stamps[(int)(message & connection.StampMask)];
+            if (measuring && Messages < _quota)
+            {
+                RecordMessage(now - start, now, _size);
+            }
+            else if (now < Run.MeasureTicks)
+            {
+                RecordWarmupMessage(now - start, _size);
+            }
+            connection.Done++;
+            _inFlight--;
+        }
+    }
+}

@@ -1,0 +1,339 @@
+using System.Runtime.CompilerServices;
+using System.Buffers.Binary;
+using System.Diagnostics;
+
+namespace EchoKit.Bench.Internal;
+
+/// <summary>
+/// One worker loop for UDP: connected datagram sockets in an epoll set, each keeping up to the pipeline's number of
+/// datagrams unanswered. A datagram carries its sequence number and send time, then pattern bytes that depend on
+/// both the socket and the sequence number. Each socket remembers a window of recent sequence numbers, so a reply is
+/// sorted as answered, duplicated (answered before), reordered (older than one already answered), late (answered
+/// after it was declared lost) or foreign (never sent: a mismatch). Unanswered datagrams are lost after the loss
+/// timeout, which frees their place in the window.
+/// </summary>
+internal sealed class UdpWorker : BenchWorker
+{
+    private const int MaxEvents = 256;
+    private const byte SlotInFlight = 1;
+    private const byte SlotAnswered = 2;
+    private const byte SlotLost = 3;
+
+    private static readonly long IdleWaitTicks = Stopwatch.Frequency / 10;
+    private static readonly long ExpiryCheckTicks = Stopwatch.Frequency / 1000;
+
+    private readonly Socket[] _sockets;
+    private readonly int _size;
+    private readonly int _window;
+    private readonly long _quota;
+    private readonly byte[] _receiveBuffer = new byte[65536];
+    private readonly byte[] _sendBuffer;
+    private readonly byte[] _events = new byte[MaxEvents * LinuxNative.EpollEventSize];
+    private int _epoll = -1;
+    private long _inFlightMeasured;
+    private long _nextExpiry;
+
+    public UdpWorker(int id, BenchRun run, int firstSocket, int sockets, long quota) : base(id, run)
+    {
+        _size = run.Options.Size;
+        _window = run.Options.Pipeline;
+        _quota = quota;
+        _sendBuffer = new byte[_size];
+        var ring = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, _window * 4));
+        _sockets = new Socket[sockets];
+        for (var i = 0; i < sockets; i++)
+        {
+            _sockets[i] = new Socket(i, BenchPattern.SeedFor(firstSocket + i), ring);
+        }
+    }
+
+    public override Task RunAsync(CancellationToken cancellationToken) => RunOnThread($"echokit-bench-udp-{Id}", Loop);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Loop()
+    {
+        _epoll = LinuxNative.CreateEpoll();
+        try
+        {
+            var now = Stopwatch.GetTimestamp();
+            foreach (var socket in _sockets)
+            {
+                Open(socket, now);
+            }
+            var draining = false;
+            while (!Run.Stop)
+            {
+                now = Stopwatch.GetTimestamp();
+                if (Tick(now, _quota) && !draining)
+                {
+                    break; // stalled: nothing came back for the stall timeout
+                }
+                if (!draining && (now >= Run.EndTicks || Messages + _inFlightMeasured >= _quota))
+                {
+                    // Stop sending; wait (at most the loss timeout) for what is in flight, so loss is counted exactly.
+                    draining = true;
+                }
+                if (now >= _nextExpiry)
+                {
+                    Expire(now);
+                }
+                if (draining && AllResolved())
+                {
+                    break;
+                }
+                if (!draining)
+                {
+                    foreach (var socket in _sockets)
+                    {
+                        Fill(socket, now);
+                    }
+                }
+                var wake = Math.Min(now + IdleWaitTicks, Math.Min(SampleDue, _nextExpiry));
+                if (!draining)
+                {
+                    wake = Math.Min(wake, Run.EndTicks);
+                }
+                var count = LinuxNative.Wait(_epoll, _events, wake - now);
+                for (var i = 0; i < count; i++)
+                {
+                    var socket = _sockets[(int)LinuxNative.EventData(_events, i)];
+                    OnReadable(socket);
+                    if (!draining)
+                    {
+                        Fill(socket, Stopwatch.GetTimestamp());
+                    }
+                }
+            }
+            PublishFinal(Stopwatch.GetTimestamp());
+        }
+        finally
+        {
+            foreach (var socket in _sockets)
+            {
+                LinuxNative.Close(socket.Fd);
+                socket.Fd = -1;
+            }
+            LinuxNative.Close(_epoll);
+        }
+    }
+
+    private void Open(Socket socket, long now)
+    {
+        var fd = LinuxNative.StartConnect(Run.Sockaddr, Run.SockaddrLength, Run.Family, stream: false, out _, out var errno);
+        if (fd < 0)
+        {
+            CountError(BenchErrors.FromErrno(errno));
+            return;
+        }
+        socket.Fd = fd;
+        var error = LinuxNative.Control(_epoll, LinuxNative.EPOLL_CTL_ADD, fd, LinuxNative.EPOLLIN, (ulong)socket.Index);
+        if (error != 0)
+        {
+            CountError(BenchErrors.FromErrno(error));
+            LinuxNative.Close(fd);
+            socket.Fd = -1;
+            return;
+        }
+        ConnectTime.RecordValue(LatencyHistograms.ToMicroseconds(Stopwatch.GetTimestamp() - now));
+    }
+
+    private bool AllResolved()
+    {
+        foreach (var socket in _sockets)
+        {
+            if (socket.InFlight > 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Sends until the window is full (or the ring of remembered sequence numbers would wrap).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Fill(Socket socket, long now)
+    {
+        if (socket.Fd < 0)
+        {
+            return;
+        }
+        var mask = socket.Sequence.Length - 1;
+        while (socket.InFlight < _window && socket.Next - socket.Oldest < socket.Sequence.Length)
+        {
+            if (_quota != long.MaxValue && Messages + _inFlightMeasured >= _quota)
+            {
+                return;
+            }
+            var seq = socket.Next;
+            var stamp = Stopwatch.GetTimestamp();
+            BinaryPrimitives.WriteInt64LittleEndian(_sendBuffer, seq);
+            BinaryPrimitives.WriteInt64LittleEndian(_sendBuffer.AsSpan(8), stamp);
+            BenchPattern.Expected(socket.Seed, seq * _size + 16, _size - 16).CopyTo(_sendBuffer.AsSpan(16));
+            var sent = LinuxNative.Send(socket.Fd, _sendBuffer);
+            if (sent < 0)
+            {
+                var errno = (int)-sent;
+                if (errno is LinuxNative.EAGAIN or LinuxNative.EINTR)
+                {
+                    return; // the socket buffer is full: the next reply or wake-up tries again
+                }
+                CountError(BenchErrors.FromErrno(errno)); // e.g. ECONNREFUSED: an ICMP port unreachable came back
+                return;
+            }
+            var slot = (int)(seq & mask);
+            socket.Sequence[slot] = seq;
+            socket.SentTicks[slot] = stamp;
+            socket.State[slot] = SlotInFlight;
+            var measured = IsMeasuring(stamp);
+            socket.Measured[slot] = measured;
+            if (measured)
+            {
+                UdpSent++;
+                _inFlightMeasured++;
+            }
+            socket.Next++;
+            socket.InFlight++;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void OnReadable(Socket socket)
+    {
+        var mask = socket.Sequence.Length - 1;
+        while (true)
+        {
+            var n = LinuxNative.Receive(socket.Fd, _receiveBuffer);
+            if (n < 0)
+            {
+                var errno = (int)-n;
+                if (errno == LinuxNative.EAGAIN)
+                {
+                    return;
+                }
+                if (errno != LinuxNative.EINTR)
+                {
+                    CountError(BenchErrors.FromErrno(errno));
+                }
+                continue;
+            }
+            var now = Stopwatch.GetTimestamp();
+            var datagram = _receiveBuffer.AsSpan(0, (int)n);
+            if (n < 16)
+            {
+                Mismatches += Math.Max(n, 1);
+                continue;
+            }
+            var seq = BinaryPrimitives.ReadInt64LittleEndian(datagram);
+            var slot = (int)(seq & mask);
+            if (seq < 0 || seq >= socket.Next || socket.Sequence[slot] != seq || socket.State[slot] == 0)
+            {
+                if (seq >= 0 && seq < socket.Oldest)
+                {
+                    UdpLate++; // older than the remembered window: it was resolved long ago
+                }
+                else
+                {
+                    Mismatches += n; // never sent on this socket
+                }
+                continue;
+            }
+            var bad = Math.Abs(n - _size);
+            var compared = (int)Math.Min(n, _size);
+            if (BinaryPrimitives.ReadInt64LittleEndian(datagram[8..]) != socket.SentTicks[slot])
+            {
+                bad += 8;
+            }
+            bad += BenchPattern.CountMismatches(datagram[16..compared], socket.Seed, seq * _size + 16);
+            Mismatches += bad;
+            var measured = socket.Measured[slot];
+            switch (socket.State[slot])
+            {
+                case SlotAnswered:
+                    if (measured)
+                    {
+                        UdpDuplicated++;
+                    }
+                    break;
+                case SlotLost:
+                    if (measured)
+                    {
+                        UdpLate++;
+                    }
+                    break;
+                default:
+                    socket.State[slot] = SlotAnswered;
+                    socket.InFlight--;
+                    if (measured)
+                    {
+                        _inFlightMeasured--;
+                        if (seq < socket.HighestAnswered)
+                        {
+                            UdpReordered++;
+                        }
+                        if (Messages < _quota)
+                        {
+                            RecordMessage(now - socket.SentTicks[slot], now, _size);
+                        }
+                    }
+                    else if (now < Run.MeasureTicks)
+                    {
+                        RecordWarmupMessage(now - socket.SentTicks[slot], _size);
+                    }
+                    socket.HighestAnswered = Math.Max(socket.HighestAnswered, seq);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Declares datagrams unanswered for the loss timeout lost, oldest first, and moves each window on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Expire(long now)
+    {
+        _nextExpiry = now + ExpiryCheckTicks;
+        foreach (var socket in _sockets)
+        {
+            var mask = socket.Sequence.Length - 1;
+            while (socket.Oldest < socket.Next)
+            {
+                var slot = (int)(socket.Oldest & mask);
+                if (socket.State[slot] == SlotInFlight)
+                {
+                    if (now - socket.SentTicks[slot] < Run.LossTimeoutTicks)
+                    {
+                        break;
+                    }
+                    socket.State[slot] = SlotLost;
+                    socket.InFlight--;
+                    if (socket.Measured[slot])
+                    {
+                        UdpLost++;
+                        _inFlightMeasured--;
+                    }
+                }
+                socket.Oldest++;
+            }
+        }
+    }
+
+    /// <summary>One datagram socket and the window of sequence numbers it remembers.</summary>
+    private sealed class Socket(int index, int seed, int ring)
+    {
+        public int Index { get; } = index;
+
+        public int Seed { get; } = seed;
+
+        public long[] Sequence { get; } = new long[ring];
+
+        public long[] SentTicks { get; } = new long[ring];
+
+        public byte[] State { get; } = new byte[ring];
+
+        public bool[] Measured { get; } = new bool[ring];
+
+        public int Fd = -1;
+        public long Next;
+        public long Oldest;
+        public int InFlight;
+        public long HighestAnswered = -1;
+    }
+}

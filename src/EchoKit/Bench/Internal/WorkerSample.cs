@@ -1,0 +1,27 @@
+using HdrHistogram;
+
+namespace EchoKit.Bench.Internal;
+
+/// <summary>One worker's counts for one sample interval, handed to the runner's aggregator once per interval.</summary>
+internal sealed class WorkerSample
+{
+    public required int Worker { get; init; }
+
+    /// <summary>Interval number counted from the start of measuring; negative during the warm-up.</summary>
+    public required long Index { get; init; }
+
+    /// <summary>The worker's last sample: it stopped during this interval.</summary>
+    public required bool Final { get; init; }
+
+    /// <summary>When the interval ended for this worker (its boundary, or the moment it stopped).</summary>
+    public required long EndTicks { get; init; }
+
+    public required long Messages { get; init; }
+
+    public required long Bytes { get; init; }
+
+    public required long Errors { get; init; }
+
+    /// <summary>The interval's latencies; the aggregator adds it up and returns it to the pool.</summary>
+    public required LongHistogram Histogram { get; init; }
+}
