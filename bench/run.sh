@@ -32,7 +32,7 @@ if [ "$(nproc)" -lt 2 ]; then SERVER_CORE=0; LOAD_CORE=0; fi
 
 # The exact command, with every setting that was overridden from the environment.
 CMDLINE=""
-for v in DURATION WARMUP IDLE_CONNS SERVERS UDP_SERVERS SCENARIOS SERVER_TABLE_EXTRA SKIP_PUBLISH ECHOKIT_AOT SERVER_CORE LOAD_CORE START_TIMEOUT; do
+for v in LOADGEN DURATION WARMUP IDLE_CONNS SERVERS UDP_SERVERS SCENARIOS SERVER_TABLE_EXTRA SKIP_PUBLISH ECHOKIT_AOT SERVER_CORE LOAD_CORE START_TIMEOUT; do
     if printenv "$v" >/dev/null; then CMDLINE+="$v=$(printf '%q' "$(printenv "$v")") "; fi
 done
 CMDLINE+="bash bench/run.sh${*:+ $*}"
@@ -53,6 +53,10 @@ udp-c    udp  {B}/udp_echo {PORT} 127.0.0.1
 # More rows without editing this file: SERVER_TABLE_EXTRA='mysrv tcp /path/to/srv {PORT}'
 SERVER_TABLE+=${SERVER_TABLE_EXTRA:+$'\n'"$SERVER_TABLE_EXTRA"$'\n'}
 TCP_BASELINE=epoll-c
+# Which load generator drives TCP traffic (S1-S4): echokit (`echokit bench`, the default) or c (`echo_load`).
+# S5 (idle connections) and UDP always use the C tools: echokit bench has no idle mode, and its UDP mode is not
+# batched yet (slower than udp_load, so it would be what limits the measurement).
+LOADGEN=${LOADGEN:-echokit}
 # Servers that fork a process per connection (skipped in S5).
 PROCESS_PER_CONNECTION="ncat socat"
 UDP_BASELINE=udp-c
@@ -191,8 +195,16 @@ run_traffic() { # server scenario
     read -r -a args <<<"$(scenario_args "$scen")"
     local gen=$B/echo_load; [ "$proto" = udp ] && gen=$B/udp_load
     c0=$(cpu_ticks "$SRV_PID"); t0=$(now_s)
-    run_load "$out" "$gen" --host 127.0.0.1 --port "$SRV_PORT" "${args[@]}" --duration "$DURATION" --warmup "$WARMUP"
-    rc=$?
+    if [ "$proto" = tcp ] && [ "$LOADGEN" = echokit ] && [ -x "$B/echokit/echokit" ]; then
+        # echokit bench drives TCP (it keeps up with echo_load: docs/bench.md); its JSON gets echo_load's names.
+        run_load "$out.ek" "$B/echokit/echokit" bench "127.0.0.1:$SRV_PORT" "${args[@]}" --duration "${DURATION}s" --warmup "${WARMUP}s"
+        rc=$?
+        python3 "$HERE/ek2load.py" <"$out.ek" >"$out"
+        cp "$out.ek.err" "$out.err" 2>/dev/null
+    else
+        run_load "$out" "$gen" --host 127.0.0.1 --port "$SRV_PORT" "${args[@]}" --duration "$DURATION" --warmup "$WARMUP"
+        rc=$?
+    fi
     c1=$(cpu_ticks "$SRV_PID"); t1=$(now_s)
     json=$(grep -m1 '^{' "$out")
     cpu=$(fcalc "round(100.0 * ($c1 - $c0) / $(getconf CLK_TCK) / ($t1 - $t0), 1)")
