@@ -331,6 +331,7 @@ python3 "$HERE/report.py" "$RAW" \
     --server-core "$SERVER_CORE" --load-core "$LOAD_CORE" \
     --servers "$SERVERS" --udp-servers "$UDP_SERVERS" --scenarios "$SCENARIOS" \
     --tcp-baseline "$TCP_BASELINE" --udp-baseline "$UDP_BASELINE" \
-    --echokit-build "$([ "$ECHOKIT_AOT" = 1 ] && echo 'Release, Native AOT' || echo 'Release, JIT')" \
+    --echokit-build "$([ "$ECHOKIT_AOT" = 1 ] && echo 'Release, Native AOT' || echo 'Release, JIT'); TCP load: $([ "$LOADGEN" = echokit ] && echo 'echokit bench' || echo 'echo_load')" \
     >"$HERE/results/latest.md"
+python3 "$HERE/chart.py" "$RAW" "$HERE/results/latest.svg" || log "chart failed"
 cat "$HERE/results/latest.md"
