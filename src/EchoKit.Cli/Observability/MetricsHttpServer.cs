@@ -104,14 +104,14 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
     private async Task AcceptLoopAsync(Socket listener, string uri, CancellationToken cancellationToken)
     {
         await Task.Yield();
-        var backoff = TimeSpan.Zero;
+        var backoff = new AcceptBackoff();
         while (!cancellationToken.IsCancellationRequested)
         {
             Socket client;
             try
             {
                 client = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
-                backoff = TimeSpan.Zero;
+                backoff.Reset();
             }
             catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or SocketException or ObjectDisposedException)
             {
@@ -120,11 +120,11 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
             catch (SocketException ex)
             {
                 // EMFILE and friends: back off, the listener lives on (as the echo listeners do).
-                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.TicksPerSecond));
-                EchoKitLog.MetricsAcceptError(_logger, uri, ex.SocketErrorCode.ToString(), (int)backoff.TotalMilliseconds);
+                var delay = backoff.Next();
+                EchoKitLog.MetricsAcceptError(_logger, uri, ex.SocketErrorCode.ToString(), (int)delay.TotalMilliseconds);
                 try
                 {
-                    await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {

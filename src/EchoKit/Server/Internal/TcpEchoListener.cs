@@ -13,8 +13,6 @@ namespace EchoKit.Server.Internal;
 /// </summary>
 internal sealed class TcpEchoListener : IEchoListener
 {
-    private static readonly TimeSpan MaxAcceptBackoff = TimeSpan.FromSeconds(1);
-
     private readonly Socket _socket;
     private readonly StreamListenerContext _context;
     private readonly ServerContext _server;
@@ -69,7 +67,7 @@ internal sealed class TcpEchoListener : IEchoListener
 
     public async Task RunAsync()
     {
-        var backoff = TimeSpan.Zero;
+        var backoff = new AcceptBackoff();
         var token = _stopping.Token;
         while (!token.IsCancellationRequested)
         {
@@ -77,7 +75,7 @@ internal sealed class TcpEchoListener : IEchoListener
             try
             {
                 client = await _socket.AcceptAsync(token).ConfigureAwait(false);
-                backoff = TimeSpan.Zero;
+                backoff.Reset();
             }
             catch (Exception ex) when (token.IsCancellationRequested && ex is OperationCanceledException or SocketException or ObjectDisposedException)
             {
@@ -86,11 +84,11 @@ internal sealed class TcpEchoListener : IEchoListener
             catch (SocketException ex)
             {
                 // EMFILE, ENOBUFS, a connection reset while queued...: wait a little and go on; the listener lives.
-                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxAcceptBackoff.Ticks));
-                EchoKitLog.AcceptError(_server.Logger, Bound.Uri, ex.SocketErrorCode.ToString(), (int)backoff.TotalMilliseconds);
+                var delay = backoff.Next();
+                EchoKitLog.AcceptError(_server.Logger, Bound.Uri, ex.SocketErrorCode.ToString(), (int)delay.TotalMilliseconds);
                 try
                 {
-                    await Task.Delay(backoff, _server.Time, token).ConfigureAwait(false);
+                    await Task.Delay(delay, _server.Time, token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
