@@ -8,7 +8,8 @@ namespace EchoKit.Cli;
 
 /// <summary>
 /// The <c>echokit</c> program: parses the command line and hands over to one command
-/// (<see cref="ServeCommand"/>, <see cref="SendCommand"/>). Each command wires signals and output into the library.
+/// (<see cref="ServeCommand"/>, <see cref="SendCommand"/>, <see cref="ConnectCommand"/>, <see cref="BenchCommand"/>).
+/// Each command wires signals and output into the library.
 /// </summary>
 internal static class Program
 {
