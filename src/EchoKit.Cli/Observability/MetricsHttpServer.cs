@@ -104,62 +104,43 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
     private async Task AcceptLoopAsync(Socket listener, string uri, CancellationToken cancellationToken)
     {
         await Task.Yield();
-        var backoff = new AcceptBackoff();
-        while (!cancellationToken.IsCancellationRequested)
+        await AcceptLoop.RunAsync(
+            listener,
+            client => Accept(client, uri, cancellationToken),
+            (error, delay) => EchoKitLog.MetricsAcceptError(_logger, uri, error.SocketErrorCode.ToString(), (int)delay.TotalMilliseconds),
+            _time,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private void Accept(Socket client, string uri, CancellationToken cancellationToken)
+    {
+        string remote;
+        try
         {
-            Socket client;
-            try
-            {
-                client = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
-                backoff.Reset();
-            }
-            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                break;
-            }
-            catch (SocketException ex)
-            {
-                // EMFILE and friends: back off, the listener lives on (as the echo listeners do).
-                var delay = backoff.Next();
-                EchoKitLog.MetricsAcceptError(_logger, uri, ex.SocketErrorCode.ToString(), (int)delay.TotalMilliseconds);
-                try
-                {
-                    await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-                continue;
-            }
-            string remote;
-            try
-            {
-                remote = client.RemoteEndPoint is IPEndPoint ip ? EndpointResolver.FormatAddress(ip) : "unknown";
-            }
-            catch (SocketException ex)
-            {
-                // The client left between accept() and here: nothing to answer.
-                EchoKitLog.MetricsRequestFailed(_logger, "unknown", uri, ex.SocketErrorCode.ToString());
-                client.Dispose();
-                continue;
-            }
-            if (Interlocked.Increment(ref _inProgress) > MaxConcurrentRequests)
-            {
-                Interlocked.Decrement(ref _inProgress);
-                EchoKitLog.MetricsBusy(_logger, remote, uri, MaxConcurrentRequests);
-                client.Dispose();
-                continue;
-            }
-            // Each request removes itself when done and StopAsync awaits the rest. If a request finished before it
-            // was added, the check after adding removes it instead.
-            var id = Interlocked.Increment(ref _nextRequestId);
-            var request = ServeAsync(client, remote, uri, id, cancellationToken);
-            _requests[id] = request;
-            if (request.IsCompleted)
-            {
-                _requests.TryRemove(id, out _);
-            }
+            remote = client.RemoteEndPoint is IPEndPoint ip ? EndpointResolver.FormatAddress(ip) : "unknown";
+        }
+        catch (SocketException ex)
+        {
+            // The client left between accept() and here: nothing to answer.
+            EchoKitLog.MetricsRequestFailed(_logger, "unknown", uri, ex.SocketErrorCode.ToString());
+            client.Dispose();
+            return;
+        }
+        if (Interlocked.Increment(ref _inProgress) > MaxConcurrentRequests)
+        {
+            Interlocked.Decrement(ref _inProgress);
+            EchoKitLog.MetricsBusy(_logger, remote, uri, MaxConcurrentRequests);
+            client.Dispose();
+            return;
+        }
+        // Each request removes itself when done and StopAsync awaits the rest. If a request finished before it
+        // was added, the check after adding removes it instead.
+        var id = Interlocked.Increment(ref _nextRequestId);
+        var request = ServeAsync(client, remote, uri, id, cancellationToken);
+        _requests[id] = request;
+        if (request.IsCompleted)
+        {
+            _requests.TryRemove(id, out _);
         }
     }
 

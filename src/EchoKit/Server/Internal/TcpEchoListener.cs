@@ -65,40 +65,12 @@ internal sealed class TcpEchoListener : IEchoListener
         return new TcpEchoListener(socket, bound, new StreamListenerContext(server, uri, isUnix: true, endpoint.UseProxyProtocol, null), path);
     }
 
-    public async Task RunAsync()
-    {
-        var backoff = new AcceptBackoff();
-        var token = _stopping.Token;
-        while (!token.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await _socket.AcceptAsync(token).ConfigureAwait(false);
-                backoff.Reset();
-            }
-            catch (Exception ex) when (token.IsCancellationRequested && ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                break;
-            }
-            catch (SocketException ex)
-            {
-                // EMFILE, ENOBUFS, a connection reset while queued...: wait a little and go on; the listener lives.
-                var delay = backoff.Next();
-                EchoKitLog.AcceptError(_server.Logger, Bound.Uri, ex.SocketErrorCode.ToString(), (int)delay.TotalMilliseconds);
-                try
-                {
-                    await Task.Delay(delay, _server.Time, token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-                continue;
-            }
-            Accept(client);
-        }
-    }
+    public Task RunAsync() => AcceptLoop.RunAsync(
+        _socket,
+        Accept,
+        (error, delay) => EchoKitLog.AcceptError(_server.Logger, Bound.Uri, error.SocketErrorCode.ToString(), (int)delay.TotalMilliseconds),
+        _server.Time,
+        _stopping.Token);
 
     private void Accept(Socket client)
     {
