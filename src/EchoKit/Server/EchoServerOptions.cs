@@ -19,10 +19,12 @@ public sealed class EchoServerOptions
     public int Backlog { get; set; } = 512;
 
     /// <summary>
-    /// Bytes read from a client at a time, and the most the server holds for one connection: it stops reading from
-    /// a client while that chunk's echo cannot be sent (back-pressure), so a client that sends but never reads
-    /// costs at most this much server memory beyond the kernel's socket buffers. Default 64 KiB; 1 KiB to 16 MiB.
-    /// A silent connection holds no buffer at all: it is rented only once data is there.
+    /// Bytes read from a client at a time. A client whose reads keep filling the buffer (a bulk transfer) is moved
+    /// to a buffer twice as large, up to four times this size, for as long as it stays busy. The server stops
+    /// reading from a client while its last chunk's echo cannot be sent (back-pressure), so one connection costs at
+    /// most four times this much server memory (256 KiB by default) beyond the kernel's socket buffers, however it
+    /// behaves. Default 64 KiB; 1 KiB to 16 MiB. A silent connection holds no buffer at all: one is rented only once
+    /// data is there, and given back after a quiet second.
     /// </summary>
     public int ReceiveBufferSize { get; set; } = 64 * 1024;
 

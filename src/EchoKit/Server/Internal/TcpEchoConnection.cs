@@ -185,17 +185,27 @@ internal sealed class TcpEchoConnection
                     // Idle: wait for data holding no buffer, so a silent client costs no receive memory.
                     await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
 
-                    var buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
-                    try
+                    // Busy: read into one rented buffer; a client whose reads fill it gets a bigger one (up to
+                    // MaxReadSize), a quiet one starts small again.
+                    var readSize = _bufferSize;
+                    BusyEnd end;
+                    do
                     {
-                        if (!await EchoWhileBusyAsync(buffer).ConfigureAwait(false))
+                        var buffer = ArrayPool<byte>.Shared.Rent(readSize);
+                        try
                         {
-                            break; // the client half-closed and everything was echoed
+                            end = await EchoWhileBusyAsync(buffer, readSize).ConfigureAwait(false);
                         }
+                        finally
+                        {
+                            ArrayPool<byte>.Shared.Return(buffer);
+                        }
+                        readSize = Math.Min(readSize * 2, MaxReadSize);
                     }
-                    finally
+                    while (end == BusyEnd.Grow);
+                    if (end == BusyEnd.HalfClosed)
                     {
-                        ArrayPool<byte>.Shared.Return(buffer);
+                        break; // the client half-closed and everything was echoed
                     }
                 }
             }
@@ -316,12 +326,25 @@ internal sealed class TcpEchoConnection
         return ex.Message.ReplaceLineEndings(" ");
     }
 
+    /// <summary>How a busy period ended.</summary>
+    private enum BusyEnd
+    {
+        /// <summary>The client half-closed; everything it sent was echoed.</summary>
+        HalfClosed,
+        /// <summary>Quiet for a sweep period: the buffer goes back to the pool.</summary>
+        Quiet,
+        /// <summary>A read filled the buffer: go on with a bigger one.</summary>
+        Grow,
+    }
+
+    /// <summary>The largest buffer a bulk client grows to: four times the configured read size.</summary>
+    private int MaxReadSize => _bufferSize * 4;
+
     /// <summary>
     /// Echoes while data keeps coming, keeping <paramref name="buffer"/> for the next receive: a receive posted
-    /// with its buffer costs one system call less per message than a zero-byte wait followed by a read. Returns
-    /// false when the client half-closed, true when the idle-buffer sweep asked for the buffer back.
+    /// with its buffer costs one system call less per message than a zero-byte wait followed by a read.
     /// </summary>
-    private async ValueTask<bool> EchoWhileBusyAsync(byte[] buffer)
+    private async ValueTask<BusyEnd> EchoWhileBusyAsync(byte[] buffer, int size)
     {
         var idle = _idle;
         if (idle is null || idle.IsCancellationRequested)
@@ -337,23 +360,24 @@ internal sealed class TcpEchoConnection
                 int received;
                 try
                 {
-                    received = await _socket.ReceiveAsync(buffer.AsMemory(0, _bufferSize), SocketFlags.None, idle.Token).ConfigureAwait(false);
+                    received = await _socket.ReceiveAsync(buffer.AsMemory(0, size), SocketFlags.None, idle.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (idle.IsCancellationRequested && !IsAborted)
                 {
-                    return true; // quiet for a whole sweep period: give the buffer back and wait without it
+                    return BusyEnd.Quiet; // quiet for a whole sweep period: give the buffer back and wait without it
                 }
                 if (received == 0)
                 {
                     // The client half-closed. Everything it sent has been echoed (we send before reading on),
                     // so close our side too: it reads our FIN right after the last echoed byte.
                     _socket.Shutdown(SocketShutdown.Send);
-                    return false;
+                    return BusyEnd.HalfClosed;
                 }
                 _active = true;
-                if (!await EchoChunkAsync(buffer, received).ConfigureAwait(false))
+                var end = await EchoChunkAsync(buffer, size, received).ConfigureAwait(false);
+                if (end is { } finished)
                 {
-                    return false;
+                    return finished;
                 }
             }
         }
@@ -364,24 +388,28 @@ internal sealed class TcpEchoConnection
     }
 
     /// <summary>
-    /// Sends back one received chunk; when it filled the buffer, more is likely waiting, so keep reading without
-    /// blocking until the socket runs dry (bulk transfers stall on window updates otherwise). Returns false when
-    /// the client half-closed during the drain.
+    /// Sends back one received chunk. When it filled the buffer, more is likely waiting: below the largest size,
+    /// ask for a bigger buffer (<see cref="BusyEnd.Grow"/>); at it, keep reading without blocking until the socket
+    /// runs dry (bulk transfers stall on window updates otherwise). Null when the busy period goes on.
     /// </summary>
-    private async ValueTask<bool> EchoChunkAsync(byte[] buffer, int received)
+    private async ValueTask<BusyEnd?> EchoChunkAsync(byte[] buffer, int size, int received)
     {
         while (true)
         {
             Received(buffer.AsSpan(0, received));
             await SendAllAsync(buffer.AsMemory(0, received)).ConfigureAwait(false);
-            if (received < _bufferSize)
+            if (received < size)
             {
-                return true;
+                return null;
             }
-            received = _socket.Receive(buffer.AsSpan(0, _bufferSize), SocketFlags.None, out var error);
+            if (size < MaxReadSize)
+            {
+                return BusyEnd.Grow;
+            }
+            received = _socket.Receive(buffer.AsSpan(0, size), SocketFlags.None, out var error);
             if (error == SocketError.WouldBlock)
             {
-                return true;
+                return null;
             }
             if (error != SocketError.Success)
             {
@@ -390,7 +418,7 @@ internal sealed class TcpEchoConnection
             if (received == 0)
             {
                 _socket.Shutdown(SocketShutdown.Send);
-                return false;
+                return BusyEnd.HalfClosed;
             }
         }
     }
