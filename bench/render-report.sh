@@ -48,7 +48,7 @@ URL="file://$(cd "$(dirname "$REPORT")" && pwd)/$(basename "$REPORT")"
 FLAGS=(--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update
        --disable-sync --no-first-run --user-data-dir="$PROFILE" --hide-scrollbars)
 
-timeout 60 "$CHROMIUM" "${FLAGS[@]}" --screenshot="$OUT" --window-size=1200,1600 "$URL" >"$B/report-chromium.log" 2>&1
+timeout 60 "$CHROMIUM" "${FLAGS[@]}" --screenshot="$OUT" --window-size=1200,2400 "$URL" >"$B/report-chromium.log" 2>&1
 [ -s "$OUT" ] || { echo "render-report: no screenshot (see $B/report-chromium.log)" >&2; exit 1; }
 
 # The DOM after the script ran: each chart sets data-drawn to the number of points it plotted.
