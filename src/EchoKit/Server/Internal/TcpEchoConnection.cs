@@ -42,6 +42,7 @@ internal sealed class TcpEchoConnection
     private long _bytesIn;
     private long _bytesOut;
     private long _lastActivity;
+    private readonly bool _tracksActivity; // only --idle-timeout reads the clock stamps: skip them otherwise
     private volatile bool _echoing;
     private readonly ListenerMetrics _metrics;
     private bool _active;            // set per receive, cleared by the sweep: a plain write, no fence on the hot path
@@ -65,6 +66,7 @@ internal sealed class TcpEchoConnection
         _time = context.Server.Time;
         _startTimestamp = _time.GetTimestamp();
         _lastActivity = _startTimestamp;
+        _tracksActivity = context.Server.Options.IdleTimeout is not null;
     }
 
     public long Id { get; }
@@ -121,7 +123,13 @@ internal sealed class TcpEchoConnection
 
     private bool IsAborted => Volatile.Read(ref _abortReason) != NotAborted;
 
-    private void MarkActivity() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+    private void MarkActivity()
+    {
+        if (_tracksActivity)
+        {
+            Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+        }
+    }
 
     private async Task RunAsync(ConnectionTracker tracker)
     {
