@@ -117,7 +117,7 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
         string remote;
         try
         {
-            remote = client.RemoteEndPoint is IPEndPoint ip ? EndpointResolver.FormatAddress(ip) : "unknown";
+            remote = EndpointResolver.FormatEndPoint(client.RemoteEndPoint);
         }
         catch (SocketException ex)
         {

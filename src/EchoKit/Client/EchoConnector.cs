@@ -38,10 +38,5 @@ public static class EchoConnector
     }
 
     /// <summary>Formats a socket's address for messages: <c>127.0.0.1:50007</c>, <c>[::1]:50007</c>.</summary>
-    public static string Format(EndPoint? endPoint) => endPoint switch
-    {
-        IPEndPoint ip => EndpointResolver.FormatAddress(ip),
-        null => "unknown",
-        _ => endPoint.ToString() ?? "unknown",
-    };
+    public static string Format(EndPoint? endPoint) => EndpointResolver.FormatEndPoint(endPoint);
 }

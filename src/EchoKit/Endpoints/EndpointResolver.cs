@@ -51,6 +51,17 @@ public static class EndpointResolver
         _ => $"{scheme}://{endPoint}",
     };
 
+    /// <summary>
+    /// Formats any socket address for messages: IP as <see cref="FormatAddress"/> does, a Unix socket as its path,
+    /// <see langword="null"/> as <c>unknown</c>.
+    /// </summary>
+    public static string FormatEndPoint(EndPoint? endPoint) => endPoint switch
+    {
+        IPEndPoint ip => FormatAddress(ip),
+        null => "unknown",
+        _ => endPoint.ToString() ?? "unknown",
+    };
+
     /// <summary>Formats an IP endpoint as <c>host:port</c>, with IPv6 in brackets and IPv4-mapped IPv6 shown as IPv4.</summary>
     public static string FormatAddress(IPEndPoint endPoint)
     {

@@ -452,12 +452,7 @@ internal sealed class TcpEchoConnection
     {
         try
         {
-            return _socket.LocalEndPoint switch
-            {
-                IPEndPoint ip => EndpointResolver.FormatAddress(ip),
-                UnixDomainSocketEndPoint unix => unix.ToString(),
-                var other => other?.ToString() ?? "unknown",
-            };
+            return EndpointResolver.FormatEndPoint(_socket.LocalEndPoint);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
