@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
+using EchoKit.Internal.Linux;
 
 namespace EchoKit.Server.Internal;
 
@@ -11,8 +11,6 @@ namespace EchoKit.Server.Internal;
 /// </summary>
 internal static class SocketHandles
 {
-    private const int FDupFdCloexec = 1030; // F_DUPFD_CLOEXEC on Linux
-
     /// <summary>True where <see cref="Duplicate"/> works (Linux); elsewhere the loops share one object, which is safe.</summary>
     public static bool CanDuplicate => OperatingSystem.IsLinux();
 
@@ -20,10 +18,10 @@ internal static class SocketHandles
     public static Socket Duplicate(Socket socket)
     {
         var fd = (int)socket.SafeHandle.DangerousGetHandle();
-        var copy = Fcntl(fd, FDupFdCloexec, 0);
+        var copy = Libc.Duplicate(fd);
         if (copy < 0)
         {
-            throw new SocketException(Marshal.GetLastPInvokeError());
+            throw new SocketException((int)Errno.ToSocketError(-copy));
         }
         try
         {
@@ -31,14 +29,8 @@ internal static class SocketHandles
         }
         catch
         {
-            Close(copy);
+            Libc.CloseQuietly(copy);
             throw;
         }
     }
-
-    [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    private static extern int Fcntl(int fd, int command, int argument);
-
-    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static extern int Close(int fd);
 }
