@@ -67,13 +67,35 @@ internal static class ServeProductionOptions
     private static readonly Option<TimeSpan> ProxyTimeout = CliOptions.Duration("--proxy-timeout",
         "Close a connection whose PROXY header is not complete after DURATION. Default 3s.", TimeSpan.FromSeconds(3));
 
+    private static readonly Option<ServerEngine> Engine = new("--engine")
+    {
+        Description = "I/O engine of TCP and Unix listeners: auto (epoll on 64-bit Linux, else sockets), epoll, sockets. TLS always uses sockets. Default auto.",
+        HelpName = "auto|epoll|sockets",
+        DefaultValueFactory = _ => ServerEngine.Auto,
+        CustomParser = result => result.Tokens[^1].Value.ToLowerInvariant() switch
+        {
+            "auto" => ServerEngine.Auto,
+            "epoll" => ServerEngine.Epoll,
+            "sockets" => ServerEngine.Sockets,
+            var other => FailEngine(result, $"invalid value '{other}' for --engine: expected auto, epoll or sockets"),
+        },
+    };
+    private static readonly Option<int> IoThreads = WithoutDefault(CliOptions.Int("--io-threads",
+        "Event loops of the epoll engine. Default: the processors this process may use (taskset -c 0 gives 1).", 0, 1, 1024));
+
+    private static ServerEngine FailEngine(ArgumentResult result, string message)
+    {
+        result.AddError(message);
+        return default;
+    }
+
     /// <summary>Adds every production flag to <paramref name="command"/>.</summary>
     public static void AddTo(Command command)
     {
         foreach (var option in new Option[]
         {
             MaxConnections, IdleTimeout, Allow, Deny, AllowFile, DenyFile, Unix, UnixMode, Tls, TlsCert, TlsKey,
-            TlsHandshakeTimeout, ReusePort, ProxyProtocol, ProxyTimeout,
+            TlsHandshakeTimeout, ReusePort, ProxyProtocol, ProxyTimeout, Engine, IoThreads,
         })
         {
             command.Options.Add(option);
@@ -95,6 +117,11 @@ internal static class ServeProductionOptions
             options.IdleTimeout = idle;
         }
         options.ReusePort = parse.GetValue(ReusePort);
+        options.Engine = parse.GetValue(Engine);
+        if (parse.GetValue(IoThreads) is > 0 and var loops)
+        {
+            options.IoThreads = loops;
+        }
         options.AccessList = BuildAccessList(parse);
 
         // The flag alone may come back as null or as an empty array: both mean every stream listener.

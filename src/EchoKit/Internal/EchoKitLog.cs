@@ -11,6 +11,10 @@ internal static partial class EchoKitLog
     [LoggerMessage(EventId = 1, EventName = "Listening", Level = LogLevel.Debug, Message = "listening {Listener}")]
     public static partial void Listening(ILogger logger, string listener);
 
+    [LoggerMessage(EventId = 5, EventName = "ListenerEngine", Level = LogLevel.Debug,
+        Message = "{Listener} served by the {Engine} engine ({Loops} event loops)")]
+    public static partial void ListenerEngine(ILogger logger, string listener, string engine, int loops);
+
     [LoggerMessage(EventId = 2, EventName = "ShutdownStarted", Level = LogLevel.Information,
         Message = "shutting down: listeners closed, waiting up to {TimeoutSeconds}s for {Connections} open connection(s)")]
     public static partial void ShutdownStarted(ILogger logger, double timeoutSeconds, int connections);

@@ -37,6 +37,7 @@ public sealed class EchoServer : IAsyncDisposable
     private readonly Dictionary<string, RejectionCounters> _listenerRejections = [];
     private SslServerAuthenticationOptions? _tls;
     private IdleSweeper? _idleSweeper;
+    private EpollEngine? _epoll;
     private State _state;
     private volatile bool _started;
     private volatile bool _stopRequested;
@@ -114,11 +115,17 @@ public sealed class EchoServer : IAsyncDisposable
                     await listener.DisposeAsync().ConfigureAwait(false);
                 }
                 _listeners.Clear();
+                _epoll?.Dispose();
+                _epoll = null;
                 throw;
             }
             foreach (var listener in _listeners)
             {
                 EchoKitLog.Listening(_logger, listener.Bound.Uri);
+                if (listener is TcpEchoListener stream)
+                {
+                    EchoKitLog.ListenerEngine(_logger, listener.Bound.Uri, stream.EngineName, stream.EngineName == "epoll" ? _epoll!.LoopCount : 0);
+                }
                 _listenerLoops.Add(RunListenerAsync(listener));
             }
             if (_options.IdleTimeout is { } idle)
@@ -189,6 +196,8 @@ public sealed class EchoServer : IAsyncDisposable
                 await listener.DisposeAsync().ConfigureAwait(false);
             }
             _tracker.Dispose();
+            // Every connection has closed on its loop by now: the loops can go.
+            _epoll?.Dispose();
             EchoKitLog.Stopped(_logger);
         }
         finally
@@ -210,7 +219,7 @@ public sealed class EchoServer : IAsyncDisposable
     {
         if (endpoint.Protocol == ListenProtocol.Unix)
         {
-            _listeners.Add(AddStreamListener(TcpEchoListener.BindUnix(endpoint, _context)));
+            _listeners.Add(AddStreamListener(TcpEchoListener.BindUnix(endpoint, _context, Epoll())));
             return;
         }
         var addresses = await EndpointResolver.ResolveForListenAsync(endpoint.Endpoint, cancellationToken).ConfigureAwait(false);
@@ -222,8 +231,8 @@ public sealed class EchoServer : IAsyncDisposable
             var dualStack = EndpointResolver.IsDualStackWildcard(endpoint.Endpoint, target);
             IEchoListener listener = endpoint.Protocol switch
             {
-                ListenProtocol.Tcp => AddStreamListener(TcpEchoListener.Bind(target, dualStack, endpoint, _context, null)),
-                ListenProtocol.Tls => AddStreamListener(TcpEchoListener.Bind(target, dualStack, endpoint, _context, _tls ??= TlsServerOptions.Create(_options.Tls))),
+                ListenProtocol.Tcp => AddStreamListener(TcpEchoListener.Bind(target, dualStack, endpoint, _context, null, Epoll())),
+                ListenProtocol.Tls => AddStreamListener(TcpEchoListener.Bind(target, dualStack, endpoint, _context, _tls ??= TlsServerOptions.Create(_options.Tls), null)),
                 ListenProtocol.Udp => WithMetrics(UdpEchoListener.Bind(target, dualStack, _options, UdpCounters, _logger, _time)),
                 _ => throw new NotSupportedException($"protocol {endpoint.Protocol} is not supported"),
             };
@@ -231,6 +240,17 @@ public sealed class EchoServer : IAsyncDisposable
             port = listener.Bound.Port;
         }
     }
+
+    /// <summary>The epoll engine for a plain stream listener, started with the first one; null when sockets serve them.</summary>
+    private EpollEngine? Epoll() => _options.UsesEpoll
+        ? _epoll ??= new EpollEngine(_options.IoThreads ?? Environment.ProcessorCount, _options.ReceiveBufferSize, _logger)
+        : null;
+
+    /// <summary>
+    /// The engine serving each stream listener, keyed by its URI ("epoll" or "sockets"), after <see cref="StartAsync"/>.
+    /// </summary>
+    internal IReadOnlyDictionary<string, string> ListenerEngines =>
+        _listeners.OfType<TcpEchoListener>().ToDictionary(l => l.Bound.Uri, l => l.EngineName);
 
     private TcpEchoListener AddStreamListener(TcpEchoListener listener)
     {
