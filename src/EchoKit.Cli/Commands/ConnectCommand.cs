@@ -176,7 +176,7 @@ internal static class ConnectCommand
     private static TimeSpan AtMost(TimeSpan value, TimeSpan max, string option) =>
         value <= max ? value : throw new UsageException($"{option} must be at most {ClientErrors.FormatDuration(max)}");
 
-    private static X509Certificate2Collection? LoadCa(FileInfo file)
+    internal static X509Certificate2Collection? LoadCa(FileInfo file)
     {
         var roots = new X509Certificate2Collection();
         try
