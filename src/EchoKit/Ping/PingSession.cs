@@ -108,34 +108,45 @@ public sealed class PingSession : IPingEvents
         long anchorSequence = 1;
         for (long sequence = 1; _options.Count is not { } count || sequence <= count; sequence++)
         {
-            var due = anchor + _options.Interval * (sequence - anchorSequence);
-            var wait = due - _time.GetElapsedTime(started);
-            if (wait > TimeSpan.Zero)
-            {
-                try
-                {
-                    await Task.Delay(wait, _time, stop).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-            else if (-wait > _options.Interval)
-            {
-                // More than a whole interval late: restart the schedule from now rather than send the missed probes at once.
-                anchor = _time.GetElapsedTime(started);
-                anchorSequence = sequence;
-            }
             if (stop.IsCancellationRequested)
             {
                 return;
             }
+            var late = _time.GetElapsedTime(started) - (anchor + _options.Interval * (sequence - anchorSequence));
+            if (late > _options.Interval)
+            {
+                // More than a whole interval behind (a suspended process, a starved machine): restart the schedule
+                // from now rather than send the missed probes at once.
+                anchor = _time.GetElapsedTime(started);
+                anchorSequence = sequence;
+            }
+            // The next tick's timer is set before this probe starts, so it is due at its time whatever the probe does.
+            var last = _options.Count is { } total && sequence == total;
+            var next = last ? Task.CompletedTask : DelayUntilAsync(started, anchor + _options.Interval * (sequence + 1 - anchorSequence), stop);
             probes.Add(ProbeAsync(prober, sequence, stop));
             if (probes.Count >= 64)
             {
                 probes.RemoveAll(p => p.IsCompletedSuccessfully);
             }
+            await next.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until <paramref name="due"/> after <paramref name="started"/>; returns early (without throwing) when stopped.</summary>
+    private async Task DelayUntilAsync(long started, TimeSpan due, CancellationToken stop)
+    {
+        var wait = due - _time.GetElapsedTime(started);
+        if (wait <= TimeSpan.Zero)
+        {
+            return;
+        }
+        try
+        {
+            await Task.Delay(wait, _time, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped: the loop sees it and ends.
         }
     }
 

@@ -7,7 +7,8 @@ namespace EchoKit.Ping.Internal;
 /// One echo connection shared by overlapping probes. Probes are written whole, one at a time; TCP keeps them in order,
 /// so each echo read is checked against the oldest probe not yet echoed. A probe that timed out stays in that queue:
 /// its echo, if it still comes, is counted late. The connection closes (the next probe reconnects) when the server
-/// closes or resets it, an echo does not match, or a probe times out with nothing received since it was sent.
+/// closes or resets it, an echo does not match, or the newest waiting probe times out with nothing received since it
+/// was sent.
 /// </summary>
 internal sealed class EchoConnection : IAsyncDisposable
 {
@@ -110,7 +111,8 @@ internal sealed class EchoConnection : IAsyncDisposable
             lock (_gate)
             {
                 _waiting.Remove(sequence);
-                stalled = _lastReceivedAt < sentAt;
+                // Later probes still waiting get their own chance; the last one to give up closes a silent connection.
+                stalled = _lastReceivedAt < sentAt && _waiting.Count == 0;
             }
             if (answer.Task.IsCompletedSuccessfully)
             {
