@@ -22,6 +22,7 @@ internal static class Program
             SendCommand.Create(),
             ConnectCommand.Create(),
             BenchCommand.Create(),
+            ProbeCommand.Create(),
         };
         return await RunAsync(root, args);
     }
