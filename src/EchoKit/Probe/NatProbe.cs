@@ -26,16 +26,11 @@ public static class NatProbe
         var localText = EndpointResolver.FormatAddress(local);
         var nat = seen is null || !Same(seen.Address, local.Address) || seen.Port != local.Port;
 
+        // The SYN as the server received it carries the MSS option after any clamping; this end knows what it sent.
         int? clamped = null;
-        if (mine is not null && report.Tcp is { } theirs)
+        if (mine is not null && report.Syn?.Mss is { } arrived && arrived < mine.AdvertisedMss)
         {
-            // Each end's MSS comes from the other's SYN; below what both ends' own links allow, a middlebox cut it.
-            var ceiling = Math.Min(mine.AdvertisedMss, theirs.AdvertisedMss);
-            var lowest = Math.Min(theirs.PeerMssEstimate, mine.PeerMssEstimate);
-            if (lowest < ceiling)
-            {
-                clamped = lowest;
-            }
+            clamped = arrived;
         }
 
         var problems = new List<string>();

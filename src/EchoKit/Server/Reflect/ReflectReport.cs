@@ -35,6 +35,9 @@ public sealed record ReflectReport
     /// <summary>The server's view of the TCP connection (Linux).</summary>
     public TcpPathInfo? Tcp { get; init; }
 
+    /// <summary>TCP: the client's SYN as it reached the server (MSS option after any clamping, TTL, TOS), when the kernel kept it.</summary>
+    public SavedSyn? Syn { get; init; }
+
     /// <summary>UDP: the received datagram's size in bytes.</summary>
     public int? DatagramSize { get; init; }
 
@@ -100,6 +103,12 @@ public sealed record ReflectReport
                 json.WriteNumber("retransmits", tcp.Retransmits);
                 json.WriteNumber("total_retrans", tcp.TotalRetransmits);
                 json.WriteBoolean("timestamps", tcp.Timestamps);
+                if (Syn is { } syn)
+                {
+                    WriteNumberOrNull(json, "syn_mss", syn.Mss);
+                    json.WriteNumber("syn_ttl", syn.Ttl);
+                    json.WriteNumber("syn_tos", syn.Tos);
+                }
                 json.WriteEndObject();
             }
             if (DatagramSize is { } size)
@@ -143,10 +152,15 @@ public sealed record ReflectReport
                     IPEndPoint.TryParse(Str(p, "destination") ?? "", out var destination) ? destination : null);
             }
             TcpPathInfo? tcp = null;
+            SavedSyn? syn = null;
             if (root.TryGetProperty("tcp", out var t) && t.ValueKind == JsonValueKind.Object)
             {
                 tcp = new TcpPathInfo(Int(t, "mss") ?? 0, Int(t, "advmss") ?? 0, Int(t, "pmtu") ?? 0, Long(t, "rtt_us") ?? 0, Long(t, "rttvar_us") ?? 0,
                     Int(t, "retransmits") ?? 0, Long(t, "total_retrans") ?? 0, t.TryGetProperty("timestamps", out var ts) && ts.ValueKind == JsonValueKind.True);
+                if (Int(t, "syn_ttl") is { } synTtl)
+                {
+                    syn = new SavedSyn(Int(t, "syn_mss"), synTtl, Int(t, "syn_tos") ?? 0);
+                }
             }
             int? size = null, ttl = null, tos = null;
             if (root.TryGetProperty("udp", out var u) && u.ValueKind == JsonValueKind.Object)
@@ -165,6 +179,7 @@ public sealed record ReflectReport
                 Local = Str(root, "local"),
                 Proxy = proxy,
                 Tcp = tcp,
+                Syn = syn,
                 DatagramSize = size,
                 Ttl = ttl,
                 Tos = tos,

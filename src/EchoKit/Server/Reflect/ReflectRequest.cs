@@ -39,7 +39,14 @@ public readonly record struct ReflectRequest(ReflectOperation Operation, string?
     }
 
     /// <summary>Parses one request line (without its newline); on failure returns false and a one-line reason.</summary>
-    public static bool TryParse(ReadOnlySpan<byte> line, out ReflectRequest request, out string? error)
+    /// <param name="line">The request.</param>
+    /// <param name="request">The request parsed.</param>
+    /// <param name="error">Why it was refused.</param>
+    /// <param name="truncated">
+    /// Only the start of a larger datagram was read: the members up to where it was cut count (a client puts its
+    /// padding last, so a large "echo" request need not be read whole).
+    /// </param>
+    public static bool TryParse(ReadOnlySpan<byte> line, out ReflectRequest request, out string? error, bool truncated = false)
     {
         request = default;
         error = null;
@@ -49,7 +56,7 @@ public readonly record struct ReflectRequest(ReflectOperation Operation, string?
         long afterMs = 0;
         try
         {
-            var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 4 });
+            var reader = new Utf8JsonReader(line, isFinalBlock: !truncated, new JsonReaderState(new JsonReaderOptions { MaxDepth = 4 }));
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 error = "a request is one JSON object per line";
@@ -58,7 +65,10 @@ public readonly record struct ReflectRequest(ReflectOperation Operation, string?
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var name = reader.GetString();
-                reader.Read();
+                if (!reader.Read())
+                {
+                    break; // cut inside a value: only a truncated datagram gets here
+                }
                 switch (name)
                 {
                     case "v" when reader.TokenType == JsonTokenType.Number:
@@ -101,11 +111,15 @@ public readonly record struct ReflectRequest(ReflectOperation Operation, string?
                         break;
                     default:
                         // Unknown members (the client's padding, future fields) are skipped.
-                        reader.Skip();
+                        if (!reader.TrySkip())
+                        {
+                            goto End;
+                        }
                         break;
                 }
             }
-            if (reader.TokenType != JsonTokenType.EndObject)
+        End:
+            if (reader.TokenType != JsonTokenType.EndObject && !truncated)
             {
                 error = "a request is one JSON object per line";
                 return false;

@@ -9,6 +9,7 @@ internal sealed class ReflectTcpConnection(Socket socket, ReflectOptions options
 {
     private readonly byte[] _buffer = new byte[ReflectOptions.MaxRequestBytes + ProxyHeaderParser.DefaultMaxV2Length];
     private int _filled;
+    private readonly SavedSyn? _syn = SavedSyn.TryRead(socket);
     private ProxyHeader? _proxy;
     private double _tokens = options.RequestsPerSecond;
     private long _lastRefill = time.GetTimestamp();
@@ -93,6 +94,7 @@ internal sealed class ReflectTcpConnection(Socket socket, ReflectOptions options
         Local = EndpointResolver.FormatEndPoint(socket.LocalEndPoint),
         Proxy = _proxy,
         Tcp = TcpPathInfo.TryRead(socket),
+        Syn = _syn,
         HeldMilliseconds = held,
     };
 

@@ -45,6 +45,7 @@ internal sealed class ReflectTcpListener : IEchoListener
         var socket = ListenSockets.Bind(address, SocketType.Stream, ProtocolType.Tcp, dualStack, "reflect+tcp");
         try
         {
+            SavedSyn.Enable(socket);
             socket.Listen(server.Backlog);
         }
         catch (SocketException ex)

@@ -150,7 +150,7 @@ internal sealed class ReflectUdpListener : IEchoListener
         var data = receiver.Data;
         var newline = data.IndexOf((byte)'\n');
         var line = newline >= 0 ? data[..newline] : data;
-        if (!ReflectRequest.TryParse(line, out var request, out var error))
+        if (!ReflectRequest.TryParse(line, out var request, out var error, truncated: newline < 0 && received > data.Length))
         {
             Send(new ReflectReport { Error = error }, 0, received, source);
             return;
