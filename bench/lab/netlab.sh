@@ -161,6 +161,16 @@ up() {
   if ! echo "$rules" | ip netns exec "$router" nft -f - ; then
     die "nftables rejected the router's ruleset"
   fi
+  # The `ct timeout` policy is the rule a real firewall would use; some kernels accept the object but do not attach
+  # it (seen on 6.18: entries kept the 5-day default). The router namespace carries only lab traffic, so its own
+  # conntrack defaults (per-namespace sysctls) are set to the same values: the lab behaves the same either way.
+  if [ -n "$ct_tcp" ]; then
+    ip netns exec "$router" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established="$ct_tcp" || die "cannot set the TCP conntrack timeout"
+  fi
+  if [ -n "$ct_udp" ]; then
+    ip netns exec "$router" sysctl -qw net.netfilter.nf_conntrack_udp_timeout="$ct_udp" net.netfilter.nf_conntrack_udp_timeout_stream="$ct_udp" ||
+      die "cannot set the UDP conntrack timeout"
+  fi
   if [ $filter -eq 1 ]; then
     # Without this, conntrack adopts a mid-stream packet of a forgotten flow as established: the filter would not
     # drop it, and no firewall timeout could be observed.
