@@ -23,6 +23,7 @@ internal static class Program
             ConnectCommand.Create(),
             BenchCommand.Create(),
             PingCommand.Create(),
+            ProbeCommand.Create(),
         };
         return await RunAsync(root, args);
     }

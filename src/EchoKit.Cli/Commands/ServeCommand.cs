@@ -58,6 +58,7 @@ internal static class ServeCommand
         };
         ServeProductionOptions.AddTo(command);
         UdpServeOptions.AddTo(command);
+        ReflectServeOptions.AddTo(command);
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
     }
@@ -77,6 +78,7 @@ internal static class ServeCommand
         }
         ServeProductionOptions.Apply(parse, options);
         UdpServeOptions.Apply(parse, options);
+        ReflectServeOptions.Apply(parse, options);
 
         var level = parse.GetValue(Quiet) ? LogLevel.Error : parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Information;
         using var sink = new OutputSink();

@@ -98,7 +98,8 @@ public sealed class EchoServer : IAsyncDisposable
             {
                 throw new InvalidOperationException("the server was already started");
             }
-            var endpoints = _options.Endpoints.Count > 0
+            // Reflect listeners alone do not bring the default echo listener along.
+            var endpoints = _options.Endpoints.Count > 0 || _options.Reflect.HasEndpoints
                 ? _options.Endpoints.ToArray()
                 : [new ListenEndpoint(ListenProtocol.Tcp, new EndpointSpec(null, EchoServerOptions.DefaultPort, $":{EchoServerOptions.DefaultPort}"))];
             try
@@ -107,6 +108,7 @@ public sealed class EchoServer : IAsyncDisposable
                 {
                     await BindAsync(endpoint, cancellationToken).ConfigureAwait(false);
                 }
+                await BindReflectAsync(cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -251,6 +253,25 @@ public sealed class EchoServer : IAsyncDisposable
     /// </summary>
     internal IReadOnlyDictionary<string, string> ListenerEngines =>
         _listeners.OfType<TcpEchoListener>().ToDictionary(l => l.Bound.Uri, l => l.EngineName);
+
+    private async Task BindReflectAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (endpoint, udp) in _options.Reflect.TcpEndpoints.Select(e => (e, false)).Concat(_options.Reflect.UdpEndpoints.Select(e => (e, true))))
+        {
+            var addresses = await EndpointResolver.ResolveForListenAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            var port = endpoint.Port;
+            foreach (var address in addresses)
+            {
+                var target = new IPEndPoint(address.Address, port);
+                var dualStack = EndpointResolver.IsDualStackWildcard(endpoint, target);
+                IEchoListener listener = udp
+                    ? Reflect.ReflectUdpListener.Bind(target, dualStack, _options, _logger, _time)
+                    : Reflect.ReflectTcpListener.Bind(target, dualStack, _options, _logger, _time);
+                _listeners.Add(listener);
+                port = listener.Bound.Port;
+            }
+        }
+    }
 
     private TcpEchoListener AddStreamListener(TcpEchoListener listener)
     {

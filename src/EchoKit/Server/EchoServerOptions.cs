@@ -95,6 +95,9 @@ public sealed class EchoServerOptions
     /// <summary>Settings of the UDP listeners: receive loops, socket buffers, deny list, rate limit.</summary>
     public UdpOptions Udp { get; } = new();
 
+    /// <summary>The reflect service's listeners and bounds (docs/reflect.md); none by default.</summary>
+    public Reflect.ReflectOptions Reflect { get; } = new();
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
@@ -132,5 +135,6 @@ public sealed class EchoServerOptions
         }
         Internal.ProductionOptionsValidator.Validate(this);
         Udp.Validate();
+        Reflect.Validate();
     }
 }
