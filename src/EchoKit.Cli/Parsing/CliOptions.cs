@@ -33,10 +33,28 @@ internal static class CliOptions
             var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
             if (!DurationParser.TryParse(text, out var value) || (!allowZero && value == TimeSpan.Zero))
             {
-                result.AddError($"invalid duration '{text}' for {name}: use e.g. 10s, 500ms, 2m");
+                result.AddError(DurationParser.Invalid(text, name));
                 return default;
             }
             return value;
+        },
+    };
+
+    /// <summary>A byte count: <c>65536</c>, <c>64k</c>, <c>64KiB</c>, <c>1M</c> (binary suffixes, see <see cref="SizeParser"/>).</summary>
+    public static Option<int> Size(string name, string description, int defaultValue, int min, int max) => new(name)
+    {
+        Description = description,
+        HelpName = "BYTES",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (!SizeParser.TryParseBytes(text, out var value) || value < min || value > max)
+            {
+                result.AddError($"invalid size '{text}' for {name}: expected {SizeParser.SizeForms}, from {SizeParser.FormatBytes(min)} to {SizeParser.FormatBytes(max)}");
+                return default;
+            }
+            return (int)value;
         },
     };
 
