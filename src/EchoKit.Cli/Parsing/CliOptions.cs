@@ -20,7 +20,20 @@ internal static class CliOptions
     public static Argument<EndpointSpec> EndpointArgument() => new("ENDPOINT")
     {
         Description = "Where the server is: PORT, :PORT, HOST:PORT or [IPv6]:PORT; PORT may be a service name (echo, http...).",
-        CustomParser = result => ParseEndpoints(result) is [var single] ? single : null!,
+        CustomParser = result =>
+        {
+            if (ParseEndpoints(result) is not [var single])
+            {
+                return null!;
+            }
+            if (single.Port == 0)
+            {
+                // Port 0 asks a server for any free port; as a target it reaches nothing.
+                result.AddError($"invalid endpoint '{single.Text}': port 0 cannot be connected to (give the server's port)");
+                return null!;
+            }
+            return single;
+        },
     };
 
     public static Option<TimeSpan> Duration(string name, string description, TimeSpan defaultValue, bool allowZero = false) => new(name)
