@@ -226,7 +226,7 @@ internal static class ServeProductionOptions
             // In our words, not .NET's: "(Parameter 'privateKey')" means nothing to the user.
             throw new InputFileException(ex.InnerException switch
             {
-                ArgumentException => $"TLS certificate '{certificate}' and key '{key ?? certificate}' do not match (the key is not the certificate's)",
+                { } inner when inner is ArgumentException || inner.Message.Contains("match", StringComparison.OrdinalIgnoreCase) => $"TLS certificate '{certificate}' and key '{key ?? certificate}' do not match (the key is not the certificate's)",
                 { } inner when FileErrors.IsFileError(inner) => $"TLS file {FileErrors.Describe(Directory.Exists(certificate) ? certificate : key ?? certificate, inner)}",
                 _ => $"cannot load TLS certificate '{certificate}' with key '{key ?? certificate}': expected PEM (-----BEGIN CERTIFICATE----- and a -----BEGIN PRIVATE KEY----- that belongs to it)",
             });
