@@ -78,11 +78,7 @@ internal static class BenchCommand
         }
         if (parse.GetValue(Ca) is { } caFile)
         {
-            if (ConnectCommand.LoadCa(caFile) is not { } roots)
-            {
-                return ExitCodes.Failure;
-            }
-            options.Tls!.TrustedRoots = roots;
+            options.Tls!.TrustedRoots = ClientOptionSet.LoadCa(caFile);
         }
 
         var live = !json && !stream && interval is null && BenchLiveLine.IsWanted ? new BenchLiveLine(Console.Out) : null;

@@ -143,6 +143,25 @@ internal static class ServeProductionOptions
         var tlsEndpoints = parse.GetValue(Tls) ?? [];
         LoadCertificate(parse, options, tlsEndpoints.Length > 0);
 
+        if (parse.GetValue(ProxyProtocol) is { Length: > 0 } namedKinds)
+        {
+            // Named kinds with no listener of that kind would silently do nothing: say so.
+            var tcpListeners = options.Endpoints.Count > 0 || (unixPaths.Length == 0 && tlsEndpoints.Length == 0);
+            foreach (var kind in namedKinds.Distinct())
+            {
+                var present = kind switch
+                {
+                    ListenProtocol.Tcp => tcpListeners,
+                    ListenProtocol.Tls => tlsEndpoints.Length > 0,
+                    _ => unixPaths.Length > 0,
+                };
+                if (!present)
+                {
+                    var word = kind.ToString().ToLowerInvariant();
+                    throw new UsageException($"--proxy-protocol {word}: there is no {(kind == ListenProtocol.Unix ? "Unix" : word.ToUpperInvariant())} listener (add --{word} {(kind == ListenProtocol.Unix ? "PATH" : "ENDPOINT")})");
+                }
+            }
+        }
         if (proxyKinds.Contains(ListenProtocol.Tcp) && options.Endpoints.Count == 0 && unixPaths.Length == 0 && tlsEndpoints.Length == 0)
         {
             // The server's implicit default listener must carry the flag too: make it explicit.
@@ -196,9 +215,9 @@ internal static class ServeProductionOptions
             {
                 throw new UsageException($"{flag}: {ex.Message}");
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (FileErrors.IsFileError(ex))
             {
-                throw new UsageException($"{flag}: cannot read '{path}': {ex.Message}");
+                throw new InputFileException($"{flag}: {FileErrors.Describe(path, ex)}");
             }
         }
         return ranges;
@@ -225,9 +244,19 @@ internal static class ServeProductionOptions
         {
             options.Tls.Certificate = TlsOptions.LoadPem(certificate, key ?? certificate);
         }
-        catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException)
+        catch (FileNotFoundException ex)
         {
-            throw new UsageException(ex.Message);
+            throw new InputFileException($"TLS file {FileErrors.Describe(ex.FileName ?? certificate, ex)}");
+        }
+        catch (InvalidDataException ex)
+        {
+            // In our words, not .NET's: "(Parameter 'privateKey')" means nothing to the user.
+            throw new InputFileException(ex.InnerException switch
+            {
+                { } inner when inner is ArgumentException || inner.Message.Contains("match", StringComparison.OrdinalIgnoreCase) => $"TLS certificate '{certificate}' and key '{key ?? certificate}' do not match (the key is not the certificate's)",
+                { } inner when FileErrors.IsFileError(inner) => $"TLS file {FileErrors.Describe(Directory.Exists(certificate) ? certificate : key ?? certificate, inner)}",
+                _ => $"cannot load TLS certificate '{certificate}' with key '{key ?? certificate}': expected PEM (-----BEGIN CERTIFICATE----- and a -----BEGIN PRIVATE KEY----- that belongs to it)",
+            });
         }
     }
 
