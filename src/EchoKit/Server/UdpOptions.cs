@@ -76,7 +76,8 @@ public sealed class UdpOptions
     /// <summary>
     /// Whether loopback sources (127.0.0.0/8, ::1) skip the rate limit. They can only come from this machine (the
     /// kernel drops loopback sources arriving from a network), so they cannot be a spoofed victim of reflection;
-    /// load tests on one machine need this. The deny list still applies to them. Default true.
+    /// load tests on one machine need this. The deny list still applies to them. Default true. The <c>echokit</c>
+    /// program turns it off when the user gives a rate limit, so an explicit limit applies to every source.
     /// </summary>
     public bool ExemptLoopbackFromRateLimit { get; set; } = true;
 

@@ -483,7 +483,7 @@ internal sealed class UdpEchoListener : IEchoListener
             return;
         }
         // A datagram is a message of its own: it is decoded alone, never joined to the next one.
-        var text = _dump == DumpMode.Hex ? HexDump.Format(data) : Encoding.UTF8.GetString(data);
+        var text = _dump == DumpMode.Hex ? HexDump.Format(data) : PeerText.Dump(data);
         EchoKitLog.UdpData(_logger, FormatSource(address), data.Length, Bound.Uri, text);
     }
 
