@@ -129,7 +129,7 @@ internal static partial class EchoKitLog
     public static partial void MetricsRequestFault(ILogger logger, string remote, string listener, Exception exception);
 
     [LoggerMessage(EventId = 302, EventName = "MetricsBusy", Level = LogLevel.Warning,
-        Message = "metrics request from {Remote} on {Listener} refused: {Limit} requests already in progress")]
+        Message = "metrics connection from {Remote} on {Listener} closed: {Limit} connections open (the oldest unfinished request gives way)")]
     public static partial void MetricsBusy(ILogger logger, string remote, string listener, int limit);
 
     [LoggerMessage(EventId = 303, EventName = "MetricsAcceptError", Level = LogLevel.Error,
