@@ -141,4 +141,15 @@ public sealed class ClientTransportTests
         Assert.Equal("world"u8.ToArray(), result.MismatchExpected.ToArray());
         Assert.Equal([(byte)('w' ^ 0xFF), .. "orld"u8.ToArray()], result.MismatchActual.ToArray());
     }
+
+    [Fact]
+    public async Task ATlsExchangeWithAPlainEchoPortSaysThePeerDoesNotSpeakTls()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var result = await RunAsync($"127.0.0.1:{server.Port}", new ExchangeOptions { Tls = new ConnectTlsOptions { SkipValidation = true } });
+
+        Assert.Equal(ExchangeOutcome.TlsFailed, result.Outcome);
+        Assert.Contains("does not speak TLS on this port", result.Message);
+    }
 }
