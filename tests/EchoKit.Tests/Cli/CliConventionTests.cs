@@ -208,6 +208,25 @@ public sealed class CliConventionTests
         Assert.True(error.IsUnreadableFile);
     }
 
+    [Theory]
+    [InlineData("192.0.2.7", "192.0.2.7:0")]
+    [InlineData("192.0.2.7:40000", "192.0.2.7:40000")]
+    [InlineData("[2001:db8::7]:0", "[2001:db8::7]:0")]
+    [InlineData("2001:db8::7", "[2001:db8::7]:0")]
+    public void SourceTakesAnAddressAndAnOptionalPort(string text, string expected)
+    {
+        var parse = Root.Parse(["send", "--source", text, "127.0.0.1:7"]);
+        Assert.Empty(parse.Errors);
+        Assert.Equal(expected, parse.GetValue<System.Net.IPEndPoint?>("--source")!.ToString());
+    }
+
+    [Theory]
+    [InlineData("1.2.3")]
+    [InlineData("10")]
+    [InlineData("example.org")]
+    public void SourceRefusesWhatIsNotAnAddress(string text) =>
+        Assert.Contains(Root.Parse(["send", "--source", text, "127.0.0.1:7"]).Errors, e => e.Message.Contains("invalid source address", StringComparison.Ordinal));
+
     [Fact]
     public void ErrorsNameTheCommandAsTyped() =>
         Assert.Equal("echokit bench merge", HelpRenderer.DisplayName(Root.Parse(["bench", "merge", "x.json"]).CommandResult.Command));
