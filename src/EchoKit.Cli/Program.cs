@@ -150,11 +150,17 @@ internal static partial class Program
         if (UnrecognizedPattern().Match(message) is { Success: true } match)
         {
             var word = match.Groups[1].Value;
-            return LooksLikeOption(word) ? $"unknown option '{word}'" : $"unexpected argument '{word}'";
+            return LooksLikeOption(word) ? $"unknown option '{word}'"
+                : error.SymbolResult is CommandResult { Command: RootCommand } ? $"unknown command '{word}' (commands: serve, send, connect, bench)"
+                : $"unexpected argument '{word}'";
         }
         if (MissingArgumentPattern().Match(message) is { Success: true } missing)
         {
             return $"missing {missing.Groups[1].Value}";
+        }
+        if (MissingValuePattern().Match(message) is { Success: true } noValue)
+        {
+            return $"{noValue.Groups[1].Value} needs a value";
         }
         if (message.StartsWith("Required command was not provided", StringComparison.Ordinal))
         {
@@ -172,6 +178,9 @@ internal static partial class Program
 
     [GeneratedRegex(@"Required argument '([^']*)' missing")]
     private static partial Regex MissingArgumentPattern();
+
+    [GeneratedRegex(@"Required argument missing for option: '([^']*)'")]
+    private static partial Regex MissingValuePattern();
 
     [GeneratedRegex(@"\b(?:\d+\.)?\d{2}:\d{2}:\d{2}(?:\.\d{1,7})?\b")]
     private static partial Regex TimeSpanPattern();

@@ -15,6 +15,7 @@ namespace EchoKit.Cli.Commands;
 /// </summary>
 internal static class ServeProductionOptions
 {
+    private static readonly TimeSpan DefaultProxyTimeout = TimeSpan.FromSeconds(3);
     private static readonly Option<int> MaxConnections = WithoutDefault(CliOptions.Int("--max-connections",
         "Most connections open at once; more are closed at once, unread, logged and counted. Default: no limit.", 0, 1, 10_000_000));
     private static readonly Option<TimeSpan> IdleTimeout = WithoutDefault(CliOptions.Duration("--idle-timeout",
@@ -65,7 +66,7 @@ internal static class ServeProductionOptions
         CustomParser = ParseProxyKinds,
     };
     private static readonly Option<TimeSpan> ProxyTimeout = CliOptions.Duration("--proxy-timeout",
-        "Close a connection whose PROXY header is not complete after DURATION. Default 3s.", TimeSpan.FromSeconds(3));
+        "Close a connection whose PROXY header is not complete after DURATION. Default 3s.", DefaultProxyTimeout);
 
     private static readonly Option<ServerEngine> Engine = new("--engine")
     {
@@ -129,7 +130,8 @@ internal static class ServeProductionOptions
             ? []
             : parse.GetValue(ProxyProtocol) is { Length: > 0 } named ? named : [ListenProtocol.Tcp, ListenProtocol.Tls, ListenProtocol.Unix];
         options.ProxyProtocol.HeaderTimeout = parse.GetValue(ProxyTimeout);
-        if (parse.GetResult(ProxyTimeout) is { Implicit: false } && proxyKinds.Length == 0)
+        // Compared with the default, not "given": --print-config writes every option, and its output must read back.
+        if (parse.GetResult(ProxyTimeout) is { Implicit: false } && parse.GetValue(ProxyTimeout) != DefaultProxyTimeout && proxyKinds.Length == 0)
         {
             throw new UsageException("--proxy-timeout needs --proxy-protocol");
         }

@@ -68,8 +68,8 @@ internal sealed class PrometheusSeries
     /// count and queue length are levels (a gauge), not totals; as a counter, Prometheus would read every drop as a
     /// counter reset and <c>rate()</c> would invent traffic.
     /// </summary>
-    public static bool IsLevel(Instrument instrument) => instrument.Meter.Name == "System.Runtime"
-        && instrument.Name is "dotnet.thread_pool.thread.count" or "dotnet.thread_pool.queue.length";
+    public static bool IsLevel(Instrument instrument) =>
+        instrument.Name is "dotnet.thread_pool.thread.count" or "dotnet.thread_pool.queue.length";
 
     public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {

@@ -29,14 +29,23 @@ internal sealed class LineLoggerFactory(OutputSink sink, LogFormat format, LogLe
     }
 
     /// <summary>Prints a program-level event (e.g. <c>listening</c>) in the same format as library events, whatever the level filter.</summary>
+    /// <remarks>
+    /// An error written here ends the program (the start failed): it goes to stderr, where a failed command's reason is
+    /// looked for, after every event queued before it.
+    /// </remarks>
     public void Write(LogLevel level, string eventName, string message, params (string Key, object? Value)[] fields)
     {
-        if (_format == LogFormat.Text)
+        var line = _format == LogFormat.Text
+            ? (level >= LogLevel.Warning ? $"echokit: {message}" : message)
+            : Json(level, eventName, message, fields.Select(f => new KeyValuePair<string, object?>(f.Key, f.Value)));
+        if (level >= LogLevel.Error)
         {
-            Emit(level, level >= LogLevel.Warning ? $"echokit: {message}" : message);
-            return;
+            sink.WriteError(line);
         }
-        Emit(level, Json(level, eventName, message, fields.Select(f => new KeyValuePair<string, object?>(f.Key, f.Value))));
+        else
+        {
+            Emit(level, line);
+        }
     }
 
     /// <summary>

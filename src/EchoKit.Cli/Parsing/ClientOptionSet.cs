@@ -175,11 +175,14 @@ internal sealed class ClientOptionSet
     private static IPEndPoint? ParseSource(ArgumentResult result)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-        if (IPAddress.TryParse(text, out var address) && !text.StartsWith('['))
+        // IPAddress also reads "1.2.3" as 1.2.0.3 and "10" as 0.0.0.10: an IPv4 address must be written out in full.
+        static bool Written(IPAddress address, string text) =>
+            address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || address.ToString() == text;
+        if (IPAddress.TryParse(text, out var address) && !text.StartsWith('[') && Written(address, text))
         {
             return new IPEndPoint(address, 0);
         }
-        if (IPEndPoint.TryParse(text, out var endpoint) && (text.StartsWith('[') || text.Count(c => c == ':') == 1))
+        if (IPEndPoint.TryParse(text, out var endpoint) && (text.StartsWith('[') || (text.Count(c => c == ':') == 1 && Written(endpoint.Address, text[..text.IndexOf(':')]))))
         {
             return endpoint;
         }

@@ -253,12 +253,12 @@ public sealed class ConnectTcpTests
                 // Accepts the connection, swallows the ClientHello, never answers.
             }
         });
-        await using var connect = EchokitProcess.Start(["connect", "--tls", "--wait", "500ms", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "--tls", "--wait", "2s", server.Endpoint], timeout: TestTimeouts.Short);
 
         var code = await connect.WaitForExitAsync();
 
         Assert.Equal(1, code);
-        Assert.Equal($"echokit: {server.Endpoint}: TLS handshake not done within 500ms\n", connect.Stderr);
+        Assert.Equal($"echokit: {server.Endpoint}: TLS handshake not done within 2s\n", connect.Stderr);
     }
 
     [Fact]

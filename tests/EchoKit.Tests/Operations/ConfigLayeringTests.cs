@@ -148,14 +148,14 @@ public sealed class ConfigLayeringTests : IDisposable
     }
 
     [Fact]
-    public async Task MissingConfigFileExitsTwo()
+    public async Task MissingConfigFileExitsOneAsSendDoesForAMissingInputFile()
     {
         var path = Path.Combine(_directory, "absent.json");
 
         var (code, _, stderr) = await EchokitProcess.RunAsync(["serve", "--config", path], timeout: TestTimeouts.Short);
 
-        Assert.Equal(2, code);
-        Assert.Contains($"config file {path}: cannot read", stderr);
+        Assert.Equal(1, code);
+        Assert.Equal($"echokit serve: config file {path}: no such file\n", stderr);
     }
 
     [Theory]
@@ -203,6 +203,6 @@ public sealed class ConfigLayeringTests : IDisposable
         var (code, stdout, _) = await EchokitProcess.RunAsync(["serve", "--config", path, "--help"], timeout: TestTimeouts.Short);
 
         Assert.Equal(0, code);
-        Assert.Matches(new Regex("--config <FILE>"), stdout);
+        Assert.Matches(new Regex("--config FILE"), stdout);
     }
 }

@@ -18,12 +18,10 @@ public sealed class ServeProductionCliTests
     [InlineData(new[] { "--unix", "/tmp/x.sock", "--unix-mode", "4755" }, "only permission bits")]
     [InlineData(new[] { "--unix-mode", "600" }, "--unix-mode needs --unix")]
     [InlineData(new[] { "--tls", "127.0.0.1:0" }, "--tls needs --tls-cert")]
-    [InlineData(new[] { "--tls", "127.0.0.1:0", "--tls-cert", "/nonexistent/cert.pem" }, "'/nonexistent/cert.pem' does not exist")]
     [InlineData(new[] { "--tls-cert", "cert.pem" }, "need a --tls listener")]
     [InlineData(new[] { "--proxy-protocol", "udp" }, "'udp' for --proxy-protocol")]
     [InlineData(new[] { "--proxy-timeout", "1s" }, "--proxy-timeout needs --proxy-protocol")]
     [InlineData(new[] { "--unix", "/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock" }, "longer than 107 bytes")]
-    [InlineData(new[] { "--allow-file", "/nonexistent/allow.txt" }, "cannot read '/nonexistent/allow.txt'")]
     public async Task BadProductionFlagsExitWithUsageErrorNamingTheInput(string[] args, string expected)
     {
         var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", .. args]);
@@ -52,14 +50,26 @@ public sealed class ServeProductionCliTests
         }
     }
 
+    [Theory]
+    [InlineData(new[] { "--allow-file", "/nonexistent/allow.txt" }, "--allow-file: /nonexistent/allow.txt: no such file")]
+    [InlineData(new[] { "--tls", "127.0.0.1:0", "--tls-cert", "/nonexistent/cert.pem" }, "TLS file /nonexistent/cert.pem: no such file")]
+    [InlineData(new[] { "--tls", "127.0.0.1:0", "--tls-cert", "/tmp" }, "TLS file /tmp: is a directory, not a file")]
+    public async Task UnreadableInputFileFailsTheStartWithExitOneInOurWords(string[] args, string expected)
+    {
+        var (code, _, stderr) = await EchokitProcess.RunAsync(["serve", .. args]);
+        Assert.Equal(1, code);
+        Assert.Equal($"echokit serve: {expected}\n", stderr);
+    }
+
     [Fact]
-    public async Task MismatchedTlsKeyIsAUsageError()
+    public async Task MismatchedTlsKeyFailsTheStartNamingBothFilesWithoutDotNetText()
     {
         using var one = new TestCertificates();
         using var other = new TestCertificates();
         var (code, _, stderr) = await EchokitProcess.RunAsync("serve", "--tls", "127.0.0.1:0", "--tls-cert", one.CertificatePath, "--tls-key", other.KeyPath);
-        Assert.Equal(2, code);
-        Assert.Contains($"cannot load TLS certificate '{one.CertificatePath}'", stderr);
+        Assert.Equal(1, code);
+        Assert.Contains($"TLS certificate '{one.CertificatePath}' and key '{other.KeyPath}' do not match", stderr);
+        Assert.DoesNotContain("Parameter", stderr);
     }
 
     [Fact]

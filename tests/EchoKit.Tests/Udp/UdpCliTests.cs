@@ -63,7 +63,8 @@ public sealed partial class UdpCliTests
         var (code, _, stderr) = await EchokitProcess.RunAsync("send", "--udp", $"127.0.0.1:{server.EndPoint.Port}", "abcdef", "--timeout", "2s");
 
         Assert.Equal(1, code);
-        Assert.EndsWith("mismatch at byte 2\n", stderr);
+        Assert.Contains("mismatch at byte 2\n", stderr);
+        Assert.Matches(@"before \(2 B\)\s+61 62\s+\|ab\|\n\s+expected\s+63 64 65 66\s+\|cdef\|\n\s+actual\s+58 64 65 66\s+\|Xdef\|", stderr);
     }
 
     [Fact]

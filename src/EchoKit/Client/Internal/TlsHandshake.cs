@@ -131,6 +131,11 @@ internal sealed class TlsHandshake
         {
             message += "; is the server speaking TLS on this port?";
         }
+        else if (message.Contains("unexpected message", StringComparison.OrdinalIgnoreCase))
+        {
+            // A plain echo server sends our ClientHello back, which OpenSSL reads as an out-of-place handshake message.
+            message += "; the server does not speak TLS on this port (a plain echo server returns the ClientHello)";
+        }
         return message.ReplaceLineEndings(" ");
     }
 
