@@ -54,25 +54,31 @@ internal static class ProbeCommand
         {
             endpoint, max, grace, noUdp, noTcp, Json,
         };
-        command.SetAction((parse, ct) => RunAsync(parse, "idle", async token =>
+        command.SetAction(async (parse, ct) =>
         {
-            if (parse.GetValue(max) < TimeSpan.FromSeconds(1))
+            var problem = parse.GetValue(max) < TimeSpan.FromSeconds(1) ? "--max must be at least 1s"
+                : parse.GetValue(noUdp) && parse.GetValue(noTcp) ? "--no-udp and --no-tcp leave nothing to check"
+                : null;
+            if (problem is not null)
             {
-                throw new UsageException("--max must be at least 1s");
+                await Console.Error.WriteLineAsync($"echokit probe idle: {problem} (see 'echokit probe idle --help')");
+                return ExitCodes.Usage;
             }
-            if (parse.GetValue(noUdp) && parse.GetValue(noTcp))
-            {
-                throw new UsageException("--no-udp and --no-tcp leave nothing to check");
-            }
+            return await RunIdleAsync(parse, endpoint, max, grace, noUdp, noTcp);
+        });
+        return command;
+    }
+
+    private static Task<int> RunIdleAsync(ParseResult parse, Argument<EndpointSpec> endpoint, Option<TimeSpan> max, Option<TimeSpan> grace, Option<bool> noUdp, Option<bool> noTcp)
+        => RunAsync(parse, "idle", async token =>
+        {
             var options = new IdleProbeOptions { Max = parse.GetValue(max), Grace = parse.GetValue(grace), Udp = !parse.GetValue(noUdp), Tcp = !parse.GetValue(noTcp) };
             var json = parse.GetValue(Json);
             // Progress goes to stderr with --json (stdout holds the document), to stdout otherwise.
             var progress = new SynchronousProgress(line => (json ? Console.Error : Console.Out).WriteLine(line));
             var result = await IdleProbe.RunAsync(parse.GetValue(endpoint)!, options, progress, token);
             return json ? ProbeJson.Idle(result) : ProbeText.Idle(result);
-        }));
-        return command;
-    }
+        });
 
     private static Command Mtu()
     {

@@ -8,7 +8,8 @@ namespace EchoKit.Tests.Lab;
 /// </summary>
 public sealed class ProbeLabTests
 {
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(60);
+    // Generous per-answer timeouts below: on a loaded machine a slow answer must not pass for a lost one.
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(90);
 
     [LabFact]
     public async Task NatProbeReportsTheAddressTheRouterMasqueradedAndTheMssItClamped()
@@ -36,7 +37,7 @@ public sealed class ProbeLabTests
         await using var lab = await NetLab.UpAsync("--nat", "--filter", "--ct-timeout", "5", "--ct-timeout-udp", "5");
         await lab.StartReflectServerAsync();
 
-        var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "idle", $"{lab.ServerIp}:{NetLab.ReflectPort}", "--max", "20s", "--json");
+        var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "idle", $"{lab.ServerIp}:{NetLab.ReflectPort}", "--max", "20s", "--grace", "3s", "--json");
 
         Assert.True(code == 0, stderr);
         var json = JsonDocument.Parse(stdout).RootElement;
@@ -59,7 +60,7 @@ public sealed class ProbeLabTests
         await using var lab = await NetLab.UpAsync("--mtu", "1400", "--icmp-frag", "drop");
         await lab.StartReflectServerAsync();
 
-        var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "mtu", $"{lab.ServerIp}:{NetLab.ReflectPort}", "--json");
+        var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "mtu", $"{lab.ServerIp}:{NetLab.ReflectPort}", "--timeout", "1500ms", "--json");
 
         Assert.True(code == 0, stderr);
         var json = JsonDocument.Parse(stdout).RootElement;
@@ -74,7 +75,7 @@ public sealed class ProbeLabTests
         await using var lab = await NetLab.UpAsync("--mtu", "1400", "--icmp-frag", "allow");
         await lab.StartReflectServerAsync();
 
-        var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "mtu", $"{lab.ServerIp}:{NetLab.ReflectPort}");
+        var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "mtu", $"{lab.ServerIp}:{NetLab.ReflectPort}", "--timeout", "1500ms");
 
         Assert.True(code == 0, stderr);
         Assert.Contains("largest payload with DF 1372 bytes", stdout);
@@ -89,7 +90,7 @@ public sealed class ProbeLabTests
         await lab.StartReflectServerAsync("server", "one");
         await lab.StartReflectServerAsync("server2", "two");
 
-        var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "lb", $"{lab.Vip}:{NetLab.ReflectPort}", "-n", "10", "--json");
+        var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "lb", $"{lab.Vip}:{NetLab.ReflectPort}", "-n", "10", "--timeout", "5s", "--json");
 
         Assert.True(code == 0, stderr);
         var instances = JsonDocument.Parse(stdout).RootElement.GetProperty("instances");

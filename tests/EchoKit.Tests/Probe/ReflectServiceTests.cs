@@ -101,11 +101,16 @@ public sealed class ReflectServiceTests
         socket.Connect(udp);
         var buffer = new byte[70000];
 
-        // A short request that asks for a large echo: the answer shrinks to the request's size (no amplification).
-        var small = "{\"v\":1,\"op\":\"echo\",\"size\":9000}\n"u8.ToArray();
+        // Requests too short to hold even an error get nothing; short ones asking for a large echo get at most
+        // their own size back (no amplification). One receive loop answers in order, so the first datagram back
+        // belongs to the second request: the first got none.
+        var tiny = "{\"v\":1,\"op\":\"echo\",\"size\":9000}\n"u8.ToArray();
+        var small = new ReflectRequest(ReflectOperation.Echo, null, 9000, TimeSpan.Zero).ToLine(80);
+        await socket.SendAsync(tiny, SocketFlags.None);
         await socket.SendAsync(small, SocketFlags.None);
         var count = await socket.ReceiveAsync(buffer, SocketFlags.None, TestTimeouts.Token());
         Assert.True(count <= small.Length, $"answer {count} bytes to a {small.Length}-byte request");
+        Assert.Contains("pad the request", Encoding.UTF8.GetString(buffer, 0, count));
 
         // A padded request gets its full answer, with the datagram's size and TTL as received.
         var padded = new ReflectRequest(ReflectOperation.Echo, "e", 1200, TimeSpan.Zero).ToLine(1200);

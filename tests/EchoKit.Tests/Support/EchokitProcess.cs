@@ -419,8 +419,8 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
     /// <summary>A found result that may itself be null (a line at the end of stdout, or a condition with no value).</summary>
     private sealed record Box(string? Value);
 
-    // Text ("listening tcp://...") and JSON ("message":"listening tcp://...") lines alike.
-    [GeneratedRegex(@"listening ([a-z]+://[^\s""]+)")]
+    // Text ("listening tcp://...") and JSON ("message":"listening tcp://...") lines alike; any URI scheme (reflect+udp://...).
+    [GeneratedRegex(@"listening ([a-z][a-z0-9+.-]*://[^\s""]+)")]
     private static partial Regex ListeningLine();
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -106,8 +106,8 @@ internal sealed class ReflectTcpConnection(Socket socket, ReflectOptions options
 
     private async Task<bool> FillAsync(CancellationToken stopping)
     {
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        idle.CancelAfter(options.MaxHold);
+        using var timeout = new CancellationTokenSource(options.MaxHold, time);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping, timeout.Token);
         try
         {
             var count = await socket.ReceiveAsync(_buffer.AsMemory(_filled), SocketFlags.None, idle.Token).ConfigureAwait(false);

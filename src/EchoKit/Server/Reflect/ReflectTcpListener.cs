@@ -93,12 +93,15 @@ internal sealed class ReflectTcpListener : IEchoListener
             return;
         }
         var id = Interlocked.Increment(ref _nextId);
-        _connections[id] = ServeAsync(id, client);
+        // The connection starts only once it is registered, so its own removal can never come first.
+        var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _connections[id] = ServeAsync(id, client, registered.Task);
+        registered.SetResult();
     }
 
-    private async Task ServeAsync(long id, Socket socket)
+    private async Task ServeAsync(long id, Socket socket, Task registered)
     {
-        await Task.Yield();
+        await registered.ConfigureAwait(false);
         try
         {
             await new ReflectTcpConnection(socket, _options, _server.ProxyProtocol, _time).RunAsync(_stop.Token).ConfigureAwait(false);

@@ -184,13 +184,17 @@ internal sealed class ReflectUdpListener : IEchoListener
             return;
         }
         var id = Interlocked.Increment(ref _nextHold);
-        _holds[id] = HoldAsync(id, report, request.After, received, source);
+        // The hold starts only once it is registered, so its own removal can never come first.
+        var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _holds[id] = HoldAsync(id, report, request.After, received, source, registered.Task);
+        registered.SetResult();
     }
 
-    private async Task HoldAsync(long id, ReflectReport report, TimeSpan after, int received, IPEndPoint source)
+    private async Task HoldAsync(long id, ReflectReport report, TimeSpan after, int received, IPEndPoint source, Task registered)
     {
         try
         {
+            await registered.ConfigureAwait(false);
             var start = _time.GetTimestamp();
             await Task.Delay(after, _time, _stop.Token).ConfigureAwait(false);
             Send(report with { HeldMilliseconds = (long)_time.GetElapsedTime(start).TotalMilliseconds }, 0, received, source);
