@@ -59,7 +59,7 @@ public sealed class ServeProductionCliTests
     public async Task EpollEngineForOnlyATlsListenerIsAUsageError()
     {
         using var certificate = new TestCertificates();
-        var (code, stdout, stderr) = await EchokitProcess.RunAsync("serve", "--tls", "127.0.0.1:0", "--tls-cert", certificate.CertificatePath, "--engine", "epoll");
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("serve", "--tls", "127.0.0.1:0", "--tls-cert", certificate.CertificatePath, "--tls-key", certificate.KeyPath, "--engine", "epoll");
         Assert.Equal(2, code);
         Assert.Contains("epoll engine serves TCP and Unix listeners only", stderr);
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
