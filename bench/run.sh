@@ -291,7 +291,7 @@ for src in baselines/epoll_echo baselines/udp_echo loadgen/echo_load loadgen/udp
     fi
 done
 
-case " $SERVERS $UDP_SERVERS " in *" echokit "*)
+case " $SERVERS $UDP_SERVERS " in *" echokit"*)
     if [ "$SKIP_PUBLISH" = 1 ]; then
         log "SKIP_PUBLISH=1: using $B/echokit as it is"
     elif [ ! -d "$ROOT/src/EchoKit.Cli" ]; then

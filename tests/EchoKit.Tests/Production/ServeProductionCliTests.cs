@@ -22,6 +22,9 @@ public sealed class ServeProductionCliTests
     [InlineData(new[] { "--proxy-protocol", "udp" }, "'udp' for --proxy-protocol")]
     [InlineData(new[] { "--proxy-timeout", "1s" }, "--proxy-timeout needs --proxy-protocol")]
     [InlineData(new[] { "--unix", "/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock" }, "longer than 107 bytes")]
+    [InlineData(new[] { "--engine", "fast" }, "'fast' for --engine")]
+    [InlineData(new[] { "--io-threads", "0" }, "'0' for --io-threads")]
+    [InlineData(new[] { "--io-threads", "-1" }, "'-1' for --io-threads")]
     public async Task BadProductionFlagsExitWithUsageErrorNamingTheInput(string[] args, string expected)
     {
         var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", .. args]);
@@ -59,6 +62,26 @@ public sealed class ServeProductionCliTests
         var (code, _, stderr) = await EchokitProcess.RunAsync(["serve", .. args]);
         Assert.Equal(1, code);
         Assert.Equal($"echokit serve: {expected}\n", stderr);
+    }
+
+    [Fact]
+    public async Task EpollEngineForOnlyATlsListenerIsAUsageError()
+    {
+        using var certificate = new TestCertificates();
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("serve", "--tls", "127.0.0.1:0", "--tls-cert", certificate.CertificatePath, "--tls-key", certificate.KeyPath, "--engine", "epoll");
+        Assert.Equal(2, code);
+        Assert.Contains("epoll engine serves TCP and Unix listeners only", stderr);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain("listening", stdout);
+    }
+
+    [Fact]
+    public async Task VerboseServeSaysWhichEngineServesEachListener()
+    {
+        await using var server = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0", "--engine", "epoll", "--io-threads", "2", "-v");
+        await server.WaitForStdoutAsync("served by the epoll engine (2 event loops)");
+        server.Terminate();
+        Assert.Equal(0, await server.WaitForExitAsync());
     }
 
     [Fact]

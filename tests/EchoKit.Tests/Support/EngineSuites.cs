@@ -30,6 +30,11 @@ namespace EchoKit.Tests.Production
 
 namespace EchoKit.Tests.Operations
 {
+    // One collection: the suite listens to every meter in the process (and counts this thread's allocations), so its
+    // two engines must not run side by side and hear each other.
+    [Collection(nameof(EchoServerMetricsTests))]
     public sealed class EchoServerMetricsTestsOnSockets() : EchoServerMetricsTests(ServerEngine.Sockets);
+
+    [Collection(nameof(EchoServerMetricsTests))]
     public sealed class EchoServerMetricsTestsOnEpoll() : EchoServerMetricsTests(ServerEngine.Epoll);
 }
