@@ -26,14 +26,17 @@ def rss_kib(pid):
 
 def probe(port, path):
     t0 = time.perf_counter()
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-        data = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+    data = b""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError:
+        pass  # reset, refused or timed out: not answered
     return time.perf_counter() - t0, data.startswith(b"HTTP/1.1 200")
 
 proc = subprocess.Popen([a.echokit, "serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--quiet"],
