@@ -50,9 +50,9 @@ LOAD=$!
 echo "[soak] server pid $SRV (tcp $TCP, tls $TLS), $SOAK_SECONDS s, sample every $SAMPLE_SECONDS s" >&2
 printf '| t (s) | fds | RSS (MiB) | threads | ops | echoes | half-closes | resets | TLS | MiB echoed | mismatches | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 : >"$W/samples"
-t=0
+start=$SECONDS
 while kill -0 "$LOAD" 2>/dev/null; do
-    sleep "$SAMPLE_SECONDS"; t=$((t + SAMPLE_SECONDS))
+    sleep "$SAMPLE_SECONDS"; t=$((SECONDS - start)) # real seconds: sampling itself takes time on a busy machine
     kill -0 "$SRV" 2>/dev/null || { echo "[soak] the server died" >&2; exit 1; }
     fds=$(ls "/proc/$SRV/fd" | wc -l)
     rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SRV/status")

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EchoKit.Bench;
 using EchoKit.Endpoints;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Bench;
 
@@ -78,8 +79,8 @@ public sealed class BenchRunTests
     [Fact]
     public async Task BenchCountsRefusedConnectionsByReasonAndKeepsRunning()
     {
-        var port = TestServers.ClosedPort();
-        var outcome = await BenchCli.RunAsync("bench", $"127.0.0.1:{port}", "--connections", "2", "--duration", "700ms", "--warmup", "0", "--json");
+        using var closed = new ClosedPort();
+        var outcome = await BenchCli.RunAsync("bench", $"127.0.0.1:{closed.Port}", "--connections", "2", "--duration", "700ms", "--warmup", "0", "--json");
         Assert.Equal(1, outcome.ExitCode);
         var json = Json(outcome);
         var refused = json.GetProperty("errors_by_reason").GetProperty("refused").GetInt64();
@@ -93,9 +94,10 @@ public sealed class BenchRunTests
     [Fact]
     public async Task MessageCountRunEndsAsStalledWhenNothingCompletes()
     {
+        using var closed = new ClosedPort();
         var result = await BenchRunner.RunAsync(new BenchOptions
         {
-            Endpoint = EndpointParser.Parse($"127.0.0.1:{TestServers.ClosedPort()}"),
+            Endpoint = EndpointParser.Parse($"127.0.0.1:{closed.Port}"),
             Messages = 100,
             Warmup = TimeSpan.Zero,
             StallTimeout = TimeSpan.FromMilliseconds(500),
