@@ -24,7 +24,7 @@ internal static class BenchCli
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var limit = new CancellationTokenSource(Support.TestTimeouts.Default * 2);
         try
         {
             await process.WaitForExitAsync(limit.Token);

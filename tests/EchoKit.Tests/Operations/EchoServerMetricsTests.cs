@@ -81,7 +81,7 @@ public sealed class EchoServerMetricsTests
         var stopping = server.StopAsync(stopNow.Token);
         Assert.False(server.IsReady);
         await stopNow.CancelAsync();
-        await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+        await stopping.WaitAsync(Support.TestTimeouts.Default);
         Assert.False(server.IsReady);
     }
 
@@ -215,7 +215,7 @@ public sealed class EchoServerMetricsTests
                 }
                 var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 _waiters.Add((count, done));
-                return done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+                return done.Task.WaitAsync(Support.TestTimeouts.Default);
             }
         }
 
