@@ -91,7 +91,7 @@ public abstract class EchoServerMetricsTests(ServerEngine engine)
         var stopping = server.StopAsync(stopNow.Token);
         Assert.False(server.IsReady);
         await stopNow.CancelAsync();
-        await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+        await stopping.WaitAsync(Support.TestTimeouts.Default);
         Assert.False(server.IsReady);
     }
 
@@ -225,7 +225,7 @@ public abstract class EchoServerMetricsTests(ServerEngine engine)
                 }
                 var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 _waiters.Add((count, done));
-                return done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+                return done.Task.WaitAsync(Support.TestTimeouts.Default);
             }
         }
 

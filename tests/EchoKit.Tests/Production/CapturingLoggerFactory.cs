@@ -2,10 +2,12 @@ using Microsoft.Extensions.Logging;
 
 namespace EchoKit.Tests.Production;
 
-/// <summary>Keeps every event the server logs, and lets a test await the one it expects (with a timeout).</summary>
+/// <summary>
+/// The one log capture of the tests: keeps every event the server logs, and lets a test await the one it expects
+/// (bounded by <see cref="Support.TestTimeouts.Default"/>).
+/// </summary>
 public sealed class CapturingLoggerFactory : ILoggerFactory
 {
-    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
     private readonly object _lock = new();
     private readonly List<CapturedEvent> _events = [];
     private readonly List<(Func<CapturedEvent, bool> Match, TaskCompletionSource<CapturedEvent> Done)> _waiters = [];
@@ -23,6 +25,9 @@ public sealed class CapturingLoggerFactory : ILoggerFactory
 
     public IEnumerable<CapturedEvent> Named(string name) => Events.Where(e => e.Name == name);
 
+    /// <summary>How many events named <paramref name="name"/> were logged so far.</summary>
+    public int Count(string name) => Named(name).Count();
+
     /// <summary>The first event (already logged or still to come) named <paramref name="name"/> that matches.</summary>
     public async Task<CapturedEvent> WaitForAsync(string name, Func<CapturedEvent, bool>? match = null, TimeSpan? timeout = null)
     {
@@ -39,7 +44,7 @@ public sealed class CapturingLoggerFactory : ILoggerFactory
         }
         try
         {
-            return await done.Task.WaitAsync(timeout ?? DefaultTimeout);
+            return await done.Task.WaitAsync(timeout ?? Support.TestTimeouts.Default);
         }
         catch (TimeoutException)
         {

@@ -9,7 +9,7 @@ namespace EchoKit.Tests.Production;
 /// <summary>Client-side helpers: connect, echo, and observe a close, each bounded by a timeout.</summary>
 public static class TestClients
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan Timeout = Support.TestTimeouts.Default;
 
     public static async Task<Socket> ConnectAsync(EndPoint endPoint)
     {

@@ -36,7 +36,7 @@ internal sealed class FakeUdpServer : IAsyncDisposable
         {
             return;
         }
-        await _countReached.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await _countReached.Task.WaitAsync(Support.TestTimeouts.Default);
     }
 
     private async Task RunAsync(Func<int, byte[], byte[]?>? reply, Func<Socket, byte[], EndPoint, Task>? respond)

@@ -118,7 +118,7 @@ public sealed class UdpEchoTests
         using var client = new UdpTestClient();
         await client.ExchangeAsync([1, 2, 3], address);
 
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var cts = new CancellationTokenSource(Support.TestTimeouts.Default);
         await server.Server.StopAsync(cts.Token);
 
         // The port is free again: binding it succeeds (while the server held it, it would fail).

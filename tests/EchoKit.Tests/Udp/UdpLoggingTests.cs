@@ -1,4 +1,5 @@
 using EchoKit.Server;
+using EchoKit.Tests.Production;
 using Microsoft.Extensions.Time.Testing;
 
 namespace EchoKit.Tests.Udp;

@@ -25,7 +25,7 @@ internal sealed class UdpServerFixture : IAsyncDisposable
         }
         configure?.Invoke(options);
         var server = new EchoServer(options, logs, time);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var cts = new CancellationTokenSource(Support.TestTimeouts.Default);
         await server.StartAsync(cts.Token);
         return new UdpServerFixture(server);
     }

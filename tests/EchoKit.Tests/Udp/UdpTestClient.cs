@@ -6,7 +6,7 @@ namespace EchoKit.Tests.Udp;
 /// <summary>A test's UDP socket: sends datagrams and awaits answers with a timeout, never sleeping.</summary>
 internal sealed class UdpTestClient : IDisposable
 {
-    public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan AnswerTimeout = Support.TestTimeouts.Default;
 
     private readonly byte[] _buffer = new byte[70_000];
 
