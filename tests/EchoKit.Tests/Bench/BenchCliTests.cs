@@ -70,7 +70,7 @@ public sealed class BenchCliTests
     public async Task IntervalPrintsOneLinePerInterval()
     {
         await using var server = await TestServers.StartEchoServerAsync();
-        var (exit, stdout, stderr) = await EchokitProcess.RunAsync("bench", TestServers.Address(server), "--duration", "1s", "--warmup", "0", "--interval", "250ms");
+        var (exit, stdout, stderr) = await EchokitProcess.RunAsync("bench", TestServers.Address(server), "--duration", "1s", "--warmup", "500ms", "--interval", "250ms");
         Assert.True(exit == 0, stderr);
         var lines = stdout.Split('\n').Where(l => l.StartsWith('[')).ToArray();
         Assert.InRange(lines.Length, 4, 5); // four full intervals, and possibly the instant the run ended
@@ -82,7 +82,7 @@ public sealed class BenchCliTests
     public async Task JsonStreamIsStartIntervalsAndAnEndHoldingTheJsonDocument()
     {
         await using var server = await TestServers.StartEchoServerAsync();
-        var (exit, stdout, stderr) = await EchokitProcess.RunAsync("bench", TestServers.Address(server), "--duration", "600ms", "--warmup", "100ms",
+        var (exit, stdout, stderr) = await EchokitProcess.RunAsync("bench", TestServers.Address(server), "--duration", "600ms", "--warmup", "500ms",
             "--interval", "200ms", "--json-stream", "--connections", "2");
         Assert.True(exit == 0, stderr);
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
