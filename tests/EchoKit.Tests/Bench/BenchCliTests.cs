@@ -74,7 +74,8 @@ public sealed class BenchCliTests
         Assert.True(exit == 0, stderr);
         var lines = stdout.Split('\n').Where(l => l.StartsWith('[')).ToArray();
         Assert.InRange(lines.Length, 4, 5); // four full intervals, and possibly the instant the run ended
-        Assert.All(lines, l => Assert.Matches(@"^\[ +\d+\.\d- +\d+\.\d s\] +[\d,]+ msg/s +\d+\.\d\d MiB/s  p50 +\d+  p99 +\d+  max +\d+ us  errors 0$", l));
+        // An interval without a message (a starved in-process server on a busy machine) shows '-' percentiles.
+        Assert.All(lines, l => Assert.Matches(@"^\[ +\d+\.\d- +\d+\.\d s\] +[\d,]+ msg/s +\d+\.\d\d MiB/s  p50 +(\d+|-)  p99 +(\d+|-)  max +(\d+|-) us  errors 0$", l));
         Assert.StartsWith("[    0.0-    0.2 s]", lines[0]);
     }
 
