@@ -25,6 +25,6 @@ internal sealed class BenchIntervalLine(TextWriter output)
         var from = sample.ElapsedSeconds - sample.Seconds;
         static string Us(long? value) => value is { } v ? v.ToString(CultureInfo.InvariantCulture) : "-";
         return string.Create(inv,
-            $"[{from,7:0.0}-{sample.ElapsedSeconds,7:0.0} s]  {sample.MessagesPerSecond,12:N0} msg/s  {sample.MiBPerSecond,9:0.00} MiB/s  p50 {Us(sample.P50Microseconds),7}  p99 {Us(sample.P99Microseconds),7}  max {Us(sample.MaxMicroseconds),8} us  errors {sample.Errors}");
+            $"[{from,7:0.00}-{sample.ElapsedSeconds,7:0.00} s]  {sample.MessagesPerSecond,12:N0} msg/s  {sample.MiBPerSecond,9:0.00} MiB/s  p50 {Us(sample.P50Microseconds),7}  p99 {Us(sample.P99Microseconds),7}  max {Us(sample.MaxMicroseconds),8} us  errors {sample.Errors}");
     }
 }

@@ -15,12 +15,13 @@ public sealed class BenchGroundTruthTests
     [Fact]
     public async Task LatencyAgainstADelayingServerIsAtLeastTheDelayAndOnlyALittleAbove()
     {
-        await using var server = FakeServer.Delaying(Delay);
+        var held = new System.Collections.Concurrent.ConcurrentQueue<TimeSpan>();
+        await using var server = FakeServer.Delaying(Delay, held);
         var result = await BenchRunner.RunAsync(new BenchOptions
         {
             Endpoint = EndpointParser.Parse($"127.0.0.1:{server.Port}"),
             Connections = 4,
-            Messages = 200,
+            Messages = 120,
             Warmup = TimeSpan.Zero,
             Workers = 1,
         }).WaitAsync(TestTimeouts.Default);
@@ -28,9 +29,13 @@ public sealed class BenchGroundTruthTests
         Assert.True(result.Success, $"errors {result.Errors}, mismatches {result.Mismatches}");
         var delayUs = (long)Delay.TotalMicroseconds;
         // Every message waited D at the server, so no latency may be below D (the histogram's lowest equivalent
-        // value of min is within its 0.1 % resolution); the median is D plus loopback and scheduling, a few ms at most.
+        // value of min is within its 0.1 % resolution).
         Assert.True(result.LatencyAt(0) >= delayUs * 999 / 1000, $"min {result.LatencyAt(0)} us is below the server's hold of {delayUs} us");
-        Assert.InRange(result.LatencyAt(50)!.Value, delayUs, delayUs + 10_000);
+        Assert.True(result.LatencyAt(50) >= delayUs, $"p50 {result.LatencyAt(50)} us is below the server's hold of {delayUs} us");
+        // Only a little above: the median is the server's real median hold (D plus its own lateness on a busy
+        // machine, which it measured) plus loopback and the generator's wake-ups, a few ms at most.
+        var heldP50 = (long)held.Select(h => h.TotalMicroseconds).Order().ElementAt(held.Count / 2);
+        Assert.True(result.LatencyAt(50) <= heldP50 + 10_000, $"p50 {result.LatencyAt(50)} us is more than 10 ms above the server's median hold of {heldP50} us");
     }
 
     [Fact]
@@ -41,14 +46,15 @@ public sealed class BenchGroundTruthTests
         {
             Endpoint = EndpointParser.Parse($"127.0.0.1:{server.Port}"),
             Connections = 3,
-            Duration = TimeSpan.FromMilliseconds(800),
+            Duration = TimeSpan.FromMilliseconds(1500),
             Warmup = TimeSpan.FromMilliseconds(100),
             Workers = 1,
         }).WaitAsync(TestTimeouts.Default);
 
         Assert.True(result.Success, $"errors {result.Errors}");
-        // 3 messages in flight for 0.8 s at ~20 ms each: ~120 messages. Mean latency × rate ÷ 3 must be about 1:
-        // a clock that stamps late (after send) or a window that is not kept full would pull it down.
+        // 3 messages in flight for 1.5 s at ~20 ms each: ~225 messages, so the window's edges (at most one message per
+        // connection cut off at each end) move the ratio by at most ~1.5 %. Mean latency × rate ÷ 3 must be about 1:
+        // a clock that stamps late or a window that is not kept full pulls it down.
         Assert.InRange(result.LittlesLawRatio!.Value, BenchResult.LittlesLawLow, BenchResult.LittlesLawHigh);
     }
 

@@ -197,7 +197,7 @@ public sealed class BenchResultModelTests
     [Fact]
     public void IntervalLinesShowRateLatencyAndErrors()
     {
-        Assert.Equal("[    2.0-    3.0 s]            10 msg/s       0.00 MiB/s  p50      40  p99      90  max      120 us  errors 1",
+        Assert.Equal("[   2.00-   3.00 s]            10 msg/s       0.00 MiB/s  p50      40  p99      90  max      120 us  errors 1",
             BenchIntervalLine.Format(new BenchSample(2, 3, 1, 10, 320, 40, 90, 120, 1)));
         Assert.Contains("p50       -  p99       -  max        - us", BenchIntervalLine.Format(new BenchSample(0, 1, 1, 0, 0, null, null, null, 0)));
     }

@@ -75,9 +75,10 @@ internal sealed class FakeServer : IAsyncDisposable
     /// <summary>
     /// Echoes every chunk it reads exactly <paramref name="delay"/> after reading it, never earlier: a server whose
     /// latency is known, the ground truth for a load generator's clock (with one message in flight per connection,
-    /// each message's true round trip is at least <paramref name="delay"/>).
+    /// each message's true round trip is at least <paramref name="delay"/>). When <paramref name="held"/> is given,
+    /// the hold each chunk really had (the delay plus the server's own lateness on a busy machine) is added to it.
     /// </summary>
-    public static FakeServer Delaying(TimeSpan delay) => new(async (client, stop) =>
+    public static FakeServer Delaying(TimeSpan delay, System.Collections.Concurrent.ConcurrentQueue<TimeSpan>? held = null) => new(async (client, stop) =>
     {
         var buffer = new byte[64 * 1024];
         while (await client.ReceiveAsync(buffer, stop) is var read and > 0)
@@ -88,6 +89,7 @@ internal sealed class FakeServer : IAsyncDisposable
             {
                 await Task.Yield(); // a timer may fire a hair early: hold until the full delay has passed
             }
+            held?.Enqueue(System.Diagnostics.Stopwatch.GetElapsedTime(arrived));
             await client.SendAsync(buffer.AsMemory(0, read), stop);
         }
     });

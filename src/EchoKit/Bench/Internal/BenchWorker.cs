@@ -78,6 +78,13 @@ internal abstract class BenchWorker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected void RecordMessage(long ticks, long now, int bytes)
     {
+        if (now >= _sampleEnd)
+        {
+            // The interval ended while this batch was being read: close it first, so that a message counted in the
+            // result is in the interval it completed in (never in the warm-up's last one), and the intervals of
+            // --json-stream add up to the result exactly. One comparison per message otherwise.
+            SampleIfDue(now);
+        }
         var us = LatencyHistograms.ToMicroseconds(ticks);
         _interval.Record(us);
         _sampleMessages++;

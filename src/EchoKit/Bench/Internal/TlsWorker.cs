@@ -76,7 +76,8 @@ internal sealed class TlsWorker : BenchWorker
             {
                 await Task.Delay(rampDelay, cancellationToken).ConfigureAwait(false);
             }
-            while (!cancellationToken.IsCancellationRequested)
+            // Once the message quota is reached, no new connection: the monitor stops the run within 100 ms.
+            while (!cancellationToken.IsCancellationRequested && Volatile.Read(ref _done) == 0)
             {
                 var error = await StreamAsync(seed, cancellationToken).ConfigureAwait(false);
                 if (error is null)
