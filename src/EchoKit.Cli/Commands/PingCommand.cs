@@ -85,11 +85,7 @@ internal static class PingCommand
         var target = options.UnixPath ?? options.Endpoint!.Text;
         var named = options.Endpoint is { Host: { } host } && !IPAddress.TryParse(host, out _);
         var output = Console.Out;
-        var session = new PingSession(options, new PingConsoleObserver(output, mode, options.Endpoint?.Host ?? target, named));
-        if (mode == PingOutputMode.Text)
-        {
-            await output.WriteLineAsync(Header(options, target));
-        }
+        var session = new PingSession(options, new PingConsoleObserver(output, mode, Header(options, target), options.Endpoint?.Host ?? target, named));
 
         PingSummary summary;
         using (var signals = new ShutdownSignals())
