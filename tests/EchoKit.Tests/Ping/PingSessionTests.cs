@@ -92,12 +92,39 @@ public sealed class PingSessionTests
         var tlsObserver = new RecordingPingObserver();
         var overTls = await new PingSession(tls, tlsObserver).RunAsync(TestTimeouts.Token());
 
+        tls.Mode = PingMode.Connect;
+        var tlsHandshakes = await new PingSession(tls).RunAsync(TestTimeouts.Token());
+
         var unix = new PingOptions { UnixPath = path, Count = 2, Interval = TimeSpan.FromMilliseconds(10) };
         var overUnix = await new PingSession(unix).RunAsync(TestTimeouts.Token());
+        unix.Mode = PingMode.Connect;
+        var unixConnects = await new PingSession(unix).RunAsync(TestTimeouts.Token());
 
         Assert.True(overTls.AllAnswered);
         Assert.NotNull(Assert.Single(tlsObserver.Events.OfType<PingConnected>()).TlsTime);
+        Assert.True(tlsHandshakes.AllAnswered);
         Assert.True(overUnix.AllAnswered);
+        Assert.True(unixConnects.AllAnswered);
+    }
+
+    [Fact]
+    public async Task ACorruptedEchoIsAMismatchAtItsByteAndTheNextProbeReconnects()
+    {
+        var time = new FakeTimeProvider();
+        await using var server = FakeServer.Corrupting(20);
+        var observer = new RecordingPingObserver();
+        var options = To(server.Port);
+        options.Count = 2;
+
+        var run = new PingSession(options, observer, time).RunAsync(TestTimeouts.Token());
+        await observer.WaitForReplyAsync(1);
+        time.Advance(Second);
+        var summary = await run;
+
+        Assert.All(observer.Replies, r => Assert.Equal((PingStatus.Mismatch, "mismatch at byte 20"), (r.Status, r.Detail)));
+        Assert.Equal(2, summary.Mismatches);
+        Assert.False(summary.AllAnswered);
+        Assert.Equal(2, observer.Events.OfType<PingConnected>().Count()); // a stream that corrupted a byte is not trusted again
     }
 
     [Fact]
