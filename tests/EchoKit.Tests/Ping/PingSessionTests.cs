@@ -290,6 +290,23 @@ public sealed class PingSessionTests
     }
 
     [Fact]
+    public async Task UdpProbesOfTheInProcessServerAreAllAnswered()
+    {
+        var serverOptions = new EchoServerOptions();
+        serverOptions.Endpoints.Add(ListenEndpoint.Udp("127.0.0.1:0"));
+        await using var server = await TestServers.StartAsync(serverOptions, new CapturingLoggerFactory());
+        var options = To(server.Listeners[0].Port, PingMode.Udp);
+        options.Count = 3;
+        options.Size = 100;
+        options.Interval = TimeSpan.FromMilliseconds(10);
+
+        var summary = await new PingSession(options).RunAsync(TestTimeouts.Token());
+
+        Assert.True(summary.AllAnswered);
+        Assert.Equal((0L, 0L), (summary.Duplicates, summary.Late));
+    }
+
+    [Fact]
     public async Task AUdpPortWithNoServerIsRefused()
     {
         using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
