@@ -140,9 +140,10 @@ public sealed class PingCliTests
         var held = await EchokitProcess.RunAsync("ping", $"127.0.0.1:{server.Port}", "-c", "2", "-i", "10ms", "-q", "--assert", "loss=0%", "--assert", "p99<10s");
 
         Assert.Equal(3, breached.ExitCode);
-        Assert.Contains("assert loss<1%: FAIL (loss = 100%)", breached.Stderr);
+        Assert.Contains("assert loss<1%: FAIL (loss = 100%)", breached.Stdout);
+        Assert.Contains("1 of 1 assertion(s) failed", breached.Stderr);
         Assert.Equal(0, held.ExitCode);
-        Assert.Contains("assert p99<10s: pass", held.Stderr);
+        Assert.Contains("assert p99<10s: pass", held.Stdout);
         Assert.DoesNotContain("seq=", held.Stdout); // -q: the summary only
         Assert.Contains("2 sent, 2 received", held.Stdout);
     }
