@@ -332,6 +332,17 @@ public sealed class PingSessionTests
     }
 
     [Fact]
+    public async Task CancellingBeforeTheFirstProbeReturnsAnEmptySummary()
+    {
+        var options = new PingOptions { Endpoint = EndpointParser.Parse("localhost:7") };
+
+        var summary = await new PingSession(options).RunAsync(new CancellationToken(canceled: true));
+
+        Assert.Equal(0, summary.Sent);
+        Assert.False(summary.AllAnswered);
+    }
+
+    [Fact]
     public async Task TheDeadlineEndsAnEndlessRun()
     {
         var time = new FakeTimeProvider();
