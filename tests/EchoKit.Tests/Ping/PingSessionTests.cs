@@ -13,10 +13,13 @@ public sealed class PingSessionTests
 {
     private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
 
+    // Tests on the real clock wait long for an answer, so a loaded machine does not turn a slow answer into a timeout;
+    // tests on the fake clock set the timeout they check.
     private static PingOptions To(int port, PingMode mode = PingMode.Echo) => new()
     {
         Endpoint = new EndpointSpec("127.0.0.1", port, $"127.0.0.1:{port}"),
         Mode = mode,
+        Timeout = TestTimeouts.Short,
     };
 
     [Fact]
@@ -95,7 +98,7 @@ public sealed class PingSessionTests
         tls.Mode = PingMode.Connect;
         var tlsHandshakes = await new PingSession(tls).RunAsync(TestTimeouts.Token());
 
-        var unix = new PingOptions { UnixPath = path, Count = 2, Interval = TimeSpan.FromMilliseconds(10) };
+        var unix = new PingOptions { UnixPath = path, Count = 2, Interval = TimeSpan.FromMilliseconds(10), Timeout = TestTimeouts.Short };
         var overUnix = await new PingSession(unix).RunAsync(TestTimeouts.Token());
         unix.Mode = PingMode.Connect;
         var unixConnects = await new PingSession(unix).RunAsync(TestTimeouts.Token());
