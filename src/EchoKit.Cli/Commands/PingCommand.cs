@@ -85,11 +85,7 @@ internal static class PingCommand
         var target = options.UnixPath ?? options.Endpoint!.Text;
         var named = options.Endpoint is { Host: { } host } && !IPAddress.TryParse(host, out _);
         var output = Console.Out;
-        var session = new PingSession(options, new PingConsoleObserver(output, mode, options.Endpoint?.Host ?? target, named));
-        if (mode == PingOutputMode.Text)
-        {
-            await output.WriteLineAsync(Header(options, target));
-        }
+        var session = new PingSession(options, new PingConsoleObserver(output, mode, Header(options, target), options.Endpoint?.Host ?? target, named));
 
         PingSummary summary;
         using (var signals = new ShutdownSignals())
@@ -119,22 +115,26 @@ internal static class PingCommand
                 break;
         }
         await output.FlushAsync();
-        return await VerdictAsync(summary, assertions);
+        // As bench does: assertion results follow the summary on stdout, or go to stderr when stdout is JSON.
+        var assertionsOut = mode is PingOutputMode.Json or PingOutputMode.JsonStream ? Console.Error : output;
+        return await VerdictAsync(summary, assertions, assertionsOut);
     }
 
     /// <summary>
     /// 3 when an assertion was breached; 1 when an echo did not match; with assertions that held, 0 (they say what
     /// loss is acceptable); otherwise 0 only when every probe was answered.
     /// </summary>
-    private static async Task<int> VerdictAsync(PingSummary summary, AssertionExpression[] assertions)
+    private static async Task<int> VerdictAsync(PingSummary summary, AssertionExpression[] assertions, TextWriter assertionsOut)
     {
         var outcomes = AssertionExpression.EvaluateAll(assertions, metric => Value(summary, metric.Name));
         foreach (var outcome in outcomes)
         {
-            await Console.Error.WriteLineAsync(outcome.Describe());
+            await assertionsOut.WriteLineAsync(outcome.Describe());
         }
+        await assertionsOut.FlushAsync();
         if (outcomes.Any(o => !o.Passed))
         {
+            await Console.Error.WriteLineAsync($"echokit ping: {summary.Target}: {outcomes.Count(o => !o.Passed)} of {outcomes.Count} assertion(s) failed");
             return ExitCodes.AssertionFailed;
         }
         if (summary.Mismatches > 0)

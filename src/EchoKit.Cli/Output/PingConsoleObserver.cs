@@ -5,9 +5,10 @@ namespace EchoKit.Cli.Output;
 
 /// <summary>
 /// Prints a ping session as it goes: a line per probe, transitions and stray answers (text), a JSON object per probe
-/// (<c>--json-stream</c>), or nothing (<c>-q</c>, <c>--json</c>). Calls come serialized from the session.
+/// (<c>--json-stream</c>), or nothing (<c>-q</c>, <c>--json</c>). Calls come serialized from the session. The
+/// header line (text only) is printed once the target's address is known.
 /// </summary>
-internal sealed class PingConsoleObserver(TextWriter output, PingOutputMode mode, string target, bool named) : IPingObserver
+internal sealed class PingConsoleObserver(TextWriter output, PingOutputMode mode, string header, string host, bool named) : IPingObserver
 {
     public void OnResolved(PingResolved resolved)
     {
@@ -18,11 +19,14 @@ internal sealed class PingConsoleObserver(TextWriter output, PingOutputMode mode
         var address = EndpointResolver.FormatEndPoint(resolved.Address);
         if (resolved.Sequence > 0)
         {
-            output.WriteLine($"seq={resolved.Sequence}: {target} now resolves to {address}");
+            output.WriteLine($"seq={resolved.Sequence}: {host} now resolves to {address}");
+            return;
         }
-        else if (named)
+        // The header waits for the address, so a name that does not resolve prints only the error.
+        output.WriteLine(header);
+        if (named)
         {
-            output.WriteLine($"resolved {target} to {address} in {PingText.Ms(resolved.Elapsed)} ms");
+            output.WriteLine($"resolved {host} to {address} in {PingText.Ms(resolved.Elapsed)} ms");
         }
     }
 

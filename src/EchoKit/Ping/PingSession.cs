@@ -66,7 +66,15 @@ public sealed class PingSession : IPingEvents
     public async Task<PingSummary> RunAsync(CancellationToken cancellationToken = default)
     {
         _options.Validate();
-        var target = await PingTarget.ResolveAsync(_options, _time, this, cancellationToken).ConfigureAwait(false);
+        PingTarget target;
+        try
+        {
+            target = await PingTarget.ResolveAsync(_options, _time, this, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Snapshot(); // stopped during the first lookup: nothing was sent
+        }
         var tag = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
         IProber prober = _options.Mode switch
         {

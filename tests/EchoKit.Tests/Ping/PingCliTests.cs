@@ -15,7 +15,7 @@ public sealed class PingCliTests
     {
         await using var server = await TestServer.StartAsync();
 
-        var (code, stdout, stderr) = await EchokitProcess.RunAsync("ping", $"127.0.0.1:{server.Port}", "-c", "3", "-i", "20ms");
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("ping", $"127.0.0.1:{server.Port}", "-c", "3", "-i", "20ms", "-W", "20s");
 
         Assert.True(code == 0, stderr);
         for (var seq = 1; seq <= 3; seq++)
@@ -65,7 +65,7 @@ public sealed class PingCliTests
     {
         await using var server = await TestServer.StartAsync();
 
-        var (code, stdout, _) = await EchokitProcess.RunAsync("ping", $"127.0.0.1:{server.Port}", "-c", "2", "-i", "10ms", "--json");
+        var (code, stdout, _) = await EchokitProcess.RunAsync("ping", $"127.0.0.1:{server.Port}", "-c", "2", "-i", "10ms", "-W", "20s", "--json");
 
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(stdout);
@@ -137,12 +137,13 @@ public sealed class PingCliTests
         await using var server = await TestServer.StartAsync();
 
         var breached = await EchokitProcess.RunAsync("ping", $"127.0.0.1:{closed.Port}", "-c", "1", "-q", "--assert", "loss<1%");
-        var held = await EchokitProcess.RunAsync("ping", $"127.0.0.1:{server.Port}", "-c", "2", "-i", "10ms", "-q", "--assert", "loss=0%", "--assert", "p99<10s");
+        var held = await EchokitProcess.RunAsync("ping", $"127.0.0.1:{server.Port}", "-c", "2", "-i", "10ms", "-W", "20s", "-q", "--assert", "loss=0%", "--assert", "p99<10s");
 
         Assert.Equal(3, breached.ExitCode);
-        Assert.Contains("assert loss<1%: FAIL (loss = 100%)", breached.Stderr);
+        Assert.Contains("assert loss<1%: FAIL (loss = 100%)", breached.Stdout);
+        Assert.Contains("1 of 1 assertion(s) failed", breached.Stderr);
         Assert.Equal(0, held.ExitCode);
-        Assert.Contains("assert p99<10s: pass", held.Stderr);
+        Assert.Contains("assert p99<10s: pass", held.Stdout);
         Assert.DoesNotContain("seq=", held.Stdout); // -q: the summary only
         Assert.Contains("2 sent, 2 received", held.Stdout);
     }
@@ -151,7 +152,7 @@ public sealed class PingCliTests
     public async Task SigquitPrintsAnInterimSummaryWithoutStopping()
     {
         await using var server = await TestServer.StartAsync();
-        await using var ping = EchokitProcess.Start("ping", $"127.0.0.1:{server.Port}", "-i", "20ms");
+        await using var ping = EchokitProcess.Start("ping", $"127.0.0.1:{server.Port}", "-i", "20ms", "-W", "20s");
 
         await ping.WaitForLineAsync(SeqLine(2));
         ping.Signal(SigQuit);

@@ -13,10 +13,13 @@ public sealed class PingSessionTests
 {
     private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
 
+    // Tests on the real clock wait long for an answer, so a loaded machine does not turn a slow answer into a timeout;
+    // tests on the fake clock set the timeout they check.
     private static PingOptions To(int port, PingMode mode = PingMode.Echo) => new()
     {
         Endpoint = new EndpointSpec("127.0.0.1", port, $"127.0.0.1:{port}"),
         Mode = mode,
+        Timeout = TestTimeouts.Short,
     };
 
     [Fact]
@@ -92,12 +95,39 @@ public sealed class PingSessionTests
         var tlsObserver = new RecordingPingObserver();
         var overTls = await new PingSession(tls, tlsObserver).RunAsync(TestTimeouts.Token());
 
-        var unix = new PingOptions { UnixPath = path, Count = 2, Interval = TimeSpan.FromMilliseconds(10) };
+        tls.Mode = PingMode.Connect;
+        var tlsHandshakes = await new PingSession(tls).RunAsync(TestTimeouts.Token());
+
+        var unix = new PingOptions { UnixPath = path, Count = 2, Interval = TimeSpan.FromMilliseconds(10), Timeout = TestTimeouts.Short };
         var overUnix = await new PingSession(unix).RunAsync(TestTimeouts.Token());
+        unix.Mode = PingMode.Connect;
+        var unixConnects = await new PingSession(unix).RunAsync(TestTimeouts.Token());
 
         Assert.True(overTls.AllAnswered);
         Assert.NotNull(Assert.Single(tlsObserver.Events.OfType<PingConnected>()).TlsTime);
+        Assert.True(tlsHandshakes.AllAnswered);
         Assert.True(overUnix.AllAnswered);
+        Assert.True(unixConnects.AllAnswered);
+    }
+
+    [Fact]
+    public async Task ACorruptedEchoIsAMismatchAtItsByteAndTheNextProbeReconnects()
+    {
+        var time = new FakeTimeProvider();
+        await using var server = FakeServer.Corrupting(20);
+        var observer = new RecordingPingObserver();
+        var options = To(server.Port);
+        options.Count = 2;
+
+        var run = new PingSession(options, observer, time).RunAsync(TestTimeouts.Token());
+        await observer.WaitForReplyAsync(1);
+        time.Advance(Second);
+        var summary = await run;
+
+        Assert.All(observer.Replies, r => Assert.Equal((PingStatus.Mismatch, "mismatch at byte 20"), (r.Status, r.Detail)));
+        Assert.Equal(2, summary.Mismatches);
+        Assert.False(summary.AllAnswered);
+        Assert.Equal(2, observer.Events.OfType<PingConnected>().Count()); // a stream that corrupted a byte is not trusted again
     }
 
     [Fact]
@@ -263,6 +293,23 @@ public sealed class PingSessionTests
     }
 
     [Fact]
+    public async Task UdpProbesOfTheInProcessServerAreAllAnswered()
+    {
+        var serverOptions = new EchoServerOptions();
+        serverOptions.Endpoints.Add(ListenEndpoint.Udp("127.0.0.1:0"));
+        await using var server = await TestServers.StartAsync(serverOptions, new CapturingLoggerFactory());
+        var options = To(server.Listeners[0].Port, PingMode.Udp);
+        options.Count = 3;
+        options.Size = 100;
+        options.Interval = TimeSpan.FromMilliseconds(10);
+
+        var summary = await new PingSession(options).RunAsync(TestTimeouts.Token());
+
+        Assert.True(summary.AllAnswered);
+        Assert.Equal((0L, 0L), (summary.Duplicates, summary.Late));
+    }
+
+    [Fact]
     public async Task AUdpPortWithNoServerIsRefused()
     {
         using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -285,6 +332,17 @@ public sealed class PingSessionTests
         var ex = await Assert.ThrowsAsync<PingTargetException>(() => new PingSession(options).RunAsync(TestTimeouts.Token()));
 
         Assert.Contains("no-such-host.invalid", ex.Message);
+    }
+
+    [Fact]
+    public async Task CancellingBeforeTheFirstProbeReturnsAnEmptySummary()
+    {
+        var options = new PingOptions { Endpoint = EndpointParser.Parse("localhost:7") };
+
+        var summary = await new PingSession(options).RunAsync(new CancellationToken(canceled: true));
+
+        Assert.Equal(0, summary.Sent);
+        Assert.False(summary.AllAnswered);
     }
 
     [Fact]
