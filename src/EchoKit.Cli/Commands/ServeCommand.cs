@@ -58,6 +58,7 @@ internal static class ServeCommand
         };
         ServeProductionOptions.AddTo(command);
         UdpServeOptions.AddTo(command);
+        command.Options.Add(OtlpOption.Otlp);
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
     }
@@ -85,6 +86,7 @@ internal static class ServeCommand
 
         await using var server = new EchoServer(options, logs);
         await using var metrics = new MetricsHost(() => server.IsReady, logs);
+        using var otlp = OtlpMetricsExporter.Start(parse.GetValue(OtlpOption.Otlp));
         try
         {
             await metrics.StartAsync(parse.GetValue(Metrics) ?? [], signals.RequestedToken);
