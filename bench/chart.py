@@ -7,13 +7,14 @@ import sys
 from html import escape
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from report import SCENARIOS, headline  # noqa: E402  (one definition of the headline numbers)
+from report import MEMORY, SCENARIOS, headline, pick_median  # noqa: E402  (one definition of the headline numbers)
 
 raw, out = sys.argv[1], sys.argv[2]
 rows = [json.loads(line) for line in open(raw) if line.strip()]
-last = {}
+runs = {}
 for r in rows:
-    last[(r["server"], r["scenario"])] = r
+    runs.setdefault((r["server"], r["scenario"]), []).append(r)
+last = {k: pick_median(v, k[1]) for k, v in runs.items()}
 scenarios = [s for s in SCENARIOS if any(k[1] == s for k in last)]
 servers = []
 for r in rows:
@@ -26,7 +27,7 @@ def value(server, scen):
     b = headline(last.get((baseline[scen], scen)), scen)
     if v is None or b is None or v == 0 or b == 0:
         return None
-    return b / v if scen == "S5" else v / b
+    return b / v if scen in MEMORY else v / b
 
 colors = ["#1f77b4", "#7f7f7f", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 W, H, left, top, bottom = 960, 420, 60, 40, 70

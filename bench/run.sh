@@ -19,7 +19,8 @@ B=$HERE/.build
 
 DURATION=${DURATION:-5}          # measured seconds per scenario
 WARMUP=${WARMUP:-1}              # seconds of load before measuring (JIT, caches)
-IDLE_CONNS=${IDLE_CONNS:-10000}  # connections for S5
+IDLE_CONNS=${IDLE_CONNS:-10000}  # connections for S5 and S5b
+REPEAT=${REPEAT:-1}              # rounds per scenario, servers alternating; the report takes each server's median
 START_TIMEOUT=${START_TIMEOUT:-30}
 SERVERS=${SERVERS-"echokit epoll-c node python ncat socat"}   # set to "" to skip TCP
 UDP_SERVERS=${UDP_SERVERS-"echokit udp-c"}      # set to "" to skip UDP
@@ -32,7 +33,7 @@ if [ "$(nproc)" -lt 2 ]; then SERVER_CORE=0; LOAD_CORE=0; fi
 
 # The exact command, with every setting that was overridden from the environment.
 CMDLINE=""
-for v in LOADGEN DURATION WARMUP IDLE_CONNS SERVERS UDP_SERVERS SCENARIOS SERVER_TABLE_EXTRA SKIP_PUBLISH ECHOKIT_AOT SERVER_CORE LOAD_CORE START_TIMEOUT; do
+for v in LOADGEN REPEAT DURATION WARMUP IDLE_CONNS SERVERS UDP_SERVERS SCENARIOS SERVER_TABLE_EXTRA SKIP_PUBLISH ECHOKIT_AOT SERVER_CORE LOAD_CORE START_TIMEOUT; do
     if printenv "$v" >/dev/null; then CMDLINE+="$v=$(printf '%q' "$(printenv "$v")") "; fi
 done
 CMDLINE+="bash bench/run.sh${*:+ $*}"
@@ -42,6 +43,10 @@ CMDLINE+="bash bench/run.sh${*:+ $*}"
 # The baselines are epoll-c (TCP) and udp-c (UDP). Add a row to add a server.
 SERVER_TABLE='
 echokit  tcp  {B}/echokit/echokit serve --tcp 127.0.0.1:{PORT} --quiet
+echokit-epoll  tcp  {B}/echokit/echokit serve --tcp 127.0.0.1:{PORT} --quiet --engine epoll
+echokit-sockets  tcp  {B}/echokit/echokit serve --tcp 127.0.0.1:{PORT} --quiet --engine sockets
+echokit-epoll-2t  tcp  {B}/echokit/echokit serve --tcp 127.0.0.1:{PORT} --quiet --engine epoll --io-threads 2
+echokit-sockets-2t  tcp  {B}/echokit/echokit serve --tcp 127.0.0.1:{PORT} --quiet --engine sockets
 epoll-c  tcp  {B}/epoll_echo {PORT} 127.0.0.1
 node     tcp  node {HERE}/servers/node_echo.js {PORT}
 python   tcp  python3 {HERE}/servers/python_echo.py {PORT}
@@ -57,7 +62,9 @@ TCP_BASELINE=epoll-c
 # S5 (idle connections) and UDP always use the C tools: echokit bench has no idle mode, and its UDP mode is not
 # batched yet (slower than udp_load, so it would be what limits the measurement).
 LOADGEN=${LOADGEN:-echokit}
-# Servers that fork a process per connection (skipped in S5).
+# Servers run without taskset (on every core): the two-loop rows, to show what a second core gives.
+UNPINNED_SERVERS=${UNPINNED_SERVERS-"echokit-epoll-2t echokit-sockets-2t"}
+# Servers that fork a process per connection (skipped in S5 and S5b).
 PROCESS_PER_CONNECTION="ncat socat"
 UDP_BASELINE=udp-c
 
@@ -70,6 +77,7 @@ scenario_args() {
         S3) echo "--connections 100 --pipeline 16 --size 32" ;;
         S4) echo "--connections 10 --pipeline 4 --size 65536" ;;
         S5) echo "--idle $IDLE_CONNS" ;;
+        S5b) echo "--idle $IDLE_CONNS --touch" ;;
         U1) echo "--size 64 --window 32" ;;
         U2) echo "--size 1472 --window 32" ;;
     esac
@@ -135,7 +143,9 @@ start_server() {
     # setsid: the server gets its own process group, so stopping it also stops any
     # helper it spawned. Non-interactive bash does not make & jobs group leaders,
     # so setsid execs in place and $! is the server itself.
-    setsid taskset -c "$SERVER_CORE" "${argv[@]}" >"$SRV_LOG" 2>&1 </dev/null &
+    local pin=(taskset -c "$SERVER_CORE")
+    [[ " $UNPINNED_SERVERS " == *" $name "* ]] && pin=()
+    setsid "${pin[@]}" "${argv[@]}" >"$SRV_LOG" 2>&1 </dev/null &
     SRV_PID=$!
     for ((i = 0; i < START_TIMEOUT * 10; i++)); do
         if grep -q "listening" "$SRV_LOG" 2>/dev/null; then
@@ -222,12 +232,13 @@ run_traffic() { # server scenario
 
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 
-run_idle() { # server scenario: RSS per idle connection
-    local name=$1 scen=$2 out=$B/logs/$1-$2.json rss0 rss1 fd0 fds i connected json
+run_idle() { # server scenario: RSS per idle connection (S5: never sent a byte; S5b: echoed 32 B first), and after close
+    local name=$1 scen=$2 out=$B/logs/$1-$2.json rss0 rss1 rss2 fd0 fds i connected json touch=()
+    [ "$scen" = S5b ] && touch=(--touch)
     sleep 1 # let the fresh server settle before the baseline reading
     rss0=$(vm_kib "$SRV_PID" VmRSS); fd0=$(fd_count "$SRV_PID")
     timeout -k 5 120 taskset -c "$LOAD_CORE" "$B/echo_load" --host 127.0.0.1 --port "$SRV_PORT" \
-        --idle "$IDLE_CONNS" --hold 100 --json >"$out" 2>"$out.err" &
+        --idle "$IDLE_CONNS" "${touch[@]}" --hold 100 --json >"$out" 2>"$out.err" &
     LOAD_PID=$!
     for ((i = 0; i < 600; i++)); do # the "connected" line, 60 s at most
         grep -q '^{' "$out" 2>/dev/null && break
@@ -244,11 +255,19 @@ run_idle() { # server scenario: RSS per idle connection
         kill -0 "$SRV_PID" 2>/dev/null || break
         sleep 0.1
     done
-    sleep 2 # let lazily allocated per-connection state appear
+    sleep 3 # let lazily allocated per-connection state appear
     rss1=$(vm_kib "$SRV_PID" VmRSS); fds=$(fd_count "$SRV_PID")
     kill -TERM -- "-$LOAD_PID" 2>/dev/null; wait "$LOAD_PID" 2>/dev/null; LOAD_PID=""
     local accepted=$((fds - fd0))
-    local extra="\"rss_before_kib\":$rss0,\"rss_with_kib\":$rss1,\"accepted\":$accepted,\"server_threads\":$(vm_kib "$SRV_PID" Threads)"
+    # Memory after every connection closed: wait (20 s at most) for the descriptors to go, then 3 s more.
+    for ((i = 0; i < 200; i++)); do
+        [ "$(fd_count "$SRV_PID")" -le "$fd0" ] && break
+        kill -0 "$SRV_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    sleep 3
+    rss2=$(vm_kib "$SRV_PID" VmRSS)
+    local extra="\"rss_before_kib\":$rss0,\"rss_with_kib\":$rss1,\"rss_after_kib\":$rss2,\"accepted\":$accepted,\"server_threads\":$(vm_kib "$SRV_PID" Threads)"
     if [ -z "$json" ] || [ "$connected" -eq 0 ] || [ "$rss1" = null ]; then
         record "$name" "$scen" "n/a" "idle connections failed: $(head -c 200 "$out.err" | tr '\n' ' ')" "$extra" "${json:-null}"
     elif [ "$connected" -lt "$IDLE_CONNS" ] || [ "$accepted" -lt "$connected" ]; then
@@ -305,9 +324,11 @@ for SCEN in $SCENARIOS; do
     proto=$(scenario_proto "$SCEN")
     if [ -z "$(scenario_args "$SCEN")" ]; then log "unknown scenario $SCEN"; continue; fi
     list=$SERVERS; [ "$proto" = udp ] && list=$UDP_SERVERS
-    for name in $list; do
+    # REPEAT rounds, the servers alternating within each, so a slow spell of a shared machine hits all of them.
+    rounds=""; for ((r = 0; r < REPEAT; r++)); do rounds+=" $list"; done
+    for name in $rounds; do
         log "$SCEN $name"
-        if [ "$SCEN" = S5 ] && [[ " $PROCESS_PER_CONNECTION " == *" $name "* ]]; then
+        if [[ "$SCEN" == S5* ]] && [[ " $PROCESS_PER_CONNECTION " == *" $name "* ]]; then
             # 10,000 idle connections would be 10,000 forked processes (20,000 for socat): not a memory figure
             # anyone could compare, and more than this machine should be asked for.
             record "$name" "$SCEN" "n/a" "one process per connection"
@@ -318,7 +339,7 @@ for SCEN in $SCENARIOS; do
             record "$name" "$SCEN" "n/a" "$SRV_WHY"
             continue
         fi
-        if [ "$SCEN" = S5 ]; then run_idle "$name" "$SCEN"; else run_traffic "$name" "$SCEN"; fi
+        if [[ "$SCEN" == S5* ]]; then run_idle "$name" "$SCEN"; else run_traffic "$name" "$SCEN"; fi
         stop_server
         tail -n1 "$RAW" | cut -c1-220 >&2
     done

@@ -8,13 +8,17 @@
  *   all of its echoed bytes are back; then the next one is sent. Every received
  *   byte is checked against what was sent (each connection sends its own offset
  *   into a pseudo-random pattern, so a byte from the wrong connection or the
- *   wrong place is caught). Latency is measured per message, from the moment its
- *   first byte is handed to send() to the arrival of its last echoed byte, and
+ *   wrong place is caught). Latency is measured per message, from just before
+ *   the send() that carries its first byte (on loopback that call delivers the
+ *   bytes and wakes the server, so a stamp taken after it returns under-reports
+ *   by a large share of the round trip) to the arrival of its last echoed byte, and
  *   kept in a log-linear histogram (hist.h); messages that finish during the
  *   warm-up are not counted. Reports messages/s, MiB/s of payload (one way),
  *   p50/p99/p99.9/max in microseconds, errors, mismatched bytes, and the CPU this
  *   process used during the measurement (near 100 % means the generator, not the
- *   server, may be the limit).
+ *   server, may be the limit). It checks itself with Little's law: mean latency
+ *   x messages/s / (connections x pipeline) should be about 1 in a closed loop
+ *   ("littles_law_ratio"); a warning on stderr when it is outside 0.9-1.1.
  *
  * Idle mode:
  *   echo_load --host H --port P --idle N --hold SEC [--touch] [--json]
@@ -85,6 +89,7 @@ static struct {
     uint64_t mismatches;       /* received bytes that differ from what was sent */
     uint64_t excess;           /* bytes echoed beyond what was sent */
     struct hist lat;
+    double lat_sum_ns;         /* for the mean, which Little's law needs */
 } st;
 
 static void usage(void)
@@ -177,6 +182,7 @@ static void pump_send(struct conn *c)
         size_t len = target - c->sent;
         if (len > MAX_IO) len = MAX_IO;
         const unsigned char *p = pat + (c->seed + c->sent) % PAT_LEN;
+        uint64_t before = now_ns(); /* taken before the call that carries the first byte */
         ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -188,10 +194,9 @@ static void pump_send(struct conn *c)
             return;
         }
         c->sent += (uint64_t)n;
-        /* Stamp every message whose first byte just left. */
-        uint64_t now = now_ns();
+        /* Stamp every message whose first byte this call carried. */
         while (c->stamped * (uint64_t)opt.size < c->sent) {
-            c->ts[c->stamped % (uint64_t)opt.pipeline] = now;
+            c->ts[c->stamped % (uint64_t)opt.pipeline] = before;
             c->stamped++;
         }
     }
@@ -232,7 +237,9 @@ static void on_readable(struct conn *c)
         bool measuring = now >= t_measure && now < t_end;
         while ((c->done + 1) * (uint64_t)opt.size <= c->recvd) {
             if (measuring) {
-                hist_record(&st.lat, now - c->ts[c->done % (uint64_t)opt.pipeline]);
+                uint64_t lat = now - c->ts[c->done % (uint64_t)opt.pipeline];
+                hist_record(&st.lat, lat);
+                st.lat_sum_ns += (double)lat;
                 st.messages++;
             }
             c->done++;
@@ -293,16 +300,20 @@ static int run_load(void)
     double mibs = mps * (double)opt.size / (1024.0 * 1024.0);
     double p50 = hist_quantile(&st.lat, 0.50) / 1e3, p99 = hist_quantile(&st.lat, 0.99) / 1e3;
     double p999 = hist_quantile(&st.lat, 0.999) / 1e3, pmax = st.lat.max / 1e3;
+    double mean_us = st.lat.count ? st.lat_sum_ns / (double)st.lat.count / 1e3 : 0;
+    double littles = connected > 0 ? mean_us / 1e6 * mps / (double)(connected * opt.pipeline) : 0;
+    if (st.lat.count && (littles < 0.9 || littles > 1.1))
+        fprintf(stderr, "echo_load: Little's law ratio %.2f is outside 0.9-1.1: the window was not kept full or the clock is wrong\n", littles);
     uint64_t errors = st.errors + st.connect_errors;
     if (opt.json) {
         printf("{\"mode\":\"load\",\"host\":\"%s\",\"port\":%d,\"connections\":%ld,\"connected\":%ld,"
                "\"pipeline\":%ld,\"size\":%ld,\"duration_s\":%.3f,\"warmup_s\":%.3f,"
                "\"messages\":%llu,\"msg_per_s\":%.1f,\"mib_per_s\":%.2f,"
-               "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,"
+               "\"mean_us\":%.1f,\"littles_law_ratio\":%.3f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,"
                "\"errors\":%llu,\"connect_errors\":%llu,\"mismatches\":%llu,\"excess_bytes\":%llu,"
                "\"client_cpu_pct\":%.1f}\n",
                opt.host, opt.port, n, connected, opt.pipeline, opt.size, secs, opt.warmup,
-               (unsigned long long)st.messages, mps, mibs, p50, p99, p999, pmax,
+               (unsigned long long)st.messages, mps, mibs, mean_us, littles, p50, p99, p999, pmax,
                (unsigned long long)errors, (unsigned long long)st.connect_errors,
                (unsigned long long)st.mismatches, (unsigned long long)st.excess, cpu_pct);
     } else {
@@ -310,7 +321,7 @@ static int run_load(void)
                opt.host, opt.port, n, connected, opt.pipeline, opt.size, secs, opt.warmup);
         printf("  %llu messages  %.0f msg/s  %.2f MiB/s payload each way\n",
                (unsigned long long)st.messages, mps, mibs);
-        printf("  latency us  p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n", p50, p99, p999, pmax);
+        printf("  latency us  p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  mean %.1f  (Little's law ratio %.3f)\n", p50, p99, p999, pmax, mean_us, littles);
         printf("  errors %llu (connect %llu)  mismatched bytes %llu  excess bytes %llu  load generator cpu %.0f%%\n",
                (unsigned long long)errors, (unsigned long long)st.connect_errors,
                (unsigned long long)st.mismatches, (unsigned long long)st.excess, cpu_pct);

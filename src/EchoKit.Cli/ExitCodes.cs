@@ -11,4 +11,7 @@ internal static class ExitCodes
 
     /// <summary>The command line was wrong: a bad option, endpoint or value.</summary>
     public const int Usage = 2;
+
+    /// <summary>The job ran, but an <c>--assert</c> expression did not hold (bench, ping).</summary>
+    public const int AssertionFailed = 3;
 }

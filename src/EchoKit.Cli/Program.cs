@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
+using System.Text.RegularExpressions;
 using EchoKit.Cli.Commands;
 using EchoKit.Cli.Configuration;
 using EchoKit.Cli.Hosting;
@@ -9,26 +12,51 @@ namespace EchoKit.Cli;
 /// <summary>
 /// The <c>echokit</c> program: parses the command line and hands over to one command
 /// (<see cref="ServeCommand"/>, <see cref="SendCommand"/>, <see cref="ConnectCommand"/>, <see cref="BenchCommand"/>).
-/// Each command wires signals and output into the library.
+/// Each command wires signals and output into the library. Conventions every command shares live here: one
+/// wording for an unknown option, <c>--</c> ends the options, errors name the command as typed
+/// (<c>echokit bench merge</c>), help from <see cref="HelpRenderer"/>, and a bare <c>echokit</c> prints the usage.
 /// </summary>
-internal static class Program
+internal static partial class Program
 {
     public static async Task<int> Main(string[] args)
     {
         RuntimeTuning.Apply();
+        return await RunAsync(CreateRoot(), args);
+    }
+
+    /// <summary>The whole command tree, with EchoKit's help on every command.</summary>
+    internal static RootCommand CreateRoot()
+    {
         var root = new RootCommand("EchoKit: a socket echo server, client and load generator.")
         {
             ServeCommand.Create(),
             SendCommand.Create(),
             ConnectCommand.Create(),
             BenchCommand.Create(),
+            PingCommand.Create(),
+            ProbeCommand.Create(),
         };
-        return await RunAsync(root, args);
+        foreach (var option in root.Options.OfType<HelpOption>())
+        {
+            option.Action = new EchokitHelpAction();
+        }
+        return root;
     }
 
     internal static async Task<int> RunAsync(RootCommand root, string[] args)
     {
+        if (args.Length == 0)
+        {
+            HelpRenderer.Write(root, Console.Out);
+            return ExitCodes.Ok;
+        }
         var parse = root.Parse(args);
+        var name = HelpRenderer.DisplayName(parse.CommandResult.Command);
+        // An unknown option is reported as one, whichever argument slot it would otherwise have filled.
+        if (UnknownOption(parse) is { } unknown)
+        {
+            return await UsageErrorAsync(name, $"unknown option '{unknown}'");
+        }
         try
         {
             // Options not given on the command line may come from ECHOKIT_* variables or a --config file.
@@ -36,17 +64,12 @@ internal static class Program
         }
         catch (ConfigurationException ex)
         {
-            await Console.Error.WriteLineAsync($"echokit {parse.CommandResult.Command.Name}: {ex.Message}");
-            return ExitCodes.Usage;
+            await Console.Error.WriteLineAsync($"{name}: {ex.Message}");
+            return ex.IsUnreadableFile ? ExitCodes.Failure : ExitCodes.Usage;
         }
         if (parse.Errors.Count > 0)
         {
-            var command = parse.CommandResult.Command;
-            var name = command is RootCommand ? "echokit" : $"echokit {command.Name}";
-            // Name the unknown word before a generic "command was not provided".
-            var error = parse.Errors.FirstOrDefault(e => e.Message.Contains("Unrecognized", StringComparison.OrdinalIgnoreCase)) ?? parse.Errors[0];
-            await Console.Error.WriteLineAsync($"{name}: {error.Message} (see '{name} --help')");
-            return ExitCodes.Usage;
+            return await UsageErrorAsync(name, Reword(parse.Errors));
         }
         try
         {
@@ -54,9 +77,102 @@ internal static class Program
         }
         catch (UsageException ex)
         {
-            var command = parse.CommandResult.Command;
-            await Console.Error.WriteLineAsync($"echokit {command.Name}: {ex.Message} (see 'echokit {command.Name} --help')");
-            return ExitCodes.Usage;
+            return await UsageErrorAsync(name, ex.Message);
+        }
+        catch (InputFileException ex)
+        {
+            await Console.Error.WriteLineAsync($"{name}: {ex.Message}");
+            return ExitCodes.Failure;
         }
     }
+
+    private static async Task<int> UsageErrorAsync(string name, string message)
+    {
+        await Console.Error.WriteLineAsync($"{name}: {Humanize(message)} (see '{name} --help')");
+        return ExitCodes.Usage;
+    }
+
+    /// <summary>
+    /// The first word before <c>--</c> that looks like an option but is none of the command's: an unmatched token,
+    /// or one System.CommandLine handed to an argument (an endpoint, a message word, a file name). A lone <c>-</c>
+    /// and negative numbers are not options.
+    /// </summary>
+    internal static string? UnknownOption(ParseResult parse)
+    {
+        var afterDoubleDash = new HashSet<Token>(ReferenceEqualityComparer.Instance);
+        var seenDoubleDash = false;
+        foreach (var token in parse.Tokens)
+        {
+            if (token.Type == TokenType.DoubleDash)
+            {
+                seenDoubleDash = true;
+            }
+            else if (seenDoubleDash)
+            {
+                afterDoubleDash.Add(token);
+            }
+        }
+        foreach (var token in parse.UnmatchedTokens)
+        {
+            if (LooksLikeOption(token) && !seenDoubleDash)
+            {
+                return token;
+            }
+        }
+        for (SymbolResult? result = parse.CommandResult; result is CommandResult command; result = command.Parent)
+        {
+            foreach (var argument in command.Command.Arguments)
+            {
+                if (parse.GetResult(argument) is not { } argumentResult)
+                {
+                    continue;
+                }
+                foreach (var token in argumentResult.Tokens)
+                {
+                    if (LooksLikeOption(token.Value) && !afterDoubleDash.Contains(token))
+                    {
+                        return token.Value;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    private static bool LooksLikeOption(string text) =>
+        text.Length > 1 && text[0] == '-' && text != "--" && !char.IsAsciiDigit(text[1]) && text[1] != '.';
+
+    /// <summary>System.CommandLine's messages in EchoKit's words: the first that names a word, else the first.</summary>
+    private static string Reword(IReadOnlyList<ParseError> errors)
+    {
+        var error = errors.FirstOrDefault(e => e.Message.Contains("Unrecognized", StringComparison.OrdinalIgnoreCase)) ?? errors[0];
+        var message = error.Message;
+        if (UnrecognizedPattern().Match(message) is { Success: true } match)
+        {
+            var word = match.Groups[1].Value;
+            return LooksLikeOption(word) ? $"unknown option '{word}'" : $"unexpected argument '{word}'";
+        }
+        if (MissingArgumentPattern().Match(message) is { Success: true } missing)
+        {
+            return $"missing {missing.Groups[1].Value}";
+        }
+        if (message.StartsWith("Required command was not provided", StringComparison.Ordinal))
+        {
+            return "missing command";
+        }
+        return message.TrimEnd('.');
+    }
+
+    /// <summary>.NET's TimeSpan text ("00:00:00.0100000") as a user writes it ("10ms"), wherever a message carries one.</summary>
+    internal static string Humanize(string message) => TimeSpanPattern().Replace(message, match =>
+        TimeSpan.TryParse(match.Value, System.Globalization.CultureInfo.InvariantCulture, out var value) ? DurationParser.Format(value) : match.Value);
+
+    [GeneratedRegex(@"Unrecognized command or argument '([^']*)'")]
+    private static partial Regex UnrecognizedPattern();
+
+    [GeneratedRegex(@"Required argument '([^']*)' missing")]
+    private static partial Regex MissingArgumentPattern();
+
+    [GeneratedRegex(@"\b(?:\d+\.)?\d{2}:\d{2}:\d{2}(?:\.\d{1,7})?\b")]
+    private static partial Regex TimeSpanPattern();
 }

@@ -4,6 +4,8 @@ using EchoKit.Bench;
 using EchoKit.Cli.Hosting;
 using EchoKit.Cli.Output;
 using EchoKit.Cli.Parsing;
+using EchoKit.Cli.Parsing.Assertions;
+using EchoKit.Client;
 using EchoKit.Endpoints;
 
 namespace EchoKit.Cli.Commands;
@@ -14,7 +16,7 @@ namespace EchoKit.Cli.Commands;
 /// </summary>
 internal static class BenchCommand
 {
-    private static readonly Argument<EndpointSpec> Endpoint = CliOptions.EndpointArgument();
+    private static readonly Argument<EndpointSpec?> Endpoint = OptionalEndpoint();
     private static readonly Option<int> Connections = CliOptions.Int("--connections", "TCP connections (UDP sockets; --connect-rate: connects at once). Default 1.", 1, 1, 100_000);
     private static readonly Option<int> Pipeline = CliOptions.Int("--pipeline", "Messages in flight per connection (UDP: unanswered datagrams per socket). Default 1.", 1, 1, 65_536);
     private static readonly Option<int> Size = CliOptions.Int("--size", "Message size in bytes. Default 32 (UDP: 16 to 65507).", 32, 1, BenchOptions.MaxTcpSize);
@@ -25,17 +27,29 @@ internal static class BenchCommand
     private static readonly Option<bool> Udp = new("--udp") { Description = "UDP datagrams with sequence numbers: reports lost, duplicated and reordered." };
     private static readonly Option<bool> ConnectRate = new("--connect-rate") { Description = "Measure connections per second: connect, echo one message, close." };
     private static readonly Option<int> Workers = CliOptions.Int("--workers", "Worker loops (threads). Default 0: one per core, at most one per connection.", 0, 0, 256);
-    private static readonly Option<TimeSpan> ConnectTimeout = CliOptions.Duration("--timeout", "Connect timeout. Default 5s.", TimeSpan.FromSeconds(5));
+    private static readonly Option<TimeSpan> ConnectTimeout = ConnectTimeoutOption();
     private static readonly Option<TimeSpan> LossTimeout = CliOptions.Duration("--loss-timeout", "UDP: an unanswered datagram is lost after this. Default 1s.", TimeSpan.FromSeconds(1));
     private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON object (with the HdrHistogram, for 'bench merge') instead of the table." };
     private static readonly Option<FileInfo?> Report = new("--report") { Description = "Also write a self-contained HTML report (percentile spectrum, throughput and p99 over time).", HelpName = "FILE.html" };
+    private static readonly Option<TimeSpan?> Interval = OptionalDuration("--interval", "Print one line per interval (msg/s, MiB/s, p50/p99/max, errors), as iperf3 -i. 100ms to 1m.");
+    private static readonly Option<bool> JsonStream = new("--json-stream") { Description = "One JSON object per line as it happens: start (parameters), interval, end (the --json document)." };
+    private static readonly Option<AssertionExpression[]> Assert = AssertionOptions.Create(BenchAssertions.Metrics);
+    private static readonly Option<TimeSpan?> ConnectionLifetime = OptionalDuration("--connection-lifetime", "Churn: close each connection after this long (once its echoes are back) and connect again.");
+    private static readonly Option<long?> MessagesPerConnection = NumberOptions.OptionalLong("--messages-per-connection", "Churn: close each connection after N messages and connect again.", 1, 1_000_000_000_000);
+    private static readonly Option<TimeSpan> Ramp = CliOptions.Duration("--ramp", "Open the connections evenly over this time before the warm-up. Default 0: at once.", TimeSpan.Zero, allowZero: true);
+    private static readonly Option<string?> Unix = new("--unix") { Description = "Load the Unix domain stream socket at PATH instead of ENDPOINT.", HelpName = "PATH" };
+    private static readonly Option<bool> Tls = new("--tls") { Description = "TLS over each connection (SslStream; see docs/bench.md for its cost), with SNI and certificate validation." };
+    private static readonly Option<FileInfo?> Ca = new("--ca") { Description = "With --tls: trust the CA certificate(s) in this PEM file.", HelpName = "FILE" };
+    private static readonly Option<bool> Insecure = new("--insecure", "-k") { Description = "With --tls: do not check the server's certificate." };
+    private static readonly Option<string?> ServerName = new("--server-name") { Description = "With --tls: the name for SNI and the certificate check. Default: the endpoint's host.", HelpName = "NAME" };
 
     public static Command Create()
     {
         var command = new Command("bench", "Load an echo server and measure it: throughput, latency percentiles, errors, every echoed byte checked.")
         {
             Endpoint, Connections, Pipeline, Size, Duration, Messages, Warmup, Rate, Udp, ConnectRate, Workers,
-            ConnectTimeout, LossTimeout, Json, Report,
+            ConnectTimeout, LossTimeout, Json, Report, Interval, JsonStream, Assert,
+            ConnectionLifetime, MessagesPerConnection, Ramp, Unix, Tls, Ca, Insecure, ServerName,
             BenchMergeCommand.Create(),
         };
         command.SetAction((parse, _) => RunAsync(parse));
@@ -46,19 +60,59 @@ internal static class BenchCommand
     {
         var options = BuildOptions(parse);
         var json = parse.GetValue(Json);
+        var stream = parse.GetValue(JsonStream);
+        var interval = parse.GetValue(Interval);
+        var assertions = parse.GetValue(Assert) ?? [];
         var report = parse.GetValue(Report);
+        if (json && stream)
+        {
+            throw new UsageException("give either --json or --json-stream, not both");
+        }
+        if (json && interval is not null)
+        {
+            throw new UsageException("--interval prints lines, not JSON: use --json-stream for intervals in JSON");
+        }
+        if (assertions.FirstOrDefault(a => a.Metric.Name == "loss") is { } loss && options.Mode != BenchMode.Udp)
+        {
+            throw new UsageException($"--assert '{loss.Text}': loss applies to --udp only");
+        }
+        if (parse.GetValue(Ca) is { } caFile)
+        {
+            options.Tls!.TrustedRoots = ClientOptionSet.LoadCa(caFile);
+        }
 
-        var live = !json && BenchLiveLine.IsWanted ? new BenchLiveLine(Console.Out) : null;
+        var live = !json && !stream && interval is null && BenchLiveLine.IsWanted ? new BenchLiveLine(Console.Out) : null;
+        var lines = interval is not null && !stream ? new BenchIntervalLine(Console.Out) : null;
+        Action<BenchSample>? onSample = stream ? sample =>
+        {
+            if (!sample.IsWarmup && sample.Seconds > 0)
+            {
+                Console.Out.WriteLine(BenchJson.IntervalEvent(sample));
+                Console.Out.Flush();
+            }
+        } : lines is not null ? lines.Show : live is not null ? live.Show : null;
+        Action<BenchParameters>? onStart = stream ? parameters =>
+        {
+            Console.Out.WriteLine(BenchJson.StartEvent(parameters));
+            Console.Out.Flush();
+        } : null;
         using var signals = new ShutdownSignals();
         BenchResult result;
+        var target = options.UnixPath is { } path ? $"unix:{path}" : options.Endpoint!.Text;
         try
         {
-            result = await BenchRunner.RunAsync(options, live is null ? null : live.Show, cancellationToken: signals.RequestedToken);
+            result = await BenchRunner.RunAsync(options, onStart, onSample, cancellationToken: signals.RequestedToken);
+        }
+        catch (BenchConnectException ex)
+        {
+            live?.Clear();
+            await Console.Error.WriteLineAsync($"echokit: bench {target}: {ex.Message}");
+            return ExitCodes.Failure;
         }
         catch (SocketException ex)
         {
             live?.Clear();
-            await Console.Error.WriteLineAsync($"echokit: cannot resolve {options.Endpoint}: {ex.Message}");
+            await Console.Error.WriteLineAsync($"echokit: cannot resolve {target}: {ex.Message}");
             return ExitCodes.Failure;
         }
         catch (PlatformNotSupportedException ex)
@@ -67,8 +121,14 @@ internal static class BenchCommand
             await Console.Error.WriteLineAsync($"echokit: {ex.Message}");
             return ExitCodes.Failure;
         }
+        catch (OperationCanceledException) when (signals.RequestedToken.IsCancellationRequested)
+        {
+            // Interrupted before the load started (while proving the target answers).
+            await Console.Error.WriteLineAsync("echokit: interrupted");
+            return 130;
+        }
         live?.Clear();
-        return await BenchOutput.WriteAsync(result, json, report);
+        return await BenchOutput.WriteAsync(result, stream ? BenchOutputFormat.JsonStream : json ? BenchOutputFormat.Json : BenchOutputFormat.Table, report, assertions);
     }
 
     private static BenchOptions BuildOptions(ParseResult parse)
@@ -89,9 +149,40 @@ internal static class BenchCommand
         {
             throw new UsageException("--rate applies to TCP message load only (not --udp or --connect-rate)");
         }
+        var endpoint = parse.GetValue(Endpoint);
+        var unix = parse.GetValue(Unix);
+        if (endpoint is null == unix is null)
+        {
+            throw new UsageException(unix is null ? "give the ENDPOINT to load, or --unix PATH" : "give either ENDPOINT or --unix PATH, not both");
+        }
+        var tls = parse.GetValue(Tls);
+        var insecure = parse.GetValue(Insecure);
+        var serverName = parse.GetValue(ServerName);
+        var ca = parse.GetValue(Ca);
+        if (!tls && (ca is not null || insecure || serverName is not null))
+        {
+            throw new UsageException($"{(ca is not null ? "--ca" : insecure ? "--insecure" : "--server-name")} needs --tls");
+        }
+        if (ca is not null && insecure)
+        {
+            throw new UsageException("give either --ca or --insecure, not both");
+        }
+        var lifetime = parse.GetValue(ConnectionLifetime);
+        var perConnection = parse.GetValue(MessagesPerConnection);
+        var ramp = parse.GetValue(Ramp);
+        if ((lifetime is not null || perConnection is not null || ramp > TimeSpan.Zero) && (udp || connectRate))
+        {
+            throw new UsageException($"{(lifetime is not null ? "--connection-lifetime" : perConnection is not null ? "--messages-per-connection" : "--ramp")} applies to TCP message load only (not --udp or --connect-rate)");
+        }
         var options = new BenchOptions
         {
-            Endpoint = parse.GetValue(Endpoint)!,
+            Endpoint = endpoint,
+            UnixPath = unix,
+            Tls = tls ? new ConnectTlsOptions { SkipValidation = insecure, ServerName = serverName } : null,
+            ConnectionLifetime = lifetime,
+            MessagesPerConnection = perConnection,
+            Ramp = ramp,
+            SampleInterval = parse.GetValue(Interval) ?? TimeSpan.FromSeconds(1),
             Mode = udp ? BenchMode.Udp : connectRate ? BenchMode.ConnectRate : BenchMode.Tcp,
             Connections = parse.GetValue(Connections),
             Pipeline = parse.GetValue(Pipeline),
@@ -115,4 +206,44 @@ internal static class BenchCommand
         }
         return options;
     }
+
+    private static Argument<EndpointSpec?> OptionalEndpoint()
+    {
+        var required = CliOptions.EndpointArgument();
+        return new Argument<EndpointSpec?>("ENDPOINT")
+        {
+            Description = required.Description + " Omit it with --unix PATH.",
+            Arity = ArgumentArity.ZeroOrOne,
+            CustomParser = result => result.Tokens.Count == 0 ? null : EndpointParser.TryParse(result.Tokens[0].Value, out var endpoint, out var error) ? endpoint : Fail(result, error),
+        };
+
+        static EndpointSpec? Fail(System.CommandLine.Parsing.ArgumentResult result, string error)
+        {
+            result.AddError(error);
+            return null;
+        }
+    }
+
+    private static Option<TimeSpan> ConnectTimeoutOption()
+    {
+        var option = CliOptions.Duration("--connect-timeout", "Give up at once (exit 1, saying refused, timed out or unreachable) when no connection is made within this. Default 5s.", TimeSpan.FromSeconds(5));
+        option.Aliases.Add("--timeout");
+        return option;
+    }
+
+    private static Option<TimeSpan?> OptionalDuration(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "DURATION",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (!DurationParser.TryParse(text, out var value) || value == TimeSpan.Zero)
+            {
+                result.AddError($"invalid duration '{text}' for {name}: use e.g. 10s, 500ms, 2m");
+                return null;
+            }
+            return value;
+        },
+    };
 }

@@ -5,7 +5,9 @@ namespace EchoKit.Cli.Commands;
 
 /// <summary>
 /// <c>echokit bench merge a.json b.json ...</c>: adds results of runs made side by side (one per machine, e.g. the
-/// pods of a Kubernetes Job) exactly: counts and errors summed, histograms added, rates summed.
+/// pods of a Kubernetes Job) exactly: counts and errors summed, histograms added, rates and connections summed,
+/// every run's parameters listed. Runs that differ in mode, transport, size or pipeline measured different loads:
+/// they are refused (exit 2, naming the field) unless <c>--force</c>.
 /// </summary>
 internal static class BenchMergeCommand
 {
@@ -16,12 +18,13 @@ internal static class BenchMergeCommand
     };
     private static readonly Option<bool> Json = new("--json") { Description = "Print the combined result as one JSON object (mergeable again)." };
     private static readonly Option<FileInfo?> Report = new("--report") { Description = "Also write the combined HTML report.", HelpName = "FILE.html" };
+    private static readonly Option<bool> Force = new("--force") { Description = "Merge even runs that differ in mode, transport, size or pipeline." };
 
     public static Command Create()
     {
         var command = new Command("merge", "Add up results of 'echokit bench --json' runs made side by side (histograms added exactly).")
         {
-            Files, Json, Report,
+            Files, Json, Report, Force,
         };
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
@@ -64,6 +67,10 @@ internal static class BenchMergeCommand
             await Console.Error.WriteLineAsync("echokit: no bench result found in the files given");
             return ExitCodes.Failure;
         }
-        return await BenchOutput.WriteAsync(BenchResult.Merge(results), parse.GetValue(Json), parse.GetValue(Report));
+        if (BenchResult.FindMismatch(results) is { } field && !parse.GetValue(Force))
+        {
+            throw new Parsing.UsageException($"the runs differ in {field}: their latencies describe different loads (--force merges them anyway)");
+        }
+        return await BenchOutput.WriteAsync(BenchResult.Merge(results), parse.GetValue(Json) ? BenchOutputFormat.Json : BenchOutputFormat.Table, parse.GetValue(Report), []);
     }
 }

@@ -1,22 +1,37 @@
+using System.Globalization;
 using EchoKit.Bench;
 using EchoKit.Cli.Output;
+using EchoKit.Cli.Parsing.Assertions;
 
 namespace EchoKit.Cli.Commands;
 
-/// <summary>Prints a bench result (table or JSON), writes the HTML report, and picks the exit code.</summary>
+/// <summary>
+/// Prints a bench result (table, JSON or the stream's end event), warns when Little's law does not hold, writes the
+/// HTML report, checks the assertions, and picks the exit code: 130 interrupted, 3 an assertion failed, 1 the run
+/// failed (errors, mismatches, nothing completed), else 0.
+/// </summary>
 internal static class BenchOutput
 {
-    public static async Task<int> WriteAsync(BenchResult result, bool json, FileInfo? report)
+    public static async Task<int> WriteAsync(BenchResult result, BenchOutputFormat format, FileInfo? report, IReadOnlyList<AssertionExpression> assertions)
     {
-        if (json)
+        var stdout = Console.Out;
+        switch (format)
         {
-            await Console.Out.WriteLineAsync(BenchJson.Serialize(result));
+            case BenchOutputFormat.Json:
+                await stdout.WriteLineAsync(BenchJson.Serialize(result));
+                break;
+            case BenchOutputFormat.JsonStream:
+                await stdout.WriteLineAsync(BenchJson.EndEvent(result));
+                break;
+            default:
+                await stdout.WriteAsync(BenchTextReport.Render(result));
+                break;
         }
-        else
+        await stdout.FlushAsync();
+        if (LittlesLawWarning(result) is { } warning)
         {
-            await Console.Out.WriteAsync(BenchTextReport.Render(result));
+            await Console.Error.WriteLineAsync(warning);
         }
-        await Console.Out.FlushAsync();
         if (report is not null)
         {
             try
@@ -34,11 +49,29 @@ internal static class BenchOutput
             await Console.Error.WriteLineAsync("echokit: interrupted");
             return 130;
         }
+        var outcomes = AssertionExpression.EvaluateAll(assertions, metric => BenchAssertions.Value(result, metric));
+        var assertionsOut = format == BenchOutputFormat.Table ? stdout : Console.Error;
+        foreach (var outcome in outcomes)
+        {
+            await assertionsOut.WriteLineAsync(outcome.Describe());
+        }
+        await assertionsOut.FlushAsync();
         if (!result.Success)
         {
             await Console.Error.WriteLineAsync($"echokit: bench {result.Parameters.Endpoint}: {BenchTextReport.FailureReason(result)}");
-            return ExitCodes.Failure;
         }
-        return ExitCodes.Ok;
+        if (outcomes.Any(o => !o.Passed))
+        {
+            await Console.Error.WriteLineAsync($"echokit: bench {result.Parameters.Endpoint}: {outcomes.Count(o => !o.Passed)} of {outcomes.Count} assertion(s) failed");
+            return ExitCodes.AssertionFailed;
+        }
+        return result.Success ? ExitCodes.Ok : ExitCodes.Failure;
     }
+
+    /// <summary>The stderr warning when a closed loop's Little's law ratio is outside 0.9–1.1; null when it holds or does not apply.</summary>
+    public static string? LittlesLawWarning(BenchResult result) =>
+        result.LittlesLawRatio is { } ratio && (ratio < BenchResult.LittlesLawLow || ratio > BenchResult.LittlesLawHigh)
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"echokit: warning: Little's law ratio {ratio:0.000} (mean latency x msg/s / (connections x pipeline)) is outside {BenchResult.LittlesLawLow}-{BenchResult.LittlesLawHigh}: the window was not kept full or the clock is wrong")
+            : null;
 }

@@ -19,17 +19,13 @@ namespace EchoKit.Cli.Commands;
 /// </summary>
 internal static class ConnectCommand
 {
-    private static readonly Argument<EndpointSpec> Endpoint = CliOptions.EndpointArgument();
+    private static readonly ClientOptionSet Client = new();
     private static readonly Option<bool> Udp = new("--udp", "-u") { Description = "UDP: each line of input is one datagram; each datagram received is printed." };
-    private static readonly Option<bool> Tls = new("--tls", "--ssl") { Description = "TLS over the connection, with SNI and certificate validation." };
-    private static readonly Option<FileInfo?> Ca = new("--ca") { Description = "With --tls: trust the CA certificate(s) in this PEM file (a private CA or a self-signed server).", HelpName = "FILE" };
-    private static readonly Option<bool> Insecure = new("--insecure", "-k") { Description = "With --tls: do not check the server's certificate (a warning says what was ignored)." };
-    private static readonly Option<string?> ServerName = new("--server-name") { Description = "With --tls: the name for SNI and the certificate check. Default: the endpoint's host.", HelpName = "NAME" };
     private static readonly Option<bool> Crlf = new("--crlf", "-C") { Description = "Send line ends as CRLF, as SMTP, POP3, IMAP, HTTP and FTP require." };
     private static readonly Option<bool> Hex = new("--hex") { Description = "Print what arrives as a hex dump (offset, hex, ASCII)." };
     private static readonly Option<Encoding?> TextEncoding = RawByDefault(CliOptions.EncodingOption());
     private static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "On stderr: local and peer address, time to connect, TLS details, bytes each way at the end." };
-    private static readonly Option<TimeSpan> Wait = CliOptions.Duration("--wait", "Connect timeout (with the TLS handshake). Default 10s.", TimeSpan.FromSeconds(10));
+    private static readonly Option<TimeSpan> Wait = WithAlias(CliOptions.Duration("--wait", "Connect timeout (with the TLS handshake), as nc -w. Default 10s.", TimeSpan.FromSeconds(10)), "-w");
     private static readonly Option<TimeSpan?> IdleTimeout = new("--idle-timeout", "-i")
     {
         Description = "Give up (exit 1) when nothing moves either way for DURATION. Default: wait for ever.",
@@ -39,7 +35,7 @@ internal static class ConnectCommand
             var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
             if (!DurationParser.TryParse(text, out var value) || value == TimeSpan.Zero)
             {
-                result.AddError($"invalid duration '{text}' for --idle-timeout: use e.g. 10s, 500ms, 2m");
+                result.AddError(DurationParser.Invalid(text, "--idle-timeout"));
                 return null;
             }
             return value;
@@ -51,18 +47,22 @@ internal static class ConnectCommand
 
     public static Command Create()
     {
-        var command = new Command("connect", "Talk to a server by hand: stdin to the server, the server to stdout, both at once (like nc/ncat).")
+        var command = new Command("connect", "Talk to a server by hand: stdin to the server, the server to stdout, both at once (like nc/ncat).");
+        Client.AddArgumentTo(command);
+        foreach (var option in new Option[] { Udp, Crlf, Hex, TextEncoding, Verbose, Wait, IdleTimeout, Timeout, NoShutdown })
         {
-            Endpoint, Udp, Tls, Ca, Insecure, ServerName, Crlf, Hex, TextEncoding, Verbose, Wait, IdleTimeout, Timeout, NoShutdown,
-        };
+            command.Options.Add(option);
+        }
+        Client.AddOptionsTo(command, tls: true);
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
     }
 
     private static async Task<int> RunAsync(ParseResult parse)
     {
-        var endpoint = parse.GetValue(Endpoint)!;
-        var options = BuildOptions(parse, out var caFile);
+        var target = parse.GetValue(Client.Target)!;
+        var endpoint = target.Endpoint;
+        var options = BuildOptions(parse, target);
         try
         {
             options.Validate();
@@ -71,16 +71,9 @@ internal static class ConnectCommand
         {
             throw new UsageException(ex.Message.Split(" (Parameter", 2)[0]);
         }
-        if (caFile is not null)
-        {
-            if (LoadCa(caFile) is not { } roots)
-            {
-                return ExitCodes.Failure;
-            }
-            options.Tls!.TrustedRoots = roots;
-        }
 
         ConnectResult? result = null;
+        var exitCode = 130;
         // Events go to stderr through the sink (stdout carries only what the server sent); the sink is disposed,
         // which writes every queued event, before the verdict line, so that line is always last.
         var sink = new OutputSink(Console.Error, Console.Error);
@@ -96,6 +89,7 @@ internal static class ConnectCommand
             }
             catch (OperationCanceledException) when (signals.RequestedToken.IsCancellationRequested)
             {
+                exitCode = signals.ExitCode;
                 // Ctrl+C: the session closed the connection; report below, after the events.
             }
         }
@@ -108,7 +102,7 @@ internal static class ConnectCommand
         {
             // On a terminal the ^C is echoed mid-line: start the message on a line of its own.
             await Console.Error.WriteLineAsync(Console.IsErrorRedirected ? "echokit: interrupted" : "\nechokit: interrupted");
-            return 130;
+            return exitCode;
         }
         if (!result.Success)
         {
@@ -118,22 +112,17 @@ internal static class ConnectCommand
         return ExitCodes.Ok;
     }
 
-    private static ConnectOptions BuildOptions(ParseResult parse, out FileInfo? caFile)
+    private static ConnectOptions BuildOptions(ParseResult parse, ClientTarget target)
     {
         var udp = parse.GetValue(Udp);
-        var tls = parse.GetValue(Tls);
-        caFile = parse.GetValue(Ca);
-        var insecure = parse.GetValue(Insecure);
-        var serverName = parse.GetValue(ServerName);
+        var transport = Client.BuildTransport(parse, target);
+        var tlsOptions = Client.BuildTls(parse);
+        var tls = tlsOptions is not null;
         var hex = parse.GetValue(Hex);
         var encoding = parse.GetValue(TextEncoding);
-        if (!tls && (caFile is not null || insecure || serverName is not null))
+        if (udp && target.UnixPath is not null)
         {
-            throw new UsageException($"{(caFile is not null ? "--ca" : insecure ? "--insecure" : "--server-name")} needs --tls");
-        }
-        if (caFile is not null && insecure)
-        {
-            throw new UsageException("give either --ca or --insecure, not both");
+            throw new UsageException("--udp cannot go over a Unix socket (Unix listeners are stream sockets)");
         }
         if (udp && tls)
         {
@@ -154,7 +143,8 @@ internal static class ConnectCommand
         return new ConnectOptions
         {
             Udp = udp,
-            Tls = tls ? new ConnectTlsOptions { SkipValidation = insecure, ServerName = serverName } : null,
+            Tls = tlsOptions,
+            Transport = transport,
             Crlf = parse.GetValue(Crlf),
             HexDump = hex,
             Encoding = encoding,
@@ -176,24 +166,10 @@ internal static class ConnectCommand
     private static TimeSpan AtMost(TimeSpan value, TimeSpan max, string option) =>
         value <= max ? value : throw new UsageException($"{option} must be at most {ClientErrors.FormatDuration(max)}");
 
-    private static X509Certificate2Collection? LoadCa(FileInfo file)
+    private static Option<T> WithAlias<T>(Option<T> option, string alias)
     {
-        var roots = new X509Certificate2Collection();
-        try
-        {
-            roots.ImportFromPemFile(file.FullName);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
-        {
-            Console.Error.WriteLine($"echokit: cannot read CA file {file.FullName}: {ex.Message.ReplaceLineEndings(" ")}");
-            return null;
-        }
-        if (roots.Count == 0)
-        {
-            Console.Error.WriteLine($"echokit: no certificate in CA file {file.FullName} (expected PEM: -----BEGIN CERTIFICATE-----)");
-            return null;
-        }
-        return roots;
+        option.Aliases.Add(alias);
+        return option;
     }
 
     /// <summary>

@@ -15,45 +15,41 @@ internal static class SendCommand
 {
     internal const string DefaultMessage = "Hello, world";
 
-    private static readonly Argument<EndpointSpec> Endpoint = CliOptions.EndpointArgument();
+    private static readonly ClientOptionSet Client = new();
     private static readonly Argument<string[]> Message = new("MESSAGE")
     {
-        Description = $"Text to send (words are joined by spaces). Default \"{DefaultMessage}\", or standard input when it is piped.",
+        Description = $"Text to send (words are joined by spaces). Default \"{DefaultMessage}\", or standard input when it is piped. After --, words that start with '-' are text too.",
         Arity = ArgumentArity.ZeroOrMore,
     };
     private static readonly Option<FileInfo?> File = new("--file", "-f") { Description = "Send the contents of this file.", HelpName = "PATH" };
     private static readonly Option<bool> Hex = new("--hex") { Description = "The message is hex (e.g. \"48 65 6c\"); the echo is printed as hex." };
     private static readonly Option<Encoding> TextEncoding = CliOptions.EncodingOption();
-    private static readonly Option<TimeSpan> Timeout = CliOptions.Duration("--timeout", "Bound on connecting and the whole exchange (with --udp: the wait for each answer, default 2s). Default 10s.", TimeSpan.FromSeconds(10));
-    private static readonly Option<bool> Udp = new("--udp") { Description = "Send the message as one UDP datagram (RFC 862 echo) and check the answer." };
+    private static readonly Option<TimeSpan> Timeout = CliOptions.Duration("--timeout",
+        "Bound on connecting and the whole exchange; default 10s. With --udp: the wait for each answer; default 2s.", TimeSpan.FromSeconds(10));
+    private static readonly Option<bool> Udp = new("--udp", "-u") { Description = "Send the message as one UDP datagram (RFC 862 echo) and check the answer." };
     private static readonly Option<int> Retries = CliOptions.Int("--retries", "With --udp: send again this many times when no answer came within --timeout. Default 2.", 2, 0, 100);
-    private static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "Print local and peer addresses and the round-trip time on stderr." };
+    private static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "On stderr: local and peer addresses and the round-trip time; on failure, each address tried and its error." };
 
     public static Command Create()
     {
-        var command = new Command("send", "Send a message to an echo server and check that the same bytes come back.")
+        var command = new Command("send", "Send a message to an echo server and check that the same bytes come back.");
+        Client.AddArgumentTo(command);
+        command.Arguments.Add(Message);
+        foreach (var option in new Option[] { File, Hex, TextEncoding, Timeout, Udp, Retries, Verbose })
         {
-            Endpoint, Message, File, Hex, TextEncoding, Timeout, Udp, Retries, Verbose,
-        };
-        Message.Validators.Add(result =>
-        {
-            // An unknown option would otherwise be sent as text: "send :7 --tiemout 5s" must not echo "--tiemout".
-            foreach (var token in result.Tokens)
-            {
-                if (token.Value.Length > 1 && token.Value[0] == '-' && !char.IsAsciiDigit(token.Value[1]))
-                {
-                    result.AddError($"unknown option '{token.Value}' (to send text that starts with '-', pipe it on standard input)");
-                    return;
-                }
-            }
-        });
+            command.Options.Add(option);
+        }
+        Client.AddOptionsTo(command, tls: true);
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
     }
 
     private static async Task<int> RunAsync(ParseResult parse)
     {
-        var endpoint = parse.GetValue(Endpoint)!;
+        var target = parse.GetValue(Client.Target)!;
+        var endpoint = target.Endpoint;
+        var transport = Client.BuildTransport(parse, target);
+        var tls = Client.BuildTls(parse);
         var words = parse.GetValue(Message) ?? [];
         var file = parse.GetValue(File);
         var hex = parse.GetValue(Hex);
@@ -67,6 +63,10 @@ internal static class SendCommand
         {
             throw new UsageException("--retries applies only with --udp");
         }
+        if (udp && (tls is not null || target.UnixPath is not null))
+        {
+            throw new UsageException(tls is not null ? "--tls works over TCP only (DTLS is not supported)" : "--udp cannot go over a Unix socket (Unix listeners are stream sockets)");
+        }
 
         // What to send, and how to print what comes back: typed text is printed as text (one line);
         // files and piped input are bytes and come back byte for byte.
@@ -78,10 +78,9 @@ internal static class SendCommand
             {
                 source = file.OpenRead();
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (FileErrors.IsFileError(ex))
             {
-                await Console.Error.WriteLineAsync($"echokit: cannot read {file.FullName}: {ex.Message}");
-                return ExitCodes.Failure;
+                throw new InputFileException($"cannot read {FileErrors.Describe(file.FullName, ex)}");
             }
             printer = hex ? EchoPrinter.ForHex() : EchoPrinter.ForBytes();
             if (hex)
@@ -111,12 +110,12 @@ internal static class SendCommand
         {
             await using (source)
             {
-                var udpOptions = new UdpExchangeOptions { Retries = parse.GetValue(Retries) };
+                var udpOptions = new UdpExchangeOptions { Retries = parse.GetValue(Retries), Transport = transport };
                 if (parse.GetResult(Timeout) is { Implicit: false })
                 {
                     udpOptions.Timeout = parse.GetValue(Timeout);
                 }
-                return await UdpSend.RunAsync(endpoint, source, printer, udpOptions, parse.GetValue(Verbose), signals.RequestedToken);
+                return await UdpSend.RunAsync(endpoint, source, printer, udpOptions, parse.GetValue(Verbose), signals);
             }
         }
         ExchangeResult result;
@@ -125,28 +124,36 @@ internal static class SendCommand
             try
             {
                 result = await EchoExchange.RunAsync(endpoint, source, printer.WriteAsync,
-                    new ExchangeOptions { Timeout = parse.GetValue(Timeout) }, TimeProvider.System, signals.RequestedToken);
+                    new ExchangeOptions { Timeout = parse.GetValue(Timeout), Transport = transport, Tls = tls }, TimeProvider.System, signals.RequestedToken);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (signals.RequestedToken.IsCancellationRequested)
             {
                 await printer.CompleteAsync();
                 await Console.Error.WriteLineAsync("echokit: interrupted");
-                return 130;
+                return signals.ExitCode;
             }
         }
         await printer.CompleteAsync();
 
         if (parse.GetValue(Verbose))
         {
+            foreach (var attempt in result.Attempts)
+            {
+                await Console.Error.WriteLineAsync($"tried {attempt}");
+            }
             if (result.RemoteEndPoint is not null)
             {
                 await Console.Error.WriteLineAsync($"connected {EchoConnector.Format(result.LocalEndPoint)} -> {EchoConnector.Format(result.RemoteEndPoint)} in {ClientErrors.FormatDuration(result.ConnectTime)}");
+                await Console.Error.WriteLineAsync($"sent {result.BytesSent} B, received {result.BytesReceived} B, round trip {ClientErrors.FormatDuration(result.RoundTripTime)}");
             }
-            await Console.Error.WriteLineAsync($"sent {result.BytesSent} B, received {result.BytesReceived} B, round trip {ClientErrors.FormatDuration(result.RoundTripTime)}");
         }
         if (!result.Success)
         {
             await Console.Error.WriteLineAsync($"echokit: {endpoint}: {result.Message}");
+            if (result.Outcome == ExchangeOutcome.Mismatch)
+            {
+                await Console.Error.WriteAsync(MismatchReport.Format(result.MismatchOffset ?? 0, result.MismatchBefore.Span, result.MismatchExpected.Span, result.MismatchActual.Span));
+            }
             return ExitCodes.Failure;
         }
         return ExitCodes.Ok;

@@ -16,7 +16,7 @@ internal static class ServeCommand
     private static readonly Option<EndpointSpec[]> Tcp = CliOptions.Endpoints("--tcp",
         "Listen for TCP on ENDPOINT (PORT, :PORT, HOST:PORT, [IPv6]:PORT; repeatable). With no listener flag at all: :50007, all interfaces, IPv4 and IPv6.");
     private static readonly Option<int> Backlog = CliOptions.Int("--backlog", "Listen backlog: connections the OS queues before accept. Default 512.", 512, 1, 65535);
-    private static readonly Option<int> BufferSize = CliOptions.Int("--buffer-size", "Bytes read at a time (a bulk client grows to 4x this; that is the most held per connection). Default 65536.", 64 * 1024, 1024, 16 * 1024 * 1024);
+    private static readonly Option<int> BufferSize = CliOptions.Size("--buffer-size", "Bytes read at a time (a bulk client grows to 4x this; that is the most held per connection). Default 64KiB.", 64 * 1024, 1024, 16 * 1024 * 1024);
     private static readonly Option<TimeSpan> ShutdownTimeout = CliOptions.Duration("--shutdown-timeout",
         "On SIGINT/SIGTERM, how long open connections may go on before they are closed. Default 30s.", TimeSpan.FromSeconds(30), allowZero: true);
     private static readonly Option<DumpMode> Dump = new("--dump")
@@ -35,7 +35,7 @@ internal static class ServeCommand
     private static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "Also print debug events (resets, accept details)." };
     private static readonly Option<LogFormat> Format = new("--log-format")
     {
-        Description = "Event format: text (default) or json (one object per line).",
+        Description = "Event format: text or json (one object per line). Default text.",
         HelpName = "text|json",
         DefaultValueFactory = _ => LogFormat.Text,
         CustomParser = result => result.Tokens[^1].Value.ToLowerInvariant() switch
@@ -58,13 +58,20 @@ internal static class ServeCommand
         };
         ServeProductionOptions.AddTo(command);
         UdpServeOptions.AddTo(command);
+        ReflectServeOptions.AddTo(command);
         command.Options.Add(OtlpOption.Otlp);
         command.SetAction((parse, _) => RunAsync(parse));
+        ConfigOptions.ValidateWith(command, parse => BuildOptions(parse));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse)
+    /// <summary>The server's options from the parse; throws <see cref="UsageException"/> (exit 2) for bad combinations.</summary>
+    private static EchoServerOptions BuildOptions(ParseResult parse)
     {
+        if (parse.GetValue(Quiet) && parse.GetValue(Verbose))
+        {
+            throw new UsageException("give either --quiet or --verbose, not both");
+        }
         var options = new EchoServerOptions
         {
             Backlog = parse.GetValue(Backlog),
@@ -78,7 +85,13 @@ internal static class ServeCommand
         }
         ServeProductionOptions.Apply(parse, options);
         UdpServeOptions.Apply(parse, options);
+        ReflectServeOptions.Apply(parse, options);
+        return options;
+    }
 
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var options = BuildOptions(parse);
         var level = parse.GetValue(Quiet) ? LogLevel.Error : parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Information;
         using var sink = new OutputSink();
         var logs = new LineLoggerFactory(sink, parse.GetValue(Format), level);
@@ -116,7 +129,8 @@ internal static class ServeCommand
 
         await signals.Requested;
         await server.StopAsync(signals.Immediate);
-        return ExitCodes.Ok;
+        // A clean drain is a success; a second signal that cut it short says so, as 130 (SIGINT) or 143 (SIGTERM).
+        return signals.Immediate.IsCancellationRequested ? signals.ForcedExitCode : ExitCodes.Ok;
     }
 
     private static T Fail<T>(System.CommandLine.Parsing.ArgumentResult result, string message)

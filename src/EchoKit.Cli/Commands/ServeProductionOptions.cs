@@ -67,13 +67,35 @@ internal static class ServeProductionOptions
     private static readonly Option<TimeSpan> ProxyTimeout = CliOptions.Duration("--proxy-timeout",
         "Close a connection whose PROXY header is not complete after DURATION. Default 3s.", TimeSpan.FromSeconds(3));
 
+    private static readonly Option<ServerEngine> Engine = new("--engine")
+    {
+        Description = "I/O engine of TCP and Unix listeners: auto (epoll on 64-bit Linux, else sockets), epoll, sockets. TLS always uses sockets. Default auto.",
+        HelpName = "auto|epoll|sockets",
+        DefaultValueFactory = _ => ServerEngine.Auto,
+        CustomParser = result => result.Tokens[^1].Value.ToLowerInvariant() switch
+        {
+            "auto" => ServerEngine.Auto,
+            "epoll" => ServerEngine.Epoll,
+            "sockets" => ServerEngine.Sockets,
+            var other => FailEngine(result, $"invalid value '{other}' for --engine: expected auto, epoll or sockets"),
+        },
+    };
+    private static readonly Option<int> IoThreads = WithoutDefault(CliOptions.Int("--io-threads",
+        "Event loops of the epoll engine. Default: the processors this process may use (taskset -c 0 gives 1).", 0, 1, 1024));
+
+    private static ServerEngine FailEngine(ArgumentResult result, string message)
+    {
+        result.AddError(message);
+        return default;
+    }
+
     /// <summary>Adds every production flag to <paramref name="command"/>.</summary>
     public static void AddTo(Command command)
     {
         foreach (var option in new Option[]
         {
             MaxConnections, IdleTimeout, Allow, Deny, AllowFile, DenyFile, Unix, UnixMode, Tls, TlsCert, TlsKey,
-            TlsHandshakeTimeout, ReusePort, ProxyProtocol, ProxyTimeout,
+            TlsHandshakeTimeout, ReusePort, ProxyProtocol, ProxyTimeout, Engine, IoThreads,
         })
         {
             command.Options.Add(option);
@@ -95,6 +117,11 @@ internal static class ServeProductionOptions
             options.IdleTimeout = idle;
         }
         options.ReusePort = parse.GetValue(ReusePort);
+        options.Engine = parse.GetValue(Engine);
+        if (parse.GetValue(IoThreads) is > 0 and var loops)
+        {
+            options.IoThreads = loops;
+        }
         options.AccessList = BuildAccessList(parse);
 
         // The flag alone may come back as null or as an empty array: both mean every stream listener.
@@ -116,6 +143,25 @@ internal static class ServeProductionOptions
         var tlsEndpoints = parse.GetValue(Tls) ?? [];
         LoadCertificate(parse, options, tlsEndpoints.Length > 0);
 
+        if (parse.GetValue(ProxyProtocol) is { Length: > 0 } namedKinds)
+        {
+            // Named kinds with no listener of that kind would silently do nothing: say so.
+            var tcpListeners = options.Endpoints.Count > 0 || (unixPaths.Length == 0 && tlsEndpoints.Length == 0);
+            foreach (var kind in namedKinds.Distinct())
+            {
+                var present = kind switch
+                {
+                    ListenProtocol.Tcp => tcpListeners,
+                    ListenProtocol.Tls => tlsEndpoints.Length > 0,
+                    _ => unixPaths.Length > 0,
+                };
+                if (!present)
+                {
+                    var word = kind.ToString().ToLowerInvariant();
+                    throw new UsageException($"--proxy-protocol {word}: there is no {(kind == ListenProtocol.Unix ? "Unix" : word.ToUpperInvariant())} listener (add --{word} {(kind == ListenProtocol.Unix ? "PATH" : "ENDPOINT")})");
+                }
+            }
+        }
         if (proxyKinds.Contains(ListenProtocol.Tcp) && options.Endpoints.Count == 0 && unixPaths.Length == 0 && tlsEndpoints.Length == 0)
         {
             // The server's implicit default listener must carry the flag too: make it explicit.
@@ -169,9 +215,9 @@ internal static class ServeProductionOptions
             {
                 throw new UsageException($"{flag}: {ex.Message}");
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (FileErrors.IsFileError(ex))
             {
-                throw new UsageException($"{flag}: cannot read '{path}': {ex.Message}");
+                throw new InputFileException($"{flag}: {FileErrors.Describe(path, ex)}");
             }
         }
         return ranges;
@@ -198,9 +244,19 @@ internal static class ServeProductionOptions
         {
             options.Tls.Certificate = TlsOptions.LoadPem(certificate, key ?? certificate);
         }
-        catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException)
+        catch (FileNotFoundException ex)
         {
-            throw new UsageException(ex.Message);
+            throw new InputFileException($"TLS file {FileErrors.Describe(ex.FileName ?? certificate, ex)}");
+        }
+        catch (InvalidDataException ex)
+        {
+            // In our words, not .NET's: "(Parameter 'privateKey')" means nothing to the user.
+            throw new InputFileException(ex.InnerException switch
+            {
+                { } inner when inner is ArgumentException || inner.Message.Contains("match", StringComparison.OrdinalIgnoreCase) => $"TLS certificate '{certificate}' and key '{key ?? certificate}' do not match (the key is not the certificate's)",
+                { } inner when FileErrors.IsFileError(inner) => $"TLS file {FileErrors.Describe(Directory.Exists(certificate) ? certificate : key ?? certificate, inner)}",
+                _ => $"cannot load TLS certificate '{certificate}' with key '{key ?? certificate}': expected PEM (-----BEGIN CERTIFICATE----- and a -----BEGIN PRIVATE KEY----- that belongs to it)",
+            });
         }
     }
 

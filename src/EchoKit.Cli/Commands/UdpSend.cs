@@ -1,3 +1,4 @@
+using EchoKit.Cli.Hosting;
 using EchoKit.Cli.Parsing;
 using EchoKit.Client;
 using EchoKit.Endpoints;
@@ -9,15 +10,16 @@ namespace EchoKit.Cli.Commands;
 internal static class UdpSend
 {
     /// <summary>Sends what <paramref name="source"/> holds as one datagram and prints the answer; returns the exit code.</summary>
-    public static async Task<int> RunAsync(EndpointSpec endpoint, Stream source, EchoPrinter printer, UdpExchangeOptions options, bool verbose, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(EndpointSpec endpoint, Stream source, EchoPrinter printer, UdpExchangeOptions options, bool verbose, ShutdownSignals signals)
     {
+        var cancellationToken = signals.RequestedToken;
         try
         {
             options.Validate();
         }
         catch (ArgumentException ex)
         {
-            throw new UsageException(ex.Message);
+            throw new UsageException(ex.Message.Split(" (Parameter", 2)[0]);
         }
         var payload = await ReadPayloadAsync(source, cancellationToken);
         UdpExchangeResult result;
@@ -25,10 +27,10 @@ internal static class UdpSend
         {
             result = await UdpExchange.RunAsync(endpoint, payload, options, TimeProvider.System, cancellationToken);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             await Console.Error.WriteLineAsync("echokit: interrupted");
-            return 130;
+            return signals.ExitCode;
         }
         if (!result.Reply.IsEmpty)
         {
@@ -42,11 +44,24 @@ internal static class UdpSend
             {
                 await Console.Error.WriteLineAsync($"udp {EchoConnector.Format(result.LocalEndPoint)} -> {EchoConnector.Format(result.RemoteEndPoint)}");
             }
-            await Console.Error.WriteLineAsync($"sent {result.BytesSent} B in {result.Tries} datagram(s), received {result.Reply.Length} B, round trip {ClientErrors.FormatDuration(result.RoundTripTime)}");
+            if (result.Tries > 0)
+            {
+                // Nothing was sent when the address could not be resolved or bound: no "sent 0 B" line then.
+                await Console.Error.WriteLineAsync(result.Reply.IsEmpty
+                    ? $"sent {result.BytesSent} B in {result.Tries} datagram(s), no answer"
+                    : $"sent {result.BytesSent} B in {result.Tries} datagram(s), received {result.Reply.Length} B, round trip {ClientErrors.FormatDuration(result.RoundTripTime)}");
+            }
         }
         if (!result.Success)
         {
             await Console.Error.WriteLineAsync($"echokit: {endpoint}: {result.Message}");
+            if (result.Outcome == ExchangeOutcome.Mismatch && result.MismatchOffset is { } at)
+            {
+                var same = (int)at;
+                var from = Math.Max(0, same - 8);
+                await Console.Error.WriteAsync(MismatchReport.Format(at, payload.AsSpan(from, same - from),
+                    payload.AsSpan(same, Math.Min(16, payload.Length - same)), result.Reply.Span.Slice(same, Math.Min(16, result.Reply.Length - same))));
+            }
             return ExitCodes.Failure;
         }
         return ExitCodes.Ok;

@@ -31,7 +31,7 @@ internal static class UdpServeOptions
         },
     };
     private static readonly Option<int> RateLimit = CliOptions.Int("--udp-rate-limit",
-        $"UDP datagrams answered per second per source address (token bucket, burst of one second's worth; loopback exempt); 0 = no limit. Default {Defaults.RateLimit}.",
+        $"UDP datagrams answered per second per source address (token bucket, burst of one second's worth); 0 = no limit. Default {Defaults.RateLimit}, which exempts loopback sources; a limit given here (or in the config file or environment) applies to every source, loopback too.",
         Defaults.RateLimit, 0, 10_000_000);
 
     private static Option<int> WithHelpName(Option<int> option, string name)
@@ -63,6 +63,8 @@ internal static class UdpServeOptions
         }
         options.Udp.SocketBufferSize = buffer;
         options.Udp.RateLimit = parse.GetValue(RateLimit);
+        // Only the default spares loopback (local load tests); a limit the user chose applies to every source.
+        options.Udp.ExemptLoopbackFromRateLimit = parse.GetResult(RateLimit) is not { Implicit: false };
         if (parse.GetValue(DenySourcePorts) is { } denied)
         {
             options.Udp.DenySourcePorts.Clear();

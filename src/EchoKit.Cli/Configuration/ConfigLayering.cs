@@ -39,7 +39,7 @@ internal static class ConfigLayering
     public static ParseResult Apply(ParseResult first, IReadOnlyList<string> args, Func<string, string?> environment)
     {
         var command = first.CommandResult.Command;
-        if (first.Errors.Count > 0 || first.Action is HelpAction || !command.Options.Contains(ConfigOptions.Config))
+        if (first.Errors.Count > 0 || first.Action is HelpAction or Parsing.EchokitHelpAction || !command.Options.Contains(ConfigOptions.Config))
         {
             return first;
         }
@@ -158,9 +158,9 @@ internal static class ConfigLayering
         {
             throw new ConfigurationException($"config file {path}: invalid JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}");
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception ex) when (Parsing.FileErrors.IsFileError(ex) || ex is ArgumentException)
         {
-            throw new ConfigurationException($"config file {path}: cannot read: {ex.Message}");
+            throw new ConfigurationException($"config file {Parsing.FileErrors.Describe(path, ex)}", isUnreadableFile: true);
         }
 
         using (document)

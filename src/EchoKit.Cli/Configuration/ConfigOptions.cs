@@ -26,4 +26,21 @@ internal static class ConfigOptions
         Description = "Print the effective configuration (command line, environment, file, defaults) as JSON and exit.",
         Action = new PrintConfigAction(),
     };
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Command, Action<ParseResult>> Validators = new();
+
+    /// <summary>
+    /// Registers the checks a real start of <paramref name="command"/> makes (option combinations, files, ranges), so
+    /// <c>--print-config</c> refuses exactly what the command would: a TLS listener without a certificate fails there too.
+    /// </summary>
+    public static void ValidateWith(Command command, Action<ParseResult> validate) => Validators.AddOrUpdate(command, validate);
+
+    /// <summary>Runs the checks registered for the parsed command; throws as the command would.</summary>
+    public static void Validate(ParseResult parse)
+    {
+        if (Validators.TryGetValue(parse.CommandResult.Command, out var validate))
+        {
+            validate(parse);
+        }
+    }
 }

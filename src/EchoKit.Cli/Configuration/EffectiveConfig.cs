@@ -64,28 +64,5 @@ internal static class EffectiveConfig
     }
 
     /// <summary>The shortest exact form DurationParser reads back: <c>30s</c>, <c>2m</c>, <c>250ms</c>, <c>1.5s</c>.</summary>
-    public static string FormatDuration(TimeSpan duration)
-    {
-        if (duration == TimeSpan.Zero)
-        {
-            return "0s";
-        }
-        if (duration.Ticks % TimeSpan.TicksPerHour == 0)
-        {
-            return string.Create(CultureInfo.InvariantCulture, $"{duration.Ticks / TimeSpan.TicksPerHour}h");
-        }
-        if (duration.Ticks % TimeSpan.TicksPerMinute == 0)
-        {
-            return string.Create(CultureInfo.InvariantCulture, $"{duration.Ticks / TimeSpan.TicksPerMinute}m");
-        }
-        if (duration.Ticks % TimeSpan.TicksPerSecond == 0)
-        {
-            return string.Create(CultureInfo.InvariantCulture, $"{duration.Ticks / TimeSpan.TicksPerSecond}s");
-        }
-        if (duration.Ticks % TimeSpan.TicksPerMillisecond == 0)
-        {
-            return string.Create(CultureInfo.InvariantCulture, $"{duration.Ticks / TimeSpan.TicksPerMillisecond}ms");
-        }
-        return string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:R}s");
-    }
+    public static string FormatDuration(TimeSpan duration) => Parsing.DurationParser.Format(duration);
 }

@@ -12,6 +12,8 @@ internal sealed class ShutdownSignals : IDisposable
     private readonly CancellationTokenSource _immediate = new();
     private readonly PosixSignalRegistration[] _registrations;
     private int _count;
+    private int _firstExitCode;
+    private int _secondExitCode;
 
     public ShutdownSignals()
     {
@@ -33,17 +35,38 @@ internal sealed class ShutdownSignals : IDisposable
 
     private readonly CancellationTokenSource _firstToken = new();
 
+    /// <summary>
+    /// The shell's exit code for the first signal: 130 for SIGINT, 143 for SIGTERM (128 + the signal number), so a
+    /// client stopped by a signal says so as a killed process would; 0 while no signal came.
+    /// </summary>
+    public int ExitCode => Volatile.Read(ref _firstExitCode);
+
+    /// <summary>The exit code for the second signal, the one that forced an immediate stop; 0 while none came.</summary>
+    public int ForcedExitCode => Volatile.Read(ref _secondExitCode);
+
+    /// <summary>128 + the signal number, as shells report a process killed by it.</summary>
+    public static int ExitCodeOf(PosixSignal signal) => signal switch
+    {
+        PosixSignal.SIGINT => 130,
+        PosixSignal.SIGTERM => 143,
+        PosixSignal.SIGQUIT => 131,
+        PosixSignal.SIGHUP => 129,
+        _ => 128,
+    };
+
     private void OnSignal(PosixSignalContext context)
     {
         // Keep the runtime from terminating the process: we stop in order instead.
         context.Cancel = true;
         if (Interlocked.Increment(ref _count) == 1)
         {
+            Volatile.Write(ref _firstExitCode, ExitCodeOf(context.Signal));
             _first.TrySetResult();
             _firstToken.Cancel();
         }
         else
         {
+            Interlocked.CompareExchange(ref _secondExitCode, ExitCodeOf(context.Signal), 0);
             _immediate.Cancel();
         }
     }

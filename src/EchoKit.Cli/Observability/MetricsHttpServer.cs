@@ -15,46 +15,84 @@ namespace EchoKit.Cli.Observability;
 /// A deliberately small HTTP/1.1 responder for scrapers and probes: <c>GET /metrics</c>, <c>/healthz</c>,
 /// <c>/readyz</c>, one request per connection (<c>Connection: close</c>). It binds through the same socket code as
 /// the echo listeners, so <c>:0</c> gets an ephemeral port it can report, which HttpListener cannot; and it keeps
-/// the Native-AOT program free of Kestrel. Bounded everywhere: request head size, time to send it, requests in
-/// progress.
+/// the Native-AOT program free of Kestrel. Bounded everywhere: request head size, time to send the head (short),
+/// time to take the answer, connections held.
 /// </summary>
+/// <remarks>
+/// Slow or idle clients must not starve a liveness probe. A waiting connection costs a socket and a small state
+/// machine, no buffer: it waits for data with a zero-byte read and rents its 8 KiB only when bytes arrive, so thousands
+/// are cheap. Each has <see cref="DefaultHeaderTimeout"/> to send its head. At <see cref="MaxConnections"/> the oldest
+/// connection still sending its head is closed to make room, so a newcomer (the probe) is always read.
+/// </remarks>
 internal sealed class MetricsHttpServer : IAsyncDisposable
 {
     /// <summary>Largest request head read (request line and headers); a scraper's is a few hundred bytes.</summary>
     public const int MaxRequestHeadBytes = 8 * 1024;
 
-    /// <summary>Requests served at once; more are closed at once (scrapers and probes come a few per second).</summary>
-    public const int MaxConcurrentRequests = 32;
+    /// <summary>
+    /// Connections held at once (each about 1 KiB while it waits). At the limit the oldest one still sending its head
+    /// is closed for a newcomer; only when all are being answered is the newcomer closed.
+    /// </summary>
+    public const int MaxConnections = 4096;
 
-    /// <summary>Default time a client has to send its request head and read the answer: 10 s.</summary>
+    /// <summary>Pending connections the kernel queues before the accept loop takes them (a burst of probes and slow clients).</summary>
+    public const int ListenBacklog = 512;
+
+    /// <summary>Default time a client has to send its request head: 5 s (a probe's whole timeout is usually 1 s).</summary>
+    public static readonly TimeSpan DefaultHeaderTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Default time, once the head is in, to take the answer and close: 10 s.</summary>
     public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Func<bool> _isReady;
     private readonly Func<Stream, CancellationToken, Task> _writeMetrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly TimeSpan _headerTimeout;
+    private readonly int _maxConnections;
     private readonly TimeSpan _requestTimeout;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<(Socket Socket, BoundListener Bound)> _sockets = [];
     private readonly List<Task> _loops = [];
     private readonly ConcurrentDictionary<long, Task> _requests = new();
+    private readonly Lock _gate = new();
+    // Open connections, oldest first (guarded by _gate).
+    private readonly LinkedList<MetricsConnection> _open = new();
     private long _nextRequestId;
-    private int _inProgress;
     private int _stopped;
 
     /// <param name="isReady">What <c>/readyz</c> reports: true gives 200, false 503.</param>
     /// <param name="writeMetrics">Writes the Prometheus text exposition for <c>/metrics</c>.</param>
     /// <param name="logger">Where failed requests are logged (Debug) and faults (Error).</param>
     /// <param name="timeProvider">Clock for the request timeout and accept back-off.</param>
-    /// <param name="requestTimeout">Time a client has to send its request and read the answer; default 10 s.</param>
-    public MetricsHttpServer(Func<bool> isReady, Func<Stream, CancellationToken, Task> writeMetrics, ILogger logger, TimeProvider? timeProvider = null, TimeSpan? requestTimeout = null)
+    /// <param name="requestTimeout">Time, once the head is in, to read the answer and close; default 10 s.</param>
+    /// <param name="headerTimeout">Time a client has to send its request head; default 5 s.</param>
+    /// <param name="maxConnections">Connections held at once; default <see cref="MaxConnections"/>.</param>
+    public MetricsHttpServer(Func<bool> isReady, Func<Stream, CancellationToken, Task> writeMetrics, ILogger logger, TimeProvider? timeProvider = null,
+        TimeSpan? requestTimeout = null, TimeSpan? headerTimeout = null, int maxConnections = MaxConnections)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConnections, 1);
+        _maxConnections = maxConnections;
         _requestTimeout = requestTimeout ?? DefaultRequestTimeout;
+        _headerTimeout = headerTimeout ?? DefaultHeaderTimeout;
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_requestTimeout, TimeSpan.Zero, nameof(requestTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_headerTimeout, TimeSpan.Zero, nameof(headerTimeout));
         _isReady = isReady;
         _writeMetrics = writeMetrics;
         _logger = logger;
         _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>Connections open now (waiting for their head or being answered).</summary>
+    internal int OpenConnections
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _open.Count;
+            }
+        }
     }
 
     /// <summary>The bound HTTP listeners, with their real ports, e.g. <c>http://127.0.0.1:41235</c>.</summary>
@@ -74,7 +112,7 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
                 var socket = ListenSockets.Bind(target, SocketType.Stream, ProtocolType.Tcp, EndpointResolver.IsDualStackWildcard(endpoint, target), "http");
                 try
                 {
-                    socket.Listen(64);
+                    socket.Listen(ListenBacklog);
                 }
                 catch (SocketException ex)
                 {
@@ -126,17 +164,44 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
             client.Dispose();
             return;
         }
-        if (Interlocked.Increment(ref _inProgress) > MaxConcurrentRequests)
+        var connection = new MetricsConnection(client, remote, _headerTimeout, _time, cancellationToken);
+        MetricsConnection? evicted = null;
+        lock (_gate)
         {
-            Interlocked.Decrement(ref _inProgress);
-            EchoKitLog.MetricsBusy(_logger, remote, uri, MaxConcurrentRequests);
-            client.Dispose();
+            if (_open.Count >= _maxConnections)
+            {
+                for (var node = _open.First; node is not null; node = node.Next)
+                {
+                    if (!node.Value.HeadReceived)
+                    {
+                        evicted = node.Value;
+                        _open.Remove(node);
+                        evicted.Node = null;
+                        break;
+                    }
+                }
+            }
+            if (_open.Count < _maxConnections)
+            {
+                connection.Node = _open.AddLast(connection);
+            }
+        }
+        if (evicted is not null)
+        {
+            EchoKitLog.MetricsBusy(_logger, evicted.Remote, uri, _maxConnections);
+            evicted.Evict();
+        }
+        if (connection.Node is null)
+        {
+            // Every held connection is being answered (each bounded by the request timeout): refuse this one.
+            EchoKitLog.MetricsBusy(_logger, remote, uri, _maxConnections);
+            connection.Dispose();
             return;
         }
         // Each request removes itself when done and StopAsync awaits the rest. If a request finished before it
         // was added, the check after adding removes it instead.
         var id = Interlocked.Increment(ref _nextRequestId);
-        var request = ServeAsync(client, remote, uri, id, cancellationToken);
+        var request = ServeAsync(connection, uri, id, cancellationToken);
         _requests[id] = request;
         if (request.IsCompleted)
         {
@@ -144,32 +209,37 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
         }
     }
 
-    private async Task ServeAsync(Socket client, string remote, string uri, long id, CancellationToken stopping)
+    private async Task ServeAsync(MetricsConnection connection, string uri, long id, CancellationToken stopping)
     {
         await Task.Yield();
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxRequestHeadBytes);
-        using var deadline = new CancellationTokenSource(_requestTimeout, _time);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping, deadline.Token);
+        var client = connection.Socket;
+        var remote = connection.Remote;
+        var timeout = connection.Token;
+        byte[]? buffer = null;
         try
         {
-            using (client)
+            // Wait for the first bytes without a buffer: an idle client holds a socket, not 8 KiB.
+            await client.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, timeout).ConfigureAwait(false);
+            buffer = ArrayPool<byte>.Shared.Rent(MaxRequestHeadBytes);
+            var head = await ReadHeadAsync(client, buffer, timeout).ConfigureAwait(false);
+            connection.HeadDone(_requestTimeout);
+            var response = head is null
+                ? HttpResponse.Text(431, "Request Header Fields Too Large", "request head too large\n")
+                : await RespondAsync(head.Value, timeout).ConfigureAwait(false);
+            if (response.StatusCode >= 400)
             {
-                var head = await ReadHeadAsync(client, buffer, timeout.Token).ConfigureAwait(false);
-                var response = head is null
-                    ? HttpResponse.Text(431, "Request Header Fields Too Large", "request head too large\n")
-                    : await RespondAsync(head.Value, timeout.Token).ConfigureAwait(false);
-                if (response.StatusCode >= 400)
-                {
-                    EchoKitLog.MetricsRequestFailed(_logger, remote, uri, $"{response.StatusCode} {response.ReasonPhrase}");
-                }
-                await client.SendAsync(response.Encode(), SocketFlags.None, timeout.Token).ConfigureAwait(false);
-                client.Shutdown(SocketShutdown.Send);
-                await DrainAsync(client, buffer, timeout.Token).ConfigureAwait(false);
+                EchoKitLog.MetricsRequestFailed(_logger, remote, uri, $"{response.StatusCode} {response.ReasonPhrase}");
             }
+            await client.SendAsync(response.Encode(), SocketFlags.None, timeout).ConfigureAwait(false);
+            client.Shutdown(SocketShutdown.Send);
+            await DrainAsync(client, buffer, timeout).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            EchoKitLog.MetricsRequestFailed(_logger, remote, uri, stopping.IsCancellationRequested ? "server stopping" : "request timed out");
+            var why = stopping.IsCancellationRequested ? "server stopping"
+                : connection.Evicted ? "closed for a newer connection (too many open)"
+                : connection.HeadReceived ? "request timed out" : "request head timed out";
+            EchoKitLog.MetricsRequestFailed(_logger, remote, uri, why);
         }
         catch (SocketException ex) when (SocketErrors.IsConnectionResetError(ex.SocketErrorCode) || SocketErrors.IsAbortError(ex.SocketErrorCode))
         {
@@ -185,8 +255,19 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            Interlocked.Decrement(ref _inProgress);
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+            lock (_gate)
+            {
+                if (connection.Node is { } node)
+                {
+                    _open.Remove(node);
+                    connection.Node = null;
+                }
+            }
+            connection.Dispose();
             _requests.TryRemove(id, out _);
         }
     }

@@ -73,7 +73,7 @@ internal sealed class PrometheusExporter : IDisposable
         var name = Sanitize(prefix + instrument.Name);
         var type = instrument.GetType();
         var definition = type.IsGenericType ? type.GetGenericTypeDefinition() : type;
-        var monotonic = definition == typeof(Counter<>) || definition == typeof(ObservableCounter<>);
+        var monotonic = (definition == typeof(Counter<>) || definition == typeof(ObservableCounter<>)) && !PrometheusSeries.IsLevel(instrument);
         return monotonic && !name.EndsWith("_total", StringComparison.Ordinal) ? name + "_total" : name;
     }
 
@@ -91,6 +91,10 @@ internal sealed class PrometheusExporter : IDisposable
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
+        if (IsUdpOnlyOnOtherListener(instrument, tags))
+        {
+            return;
+        }
         try
         {
             if (!_series.TryGetValue(instrument, out var series))
@@ -105,6 +109,26 @@ internal sealed class PrometheusExporter : IDisposable
             // A measurement must never fail the code that recorded it (a connection, an accept loop); a series
             // prometheus-net refuses (e.g. clashing label names) is simply not exported.
         }
+    }
+
+    /// <summary>
+    /// A datagram series on a TCP, TLS or Unix listener: always zero, and five of them per listener. The server
+    /// reports its counters per listener whatever the transport; only UDP listeners carry datagrams.
+    /// </summary>
+    private static bool IsUdpOnlyOnOtherListener(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (!instrument.Name.StartsWith("datagrams", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        foreach (var tag in tags)
+        {
+            if (tag.Key == EchoKit.Server.EchoServerMetrics.ListenerTag && tag.Value is string listener)
+            {
+                return !listener.StartsWith("udp://", StringComparison.Ordinal);
+            }
+        }
+        return false;
     }
 
     private static string[] LabelNames(ReadOnlySpan<KeyValuePair<string, object?>> tags)

@@ -43,7 +43,7 @@ internal sealed class PrometheusSeries
         {
             return new PrometheusSeries(Kind.CounterAdd, tagKeys, counter: factory.CreateCounter(name, help, labels));
         }
-        if (definition == typeof(ObservableCounter<>))
+        if (definition == typeof(ObservableCounter<>) && !IsLevel(instrument))
         {
             return new PrometheusSeries(Kind.CounterTotal, tagKeys, counter: factory.CreateCounter(name, help, labels));
         }
@@ -62,6 +62,14 @@ internal sealed class PrometheusSeries
         // ObservableUpDownCounter, ObservableGauge, Gauge: the measurement is the current value.
         return new PrometheusSeries(Kind.GaugeSet, tagKeys, gauge: factory.CreateGauge(name, help, labels));
     }
+
+    /// <summary>
+    /// Instruments that go up and down although the runtime publishes them as counters: the thread pool's thread
+    /// count and queue length are levels (a gauge), not totals; as a counter, Prometheus would read every drop as a
+    /// counter reset and <c>rate()</c> would invent traffic.
+    /// </summary>
+    public static bool IsLevel(Instrument instrument) => instrument.Meter.Name == "System.Runtime"
+        && instrument.Name is "dotnet.thread_pool.thread.count" or "dotnet.thread_pool.queue.length";
 
     public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {

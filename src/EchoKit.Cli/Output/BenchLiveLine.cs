@@ -24,7 +24,7 @@ internal sealed class BenchLiveLine(TextWriter output)
         var inv = CultureInfo.InvariantCulture;
         var when = sample.IsWarmup ? "warm-up" : string.Create(inv, $"{sample.ElapsedSeconds,6:0.0}s");
         var line = string.Create(inv,
-            $"{when,7}  {sample.MessagesPerSecond,12:N0} msg/s  {sample.MiBPerSecond,9:0.00} MiB/s  p99 {sample.P99Microseconds,7} us  errors {_errors}");
+            $"{when,7}  {sample.MessagesPerSecond,12:N0} msg/s  {sample.MiBPerSecond,9:0.00} MiB/s  p99 {(sample.P99Microseconds is { } p99 ? p99.ToString(inv) : "-"),7} us  errors {_errors}");
         _width = Math.Max(_width, line.Length);
         output.Write("\r" + line.PadRight(_width));
         output.Flush();

@@ -2,13 +2,15 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using EchoKit.Server;
 using Microsoft.Extensions.Logging;
 
 namespace EchoKit.Cli.Output;
 
 /// <summary>
 /// A small <see cref="ILoggerFactory"/> that prints each event as one line (text or JSON) through an
-/// <see cref="OutputSink"/>: information on stdout, warnings and errors on stderr. It stands in for
+/// <see cref="OutputSink"/>, all on one stream so their order is kept (the server's events on stdout, a client's
+/// on stderr). In JSON, a reason is the word the metrics use (<c>closed_by_peer</c>, <c>max_connections</c>). It stands in for
 /// Microsoft.Extensions.Logging's console logger, whose multi-line layout does not suit a command-line tool,
 /// and keeps the AOT program free of a DI container at start-up.
 /// </summary>
@@ -37,17 +39,11 @@ internal sealed class LineLoggerFactory(OutputSink sink, LogFormat format, LogLe
         Emit(level, Json(level, eventName, message, fields.Select(f => new KeyValuePair<string, object?>(f.Key, f.Value))));
     }
 
-    private void Emit(LogLevel level, string line)
-    {
-        if (level >= LogLevel.Warning)
-        {
-            sink.WriteError(line);
-        }
-        else
-        {
-            sink.WriteLine(line);
-        }
-    }
+    /// <summary>
+    /// Every event, warnings and errors included, goes to one stream in the order it happened: split across stdout and
+    /// stderr, "shutdown: closing 1 connection(s)" could show after "stopped". The sink's owner picks the stream.
+    /// </summary>
+    private void Emit(LogLevel level, string line) => sink.WriteLine(line);
 
     private static string LevelWord(LogLevel level) => level switch
     {
@@ -77,6 +73,12 @@ internal sealed class LineLoggerFactory(OutputSink sink, LogFormat format, LogLe
                     continue;
                 }
                 var name = JsonName(key);
+                if (key == "Reason" && value is string prose && ReasonLabel(eventName, prose) is { } label)
+                {
+                    json.WriteString("reason", label);
+                    json.WriteString("reason_text", prose);
+                    continue;
+                }
                 switch (value)
                 {
                     case null: json.WriteNull(name); break;
@@ -95,6 +97,28 @@ internal sealed class LineLoggerFactory(OutputSink sink, LogFormat format, LogLe
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
+
+    /// <summary>
+    /// The metrics' label for a connection's close or rejection reason, so a log shipper can join logs and metrics:
+    /// "closed by peer" is <c>closed_by_peer</c>, "3 connections open (--max-connections)" is <c>max_connections</c>.
+    /// </summary>
+    internal static string? ReasonLabel(string eventName, string prose) => eventName switch
+    {
+        "ConnectionClosed" => Enum.GetValues<ConnectionCloseReason>().FirstOrDefault(r => r.ToDisplayString() == prose) is var close && close.ToDisplayString() == prose
+            ? Snake(close.ToString())
+            : null,
+        "ConnectionRejected" => prose switch
+        {
+            _ when prose.Contains("max-connections", StringComparison.Ordinal) => ConnectionRejectReason.MaxConnections.ToLabel(),
+            _ when prose.Contains("denied", StringComparison.Ordinal) || prose.Contains("access list", StringComparison.Ordinal) => ConnectionRejectReason.Denied.ToLabel(),
+            _ when prose.Contains("PROXY", StringComparison.OrdinalIgnoreCase) => ConnectionRejectReason.ProxyHeader.ToLabel(),
+            _ when prose.Contains("TLS", StringComparison.OrdinalIgnoreCase) => "tls_handshake",
+            _ => null,
+        },
+        _ => null,
+    };
+
+    private static string Snake(string pascal) => JsonName(pascal);
 
     /// <summary>"ConnectionId" becomes "connection_id", the usual style of JSON log fields.</summary>
     private static string JsonName(string key)

@@ -20,7 +20,20 @@ internal static class CliOptions
     public static Argument<EndpointSpec> EndpointArgument() => new("ENDPOINT")
     {
         Description = "Where the server is: PORT, :PORT, HOST:PORT or [IPv6]:PORT; PORT may be a service name (echo, http...).",
-        CustomParser = result => ParseEndpoints(result) is [var single] ? single : null!,
+        CustomParser = result =>
+        {
+            if (ParseEndpoints(result) is not [var single])
+            {
+                return null!;
+            }
+            if (single.Port == 0)
+            {
+                // Port 0 asks a server for any free port; as a target it reaches nothing.
+                result.AddError($"invalid endpoint '{single.Text}': port 0 cannot be connected to (give the server's port)");
+                return null!;
+            }
+            return single;
+        },
     };
 
     public static Option<TimeSpan> Duration(string name, string description, TimeSpan defaultValue, bool allowZero = false) => new(name)
@@ -33,10 +46,28 @@ internal static class CliOptions
             var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
             if (!DurationParser.TryParse(text, out var value) || (!allowZero && value == TimeSpan.Zero))
             {
-                result.AddError($"invalid duration '{text}' for {name}: use e.g. 10s, 500ms, 2m");
+                result.AddError(DurationParser.Invalid(text, name));
                 return default;
             }
             return value;
+        },
+    };
+
+    /// <summary>A byte count: <c>65536</c>, <c>64k</c>, <c>64KiB</c>, <c>1M</c> (binary suffixes, see <see cref="SizeParser"/>).</summary>
+    public static Option<int> Size(string name, string description, int defaultValue, int min, int max) => new(name)
+    {
+        Description = description,
+        HelpName = "BYTES",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (!SizeParser.TryParseBytes(text, out var value) || value < min || value > max)
+            {
+                result.AddError($"invalid size '{text}' for {name}: expected {SizeParser.SizeForms}, from {SizeParser.FormatBytes(min)} to {SizeParser.FormatBytes(max)}");
+                return default;
+            }
+            return (int)value;
         },
     };
 

@@ -2,13 +2,19 @@ using System.Globalization;
 
 namespace EchoKit.Cli.Parsing;
 
-/// <summary>Parses durations as people write them: <c>10s</c>, <c>1.5s</c>, <c>250ms</c>, <c>2m</c>, <c>1h</c>, or a plain number of seconds.</summary>
+/// <summary>
+/// Parses durations as people write them: <c>250ms</c>, <c>10s</c>, <c>1.5s</c>, <c>2m</c>, <c>1h</c>, <c>1d</c>,
+/// or a plain number of seconds. The one parser of durations for every option, config file and variable.
+/// </summary>
 internal static class DurationParser
 {
+    /// <summary>The forms accepted, for error messages: every rejection shows them.</summary>
+    public const string AcceptedForms = "a number with a unit: 250ms, 10s, 1.5m, 2h, 1d (us, ms, s, m, h, d; a bare number is seconds)";
+
     public static bool TryParse(string text, out TimeSpan duration)
     {
         duration = default;
-        text = text.Trim();
+        text = text.Trim().Replace("_", "", StringComparison.Ordinal);
         var (number, scale) = text switch
         {
             _ when text.EndsWith("ms", StringComparison.OrdinalIgnoreCase) => (text[..^2], 0.001),
@@ -16,6 +22,7 @@ internal static class DurationParser
             _ when text.EndsWith('s') || text.EndsWith('S') => (text[..^1], 1.0),
             _ when text.EndsWith('m') || text.EndsWith('M') => (text[..^1], 60.0),
             _ when text.EndsWith('h') || text.EndsWith('H') => (text[..^1], 3600.0),
+            _ when text.EndsWith('d') || text.EndsWith('D') => (text[..^1], 86400.0),
             _ => (text, 1.0),
         };
         if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) || double.IsNaN(value) || value < 0 || value * scale > TimeSpan.MaxValue.TotalSeconds / 2)
@@ -25,4 +32,34 @@ internal static class DurationParser
         duration = TimeSpan.FromSeconds(value * scale);
         return true;
     }
+
+    /// <summary>The error for a rejected duration, naming the option and the accepted forms.</summary>
+    public static string Invalid(string text, string option) => $"invalid duration '{text}' for {option}: expected {AcceptedForms}";
+
+    /// <summary>The shortest exact form <see cref="TryParse"/> reads back: <c>30s</c>, <c>2m</c>, <c>250ms</c>, <c>1.5s</c>, <c>7d</c>.</summary>
+    public static string Format(TimeSpan duration)
+    {
+        if (duration == TimeSpan.Zero)
+        {
+            return "0s";
+        }
+        foreach (var (ticks, unit) in Units)
+        {
+            if (duration.Ticks % ticks == 0)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"{duration.Ticks / ticks}{unit}");
+            }
+        }
+        return string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:R}s");
+    }
+
+    private static readonly (long Ticks, string Unit)[] Units =
+    [
+        (TimeSpan.TicksPerDay, "d"),
+        (TimeSpan.TicksPerHour, "h"),
+        (TimeSpan.TicksPerMinute, "m"),
+        (TimeSpan.TicksPerSecond, "s"),
+        (TimeSpan.TicksPerMillisecond, "ms"),
+        (TimeSpan.TicksPerMicrosecond, "us"),
+    ];
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 
 namespace EchoKit.Cli.Parsing;
 
@@ -13,9 +12,9 @@ internal static class NumberOptions
         CustomParser = result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-            if (!long.TryParse(text.Replace("_", ""), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+            if (!SizeParser.TryParseWholeCount(text, out var value) || value < min || value > max)
             {
-                result.AddError($"invalid value '{text}' for {name}: expected a whole number from {min} to {max}");
+                result.AddError($"invalid value '{text}' for {name}: expected a whole number from {min} to {max} (suffixes k, M, G = 10^3, 10^6, 10^9)");
                 return null;
             }
             return value;
@@ -29,9 +28,9 @@ internal static class NumberOptions
         CustomParser = result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-            if (!double.TryParse(text.Replace("_", ""), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value <= 0 || value > max)
+            if (!SizeParser.TryParseCount(text, out var value) || value <= 0 || value > max)
             {
-                result.AddError($"invalid value '{text}' for {name}: expected a number of messages per second above 0 and at most {max:0}");
+                result.AddError($"invalid value '{text}' for {name}: expected a number of messages per second above 0 and at most {max:0}, e.g. 500, 2.5k, 10k, 1M");
                 return null;
             }
             return value;

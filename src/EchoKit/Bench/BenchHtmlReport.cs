@@ -9,6 +9,8 @@ namespace EchoKit.Bench;
 /// A result as one self-contained HTML page (<c>--report FILE.html</c>): no network, no external file. Inline SVG
 /// drawn by inline script: the latency percentile spectrum on HdrHistogram's plotter axis (0%, 90%, 99%, 99.9%...,
 /// i.e. log10 of 1/(1-p)), throughput and p99 per second over the run, the parameters and the summary table.
+/// A chart with no data is left out (a merged result has no timeline; a run without messages has no spectrum),
+/// and a merged result lists every run's parameters.
 /// </summary>
 public static class BenchHtmlReport
 {
@@ -39,7 +41,7 @@ public static class BenchHtmlReport
         var timeline = new StringBuilder("[");
         foreach (var s in result.Timeline)
         {
-            timeline.Append(inv, $"[{s.ElapsedSeconds:0.###},{s.MessagesPerSecond:0.#},{s.MiBPerSecond:0.###},{s.P99Microseconds},{s.Errors}],");
+            timeline.Append(inv, $"[{s.ElapsedSeconds:0.###},{s.MessagesPerSecond:0.#},{s.MiBPerSecond:0.###},{(s.P99Microseconds is { } sampleP99 ? sampleP99.ToString(inv) : "null")},{s.Errors}],");
         }
         if (result.Timeline.Count > 0)
         {
@@ -51,7 +53,8 @@ public static class BenchHtmlReport
         {
             ("Endpoint", $"{p.Endpoint} ({p.Address})"),
             ("Mode", p.Mode),
-            ("Connections", p.Connections.ToString(inv)),
+            ("Transport", p.Transport ?? "tcp"),
+            ("Connections", result.Runs > 1 ? $"{result.TotalConnections.ToString(inv)} in total" : p.Connections.ToString(inv)),
             ("Pipeline (in flight per connection)", p.Pipeline.ToString(inv)),
             ("Message size", $"{p.Size.ToString(inv)} B"),
             (p.MessagesTarget is null ? "Duration" : "Messages", p.MessagesTarget is null ? $"{p.DurationSeconds?.ToString("0.###", inv)} s" : p.MessagesTarget.Value.ToString(inv)),
@@ -67,7 +70,9 @@ public static class BenchHtmlReport
             ("Seconds", result.Seconds.ToString("0.###", inv)),
             ("Messages/s", result.MessagesPerSecond.ToString("N0", inv)),
             ("MiB/s", result.MiBPerSecond.ToString("0.##", inv)),
-            ("Latency p50 / p90 / p99 / p99.9 / p99.99 / max", string.Join(" / ", new[] { 50, 90, 99, 99.9, 99.99 }.Select(x => result.LatencyAt(x).ToString(inv)).Append(result.Latency.TotalCount > 0 ? result.Latency.GetMaxValue().ToString(inv) : "0")) + " µs"),
+            ("Latency p50 / p90 / p99 / p99.9 / p99.99 / max", result.Latency.TotalCount == 0 ? "-"
+                : string.Join(" / ", new[] { 50, 90, 99, 99.9, 99.99 }.Select(x => result.LatencyAt(x)!.Value.ToString(inv)).Append(result.Latency.GetMaxValue().ToString(inv))) + " µs"),
+            ("Little's law ratio", result.LittlesLawRatio is { } ratio ? ratio.ToString("0.000", inv) : "-"),
             ("Connect p50 / p99 / max", result.ConnectTime.TotalCount == 0 ? "-" : $"{result.ConnectTime.GetValueAtPercentile(50)} / {result.ConnectTime.GetValueAtPercentile(99)} / {result.ConnectTime.GetMaxValue()} µs"),
             ("Errors", result.Errors == 0 ? "0" : $"{result.Errors} (" + string.Join(", ", result.ErrorsByReason.Select(e => $"{e.Key} {e.Value}")) + ")"),
             ("Mismatched bytes", result.Mismatches.ToString(inv)),
@@ -93,7 +98,7 @@ public static class BenchHtmlReport
             """);
         html.Append(inv, $"<h1>echokit bench: {Escape(p.Endpoint)}</h1><div>");
         html.Append(result.Success ? "<span class=\"ok\">OK</span>" : "<span class=\"bad\">FAILED</span>");
-        html.Append(inv, $" &middot; {result.MessagesPerSecond:N0} msg/s &middot; p99 {result.LatencyAt(99)} µs{(result.Interrupted ? " &middot; interrupted" : "")}</div>");
+        html.Append(inv, $" &middot; {result.MessagesPerSecond:N0} msg/s &middot; p99 {(result.LatencyAt(99) is { } p99 ? $"{p99} µs" : "-")}{(result.Interrupted ? " &middot; interrupted" : "")}</div>");
         html.Append("<div class=\"cols\"><div><h2>Parameters</h2><table>");
         foreach (var (k, v) in rows)
         {
@@ -105,15 +110,39 @@ public static class BenchHtmlReport
             html.Append(inv, $"<tr><td>{Escape(k)}</td><td>{Escape(v)}</td></tr>");
         }
         html.Append("</table></div></div>");
-        html.Append("""
-            <h2>Latency by percentile</h2>
-            <svg id="spectrum" width="1000" height="360" role="img" aria-label="latency percentile spectrum"></svg>
-            <h2>Throughput over time (messages/s)</h2>
-            <svg id="throughput" width="1000" height="260" role="img" aria-label="throughput over time"></svg>
-            <h2>p99 latency over time (µs)</h2>
-            <svg id="p99" width="1000" height="260" role="img" aria-label="p99 latency over time"></svg>
-            <script>
-            """);
+        if (result.Runs > 1)
+        {
+            html.Append("<h2>Runs</h2><table><tr><td>#</td><td>endpoint</td><td>transport</td><td>mode</td><td>connections</td><td>pipeline</td><td>size</td><td>duration / messages</td><td>rate</td></tr>");
+            var n = 0;
+            foreach (var run in result.RunParameters)
+            {
+                var what = run.MessagesTarget is { } m ? $"{m} messages" : $"{run.DurationSeconds?.ToString("0.###", inv)} s";
+                html.Append(inv, $"<tr><td>{++n}</td><td>{Escape(run.Endpoint)} ({Escape(run.Address)})</td><td>{Escape(run.Transport ?? "tcp")}</td><td>{Escape(run.Mode)}</td><td>{run.Connections}</td><td>{run.Pipeline}</td><td>{run.Size} B</td><td>{what}</td><td>{(run.Rate is { } r ? r.ToString("0.###", inv) + " msg/s" : "closed loop")}</td></tr>");
+            }
+            html.Append("</table>");
+        }
+        if (result.Latency.TotalCount > 0)
+        {
+            html.Append("""
+                <h2>Latency by percentile</h2>
+                <svg id="spectrum" width="1000" height="360" role="img" aria-label="latency percentile spectrum"></svg>
+                """);
+        }
+        if (result.Timeline.Count > 0)
+        {
+            html.Append("""
+                <h2>Throughput over time (messages/s)</h2>
+                <svg id="throughput" width="1000" height="260" role="img" aria-label="throughput over time"></svg>
+                """);
+        }
+        if (result.Timeline.Any(s => s.P99Microseconds is not null))
+        {
+            html.Append("""
+                <h2>p99 latency over time (µs)</h2>
+                <svg id="p99" width="1000" height="260" role="img" aria-label="p99 latency over time"></svg>
+                """);
+        }
+        html.Append("<script>\n");
         html.Append(inv, $"const SPECTRUM={spectrum};\nconst TIMELINE={timeline};\n");
         html.Append(Script);
         html.Append("</script></body></html>\n");
@@ -147,6 +176,7 @@ public static class BenchHtmlReport
         // xs: values on the x axis; xTicks: [[x, label]]; ys: values; color
         function chart(id, xs, ys, xTicks, color, yLabel, xLabel) {
           const svg = document.getElementById(id);
+          if (!svg) return; // left out: no data
           const W = +svg.getAttribute("width"), H = +svg.getAttribute("height");
           const L = 70, R = 40, T = 16, B = 42;
           const xMin = xTicks.length ? Math.min(xTicks[0][0], ...xs) : 0;
@@ -188,6 +218,7 @@ public static class BenchHtmlReport
         const timeTicks = [];
         for (let t = 0; t <= last; t += step) timeTicks.push([t, t + " s"]);
         chart("throughput", tx, TIMELINE.map(r => r[1]), timeTicks, "#1a7f37", "messages/s", "time (s)");
-        chart("p99", tx, TIMELINE.map(r => r[3]), timeTicks, "#cf222e", "p99 (µs)", "time (s)");
+        const withP99 = TIMELINE.filter(r => r[3] !== null);
+        chart("p99", withP99.map(r => r[0]), withP99.map(r => r[3]), timeTicks, "#cf222e", "p99 (µs)", "time (s)");
         """;
 }

@@ -29,31 +29,57 @@ public static class BenchJson
             ErrorsByReason = new Dictionary<string, long>(result.ErrorsByReason),
             Mismatches = result.Mismatches,
             LatencyUs = Percentiles(result.Latency),
+            LittlesLawRatio = result.LittlesLawRatio is { } ratio ? Math.Round(ratio, 4) : null,
             ConnectUs = Percentiles(result.ConnectTime),
             Udp = result.Udp is { } u ? new BenchJsonUdp { Sent = u.Sent, Lost = u.Lost, Duplicated = u.Duplicated, Reordered = u.Reordered, Late = u.Late } : null,
             Runs = result.Runs,
+            TotalConnections = result.TotalConnections,
+            RunParameters = result.RunParameters.ToList(),
             GeneratorCpuPct = result.GeneratorCpuPercent,
             Interrupted = result.Interrupted,
-            Timeline = result.Timeline.Select(s => new BenchJsonSample
-            {
-                Index = s.Index,
-                ElapsedSeconds = Math.Round(s.ElapsedSeconds, 6),
-                Seconds = Math.Round(s.Seconds, 6),
-                Messages = s.Messages,
-                Bytes = s.Bytes,
-                MessagesPerSec = Math.Round(s.MessagesPerSecond, 3),
-                MibPerSec = Math.Round(s.MiBPerSecond, 6),
-                P50Us = s.P50Microseconds,
-                P99Us = s.P99Microseconds,
-                MaxUs = s.MaxMicroseconds,
-                Errors = s.Errors,
-            }).ToList(),
+            Timeline = result.Timeline.Select(ToJson).ToList(),
             Histogram = HistogramCodec.Encode(result.Latency),
             ConnectHistogram = HistogramCodec.Encode(result.ConnectTime),
         };
         var context = indented ? new BenchJsonContext(new JsonSerializerOptions(BenchJsonContext.Default.Options) { WriteIndented = true }) : BenchJsonContext.Default;
         return JsonSerializer.Serialize(document, context.BenchJsonDocument);
     }
+
+    /// <summary>
+    /// The first line of <c>--json-stream</c> (iperf3's form): <c>{"event":"start","data":{parameters}}</c>.
+    /// </summary>
+    public static string StartEvent(BenchParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return Event("start", JsonSerializer.Serialize(parameters, BenchJsonContext.Default.BenchParameters));
+    }
+
+    /// <summary>One interval of <c>--json-stream</c>: <c>{"event":"interval","data":{...}}</c>, the same fields as the timeline's.</summary>
+    public static string IntervalEvent(BenchSample sample)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        return Event("interval", JsonSerializer.Serialize(ToJson(sample), BenchJsonContext.Default.BenchJsonSample));
+    }
+
+    /// <summary>The last line of <c>--json-stream</c>: <c>{"event":"end","data":D}</c> where D is exactly what <see cref="Serialize"/> writes.</summary>
+    public static string EndEvent(BenchResult result) => Event("end", Serialize(result));
+
+    private static string Event(string name, string data) => $"{{\"event\":\"{name}\",\"data\":{data}}}";
+
+    private static BenchJsonSample ToJson(BenchSample s) => new()
+    {
+        Index = s.Index,
+        ElapsedSeconds = Math.Round(s.ElapsedSeconds, 6),
+        Seconds = Math.Round(s.Seconds, 6),
+        Messages = s.Messages,
+        Bytes = s.Bytes,
+        MessagesPerSec = Math.Round(s.MessagesPerSecond, 3),
+        MibPerSec = Math.Round(s.MiBPerSecond, 6),
+        P50Us = s.P50Microseconds,
+        P99Us = s.P99Microseconds,
+        MaxUs = s.MaxMicroseconds,
+        Errors = s.Errors,
+    };
 
     /// <summary>Reads a result written by <see cref="Serialize"/>; throws <see cref="FormatException"/> with the reason when it is not one.</summary>
     public static BenchResult Deserialize(string json)
@@ -88,6 +114,8 @@ public static class BenchJson
             Timeline = document.Timeline.Select(s => new BenchSample(s.Index, s.ElapsedSeconds, s.Seconds, s.Messages, s.Bytes, s.P50Us, s.P99Us, s.MaxUs, s.Errors)).ToList(),
             Udp = document.Udp is { } u ? new UdpStats(u.Sent, u.Lost, u.Duplicated, u.Reordered, u.Late) : null,
             Runs = Math.Max(1, document.Runs),
+            RunParameters = document.RunParameters.Count > 0 ? document.RunParameters : [document.Parameters],
+            TotalConnections = document.TotalConnections > 0 ? document.TotalConnections : document.Parameters.Connections,
             GeneratorCpuPercent = document.GeneratorCpuPct,
             Interrupted = document.Interrupted,
         };
@@ -97,7 +125,7 @@ public static class BenchJson
     {
         if (histogram.TotalCount == 0)
         {
-            return new BenchJsonPercentiles();
+            return new BenchJsonPercentiles(); // no percentiles: null, never 0
         }
         return new BenchJsonPercentiles
         {

@@ -1,3 +1,4 @@
+using EchoKit.Client;
 using EchoKit.Endpoints;
 
 namespace EchoKit.Bench;
@@ -14,8 +15,36 @@ public sealed class BenchOptions
     /// <summary>The smallest UDP datagram: an 8-byte sequence number and an 8-byte send timestamp.</summary>
     public const int MinUdpSize = 16;
 
-    /// <summary>The server to load. Required.</summary>
-    public required EndpointSpec Endpoint { get; set; }
+    /// <summary>The server to load. Required unless <see cref="UnixPath"/> is set (then it must be null).</summary>
+    public EndpointSpec? Endpoint { get; set; }
+
+    /// <summary>
+    /// Load a Unix domain stream socket at this path instead of a TCP endpoint (TCP mode only). Default null.
+    /// The same epoll worker drives it, so its numbers compare directly with TCP's.
+    /// </summary>
+    public string? UnixPath { get; set; }
+
+    /// <summary>
+    /// TLS over each TCP connection (TCP mode only): SNI, trusted roots and whether to validate, as the client uses.
+    /// Default null: plain TCP. TLS runs on <see cref="System.Net.Security.SslStream"/> with one send and one receive
+    /// loop per connection, not on the epoll worker; the connect time includes the handshake.
+    /// </summary>
+    public ConnectTlsOptions? Tls { get; set; }
+
+    /// <summary>
+    /// Churn: close each connection this long after it opened (once its messages in flight are back) and connect
+    /// again; connects are counted with their latency. Default null: connections live for the whole run. 1 ms to 24 h.
+    /// </summary>
+    public TimeSpan? ConnectionLifetime { get; set; }
+
+    /// <summary>Churn: close each connection after this many messages and connect again. Default null. 1 to 10^12.</summary>
+    public long? MessagesPerConnection { get; set; }
+
+    /// <summary>
+    /// Open the connections evenly over this time (connection i at i/N of it) before the warm-up and measuring start.
+    /// Default 0: all at once. 0 to 1 h.
+    /// </summary>
+    public TimeSpan Ramp { get; set; } = TimeSpan.Zero;
 
     /// <summary>What to measure. Default <see cref="BenchMode.Tcp"/>.</summary>
     public BenchMode Mode { get; set; } = BenchMode.Tcp;
@@ -70,20 +99,44 @@ public sealed class BenchOptions
     public TimeSpan SampleInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The worker count actually used.</summary>
-    public int EffectiveWorkers => Math.Max(1, Math.Min(Workers > 0 ? Workers : Environment.ProcessorCount, Mode == BenchMode.ConnectRate ? 1 : Connections));
+    public int EffectiveWorkers => Math.Max(1, Math.Min(Workers > 0 ? Workers : Environment.ProcessorCount, Mode == BenchMode.ConnectRate || Tls is not null ? 1 : Connections));
+
+    /// <summary>The transport, as results name it: tcp, tls, unix or udp.</summary>
+    public string TransportName => Mode == BenchMode.Udp ? "udp" : UnixPath is not null ? "unix" : Tls is not null ? "tls" : "tcp";
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
-        ArgumentNullException.ThrowIfNull(Endpoint);
         if (!Enum.IsDefined(Mode))
         {
             throw new ArgumentException($"unknown mode {Mode}", nameof(Mode));
         }
-        if (Endpoint.Port is < 1 or > 65535)
+        if (UnixPath is not null)
         {
-            throw new ArgumentException("the endpoint needs a port from 1 to 65535", nameof(Endpoint));
+            Check(Endpoint is null, nameof(UnixPath), "give either an endpoint or a Unix socket path, not both");
+            Check(UnixPath.Length is > 0 and <= 107, nameof(UnixPath), "the Unix socket path must be 1 to 107 bytes");
+            Check(Mode == BenchMode.Tcp, nameof(UnixPath), "a Unix socket path applies to stream load only (not --udp or --connect-rate)");
+            Check(Tls is null, nameof(Tls), "TLS applies to TCP endpoints, not Unix sockets");
         }
+        else
+        {
+            ArgumentNullException.ThrowIfNull(Endpoint);
+            if (Endpoint.Port is < 1 or > 65535)
+            {
+                throw new ArgumentException("the endpoint needs a port from 1 to 65535", nameof(Endpoint));
+            }
+        }
+        if (Tls is not null)
+        {
+            Check(Mode == BenchMode.Tcp, nameof(Tls), "TLS applies to TCP message load only (not --udp or --connect-rate)");
+            Check(Rate is null, nameof(Tls), "a rate is not supported with TLS");
+            Tls.Validate();
+        }
+        Check(ConnectionLifetime is null || (ConnectionLifetime >= TimeSpan.FromMilliseconds(1) && ConnectionLifetime <= TimeSpan.FromHours(24)), nameof(ConnectionLifetime), "connection lifetime must be from 1ms to 24h");
+        Check(MessagesPerConnection is null or (>= 1 and <= 1_000_000_000_000), nameof(MessagesPerConnection), "messages per connection must be from 1 to 10^12");
+        Check((ConnectionLifetime is null && MessagesPerConnection is null) || Mode == BenchMode.Tcp, nameof(ConnectionLifetime), "connection churn applies to TCP message load only");
+        Check(Ramp >= TimeSpan.Zero && Ramp <= TimeSpan.FromHours(1), nameof(Ramp), "ramp must be from 0 to 1h");
+        Check(Ramp == TimeSpan.Zero || Mode == BenchMode.Tcp, nameof(Ramp), "a ramp applies to TCP message load only");
         Check(Connections is >= 1 and <= 100_000, nameof(Connections), "connections must be from 1 to 100000");
         Check(Pipeline is >= 1 and <= 65_536, nameof(Pipeline), "pipeline must be from 1 to 65536");
         if (Mode == BenchMode.Udp)

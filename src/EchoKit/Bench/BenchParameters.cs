@@ -35,4 +35,16 @@ public sealed record BenchParameters
 
     /// <summary>Worker loops used.</summary>
     public required int Workers { get; init; }
+
+    /// <summary>tcp, tls, unix or udp (connect-rate runs over tcp). Null in results written before it was recorded.</summary>
+    public string? Transport { get; init; }
+
+    /// <summary>Churn: seconds each connection lived before it was replaced, or null.</summary>
+    public double? ConnectionLifetimeSeconds { get; init; }
+
+    /// <summary>Churn: messages each connection carried before it was replaced, or null.</summary>
+    public long? MessagesPerConnection { get; init; }
+
+    /// <summary>Seconds over which the connections were opened before measuring (0: at once).</summary>
+    public double RampSeconds { get; init; }
 }

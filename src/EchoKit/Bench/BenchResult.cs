@@ -11,6 +11,24 @@ public sealed class BenchResult
     /// <summary>The settings of the run (of the first run, for a merged result).</summary>
     public required BenchParameters Parameters { get; init; }
 
+    /// <summary>The settings of every run this result adds up, in order (one entry for a single run).</summary>
+    public IReadOnlyList<BenchParameters> RunParameters
+    {
+        get => _runParameters ?? [Parameters];
+        init => _runParameters = value;
+    }
+
+    private readonly IReadOnlyList<BenchParameters>? _runParameters;
+
+    /// <summary>Connections that carried the load: the sum over merged runs (each run's <see cref="BenchParameters.Connections"/>).</summary>
+    public int TotalConnections
+    {
+        get => _totalConnections ?? Parameters.Connections;
+        init => _totalConnections = value;
+    }
+
+    private readonly int? _totalConnections;
+
     /// <summary>Messages completed while measuring (connect-rate mode: connections).</summary>
     public required long Messages { get; init; }
 
@@ -62,12 +80,70 @@ public sealed class BenchResult
     /// <summary>Nothing went wrong: no error, no mismatch, no lost or duplicated datagram, and messages completed.</summary>
     public bool Success => Errors == 0 && Mismatches == 0 && Messages > 0 && (Udp is null || (Udp.Lost == 0 && Udp.Duplicated == 0));
 
-    /// <summary>Latency at a percentile (0-100), µs; 0 without messages.</summary>
-    public long LatencyAt(double percentile) => Latency.TotalCount == 0 ? 0 : Latency.GetValueAtPercentile(percentile);
+    /// <summary>Latency at a percentile (0-100), µs; null without messages (an empty histogram has no percentiles).</summary>
+    public long? LatencyAt(double percentile) => Latency.TotalCount == 0 ? null : Latency.GetValueAtPercentile(percentile);
+
+    /// <summary>
+    /// Little's law check of a closed loop: mean latency × messages/s ÷ (connections × pipeline). With the window kept
+    /// full and a true clock it is about 1 (a little under: the time between an echo's arrival and the next send is
+    /// in no message's latency). Null for paced (<c>--rate</c>) and connect-rate runs, where the window is not full
+    /// by design, and without messages.
+    /// </summary>
+    public double? LittlesLawRatio
+    {
+        get
+        {
+            if (Parameters.Rate is not null || Parameters.Mode == "connect-rate" || Latency.TotalCount == 0 || MessagesPerSecond <= 0)
+            {
+                return null;
+            }
+            var window = (double)TotalConnections * Parameters.Pipeline;
+            return Latency.GetMean() / 1e6 * MessagesPerSecond / window;
+        }
+    }
+
+    /// <summary>The range of <see cref="LittlesLawRatio"/> outside which a run warns that its window or clock was wrong.</summary>
+    public const double LittlesLawLow = 0.9, LittlesLawHigh = 1.1;
+
+    /// <summary>
+    /// The first setting in which the runs differ so that adding them would mix different loads (mode, transport,
+    /// size, pipeline), or null when they agree.
+    /// </summary>
+    public static string? FindMismatch(IReadOnlyList<BenchResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var all = results.SelectMany(r => r.RunParameters).ToArray();
+        if (all.Length < 2)
+        {
+            return null;
+        }
+        var first = all[0];
+        foreach (var p in all.Skip(1))
+        {
+            if (p.Mode != first.Mode)
+            {
+                return $"mode ({first.Mode} vs {p.Mode})";
+            }
+            if ((p.Transport ?? "tcp") != (first.Transport ?? "tcp"))
+            {
+                return $"transport ({first.Transport ?? "tcp"} vs {p.Transport ?? "tcp"})";
+            }
+            if (p.Size != first.Size)
+            {
+                return $"size ({first.Size} vs {p.Size})";
+            }
+            if (p.Pipeline != first.Pipeline)
+            {
+                return $"pipeline ({first.Pipeline} vs {p.Pipeline})";
+            }
+        }
+        return null;
+    }
 
     /// <summary>
     /// Adds results of runs made side by side (e.g. one per machine): counts, errors and histograms are summed
-    /// exactly; rates are summed; seconds is the longest run.
+    /// exactly; rates and connections are summed; seconds is the longest run; every run's settings are kept.
+    /// It does not check that the runs are alike: see <see cref="FindMismatch"/>.
     /// </summary>
     public static BenchResult Merge(IReadOnlyList<BenchResult> results)
     {
@@ -107,6 +183,8 @@ public sealed class BenchResult
             Timeline = [],
             Udp = udp,
             Runs = results.Sum(r => r.Runs),
+            RunParameters = results.SelectMany(r => r.RunParameters).ToArray(),
+            TotalConnections = results.Sum(r => r.TotalConnections),
             Interrupted = results.Any(r => r.Interrupted),
         };
     }

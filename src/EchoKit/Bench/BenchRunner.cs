@@ -33,7 +33,21 @@ public static class BenchRunner
     /// <param name="cancellationToken">Stops the run early.</param>
     /// <exception cref="PlatformNotSupportedException">TCP or UDP load on a system other than Linux.</exception>
     /// <exception cref="SocketException">The endpoint's host name does not resolve.</exception>
-    public static async Task<BenchResult> RunAsync(BenchOptions options, Action<BenchSample>? onSample = null,
+    /// <exception cref="BenchConnectException">No connection could be made within the connect timeout (the run did not start).</exception>
+    public static Task<BenchResult> RunAsync(BenchOptions options, Action<BenchSample>? onSample = null,
+        ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default) =>
+        RunAsync(options, onStart: null, onSample, loggerFactory, cancellationToken);
+
+    /// <summary>
+    /// Runs the load as <see cref="RunAsync(BenchOptions, Action{BenchSample}?, ILoggerFactory?, CancellationToken)"/>
+    /// does, and first reports the parameters once the target answered (for a stream of events: start, intervals, end).
+    /// </summary>
+    /// <param name="options">The load; validated here.</param>
+    /// <param name="onStart">Called once, before any load, with the parameters the result will carry.</param>
+    /// <param name="onSample">Called once per sample interval, as above.</param>
+    /// <param name="loggerFactory">Where start and end events go; none by default.</param>
+    /// <param name="cancellationToken">Stops the run early.</param>
+    public static async Task<BenchResult> RunAsync(BenchOptions options, Action<BenchParameters>? onStart, Action<BenchSample>? onSample,
         ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -44,11 +58,12 @@ public static class BenchRunner
         }
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("EchoKit.Bench");
         var target = await ChooseTargetAsync(options, cancellationToken).ConfigureAwait(false);
-        var address = EndpointResolver.FormatAddress(target);
+        var address = target is IPEndPoint ip ? EndpointResolver.FormatAddress(ip) : options.UnixPath!;
         EchoKitLog.BenchStarted(logger, ModeName(options.Mode), address, options.Connections, options.Pipeline, options.Size);
 
         var run = new BenchRun(options, target, Stopwatch.GetTimestamp());
         var workers = CreateWorkers(run);
+        onStart?.Invoke(Parameters(options, address, workers.Length));
         // Workers add up their per-second samples themselves (under the aggregator's lock, once a second) and the
         // finished ones come here through a channel: the runner's task wakes once a second, not on a timer, so the
         // thread pool stays asleep and leaves the core to the worker loops.
@@ -109,6 +124,10 @@ public static class BenchRunner
         if (options.Mode == BenchMode.ConnectRate)
         {
             return [new ConnectRateWorker(run, quota)];
+        }
+        if (options.Tls is not null)
+        {
+            return [new TlsWorker(run, quota)];
         }
         var workers = new BenchWorker[run.Workers];
         var first = 0;
@@ -179,20 +198,7 @@ public static class BenchRunner
         }
         return new BenchResult
         {
-            Parameters = new BenchParameters
-            {
-                Mode = ModeName(options.Mode),
-                Endpoint = options.Endpoint.Text,
-                Address = address,
-                Connections = options.Connections,
-                Pipeline = options.Pipeline,
-                Size = options.Size,
-                DurationSeconds = options.Messages is null ? options.Duration.TotalSeconds : null,
-                MessagesTarget = options.Messages,
-                WarmupSeconds = options.Warmup.TotalSeconds,
-                Rate = options.Rate,
-                Workers = workers.Length,
-            },
+            Parameters = Parameters(options, address, workers.Length),
             Messages = messages,
             Bytes = bytes,
             Seconds = seconds,
@@ -208,37 +214,94 @@ public static class BenchRunner
         };
     }
 
-    /// <summary>
-    /// The address to load. A name may resolve to several (localhost: 127.0.0.1 and ::1); TCP tries each in turn and
-    /// takes the first that accepts, as a client would, so a server listening on one family only is still found.
-    /// If none accepts, the first is used and the run counts its errors.
-    /// </summary>
-    private static async Task<IPEndPoint> ChooseTargetAsync(BenchOptions options, CancellationToken cancellationToken)
+    private static BenchParameters Parameters(BenchOptions options, string address, int workers) => new()
     {
-        var addresses = await EndpointResolver.ResolveForConnectAsync(options.Endpoint, cancellationToken).ConfigureAwait(false);
-        if (addresses.Count == 1 || options.Mode == BenchMode.Udp)
+        Mode = ModeName(options.Mode),
+        Endpoint = options.UnixPath is { } path ? $"unix:{path}" : options.Endpoint!.Text,
+        Address = address,
+        Connections = options.Connections,
+        Pipeline = options.Pipeline,
+        Size = options.Size,
+        DurationSeconds = options.Messages is null ? options.Duration.TotalSeconds : null,
+        MessagesTarget = options.Messages,
+        WarmupSeconds = options.Warmup.TotalSeconds,
+        Rate = options.Rate,
+        Workers = workers,
+        Transport = options.TransportName,
+        ConnectionLifetimeSeconds = options.ConnectionLifetime?.TotalSeconds,
+        MessagesPerConnection = options.MessagesPerConnection,
+        RampSeconds = options.Ramp.TotalSeconds,
+    };
+
+    /// <summary>
+    /// The address to load, proven to accept before any load starts. A name may resolve to several (localhost:
+    /// 127.0.0.1 and ::1); stream modes try each in turn and take the first that accepts (with TLS: completes the
+    /// handshake), as a client would, so a server listening on one family only is still found. When none does within
+    /// the connect timeout, the run fails at once with the reason (refused, timed out, unreachable) instead of
+    /// counting errors for its whole duration. UDP has no connection to prove.
+    /// </summary>
+    private static async Task<EndPoint> ChooseTargetAsync(BenchOptions options, CancellationToken cancellationToken)
+    {
+        if (options.UnixPath is { } path)
+        {
+            var unix = new UnixDomainSocketEndPoint(path);
+            var failure = await ProbeAsync(unix, options, cancellationToken).ConfigureAwait(false);
+            return failure is null ? unix : throw new BenchConnectException(path, failure.Value.Reason, failure.Value.Error);
+        }
+        var addresses = await EndpointResolver.ResolveForConnectAsync(options.Endpoint!, cancellationToken).ConfigureAwait(false);
+        if (options.Mode == BenchMode.Udp)
         {
             return addresses[0];
         }
+        (string Reason, Exception Error)? first = null;
         foreach (var address in addresses)
         {
-            using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.ConnectTimeout);
-            try
+            var failure = await ProbeAsync(address, options, cancellationToken).ConfigureAwait(false);
+            if (failure is null)
             {
-                await probe.ConnectAsync(address, timeout.Token).ConfigureAwait(false);
                 return address;
             }
-            catch (SocketException)
-            {
-                // This address does not accept; try the next one.
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                // Timed out; try the next one.
-            }
+            first ??= failure;
         }
-        return addresses[0];
+        throw new BenchConnectException(EndpointResolver.FormatAddress(addresses[0]), first!.Value.Reason, first.Value.Error);
+    }
+
+    /// <summary>One connect (and TLS handshake) within the connect timeout; null when it worked, else why not.</summary>
+    private static async Task<(string Reason, Exception Error)?> ProbeAsync(EndPoint address, BenchOptions options, CancellationToken cancellationToken)
+    {
+        var protocol = address is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : ProtocolType.Tcp;
+        using var probe = new Socket(address.AddressFamily, SocketType.Stream, protocol);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        try
+        {
+            await probe.ConnectAsync(address, timeout.Token).ConfigureAwait(false);
+            if (options.Tls is { } tls)
+            {
+                var handshake = EchoKit.Client.Internal.TlsHandshake.For(tls, options.Endpoint?.Host);
+                await using var ssl = await handshake.AuthenticateAsync(probe, timeout.Token).ConfigureAwait(false);
+            }
+            return null;
+        }
+        catch (SocketException ex)
+        {
+            var reason = BenchErrors.FromSocketError(ex.SocketErrorCode) switch
+            {
+                BenchError.Refused => "refused",
+                BenchError.TimedOut => "timed out",
+                BenchError.Unreachable => "unreachable",
+                _ when ex.SocketErrorCode == SocketError.AddressNotAvailable && address is UnixDomainSocketEndPoint => "no such socket",
+                _ => ex.Message,
+            };
+            return (reason, ex);
+        }
+        catch (System.Security.Authentication.AuthenticationException ex)
+        {
+            return (ex.Message, ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return ($"timed out after {options.ConnectTimeout.TotalSeconds:0.###} s", ex);
+        }
     }
 }

@@ -6,9 +6,9 @@ namespace EchoKit.Bench;
 /// <param name="Seconds">Length of the interval (the last one may be shorter).</param>
 /// <param name="Messages">Messages completed in it.</param>
 /// <param name="Bytes">Payload bytes they carried, one way.</param>
-/// <param name="P50Microseconds">Median latency in the interval, µs (0 without messages).</param>
-/// <param name="P99Microseconds">99th percentile latency in the interval, µs.</param>
-/// <param name="MaxMicroseconds">Largest latency in the interval, µs.</param>
+/// <param name="P50Microseconds">Median latency in the interval, µs (null without messages).</param>
+/// <param name="P99Microseconds">99th percentile latency in the interval, µs (null without messages).</param>
+/// <param name="MaxMicroseconds">Largest latency in the interval, µs (null without messages).</param>
 /// <param name="Errors">Errors counted in the interval.</param>
 public sealed record BenchSample(
     long Index,
@@ -16,9 +16,9 @@ public sealed record BenchSample(
     double Seconds,
     long Messages,
     long Bytes,
-    long P50Microseconds,
-    long P99Microseconds,
-    long MaxMicroseconds,
+    long? P50Microseconds,
+    long? P99Microseconds,
+    long? MaxMicroseconds,
     long Errors)
 {
     /// <summary>True for samples taken during the warm-up (shown live, never part of the result).</summary>

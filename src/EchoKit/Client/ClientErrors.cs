@@ -14,7 +14,19 @@ public static class ClientErrors
         SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown => (ExchangeOutcome.Reset, "connection reset by peer"),
         SocketError.TimedOut => (ExchangeOutcome.TimedOut, "timed out"),
         SocketError.AddressNotAvailable => (ExchangeOutcome.Failed, "address not available"),
+        SocketError.AddressFamilyNotSupported => (ExchangeOutcome.HostNotFound, "no address of the IP version asked for (-4/-6, --source)"),
+        SocketError.AddressAlreadyInUse => (ExchangeOutcome.Failed, "source address already in use"),
+        SocketError.AccessDenied => (ExchangeOutcome.Failed, "permission denied"),
         _ => (ExchangeOutcome.Failed, new SocketException((int)error).Message.ToLowerInvariant()),
+    };
+
+    /// <summary>The reason a Unix socket could not be reached, naming its path; null when the generic reason says it well.</summary>
+    public static string? DescribeUnix(SocketError error, string path) => error switch
+    {
+        SocketError.AddressNotAvailable or SocketError.InvalidArgument => $"no Unix socket at {path}",
+        SocketError.ConnectionRefused => $"nothing listens on {path} (a stale socket file?)",
+        SocketError.AccessDenied => $"{path}: permission denied",
+        _ => null,
     };
 
     /// <summary>Formats a duration the way users write it: <c>10s</c>, <c>1.5s</c>, <c>250ms</c>.</summary>

@@ -14,6 +14,9 @@ public sealed class ConnectOptions
     /// </summary>
     public bool Udp { get; set; }
 
+    /// <summary>How to reach the server: a Unix socket, IPv4 or IPv6 only, a source address. Default: the endpoint's addresses.</summary>
+    public ClientTransport Transport { get; set; } = new();
+
     /// <summary>Run TLS over the TCP connection (SslStream); null (the default) means plain TCP. Not with <see cref="Udp"/>.</summary>
     public ConnectTlsOptions? Tls { get; set; }
 
@@ -85,6 +88,12 @@ public sealed class ConnectOptions
         if (Udp && Tls is not null)
         {
             throw new ArgumentException("TLS runs over TCP only (DTLS is not supported)", nameof(Tls));
+        }
+        ArgumentNullException.ThrowIfNull(Transport);
+        Transport.Validate();
+        if (Udp && Transport.UnixSocketPath is not null)
+        {
+            throw new ArgumentException("UDP over a Unix socket is not supported (Unix listeners are stream sockets)", nameof(Transport));
         }
         Tls?.Validate();
     }

@@ -4,39 +4,93 @@ using EchoKit.Endpoints;
 
 namespace EchoKit.Client;
 
-/// <summary>Opens a TCP connection to an endpoint, trying each address a name resolves to in turn.</summary>
+/// <summary>Opens a client's socket to an endpoint, trying each address a name resolves to in turn: the one connect loop of every client.</summary>
 public static class EchoConnector
 {
     /// <summary>
     /// Connects to <paramref name="endpoint"/> (no host means this machine). Throws <see cref="SocketException"/>
     /// with the last address's error when none accepts, or <see cref="OperationCanceledException"/>.
     /// </summary>
-    public static async Task<Socket> ConnectTcpAsync(EndpointSpec endpoint, CancellationToken cancellationToken)
+    public static Task<Socket> ConnectTcpAsync(EndpointSpec endpoint, CancellationToken cancellationToken) =>
+        ConnectAsync(endpoint, new ClientTransport(), SocketType.Stream, null, cancellationToken);
+
+    /// <summary>
+    /// Opens a <paramref name="socketType"/> socket (stream: TCP or Unix; datagram: UDP, connected to the peer) to
+    /// <paramref name="endpoint"/> over <paramref name="transport"/>. Every failed address is added to
+    /// <paramref name="attempts"/> when given. Throws <see cref="SocketException"/> with the last address's error
+    /// when none accepts (<see cref="SocketError.AddressFamilyNotSupported"/> when the name has no address of the
+    /// family asked for), or <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static async Task<Socket> ConnectAsync(EndpointSpec endpoint, ClientTransport transport, SocketType socketType, ICollection<ConnectAttempt>? attempts, CancellationToken cancellationToken)
     {
-        var addresses = await EndpointResolver.ResolveForConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-        SocketException? last = null;
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(transport);
+        transport.Validate();
+        if (transport.UnixSocketPath is { } path)
+        {
+            return await ConnectOneAsync(new UnixDomainSocketEndPoint(path), null, socketType, attempts, cancellationToken).ConfigureAwait(false)
+                ?? throw new SocketException((int)(attempts?.LastOrDefault()?.Error ?? SocketError.ConnectionRefused));
+        }
+        var resolved = await EndpointResolver.ResolveForConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        var family = transport.LocalEndPoint is { } local && transport.AddressFamily == AddressFamily.Unspecified
+            ? ClientTransport.Normalize(local.Address).AddressFamily // a source address decides the family
+            : transport.AddressFamily;
+        var addresses = family == AddressFamily.Unspecified
+            ? resolved
+            : resolved.Where(a => ClientTransport.Normalize(a.Address).AddressFamily == family).ToArray();
+        if (addresses.Count == 0)
+        {
+            throw new SocketException((int)SocketError.AddressFamilyNotSupported);
+        }
+        SocketError last = SocketError.HostNotFound;
         foreach (var address in addresses)
         {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
+            var target = ClientTransport.Normalize(address.Address) is var ip && ip.AddressFamily != address.AddressFamily ? new IPEndPoint(ip, address.Port) : address;
+            if (await ConnectOneAsync(target, transport.LocalEndPoint, socketType, attempts, cancellationToken, e => last = e).ConfigureAwait(false) is { } socket)
             {
-                await socket.ConnectAsync(address, cancellationToken).ConfigureAwait(false);
                 return socket;
             }
-            catch (SocketException ex)
-            {
-                socket.Dispose();
-                last = ex;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
         }
-        throw last ?? new SocketException((int)SocketError.HostNotFound);
+        throw new SocketException((int)last);
     }
 
-    /// <summary>Formats a socket's address for messages: <c>127.0.0.1:50007</c>, <c>[::1]:50007</c>.</summary>
+    private static async Task<Socket?> ConnectOneAsync(EndPoint address, IPEndPoint? local, SocketType socketType, ICollection<ConnectAttempt>? attempts, CancellationToken cancellationToken, Action<SocketError>? failed = null)
+    {
+        var protocol = address is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : socketType == SocketType.Dgram ? ProtocolType.Udp : ProtocolType.Tcp;
+        var socket = new Socket(address.AddressFamily, socketType, protocol);
+        try
+        {
+            if (protocol == ProtocolType.Tcp)
+            {
+                socket.NoDelay = true;
+            }
+            if (local is not null)
+            {
+                socket.Bind(new IPEndPoint(ClientTransport.Normalize(local.Address), local.Port));
+            }
+            // For UDP, connect() only fixes the peer: sends go there, only its datagrams are received, and an ICMP
+            // "port unreachable" comes back as ECONNREFUSED on the next receive.
+            await socket.ConnectAsync(address, cancellationToken).ConfigureAwait(false);
+            return socket;
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            attempts?.Add(new ConnectAttempt(address, ex.SocketErrorCode));
+            failed?.Invoke(ex.SocketErrorCode);
+            if (address is UnixDomainSocketEndPoint)
+            {
+                throw;
+            }
+            return null;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Formats a socket's address for messages: <c>127.0.0.1:50007</c>, <c>[::1]:50007</c>, <c>/run/echo.sock</c>.</summary>
     public static string Format(EndPoint? endPoint) => EndpointResolver.FormatEndPoint(endPoint);
 }

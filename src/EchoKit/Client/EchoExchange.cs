@@ -1,27 +1,33 @@
+using EchoKit.Client.Internal;
 using EchoKit.Internal;
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using EchoKit.Endpoints;
 
 namespace EchoKit.Client;
 
 /// <summary>
-/// The tutorial's client, done right: connect, send a payload while reading the echo at the same time (so a
-/// payload of any size never deadlocks against the server's buffers), half-close, and check every byte that comes
-/// back against what was sent.
+/// The tutorial's client, done right: connect (TCP, TLS or a Unix socket), send a payload while reading the echo at
+/// the same time (so a payload of any size never deadlocks against the server's buffers), half-close, and check
+/// every byte that comes back against what was sent.
 /// </summary>
 public static class EchoExchange
 {
+    /// <summary>Bytes of context kept before a mismatch, and shown after it.</summary>
+    private const int ContextBefore = 8;
+    private const int ContextAfter = 16;
+
     /// <summary>
     /// Runs one exchange. Never throws for network trouble: the result says what happened in one line.
     /// Cancelling <paramref name="cancellationToken"/> throws <see cref="OperationCanceledException"/>.
     /// </summary>
-    /// <param name="endpoint">Where the echo server is.</param>
+    /// <param name="endpoint">Where the echo server is (with a Unix socket in <see cref="ExchangeOptions.Transport"/>, only named in messages).</param>
     /// <param name="source">The payload, read to its end.</param>
     /// <param name="onEcho">Called with each chunk of echo, in order, after it was checked (may be null).</param>
-    /// <param name="options">Timeout and bounds.</param>
+    /// <param name="options">Timeout, bounds, transport and TLS.</param>
     /// <param name="timeProvider">Clock for the timeout and timings; the system clock by default.</param>
     /// <param name="cancellationToken">Stops the exchange.</param>
     public static async Task<ExchangeResult> RunAsync(
@@ -44,12 +50,22 @@ public static class EchoExchange
         var state = new ExchangeState();
         var start = time.GetTimestamp();
         Socket? socket = null;
+        Stream? stream = null;
         try
         {
-            socket = await EchoConnector.ConnectTcpAsync(endpoint, token).ConfigureAwait(false);
-            state.ConnectTime = time.GetElapsedTime(start);
+            socket = await EchoConnector.ConnectAsync(endpoint, options.Transport, SocketType.Stream, state.Attempts, token).ConfigureAwait(false);
             state.Local = socket.LocalEndPoint;
             state.Remote = socket.RemoteEndPoint;
+            if (options.Tls is { } tls)
+            {
+                var handshake = TlsHandshake.For(tls, options.Transport.UnixSocketPath is null ? endpoint.Host : null);
+                stream = await handshake.AuthenticateAsync(socket, token).ConfigureAwait(false);
+            }
+            else
+            {
+                stream = new NetworkStream(socket, ownsSocket: false);
+            }
+            state.ConnectTime = time.GetElapsedTime(start);
             state.SendStart = time.GetTimestamp();
 
             var pipe = new Pipe(new PipeOptions(
@@ -58,8 +74,8 @@ public static class EchoExchange
                 useSynchronizationContext: false));
 
             using var stopOther = CancellationTokenSource.CreateLinkedTokenSource(token);
-            var writer = WriteAsync(socket, source, pipe.Writer, state, options.BufferSize, stopOther.Token);
-            var reader = ReadAsync(socket, pipe.Reader, onEcho, state, options.BufferSize, stopOther.Token);
+            var writer = WriteAsync(socket, stream, source, pipe.Writer, state, options.BufferSize, stopOther.Token);
+            var reader = ReadAsync(stream, pipe.Reader, onEcho, state, options.BufferSize, stopOther.Token);
 
             var first = await Task.WhenAny(writer, reader).ConfigureAwait(false);
             if (first == reader || first.IsFaulted || first.IsCanceled)
@@ -78,24 +94,57 @@ public static class EchoExchange
                 return state.Result(ExchangeOutcome.TimedOut, $"timed out after {ClientErrors.FormatDuration(options.Timeout)}", time);
             }
             cancellationToken.ThrowIfCancellationRequested();
+            ExchangeResult result;
             if (reader.IsCompletedSuccessfully && (reader.Result.Outcome != ExchangeOutcome.Matched || writerError is null))
             {
-                return reader.Result with { RoundTripTime = time.GetElapsedTime(state.SendStart) };
+                result = reader.Result with { RoundTripTime = time.GetElapsedTime(state.SendStart) };
             }
-            return FromException(writerError ?? readerError!, state, options, time);
+            else
+            {
+                result = FromException(writerError ?? readerError!, state, options, time);
+            }
+            return await DiagnosePlainToTlsAsync(result, endpoint, options, state, token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (ex is SocketException or AuthenticationException || (ex is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
         {
             return FromException(ex, state, options, time);
         }
         finally
         {
+            if (stream is not null)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
             socket?.Dispose();
         }
     }
 
+    /// <summary>
+    /// A plain exchange that a server ended before echoing a byte may have met a TLS port: the server reads our text
+    /// as a broken ClientHello and hangs up. Asking once more with a ClientHello tells; the reason then says so
+    /// instead of a bare "connection closed after 0 of 12 bytes".
+    /// </summary>
+    private static async Task<ExchangeResult> DiagnosePlainToTlsAsync(ExchangeResult result, EndpointSpec endpoint, ExchangeOptions options, ExchangeState state, CancellationToken token)
+    {
+        if (options.Tls is not null || state.Verified > 0 || result.Outcome is not (ExchangeOutcome.ClosedEarly or ExchangeOutcome.Reset or ExchangeOutcome.Mismatch))
+        {
+            return result;
+        }
+        if (result.Outcome == ExchangeOutcome.Mismatch && !TlsProbe.IsTlsRecord(result.MismatchActual.Span))
+        {
+            return result;
+        }
+        return await TlsProbe.SpeaksTlsAsync(endpoint, options.Transport, token).ConfigureAwait(false)
+            ? result with { Message = $"{result.Message}: the server speaks TLS on this port (use --tls)" }
+            : result;
+    }
+
     private static ExchangeResult FromException(Exception ex, ExchangeState state, ExchangeOptions options, TimeProvider time)
     {
+        if (ex is IOException { InnerException: SocketException inner })
+        {
+            ex = inner;
+        }
         switch (ex)
         {
             case OperationCanceledException:
@@ -106,15 +155,23 @@ public static class EchoExchange
                 {
                     message = $"{message} after {state.Verified} of {state.Sent} bytes";
                 }
+                if (state.Remote is null && options.Transport.UnixSocketPath is { } path)
+                {
+                    message = ClientErrors.DescribeUnix(se.SocketErrorCode, path) ?? $"{path}: {message}";
+                }
                 return state.Result(outcome, message, time);
+            case AuthenticationException ae:
+                return state.Result(ExchangeOutcome.TlsFailed, ae.Message, time);
             case SourceReadException sre:
                 return state.Result(ExchangeOutcome.SourceError, $"cannot read input: {sre.InnerException?.Message}", time);
+            case IOException io:
+                return state.Result(ExchangeOutcome.Reset, $"connection failed after {state.Verified} of {state.Sent} bytes ({io.Message.TrimEnd('.')})", time);
             default:
                 return state.Result(ExchangeOutcome.Failed, ex.Message, time);
         }
     }
 
-    private static async Task WriteAsync(Socket socket, Stream source, PipeWriter expected, ExchangeState state, int bufferSize, CancellationToken token)
+    private static async Task WriteAsync(Socket socket, Stream stream, Stream source, PipeWriter expected, ExchangeState state, int bufferSize, CancellationToken token)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
         try
@@ -138,15 +195,14 @@ public static class EchoExchange
                 // Record what we expect before sending it, so an echo can never arrive ahead of its expectation.
                 // The flush waits while too much is unverified: back-pressure on the source.
                 await expected.WriteAsync(buffer.AsMemory(0, read), token).ConfigureAwait(false);
-                var data = buffer.AsMemory(0, read);
-                while (!data.IsEmpty)
-                {
-                    var sent = await socket.SendAsync(data, SocketFlags.None, token).ConfigureAwait(false);
-                    data = data[sent..];
-                    Interlocked.Add(ref state.SentField, sent);
-                }
+                await stream.WriteAsync(buffer.AsMemory(0, read), token).ConfigureAwait(false);
+                Interlocked.Add(ref state.SentField, read);
             }
             await expected.CompleteAsync().ConfigureAwait(false);
+            if (stream is SslStream ssl)
+            {
+                await ssl.ShutdownAsync().ConfigureAwait(false); // close_notify before the FIN
+            }
             socket.Shutdown(SocketShutdown.Send);
         }
         catch (Exception ex)
@@ -160,7 +216,7 @@ public static class EchoExchange
         }
     }
 
-    private static async Task<ExchangeResult> ReadAsync(Socket socket, PipeReader expected, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask>? onEcho, ExchangeState state, int bufferSize, CancellationToken token)
+    private static async Task<ExchangeResult> ReadAsync(Stream stream, PipeReader expected, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask>? onEcho, ExchangeState state, int bufferSize, CancellationToken token)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
         try
@@ -175,7 +231,7 @@ public static class EchoExchange
                 }
                 expected.AdvanceTo(owed.Buffer.Start);
 
-                var received = await socket.ReceiveAsync(buffer.AsMemory(0, bufferSize), SocketFlags.None, token).ConfigureAwait(false);
+                var received = await stream.ReadAsync(buffer.AsMemory(0, bufferSize), token).ConfigureAwait(false);
                 if (received == 0)
                 {
                     return state.Result(ExchangeOutcome.ClosedEarly, $"connection closed after {state.Verified} of {Math.Max(state.Sent, state.Verified)} bytes", TimeProvider.System);
@@ -183,9 +239,15 @@ public static class EchoExchange
                 state.Received += received;
 
                 var mismatch = await VerifyAsync(expected, buffer.AsMemory(0, received), state, token).ConfigureAwait(false);
-                if (mismatch is { } offset)
+                if (mismatch is { } found)
                 {
-                    return state.Result(ExchangeOutcome.Mismatch, $"mismatch at byte {offset}", TimeProvider.System) with { MismatchOffset = offset };
+                    return state.Result(ExchangeOutcome.Mismatch, $"mismatch at byte {found.Offset}", TimeProvider.System) with
+                    {
+                        MismatchOffset = found.Offset,
+                        MismatchBefore = found.Before,
+                        MismatchExpected = found.Expected,
+                        MismatchActual = found.Actual,
+                    };
                 }
                 if (onEcho is not null)
                 {
@@ -200,8 +262,8 @@ public static class EchoExchange
         }
     }
 
-    /// <summary>Checks <paramref name="echo"/> against the next expected bytes; the offset of the first difference, or null.</summary>
-    private static async ValueTask<long?> VerifyAsync(PipeReader expected, ReadOnlyMemory<byte> echo, ExchangeState state, CancellationToken token)
+    /// <summary>Checks <paramref name="echo"/> against the next expected bytes; the first difference with its context, or null.</summary>
+    private static async ValueTask<Mismatch?> VerifyAsync(PipeReader expected, ReadOnlyMemory<byte> echo, ExchangeState state, CancellationToken token)
     {
         while (!echo.IsEmpty)
         {
@@ -210,7 +272,7 @@ public static class EchoExchange
             if (available.IsEmpty && owed.IsCompleted)
             {
                 // More came back than was ever sent.
-                return state.Verified;
+                return new Mismatch(state.Verified, state.RecentBytes(), ReadOnlyMemory<byte>.Empty, echo[..Math.Min(echo.Length, ContextAfter)].ToArray());
             }
             var count = (int)Math.Min(available.Length, echo.Length);
             var offset = 0;
@@ -220,17 +282,24 @@ public static class EchoExchange
                 var diff = got.CommonPrefixLength(segment.Span);
                 if (diff < segment.Length)
                 {
+                    state.Remember(echo.Span[..(offset + diff)]);
+                    var at = available.Slice(offset + diff);
+                    var expectedBytes = at.Slice(0, Math.Min(at.Length, ContextAfter)).ToArray();
+                    var actualBytes = echo.Slice(offset + diff, Math.Min(echo.Length - offset - diff, ContextAfter)).ToArray();
                     expected.AdvanceTo(available.Start);
-                    return state.Verified + offset + diff;
+                    return new Mismatch(state.Verified + offset + diff, state.RecentBytes(), expectedBytes, actualBytes);
                 }
                 offset += segment.Length;
             }
             expected.AdvanceTo(available.GetPosition(count));
             state.Verified += count;
+            state.Remember(echo.Span[..count]);
             echo = echo[count..];
         }
         return null;
     }
+
+    private readonly record struct Mismatch(long Offset, byte[] Before, ReadOnlyMemory<byte> Expected, ReadOnlyMemory<byte> Actual);
 
     private sealed class ExchangeState
     {
@@ -241,8 +310,28 @@ public static class EchoExchange
         public long SendStart;
         public System.Net.EndPoint? Local;
         public System.Net.EndPoint? Remote;
+        public readonly List<ConnectAttempt> Attempts = [];
+        // The last bytes verified, for a mismatch's context: a few bytes copied per read, nothing allocated.
+        private readonly byte[] _recent = new byte[ContextBefore];
+        private int _recentLength;
 
         public long Sent => Interlocked.Read(ref SentField);
+
+        public void Remember(ReadOnlySpan<byte> verified)
+        {
+            if (verified.Length >= ContextBefore)
+            {
+                verified[^ContextBefore..].CopyTo(_recent);
+                _recentLength = ContextBefore;
+                return;
+            }
+            var keep = Math.Min(_recentLength, ContextBefore - verified.Length);
+            _recent.AsSpan(_recentLength - keep, keep).CopyTo(_recent);
+            verified.CopyTo(_recent.AsSpan(keep));
+            _recentLength = keep + verified.Length;
+        }
+
+        public byte[] RecentBytes() => _recent.AsSpan(0, _recentLength).ToArray();
 
         public ExchangeResult Result(ExchangeOutcome outcome, string message, TimeProvider time) => new()
         {
@@ -254,6 +343,7 @@ public static class EchoExchange
             RemoteEndPoint = Remote,
             ConnectTime = ConnectTime,
             RoundTripTime = SendStart == 0 ? TimeSpan.Zero : time.GetElapsedTime(SendStart),
+            Attempts = Attempts.ToArray(),
         };
     }
 

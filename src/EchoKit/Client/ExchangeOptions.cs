@@ -15,6 +15,12 @@ public sealed class ExchangeOptions
     /// <summary>Bytes per socket read and per source read. Default 64 KiB.</summary>
     public int BufferSize { get; set; } = 64 * 1024;
 
+    /// <summary>How to reach the server: Unix socket, IP version, source address. Default: the endpoint's addresses, any source.</summary>
+    public ClientTransport Transport { get; set; } = new();
+
+    /// <summary>Run TLS over the connection (SNI, certificate validation as set); null (the default) is plain.</summary>
+    public ConnectTlsOptions? Tls { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
@@ -30,5 +36,8 @@ public sealed class ExchangeOptions
         {
             throw new ArgumentException("buffer size must be from 512 bytes to 16 MiB", nameof(BufferSize));
         }
+        ArgumentNullException.ThrowIfNull(Transport);
+        Transport.Validate();
+        Tls?.Validate();
     }
 }

@@ -23,4 +23,6 @@ public enum ExchangeOutcome
     SourceError,
     /// <summary>Another socket error.</summary>
     Failed,
+    /// <summary>The TLS handshake failed (certificate refused, or the peer does not speak TLS).</summary>
+    TlsFailed,
 }

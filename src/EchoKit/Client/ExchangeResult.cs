@@ -23,6 +23,18 @@ public sealed record ExchangeResult
     /// <summary>For <see cref="ExchangeOutcome.Mismatch"/>: the offset of the first differing byte.</summary>
     public long? MismatchOffset { get; init; }
 
+    /// <summary>For <see cref="ExchangeOutcome.Mismatch"/>: up to 8 bytes that matched just before the difference.</summary>
+    public ReadOnlyMemory<byte> MismatchBefore { get; init; }
+
+    /// <summary>For <see cref="ExchangeOutcome.Mismatch"/>: up to 16 bytes expected from the difference on.</summary>
+    public ReadOnlyMemory<byte> MismatchExpected { get; init; }
+
+    /// <summary>For <see cref="ExchangeOutcome.Mismatch"/>: up to 16 bytes received from the difference on (empty when the echo was longer than what was sent).</summary>
+    public ReadOnlyMemory<byte> MismatchActual { get; init; }
+
+    /// <summary>Each address tried that failed, in order (empty when the first one connected).</summary>
+    public IReadOnlyList<ConnectAttempt> Attempts { get; init; } = [];
+
     /// <summary>Our address (getsockname), once connected.</summary>
     public EndPoint? LocalEndPoint { get; init; }
 

@@ -43,6 +43,17 @@ public static class UdpExchange
         try
         {
             addresses = await EndpointResolver.ResolveForConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            var family = options.Transport.LocalEndPoint is { } source && options.Transport.AddressFamily == AddressFamily.Unspecified
+                ? ClientTransport.Normalize(source.Address).AddressFamily
+                : options.Transport.AddressFamily;
+            if (family != AddressFamily.Unspecified)
+            {
+                addresses = addresses.Where(a => ClientTransport.Normalize(a.Address).AddressFamily == family).ToArray();
+                if (addresses.Count == 0)
+                {
+                    throw new SocketException((int)SocketError.AddressFamilyNotSupported);
+                }
+            }
         }
         catch (SocketException ex)
         {
@@ -70,12 +81,20 @@ public static class UdpExchange
 
     private static async Task<UdpExchangeResult> ExchangeAsync(IPEndPoint address, ReadOnlyMemory<byte> payload, UdpExchangeOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
+        if (ClientTransport.Normalize(address.Address) is var ip && ip.AddressFamily != address.AddressFamily)
+        {
+            address = new IPEndPoint(ip, address.Port);
+        }
         using var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         var buffer = new byte[UdpOptions.MaxIPv6Datagram + 1]; // one more, so an over-long answer shows as a mismatch
         var tries = 0;
         EndPoint? local = null;
         try
         {
+            if (options.Transport.LocalEndPoint is { } source)
+            {
+                socket.Bind(new IPEndPoint(ClientTransport.Normalize(source.Address), source.Port));
+            }
             await socket.ConnectAsync(address, cancellationToken).ConfigureAwait(false);
             local = socket.LocalEndPoint;
             var total = options.Retries + 1;

@@ -12,6 +12,9 @@ public sealed class UdpExchangeOptions
     /// </summary>
     public int Retries { get; set; } = 2;
 
+    /// <summary>IP version and source address (<c>-4</c>/<c>-6</c>, <c>--source</c>). A Unix socket is not supported here.</summary>
+    public ClientTransport Transport { get; set; } = new();
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
@@ -22,6 +25,12 @@ public sealed class UdpExchangeOptions
         if (Retries is < 0 or > 100)
         {
             throw new ArgumentException($"retries must be from 0 to 100, not {Retries}", nameof(Retries));
+        }
+        ArgumentNullException.ThrowIfNull(Transport);
+        Transport.Validate();
+        if (Transport.UnixSocketPath is not null)
+        {
+            throw new ArgumentException("UDP over a Unix socket is not supported (Unix listeners are stream sockets)", nameof(Transport));
         }
     }
 }

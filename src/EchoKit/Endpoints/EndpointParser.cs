@@ -115,7 +115,7 @@ public static class EndpointParser
             error = "missing port";
             return false;
         }
-        if (char.IsAsciiDigit(text[0]))
+        if (char.IsAsciiDigit(text[0]) || (text.Length > 1 && text[0] is '-' or '+' && char.IsAsciiDigit(text[1])))
         {
             if (text.All(char.IsAsciiDigit) && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port <= 65535)
             {

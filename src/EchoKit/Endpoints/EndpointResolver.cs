@@ -59,6 +59,7 @@ public static class EndpointResolver
     {
         IPEndPoint ip => FormatAddress(ip),
         null => "unknown",
+        UnixDomainSocketEndPoint unix when string.IsNullOrEmpty(unix.ToString()) || unix.ToString()![0] == '\0' => "unnamed",
         _ => endPoint.ToString() ?? "unknown",
     };
 

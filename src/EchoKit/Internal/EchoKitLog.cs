@@ -11,6 +11,10 @@ internal static partial class EchoKitLog
     [LoggerMessage(EventId = 1, EventName = "Listening", Level = LogLevel.Debug, Message = "listening {Listener}")]
     public static partial void Listening(ILogger logger, string listener);
 
+    [LoggerMessage(EventId = 5, EventName = "ListenerEngine", Level = LogLevel.Debug,
+        Message = "{Listener} served by the {Engine} engine ({Loops} event loops)")]
+    public static partial void ListenerEngine(ILogger logger, string listener, string engine, int loops);
+
     [LoggerMessage(EventId = 2, EventName = "ShutdownStarted", Level = LogLevel.Information,
         Message = "shutting down: listeners closed, waiting up to {TimeoutSeconds}s for {Connections} open connection(s)")]
     public static partial void ShutdownStarted(ILogger logger, double timeoutSeconds, int connections);
@@ -40,7 +44,16 @@ internal static partial class EchoKitLog
 
     [LoggerMessage(EventId = 14, EventName = "Data", Level = LogLevel.Information,
         Message = "#{ConnectionId} {Remote} on {Listener} sent {Count} B:\n{Data}")]
-    public static partial void Data(ILogger logger, long connectionId, string remote, int count, string data, string listener);
+    private static partial void DataCore(ILogger logger, long connectionId, string remote, int count, string data, string listener);
+
+    /// <summary>Dumped data: <paramref name="data"/> is the decoded text or a hex dump; either way it is escaped here (<see cref="PeerText.Dump(string)"/>).</summary>
+    public static void Data(ILogger logger, long connectionId, string remote, int count, string data, string listener)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            DataCore(logger, connectionId, remote, count, PeerText.Dump(data), listener);
+        }
+    }
 
     [LoggerMessage(EventId = 20, EventName = "AcceptError", Level = LogLevel.Error,
         Message = "accept failed on {Listener}: {SocketError}; retrying in {DelayMs} ms")]
@@ -58,7 +71,15 @@ internal static partial class EchoKitLog
 
     [LoggerMessage(EventId = 201, EventName = "ProxyHeaderRejected", Level = LogLevel.Information,
         Message = "#{ConnectionId} {Remote} on {Listener}: PROXY header rejected: {Error}")]
-    public static partial void ProxyHeaderRejected(ILogger logger, long connectionId, string remote, string listener, string error);
+    private static partial void ProxyHeaderRejectedCore(ILogger logger, long connectionId, string remote, string listener, string error);
+
+    public static void ProxyHeaderRejected(ILogger logger, long connectionId, string remote, string listener, string error)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            ProxyHeaderRejectedCore(logger, connectionId, remote, listener, PeerText.Field(error));
+        }
+    }
 
     [LoggerMessage(EventId = 202, EventName = "ProxyHeaderAccepted", Level = LogLevel.Debug,
         Message = "#{ConnectionId} {Proxy} on {Listener}: PROXY v{Version} {Command}, client {Remote}")]
@@ -66,7 +87,15 @@ internal static partial class EchoKitLog
 
     [LoggerMessage(EventId = 203, EventName = "TlsHandshakeFailed", Level = LogLevel.Information,
         Message = "#{ConnectionId} {Remote} on {Listener}: TLS handshake failed: {Error}")]
-    public static partial void TlsHandshakeFailed(ILogger logger, long connectionId, string remote, string listener, string error);
+    private static partial void TlsHandshakeFailedCore(ILogger logger, long connectionId, string remote, string listener, string error);
+
+    public static void TlsHandshakeFailed(ILogger logger, long connectionId, string remote, string listener, string error)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            TlsHandshakeFailedCore(logger, connectionId, remote, listener, PeerText.Field(error));
+        }
+    }
 
     [LoggerMessage(EventId = 204, EventName = "TlsHandshakeCompleted", Level = LogLevel.Debug,
         Message = "#{ConnectionId} {Remote} on {Listener}: {TlsProtocol} {CipherSuite}")]
@@ -88,14 +117,23 @@ internal static partial class EchoKitLog
 
     [LoggerMessage(EventId = 300, EventName = "MetricsRequestFailed", Level = LogLevel.Debug,
         Message = "metrics request from {Remote} on {Listener} failed: {Reason}")]
-    public static partial void MetricsRequestFailed(ILogger logger, string remote, string listener, string reason);
+    private static partial void MetricsRequestFailedCore(ILogger logger, string remote, string listener, string reason);
+
+    /// <summary>A failed metrics request; the reason may quote the request, so it is escaped here.</summary>
+    public static void MetricsRequestFailed(ILogger logger, string remote, string listener, string reason)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            MetricsRequestFailedCore(logger, remote, listener, PeerText.Field(reason));
+        }
+    }
 
     [LoggerMessage(EventId = 301, EventName = "MetricsRequestFault", Level = LogLevel.Error,
         Message = "metrics request from {Remote} on {Listener}: unexpected error")]
     public static partial void MetricsRequestFault(ILogger logger, string remote, string listener, Exception exception);
 
     [LoggerMessage(EventId = 302, EventName = "MetricsBusy", Level = LogLevel.Warning,
-        Message = "metrics request from {Remote} on {Listener} refused: {Limit} requests already in progress")]
+        Message = "metrics connection from {Remote} on {Listener} closed: {Limit} connections open (the oldest unfinished request gives way)")]
     public static partial void MetricsBusy(ILogger logger, string remote, string listener, int limit);
 
     [LoggerMessage(EventId = 303, EventName = "MetricsAcceptError", Level = LogLevel.Error,
@@ -114,7 +152,16 @@ internal static partial class EchoKitLog
 
     [LoggerMessage(EventId = 402, EventName = "TlsEstablished", Level = LogLevel.Information,
         Message = "{Local} -> {Remote}: {TlsProtocol}, cipher {CipherSuite}, handshake {HandshakeMs} ms; server certificate {Subject}, issuer {Issuer}, valid until {NotAfter}")]
-    public static partial void TlsEstablished(ILogger logger, string local, string remote, string tlsProtocol, string cipherSuite, double handshakeMs, string subject, string issuer, string notAfter);
+    private static partial void TlsEstablishedCore(ILogger logger, string local, string remote, string tlsProtocol, string cipherSuite, double handshakeMs, string subject, string issuer, string notAfter);
+
+    /// <summary>The client's TLS session; the certificate's names are the server's to choose, so they are escaped here.</summary>
+    public static void TlsEstablished(ILogger logger, string local, string remote, string tlsProtocol, string cipherSuite, double handshakeMs, string subject, string issuer, string notAfter)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            TlsEstablishedCore(logger, local, remote, tlsProtocol, cipherSuite, handshakeMs, PeerText.Field(subject), PeerText.Field(issuer), notAfter);
+        }
+    }
 
     [LoggerMessage(EventId = 403, EventName = "TlsValidationSkipped", Level = LogLevel.Warning,
         Message = "{Local} -> {Remote}: server certificate NOT verified (ignored: {Errors}); the connection is encrypted but anyone on the path could be the server")]
@@ -165,6 +212,7 @@ internal static partial class EchoKitLog
 
     [LoggerMessage(EventId = 105, EventName = "UdpData", Level = LogLevel.Information,
         Message = "udp {Remote} sent {Count} B on {Listener}:\n{Data}")]
+    // data is escaped by the caller already: PeerText.Dump of the datagram, or a hex dump.
     public static partial void UdpData(ILogger logger, string remote, int count, string listener, string data);
 
     [LoggerMessage(EventId = 106, EventName = "UdpSendError", Level = LogLevel.Debug,

@@ -37,6 +37,7 @@ public sealed class EchoServer : IAsyncDisposable
     private readonly Dictionary<string, RejectionCounters> _listenerRejections = [];
     private SslServerAuthenticationOptions? _tls;
     private IdleSweeper? _idleSweeper;
+    private EpollEngine? _epoll;
     private State _state;
     private volatile bool _started;
     private volatile bool _stopRequested;
@@ -97,7 +98,8 @@ public sealed class EchoServer : IAsyncDisposable
             {
                 throw new InvalidOperationException("the server was already started");
             }
-            var endpoints = _options.Endpoints.Count > 0
+            // Reflect listeners alone do not bring the default echo listener along.
+            var endpoints = _options.Endpoints.Count > 0 || _options.Reflect.HasEndpoints
                 ? _options.Endpoints.ToArray()
                 : [new ListenEndpoint(ListenProtocol.Tcp, new EndpointSpec(null, EchoServerOptions.DefaultPort, $":{EchoServerOptions.DefaultPort}"))];
             try
@@ -106,6 +108,7 @@ public sealed class EchoServer : IAsyncDisposable
                 {
                     await BindAsync(endpoint, cancellationToken).ConfigureAwait(false);
                 }
+                await BindReflectAsync(cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -114,11 +117,17 @@ public sealed class EchoServer : IAsyncDisposable
                     await listener.DisposeAsync().ConfigureAwait(false);
                 }
                 _listeners.Clear();
+                _epoll?.Dispose();
+                _epoll = null;
                 throw;
             }
             foreach (var listener in _listeners)
             {
                 EchoKitLog.Listening(_logger, listener.Bound.Uri);
+                if (listener is TcpEchoListener stream)
+                {
+                    EchoKitLog.ListenerEngine(_logger, listener.Bound.Uri, stream.EngineName, stream.EngineName == "epoll" ? _epoll!.LoopCount : 0);
+                }
                 _listenerLoops.Add(RunListenerAsync(listener));
             }
             if (_options.IdleTimeout is { } idle)
@@ -189,6 +198,8 @@ public sealed class EchoServer : IAsyncDisposable
                 await listener.DisposeAsync().ConfigureAwait(false);
             }
             _tracker.Dispose();
+            // Every connection has closed on its loop by now: the loops can go.
+            _epoll?.Dispose();
             EchoKitLog.Stopped(_logger);
         }
         finally
@@ -210,7 +221,7 @@ public sealed class EchoServer : IAsyncDisposable
     {
         if (endpoint.Protocol == ListenProtocol.Unix)
         {
-            _listeners.Add(AddStreamListener(TcpEchoListener.BindUnix(endpoint, _context)));
+            _listeners.Add(AddStreamListener(TcpEchoListener.BindUnix(endpoint, _context, Epoll())));
             return;
         }
         var addresses = await EndpointResolver.ResolveForListenAsync(endpoint.Endpoint, cancellationToken).ConfigureAwait(false);
@@ -222,13 +233,43 @@ public sealed class EchoServer : IAsyncDisposable
             var dualStack = EndpointResolver.IsDualStackWildcard(endpoint.Endpoint, target);
             IEchoListener listener = endpoint.Protocol switch
             {
-                ListenProtocol.Tcp => AddStreamListener(TcpEchoListener.Bind(target, dualStack, endpoint, _context, null)),
-                ListenProtocol.Tls => AddStreamListener(TcpEchoListener.Bind(target, dualStack, endpoint, _context, _tls ??= TlsServerOptions.Create(_options.Tls))),
+                ListenProtocol.Tcp => AddStreamListener(TcpEchoListener.Bind(target, dualStack, endpoint, _context, null, Epoll())),
+                ListenProtocol.Tls => AddStreamListener(TcpEchoListener.Bind(target, dualStack, endpoint, _context, _tls ??= TlsServerOptions.Create(_options.Tls), null)),
                 ListenProtocol.Udp => WithMetrics(UdpEchoListener.Bind(target, dualStack, _options, UdpCounters, _logger, _time)),
                 _ => throw new NotSupportedException($"protocol {endpoint.Protocol} is not supported"),
             };
             _listeners.Add(listener);
             port = listener.Bound.Port;
+        }
+    }
+
+    /// <summary>The epoll engine for a plain stream listener, started with the first one; null when sockets serve them.</summary>
+    private EpollEngine? Epoll() => _options.UsesEpoll
+        ? _epoll ??= new EpollEngine(_options.IoThreads ?? Environment.ProcessorCount, _options.ReceiveBufferSize, _logger)
+        : null;
+
+    /// <summary>
+    /// The engine serving each stream listener, keyed by its URI ("epoll" or "sockets"), after <see cref="StartAsync"/>.
+    /// </summary>
+    internal IReadOnlyDictionary<string, string> ListenerEngines =>
+        _listeners.OfType<TcpEchoListener>().ToDictionary(l => l.Bound.Uri, l => l.EngineName);
+
+    private async Task BindReflectAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (endpoint, udp) in _options.Reflect.TcpEndpoints.Select(e => (e, false)).Concat(_options.Reflect.UdpEndpoints.Select(e => (e, true))))
+        {
+            var addresses = await EndpointResolver.ResolveForListenAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            var port = endpoint.Port;
+            foreach (var address in addresses)
+            {
+                var target = new IPEndPoint(address.Address, port);
+                var dualStack = EndpointResolver.IsDualStackWildcard(endpoint, target);
+                IEchoListener listener = udp
+                    ? Reflect.ReflectUdpListener.Bind(target, dualStack, _options, _logger, _time)
+                    : Reflect.ReflectTcpListener.Bind(target, dualStack, _options, _logger, _time);
+                _listeners.Add(listener);
+                port = listener.Bound.Port;
+            }
         }
     }
 

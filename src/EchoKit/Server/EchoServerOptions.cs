@@ -64,6 +64,28 @@ public sealed class EchoServerOptions
     /// </summary>
     public bool ReusePort { get; set; }
 
+    /// <summary>
+    /// The I/O engine of the plain TCP and Unix stream listeners. Default <see cref="ServerEngine.Auto"/>: the native
+    /// epoll engine on 64-bit Linux, System.Net.Sockets elsewhere; TLS listeners always use System.Net.Sockets.
+    /// Both engines behave the same: only speed and memory differ.
+    /// </summary>
+    public ServerEngine Engine { get; set; } = ServerEngine.Auto;
+
+    /// <summary>
+    /// Event loops (threads) of the epoll engine. <see langword="null"/> (the default) means one per processor the
+    /// process may run on (<see cref="Environment.ProcessorCount"/>, which follows the CPU affinity, so
+    /// <c>taskset -c 0</c> gives one loop); 1 to 1024.
+    /// </summary>
+    public int? IoThreads { get; set; }
+
+    /// <summary>True when the plain TCP and Unix listeners are served by the epoll engine.</summary>
+    internal bool UsesEpoll => Engine switch
+    {
+        ServerEngine.Epoll => true,
+        ServerEngine.Auto => EchoKit.Internal.Linux.Libc.IsSupported,
+        _ => false,
+    };
+
     /// <summary>Certificate and handshake timeout for TLS listeners.</summary>
     public TlsOptions Tls { get; } = new();
 
@@ -72,6 +94,9 @@ public sealed class EchoServerOptions
 
     /// <summary>Settings of the UDP listeners: receive loops, socket buffers, deny list, rate limit.</summary>
     public UdpOptions Udp { get; } = new();
+
+    /// <summary>The reflect service's listeners and bounds (docs/reflect.md); none by default.</summary>
+    public Reflect.ReflectOptions Reflect { get; } = new();
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
@@ -92,7 +117,24 @@ public sealed class EchoServerOptions
         {
             throw new ArgumentException($"unknown dump mode {Dump}", nameof(Dump));
         }
+        if (!Enum.IsDefined(Engine))
+        {
+            throw new ArgumentException($"unknown engine {Engine}", nameof(Engine));
+        }
+        if (IoThreads is < 1 or > 1024)
+        {
+            throw new ArgumentException($"I/O threads must be from 1 to 1024, not {IoThreads}", nameof(IoThreads));
+        }
+        if (Engine == ServerEngine.Epoll && !EchoKit.Internal.Linux.Libc.IsSupported)
+        {
+            throw new ArgumentException("the epoll engine needs 64-bit Linux (x64 or arm64)", nameof(Engine));
+        }
+        if (Engine == ServerEngine.Epoll && Endpoints.Count > 0 && Endpoints.All(e => e.Protocol is ListenProtocol.Tls or ListenProtocol.Udp))
+        {
+            throw new ArgumentException("the epoll engine serves TCP and Unix listeners only; TLS listeners use sockets", nameof(Engine));
+        }
         Internal.ProductionOptionsValidator.Validate(this);
         Udp.Validate();
+        Reflect.Validate();
     }
 }

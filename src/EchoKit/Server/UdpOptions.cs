@@ -25,9 +25,11 @@ public sealed class UdpOptions
         [0, 7, 9, 11, 13, 17, 19, 37, 53, 69, 111, 123, 137, 161, 162, 389, 500, 520, 1900, 5353, 11211];
 
     /// <summary>
-    /// Receive loops per socket: threads blocked in the kernel on the same socket, each datagram waking one of
-    /// them, each with its own buffers (see <see cref="ReceiveBatch"/>). Default: the processor count, from 1 to 16.
-    /// Range 1 to 64.
+    /// Receive loops per listener: threads blocked in the kernel, each on a socket of its own with its own buffers
+    /// (see <see cref="ReceiveBatch"/>). With more than one (Linux only; elsewhere one loop serves), the sockets
+    /// share the port through SO_REUSEPORT and the kernel sends each source address and port to one of them, so
+    /// one source's replies always leave in the order its datagrams arrived, and one source is served by one
+    /// thread. Default: the processor count, from 1 to 16. Range 1 to 64.
     /// </summary>
     public int ReceiveLoops { get; set; } = Math.Clamp(Environment.ProcessorCount, 1, 16);
 
@@ -76,7 +78,8 @@ public sealed class UdpOptions
     /// <summary>
     /// Whether loopback sources (127.0.0.0/8, ::1) skip the rate limit. They can only come from this machine (the
     /// kernel drops loopback sources arriving from a network), so they cannot be a spoofed victim of reflection;
-    /// load tests on one machine need this. The deny list still applies to them. Default true.
+    /// load tests on one machine need this. The deny list still applies to them. Default true. The <c>echokit</c>
+    /// program turns it off when the user gives a rate limit, so an explicit limit applies to every source.
     /// </summary>
     public bool ExemptLoopbackFromRateLimit { get; set; } = true;
 

@@ -35,6 +35,30 @@ public sealed class ServeCliTests
     }
 
     [Fact]
+    public async Task DumpTextEscapesTerminalControlBytesFromTheClient()
+    {
+        await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0", "--dump", "text");
+        var port = await serve.WaitForListeningPortAsync();
+
+        using (var client = new TcpClient())
+        {
+            await client.ConnectAsync("127.0.0.1", port);
+            var stream = client.GetStream();
+            var payload = "\u001b]0;owned\u0007\u001b[2Jhi\r\0 ✓\n"u8.ToArray();
+            await stream.WriteAsync(payload);
+            client.Client.Shutdown(SocketShutdown.Send);
+            var echoed = new byte[payload.Length];
+            await stream.ReadExactlyAsync(echoed);
+            Assert.Equal(payload, echoed);
+        }
+        await serve.WaitForStdoutAsync("\\x1b]0;owned\\x07\\x1b[2Jhi\\r\\0 ✓");
+        serve.Terminate();
+        Assert.Equal(0, await serve.WaitForExitAsync());
+
+        Assert.DoesNotContain(serve.StdoutBytes, b => b is 0x1b or 0x07 or 0x00 or (byte)'\r');
+    }
+
+    [Fact]
     public async Task JsonLogFormatPrintsOneObjectPerEvent()
     {
         await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0", "--log-format", "json");

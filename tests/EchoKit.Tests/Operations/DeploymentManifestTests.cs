@@ -64,6 +64,7 @@ public sealed class DeploymentManifestTests
         Assert.Equal(
         [
             ("apps/v1", "Deployment"),
+            ("batch/v1", "Job"),
             ("kustomize.config.k8s.io/v1beta1", "Kustomization"),
             ("policy/v1", "PodDisruptionBudget"),
             ("v1", "Service"),

@@ -7,8 +7,18 @@ using Microsoft.Extensions.Logging;
 namespace EchoKit.Tests.Operations;
 
 /// <summary>The library's instruments, read with a plain MeterListener: per listener, and cheap on the hot path.</summary>
-public sealed class EchoServerMetricsTests
+/// <remarks>Runs once per server engine: see Support/EngineSuites.cs.</remarks>
+public abstract class EchoServerMetricsTests(ServerEngine engine)
 {
+    /// <summary>The engine under test.</summary>
+    protected ServerEngine Engine { get; } = engine;
+
+    private EchoServerOptions WithEngine(EchoServerOptions options)
+    {
+        options.Engine = Engine;
+        return options;
+    }
+
     [Fact]
     public async Task EachListenerReportsItsOwnConnectionsAndBytes()
     {
@@ -17,7 +27,7 @@ public sealed class EchoServerMetricsTests
         var options = new EchoServerOptions();
         options.Endpoints.Add(ListenEndpoint.Tcp("127.0.0.1:0"));
         options.Endpoints.Add(ListenEndpoint.Tcp("127.0.0.1:0"));
-        await using var server = new EchoServer(options, closed);
+        await using var server = new EchoServer(WithEngine(options), closed);
         await server.StartAsync(CancellationToken.None);
         var a = new Uri(server.Listeners[0].Uri);
         var b = new Uri(server.Listeners[1].Uri);
@@ -47,7 +57,7 @@ public sealed class EchoServerMetricsTests
         options.Endpoints.Add(ListenEndpoint.Udp("127.0.0.1:0"));
         options.Udp.ReceiveLoops = 1; // one loop keeps arrival order: the denied datagram is handled before the rest
         options.Udp.DenySourcePorts.Add(denied.LocalEndPoint.Port);
-        await using var server = new EchoServer(options);
+        await using var server = new EchoServer(options); // UDP only: no stream engine involved
         await server.StartAsync(CancellationToken.None);
         var uri = new Uri(server.Listeners[0].Uri);
         using var client = new EchoKit.Tests.Udp.UdpTestClient();
@@ -68,7 +78,7 @@ public sealed class EchoServerMetricsTests
     [Fact]
     public async Task ServerIsReadyOnlyBetweenStartAndStop()
     {
-        await using var server = new EchoServer(new EchoServerOptions { Endpoints = { ListenEndpoint.Tcp("127.0.0.1:0") } });
+        await using var server = new EchoServer(new EchoServerOptions { Engine = Engine, Endpoints = { ListenEndpoint.Tcp("127.0.0.1:0") } });
         Assert.False(server.IsReady);
 
         await server.StartAsync(CancellationToken.None);

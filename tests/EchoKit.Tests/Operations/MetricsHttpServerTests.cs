@@ -2,7 +2,9 @@ using System.Net.Sockets;
 using System.Text;
 using EchoKit.Cli.Observability;
 using EchoKit.Endpoints;
+using EchoKit.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EchoKit.Tests.Operations;
 
@@ -11,11 +13,12 @@ public sealed class MetricsHttpServerTests
 {
     private volatile bool _ready;
 
-    private MetricsHttpServer Create(TimeSpan? requestTimeout = null) => new(
+    private MetricsHttpServer Create(TimeProvider? time = null, int maxConnections = MetricsHttpServer.MaxConnections) => new(
         () => _ready,
         (stream, ct) => stream.WriteAsync("metric_total 1\n"u8.ToArray(), ct).AsTask(),
         NullLogger.Instance,
-        requestTimeout: requestTimeout);
+        time,
+        maxConnections: maxConnections);
 
     private static async Task<Uri> StartAsync(MetricsHttpServer server)
     {
@@ -88,19 +91,92 @@ public sealed class MetricsHttpServerTests
     }
 
     [Fact]
-    public async Task ClientThatNeverFinishesItsRequestIsClosedAfterTheTimeout()
+    public async Task ClientThatNeverFinishesItsRequestHeadIsClosedAfterTheHeaderTimeout()
     {
-        await using var server = Create(requestTimeout: TimeSpan.FromMilliseconds(300));
+        var time = new FakeTimeProvider();
+        await using var server = Create(time);
         var uri = await StartAsync(server);
         using var client = new TcpClient();
         await client.ConnectAsync(uri.Host, uri.Port);
         var stream = client.GetStream();
         await stream.WriteAsync("GET /metrics HTTP/1.1\r\n"u8.ToArray());
+        // The deadline starts at accept: once the server holds the connection, the clock can move past it.
+        await TestTimeouts.WaitUntilAsync(() => server.OpenConnections == 1, "the server to hold the connection");
 
-        // The server closes the connection: the read ends with 0 bytes well before the test's own bound.
-        var read = await stream.ReadAsync(new byte[64]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        time.Advance(MetricsHttpServer.DefaultHeaderTimeout - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(1, server.OpenConnections);
+        time.Advance(TimeSpan.FromMilliseconds(1));
 
-        Assert.Equal(0, read);
+        // Closed: an end of stream, or a reset if the deadline came before the server had read the bytes.
+        try
+        {
+            Assert.Equal(0, await stream.ReadAsync(new byte[64]).AsTask().WaitAsync(TestTimeouts.Default));
+        }
+        catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+        {
+        }
+        await TestTimeouts.WaitUntilAsync(() => server.OpenConnections == 0, "the server to let the connection go");
+    }
+
+    [Fact]
+    public async Task ProbesAreAnsweredWhileAThousandSlowClientsHoldConnections()
+    {
+        _ready = true;
+        // A clock that stands still: however slowly this machine opens 1,000 connections, none reaches its header timeout.
+        await using var server = Create(new FakeTimeProvider());
+        var uri = await StartAsync(server);
+        var slow = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                slow.Add(socket);
+                await socket.ConnectAsync(uri.Host, uri.Port);
+                await socket.SendAsync("G"u8.ToArray()); // a request begun, never finished
+            }
+            await TestTimeouts.WaitUntilAsync(() => server.OpenConnections == 1000, "the server to hold 1,000 slow connections");
+
+            Assert.StartsWith("HTTP/1.1 200 OK", await RawAsync(uri, "GET /healthz HTTP/1.1\r\n\r\n"u8.ToArray()));
+            Assert.StartsWith("HTTP/1.1 200 OK", await RawAsync(uri, "GET /readyz HTTP/1.1\r\n\r\n"u8.ToArray()));
+            // The slow ones are all still held: the probes pushed nobody out.
+            await TestTimeouts.WaitUntilAsync(() => server.OpenConnections == 1000, "the probes' connections to close");
+            Assert.All(slow, s => Assert.True(s.Connected));
+        }
+        finally
+        {
+            slow.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task AtTheLimitTheOldestUnfinishedRequestGivesWayToTheProbe()
+    {
+        await using var server = Create(new FakeTimeProvider(), maxConnections: 8);
+        var uri = await StartAsync(server);
+        var slow = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                slow.Add(socket);
+                await socket.ConnectAsync(uri.Host, uri.Port);
+                await socket.SendAsync("G"u8.ToArray());
+                await TestTimeouts.WaitUntilAsync(() => server.OpenConnections == i + 1, "the server to hold the connection");
+            }
+
+            Assert.StartsWith("HTTP/1.1 200 OK", await RawAsync(uri, "GET /healthz HTTP/1.1\r\n\r\n"u8.ToArray()));
+
+            // The first (oldest) slow client was closed for it; the others are untouched.
+            var read = await slow[0].ReceiveAsync(new byte[16]).WaitAsync(TestTimeouts.Default);
+            Assert.Equal(0, read);
+            await TestTimeouts.WaitUntilAsync(() => server.OpenConnections == 7, "the probe's connection to close");
+        }
+        finally
+        {
+            slow.ForEach(s => s.Dispose());
+        }
     }
 
     [Fact]

@@ -5,8 +5,12 @@ using EchoKit.Server.AccessControl;
 
 namespace EchoKit.Tests.Production;
 
-public sealed class AccessControlServerTests
+/// <remarks>Runs once per server engine: see Support/EngineSuites.cs.</remarks>
+public abstract class AccessControlServerTests(ServerEngine engine)
 {
+    /// <summary>The engine under test.</summary>
+    protected ServerEngine Engine { get; } = engine;
+
     private static IpAccessList List(string[] allow, string[] deny) => new(allow.Select(IpNetwork.Parse), deny.Select(IpNetwork.Parse));
 
     [Fact]
@@ -16,7 +20,7 @@ public sealed class AccessControlServerTests
         var options = TestServers.Tcp();
         options.AccessList = List([], ["127.0.0.0/8"]);
         options.Dump = DumpMode.Hex; // any byte read would be logged as Data
-        await using var server = await TestServers.StartAsync(options, logs);
+        await using var server = await TestServers.StartAsync(Engine, options, logs);
 
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await client.SendAsync("secret"u8.ToArray());
@@ -36,7 +40,7 @@ public sealed class AccessControlServerTests
         var logs = new CapturingLoggerFactory();
         var options = TestServers.Tcp();
         options.AccessList = List(["127.0.0.0/8"], ["127.0.0.1/32"]);
-        await using var server = await TestServers.StartAsync(options, logs);
+        await using var server = await TestServers.StartAsync(Engine, options, logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         Assert.True(await TestClients.ClosedWithoutDataAsync(client));
         Assert.Equal(1, server.Rejections.Denied);
@@ -48,7 +52,7 @@ public sealed class AccessControlServerTests
         var logs = new CapturingLoggerFactory();
         var options = TestServers.Tcp();
         options.AccessList = List(["127.0.0.1"], ["10.0.0.0/8"]);
-        await using var server = await TestServers.StartAsync(options, logs);
+        await using var server = await TestServers.StartAsync(Engine, options, logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         Assert.Equal("ok"u8.ToArray(), await TestClients.EchoAsync(client, "ok"u8.ToArray()));
         Assert.Equal(0, server.Rejections.Total);
@@ -61,7 +65,7 @@ public sealed class AccessControlServerTests
         var logs = new CapturingLoggerFactory();
         var options = TestServers.Tcp(":0"); // [::] dual-stack: IPv4 clients appear as ::ffff:127.0.0.1
         options.AccessList = List(["127.0.0.1/32"], []);
-        await using var server = await TestServers.StartAsync(options, logs);
+        await using var server = await TestServers.StartAsync(Engine, options, logs);
         var port = server.Listeners[0].Port;
 
         using var v4 = await TestClients.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));

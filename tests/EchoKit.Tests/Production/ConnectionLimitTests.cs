@@ -3,15 +3,19 @@ using EchoKit.Server;
 
 namespace EchoKit.Tests.Production;
 
-public sealed class ConnectionLimitTests
+/// <remarks>Runs once per server engine: see Support/EngineSuites.cs.</remarks>
+public abstract class ConnectionLimitTests(ServerEngine engine)
 {
+    /// <summary>The engine under test.</summary>
+    protected ServerEngine Engine { get; } = engine;
+
     [Fact]
     public async Task ServerClosesConnectionsBeyondTheLimitWithoutEcho()
     {
         var logs = new CapturingLoggerFactory();
         var options = TestServers.Tcp();
         options.MaxConnections = 2;
-        await using var server = await TestServers.StartAsync(options, logs);
+        await using var server = await TestServers.StartAsync(Engine, options, logs);
         var listener = server.Listeners[0];
 
         using var first = await TestClients.ConnectAsync(listener);
@@ -43,7 +47,7 @@ public sealed class ConnectionLimitTests
         var logs = new CapturingLoggerFactory();
         var options = TestServers.Tcp();
         options.MaxConnections = 1;
-        await using var server = await TestServers.StartAsync(options, logs);
+        await using var server = await TestServers.StartAsync(Engine, options, logs);
         var listener = server.Listeners[0];
 
         var first = await TestClients.ConnectAsync(listener);

@@ -4,15 +4,19 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace EchoKit.Tests.Production;
 
-public sealed class IdleTimeoutTests
+/// <remarks>Runs once per server engine: see Support/EngineSuites.cs.</remarks>
+public abstract class IdleTimeoutTests(ServerEngine engine)
 {
-    private static async Task<(EchoServer Server, CapturingLoggerFactory Logs, FakeTimeProvider Time)> StartAsync(TimeSpan idle)
+    /// <summary>The engine under test.</summary>
+    protected ServerEngine Engine { get; } = engine;
+
+    private async Task<(EchoServer Server, CapturingLoggerFactory Logs, FakeTimeProvider Time)> StartAsync(TimeSpan idle)
     {
         var logs = new CapturingLoggerFactory();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var options = TestServers.Tcp();
         options.IdleTimeout = idle;
-        return (await TestServers.StartAsync(options, logs, time), logs, time);
+        return (await TestServers.StartAsync(Engine, options, logs, time), logs, time);
     }
 
     [Fact]
@@ -64,7 +68,7 @@ public sealed class IdleTimeoutTests
         var options = new EchoServerOptions { IdleTimeout = TimeSpan.FromSeconds(10) };
         options.Endpoints.Add(ListenEndpoint.Tls("127.0.0.1:0"));
         options.Tls.Certificate = certificates.Load();
-        await using var server = await TestServers.StartAsync(options, logs, time);
+        await using var server = await TestServers.StartAsync(options, logs, time); // TLS only: always served by sockets
         await using var tls = await TestClients.ConnectTlsAsync(server.Listeners[0].EndPoint);
         Assert.Equal("tls"u8.ToArray(), await TestClients.EchoAsync(tls, "tls"u8.ToArray()));
 
@@ -79,7 +83,7 @@ public sealed class IdleTimeoutTests
     {
         var logs = new CapturingLoggerFactory();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var server = await TestServers.StartAsync(TestServers.Tcp(), logs, time);
+        await using var server = await TestServers.StartAsync(Engine, TestServers.Tcp(), logs, time);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await logs.WaitForAsync("ConnectionOpened");
         time.Advance(TimeSpan.FromDays(1));

@@ -5,8 +5,12 @@ using EchoKit.Server;
 
 namespace EchoKit.Tests.Production;
 
-public sealed class ProxyProtocolServerTests
+/// <remarks>Runs once per server engine: see Support/EngineSuites.cs.</remarks>
+public abstract class ProxyProtocolServerTests(ServerEngine engine)
 {
+    /// <summary>The engine under test.</summary>
+    protected ServerEngine Engine { get; } = engine;
+
     private static EchoServerOptions Proxied(TimeSpan? headerTimeout = null)
     {
         var options = new EchoServerOptions();
@@ -24,7 +28,7 @@ public sealed class ProxyProtocolServerTests
     public async Task V1HeaderGivesTheRealClientAddressAndIsNotEchoed()
     {
         var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Proxied(), logs);
+        await using var server = await TestServers.StartAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
 
         // Header and first data in one write, as proxies send them.
@@ -50,7 +54,7 @@ public sealed class ProxyProtocolServerTests
     public async Task V2HeaderSentByteByByteGivesTheRealIpv6Client()
     {
         var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Proxied(), logs);
+        await using var server = await TestServers.StartAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         client.NoDelay = true;
 
@@ -67,7 +71,7 @@ public sealed class ProxyProtocolServerTests
     public async Task V2LocalKeepsTheSocketAddress()
     {
         var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Proxied(), logs);
+        await using var server = await TestServers.StartAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await client.SendAsync(ProxyHeaderParserTests.V2(0, 0x00, []));
         Assert.Equal("health"u8.ToArray(), await TestClients.EchoAsync(client, "health"u8.ToArray()));
@@ -82,7 +86,7 @@ public sealed class ProxyProtocolServerTests
     public async Task BadHeaderClosesTheConnectionWithALoggedReason(string sent, string reason)
     {
         var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Proxied(), logs);
+        await using var server = await TestServers.StartAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await client.SendAsync(Ascii(sent));
         Assert.True(await TestClients.ClosedWithoutDataAsync(client));
@@ -98,7 +102,7 @@ public sealed class ProxyProtocolServerTests
     public async Task OversizedV2HeaderIsRefusedBeforeItsBodyArrives()
     {
         var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Proxied(), logs);
+        await using var server = await TestServers.StartAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await client.SendAsync(ProxyHeaderParserTests.V2(1, 0x11, [], declaredLength: 60000));
         Assert.True(await TestClients.ClosedWithoutDataAsync(client));
@@ -109,7 +113,7 @@ public sealed class ProxyProtocolServerTests
     public async Task TruncatedHeaderIsRefused()
     {
         var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Proxied(), logs);
+        await using var server = await TestServers.StartAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await client.SendAsync(Ascii("PROXY TCP4 1.2.3.4 "));
         client.Shutdown(SocketShutdown.Send);
@@ -121,7 +125,7 @@ public sealed class ProxyProtocolServerTests
     public async Task ClientThatSendsNothingIsClosedAfterTheHeaderTimeout()
     {
         var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Proxied(TimeSpan.FromMilliseconds(200)), logs);
+        await using var server = await TestServers.StartAsync(Engine, Proxied(TimeSpan.FromMilliseconds(200)), logs);
         using var silent = await TestClients.ConnectAsync(server.Listeners[0]);
         using var slow = await TestClients.ConnectAsync(server.Listeners[0]);
         await slow.SendAsync(Ascii("PROXY TCP4"));
@@ -146,7 +150,7 @@ public sealed class ProxyProtocolServerTests
             var logs = new CapturingLoggerFactory();
             var options = new EchoServerOptions();
             options.Endpoints.Add(ListenEndpoint.Unix(path) with { UseProxyProtocol = true });
-            await using var server = await TestServers.StartAsync(options, logs);
+            await using var server = await TestServers.StartAsync(Engine, options, logs);
             using var client = await TestClients.ConnectAsync(new UnixDomainSocketEndPoint(path));
             await client.SendAsync(Ascii("PROXY TCP6 2001:db8::9 2001:db8::1 1000 7\r\n"));
             Assert.Equal("unix"u8.ToArray(), await TestClients.EchoAsync(client, "unix"u8.ToArray()));
@@ -166,7 +170,7 @@ public sealed class ProxyProtocolServerTests
         var options = new EchoServerOptions();
         options.Endpoints.Add(ListenEndpoint.Tls("127.0.0.1:0") with { UseProxyProtocol = true });
         options.Tls.Certificate = certificates.Load();
-        await using var server = await TestServers.StartAsync(options, logs);
+        await using var server = await TestServers.StartAsync(options, logs); // TLS only: always served by sockets
 
         var socket = await TestClients.ConnectAsync(server.Listeners[0]);
         await socket.SendAsync(Ascii("PROXY TCP4 198.51.100.20 10.0.0.1 40000 443\r\n"));
@@ -179,7 +183,7 @@ public sealed class ProxyProtocolServerTests
     public async Task ListenersWithoutTheFlagTreatAHeaderAsData()
     {
         var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(TestServers.Tcp(), logs);
+        await using var server = await TestServers.StartAsync(Engine, TestServers.Tcp(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         var header = Ascii("PROXY TCP4 203.0.113.7 10.0.0.1 4242 7\r\n");
         Assert.Equal(header, await TestClients.EchoAsync(client, header));

@@ -12,6 +12,13 @@ public static class TestServers
         return server;
     }
 
+    /// <summary>Starts <paramref name="options"/> with its stream listeners on <paramref name="engine"/>.</summary>
+    public static Task<EchoServer> StartAsync(ServerEngine engine, EchoServerOptions options, CapturingLoggerFactory logs, TimeProvider? time = null)
+    {
+        options.Engine = engine;
+        return StartAsync(options, logs, time);
+    }
+
     public static EchoServerOptions Tcp(string endpoint = "127.0.0.1:0")
     {
         var options = new EchoServerOptions();

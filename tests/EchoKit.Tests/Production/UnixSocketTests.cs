@@ -3,8 +3,18 @@ using EchoKit.Server;
 
 namespace EchoKit.Tests.Production;
 
-public sealed class UnixSocketTests : IDisposable
+/// <remarks>Runs once per server engine: see Support/EngineSuites.cs.</remarks>
+public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
 {
+    /// <summary>The engine under test.</summary>
+    protected ServerEngine Engine { get; } = engine;
+
+    private EchoServerOptions WithEngine(EchoServerOptions options)
+    {
+        options.Engine = Engine;
+        return options;
+    }
+
     private readonly string _path = TestServers.UnixPath();
 
     public void Dispose() => Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
@@ -20,7 +30,7 @@ public sealed class UnixSocketTests : IDisposable
     public async Task ServerEchoesOverAUnixSocket()
     {
         var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Unix(_path), logs);
+        await using var server = await TestServers.StartAsync(Engine, Unix(_path), logs);
         var listener = server.Listeners[0];
         Assert.Equal(ListenProtocol.Unix, listener.Protocol);
         Assert.Equal($"unix://{_path}", listener.Uri);
@@ -43,7 +53,7 @@ public sealed class UnixSocketTests : IDisposable
     [Fact]
     public async Task ServerRemovesItsSocketFileOnStop()
     {
-        var server = await TestServers.StartAsync(Unix(_path), new CapturingLoggerFactory());
+        var server = await TestServers.StartAsync(Engine, Unix(_path), new CapturingLoggerFactory());
         Assert.True(File.Exists(_path));
         await server.StopAsync();
         Assert.False(File.Exists(_path));
@@ -65,7 +75,7 @@ public sealed class UnixSocketTests : IDisposable
         Assert.True(File.Exists(_path));
 
         var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Unix(_path), logs);
+        await using var server = await TestServers.StartAsync(Engine, Unix(_path), logs);
         Assert.Single(logs.Named("UnixSocketReplaced"));
         using var client = await TestClients.ConnectAsync(new UnixDomainSocketEndPoint(_path));
         Assert.Equal("fresh"u8.ToArray(), await TestClients.EchoAsync(client, "fresh"u8.ToArray()));
@@ -74,8 +84,8 @@ public sealed class UnixSocketTests : IDisposable
     [Fact]
     public async Task ServerDoesNotReplaceASocketSomeoneListensOn()
     {
-        await using var first = await TestServers.StartAsync(Unix(_path), new CapturingLoggerFactory());
-        var second = new EchoServer(Unix(_path), new CapturingLoggerFactory());
+        await using var first = await TestServers.StartAsync(Engine, Unix(_path), new CapturingLoggerFactory());
+        var second = new EchoServer(WithEngine(Unix(_path)), new CapturingLoggerFactory());
         var ex = await Assert.ThrowsAsync<ListenerBindException>(() => second.StartAsync(CancellationToken.None));
         Assert.Equal(SocketError.AddressAlreadyInUse, ex.SocketError);
         Assert.Contains("another server is listening on it", ex.Message);
@@ -90,7 +100,7 @@ public sealed class UnixSocketTests : IDisposable
     public async Task ServerDoesNotReplaceARegularFile()
     {
         File.WriteAllText(_path, "precious data");
-        var server = new EchoServer(Unix(_path), new CapturingLoggerFactory());
+        var server = new EchoServer(WithEngine(Unix(_path)), new CapturingLoggerFactory());
         var ex = await Assert.ThrowsAsync<ListenerBindException>(() => server.StartAsync(CancellationToken.None));
         Assert.Contains("is not a socket", ex.Message);
         Assert.Equal("precious data", File.ReadAllText(_path));
@@ -101,7 +111,7 @@ public sealed class UnixSocketTests : IDisposable
     public async Task ServerSetsTheSocketFileMode()
     {
         const UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite; // 660
-        await using var server = await TestServers.StartAsync(Unix(_path, mode), new CapturingLoggerFactory());
+        await using var server = await TestServers.StartAsync(Engine, Unix(_path, mode), new CapturingLoggerFactory());
         Assert.Equal(mode, File.GetUnixFileMode(_path));
     }
 
@@ -109,7 +119,7 @@ public sealed class UnixSocketTests : IDisposable
     public async Task MissingDirectoryIsNamedInTheBindError()
     {
         var path = Path.Combine(Path.GetDirectoryName(_path)!, "missing", "echo.sock");
-        var server = new EchoServer(Unix(path), new CapturingLoggerFactory());
+        var server = new EchoServer(WithEngine(Unix(path)), new CapturingLoggerFactory());
         var ex = await Assert.ThrowsAsync<ListenerBindException>(() => server.StartAsync(CancellationToken.None));
         Assert.Contains($"directory '{Path.GetDirectoryName(path)}' does not exist", ex.Message);
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using EchoKit.Tests.Support;
+using EchoKit.Server;
 using Microsoft.Extensions.Time.Testing;
 
 namespace EchoKit.Tests.Server;
@@ -20,8 +21,9 @@ public sealed class IdleMemoryTests
     [Fact]
     public async Task BusyClientGivesItsBufferBackAfterAQuietSweepPeriodAndStillEchoes()
     {
+        // The sockets engine keeps a busy connection's buffer between reads; the epoll engine never does (below).
         var time = new FakeTimeProvider();
-        await using var server = await TestServer.StartAsync(time: time);
+        await using var server = await TestServer.StartAsync(ServerEngine.Sockets, time: time);
         using var client = await server.ConnectAsync();
 
         await SocketIo.SendAllAsync(client, "a"u8.ToArray());
@@ -35,5 +37,18 @@ public sealed class IdleMemoryTests
 
         await SocketIo.SendAllAsync(client, "bc"u8.ToArray());
         Assert.Equal("bc", Encoding.ASCII.GetString(await SocketIo.ReceiveExactlyAsync(client, 2)));
+    }
+
+    [Fact]
+    public async Task EpollConnectionHoldsNoBufferBetweenMessages()
+    {
+        await using var server = await TestServer.StartAsync(ServerEngine.Epoll);
+        using var client = await server.ConnectAsync();
+
+        await SocketIo.SendAllAsync(client, "abc"u8.ToArray());
+        Assert.Equal("abc", Encoding.ASCII.GetString(await SocketIo.ReceiveExactlyAsync(client, 3)));
+
+        // Echoed at once from the loop's shared buffer: nothing is left for the connection to hold.
+        Assert.False(Assert.Single(server.Server.ConnectionStats()).HoldsBuffer);
     }
 }

@@ -6,12 +6,22 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace EchoKit.Tests.Server;
 
-public sealed class ServerLifecycleTests
+/// <remarks>Runs once per server engine: see Support/EngineSuites.cs.</remarks>
+public abstract class ServerLifecycleTests(ServerEngine engine)
 {
+    /// <summary>The engine under test.</summary>
+    protected ServerEngine Engine { get; } = engine;
+
+    private EchoServerOptions WithEngine(EchoServerOptions options)
+    {
+        options.Engine = Engine;
+        return options;
+    }
+
     [Fact]
     public async Task GracefulStopRefusesNewClientsKeepsEchoingAndEndsWhenTheLastClientLeaves()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(Engine);
         var port = server.Port;
         using var open = await server.ConnectAsync();
 
@@ -37,7 +47,7 @@ public sealed class ServerLifecycleTests
     public async Task ShutdownTimeoutClosesConnectionsThatOutstayIt()
     {
         var time = new FakeTimeProvider();
-        await using var server = await TestServer.StartAsync(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30), time: time);
+        await using var server = await TestServer.StartAsync(Engine, o => o.ShutdownTimeout = TimeSpan.FromSeconds(30), time: time);
         using var lingering = await server.ConnectAsync();
         await SocketIo.SendAllAsync(lingering, "x"u8.ToArray());
         await SocketIo.ReceiveExactlyAsync(lingering, 1);
@@ -72,7 +82,7 @@ public sealed class ServerLifecycleTests
     [Fact]
     public async Task CancellingStopClosesEverythingAtOnce()
     {
-        await using var server = await TestServer.StartAsync(o => o.ShutdownTimeout = TimeSpan.FromHours(1));
+        await using var server = await TestServer.StartAsync(Engine, o => o.ShutdownTimeout = TimeSpan.FromHours(1));
         using var lingering = await server.ConnectAsync();
         await TestTimeouts.WaitUntilAsync(() => server.Server.ConnectionCount == 1, "the connection to be accepted");
 
@@ -87,7 +97,7 @@ public sealed class ServerLifecycleTests
     [Fact]
     public async Task RestartOnTheSamePortRightAfterStopWithConnectionsOpen()
     {
-        var first = await TestServer.StartAsync(o => o.ShutdownTimeout = TimeSpan.FromHours(1));
+        var first = await TestServer.StartAsync(Engine, o => o.ShutdownTimeout = TimeSpan.FromHours(1));
         var port = first.Port;
         using var open = await first.ConnectAsync();
         await SocketIo.SendAllAsync(open, "a"u8.ToArray());
@@ -95,7 +105,7 @@ public sealed class ServerLifecycleTests
         var draining = first.Server.StopAsync();
 
         // The old server still drains its connection; a new one binds the same port at once.
-        await using var second = await TestServer.StartAsync(endpoint: $"127.0.0.1:{port}");
+        await using var second = await TestServer.StartAsync(Engine, endpoint: $"127.0.0.1:{port}");
         Assert.Equal(port, second.Port);
         using var fresh = await second.ConnectAsync();
         await SocketIo.SendAllAsync(fresh, "b"u8.ToArray());
@@ -112,9 +122,9 @@ public sealed class ServerLifecycleTests
     [Fact]
     public async Task SecondServerOnABoundPortFailsWithAddressInUse()
     {
-        await using var first = await TestServer.StartAsync();
+        await using var first = await TestServer.StartAsync(Engine);
 
-        var error = await Assert.ThrowsAsync<ListenerBindException>(() => TestServer.StartAsync(endpoint: $"127.0.0.1:{first.Port}"));
+        var error = await Assert.ThrowsAsync<ListenerBindException>(() => TestServer.StartAsync(Engine, endpoint: $"127.0.0.1:{first.Port}"));
 
         Assert.Equal(SocketError.AddressAlreadyInUse, error.SocketError);
         Assert.Contains($"127.0.0.1:{first.Port}", error.Message);
@@ -124,11 +134,11 @@ public sealed class ServerLifecycleTests
     [Fact]
     public async Task ServerThatFailsToBindOneListenerClosesTheOthers()
     {
-        await using var taken = await TestServer.StartAsync();
+        await using var taken = await TestServer.StartAsync(Engine);
         var options = new EchoServerOptions();
         options.Endpoints.Add(ListenEndpoint.Tcp("127.0.0.1:0"));
         options.Endpoints.Add(ListenEndpoint.Tcp($"127.0.0.1:{taken.Port}"));
-        await using var server = new EchoServer(options);
+        await using var server = new EchoServer(WithEngine(options));
 
         await Assert.ThrowsAsync<ListenerBindException>(() => server.StartAsync(TestTimeouts.Token()));
 

@@ -1,3 +1,4 @@
+using EchoKit.Server;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -5,12 +6,16 @@ using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Server;
 
-public sealed class TcpEchoTests
+/// <remarks>Runs once per server engine: see Support/EngineSuites.cs.</remarks>
+public abstract class TcpEchoTests(ServerEngine engine)
 {
+    /// <summary>The engine under test.</summary>
+    protected ServerEngine Engine { get; } = engine;
+
     [Fact]
     public async Task TutorialClientGetsHelloWorldBack()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(Engine);
         using var client = await server.ConnectAsync();
 
         await SocketIo.SendAllAsync(client, Encoding.UTF8.GetBytes("Hello, world"));
@@ -29,7 +34,7 @@ public sealed class TcpEchoTests
     [InlineData(16 * 1024 * 1024)]
     public async Task RandomPayloadComesBackExactlyThenServerCloses(int size)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(Engine);
         using var client = await server.ConnectAsync();
         var payload = SocketIo.RandomBytes(size, seed: size);
 
@@ -46,7 +51,7 @@ public sealed class TcpEchoTests
     [Fact]
     public async Task ThousandSmallWritesComeBackInOrder()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(Engine);
         using var client = await server.ConnectAsync();
         var expected = new MemoryStream();
 
@@ -65,7 +70,7 @@ public sealed class TcpEchoTests
     [Fact]
     public async Task ServerEchoesRemainingBytesAfterClientHalfCloses()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(Engine);
         using var client = await server.ConnectAsync();
         var payload = SocketIo.RandomBytes(300_000, seed: 7);
 
@@ -83,7 +88,7 @@ public sealed class TcpEchoTests
     [Fact]
     public async Task TwoHundredConcurrentClientsAreEachEchoedExactly()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(Engine);
 
         var clients = Enumerable.Range(0, 200).Select(async i =>
         {
@@ -104,7 +109,7 @@ public sealed class TcpEchoTests
     public async Task NonReadingClientIsBoundedAndDoesNotDelayOthers()
     {
         const int bufferSize = 16 * 1024;
-        await using var server = await TestServer.StartAsync(o => o.ReceiveBufferSize = bufferSize);
+        await using var server = await TestServer.StartAsync(Engine, o => o.ReceiveBufferSize = bufferSize);
         using var hog = await server.ConnectAsync();
         hog.ReceiveBufferSize = 64 * 1024;
         hog.Blocking = false;
@@ -142,7 +147,7 @@ public sealed class TcpEchoTests
     [Fact]
     public async Task ResetStormLeavesNoConnectionBehind()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(Engine);
 
         for (var round = 0; round < 5; round++)
         {
@@ -165,7 +170,7 @@ public sealed class TcpEchoTests
     [Fact]
     public async Task DualStackListenerEchoesIPv4AndIPv6Clients()
     {
-        await using var server = await TestServer.StartAsync(endpoint: ":0");
+        await using var server = await TestServer.StartAsync(Engine, endpoint: ":0");
         Assert.Equal($"tcp://[::]:{server.Port}", server.Server.Listeners[0].Uri);
 
         foreach (var address in new[] { IPAddress.Loopback, IPAddress.IPv6Loopback })

@@ -94,6 +94,17 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
     public static EchokitProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
         => Start(args, environment, timeout ?? TestTimeouts.Default, unprivileged: false);
 
+    /// <summary>
+    /// Starts <c>WRAPPER... dotnet echokit.dll ARGS</c>: the program run through another command that then executes
+    /// it, e.g. <c>ip netns exec NS</c> to run it inside a network namespace (the namespace lab tests).
+    /// </summary>
+    public static EchokitProcess StartWrapped(IReadOnlyList<string> wrapper, IEnumerable<string> args, TimeSpan? timeout = null)
+        => Start(args, null, timeout ?? TestTimeouts.Default, unprivileged: false, wrapper);
+
+    /// <summary>Runs <c>WRAPPER... dotnet echokit.dll ARGS</c> to its end (see <see cref="StartWrapped"/>).</summary>
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunWrappedAsync(IReadOnlyList<string> wrapper, IEnumerable<string> args, TimeSpan? timeout = null)
+        => RunToEndAsync(StartWrapped(wrapper, args, timeout), null, CancellationToken.None);
+
     /// <summary>Runs <c>echokit ARGS</c> to its end with stdin closed at once; returns the exit code and both outputs.</summary>
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) => RunAsync(args, environment: null);
 
@@ -130,16 +141,24 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
         return (code, process.Stdout, process.Stderr);
     }
 
-    private static EchokitProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, bool unprivileged)
+    private static EchokitProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, bool unprivileged,
+        IReadOnlyList<string>? wrapper = null)
     {
-        var info = new ProcessStartInfo(unprivileged ? Setpriv : "dotnet")
+        var info = new ProcessStartInfo(wrapper is [var first, ..] ? first : unprivileged ? Setpriv : "dotnet")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (unprivileged)
+        if (wrapper is { Count: > 0 })
+        {
+            foreach (var arg in wrapper.Skip(1).Append("dotnet"))
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+        else if (unprivileged)
         {
             foreach (var arg in (string[])["--reuid=65534", "--regid=65534", "--clear-groups", "dotnet"])
             {

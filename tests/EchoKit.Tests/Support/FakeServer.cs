@@ -72,6 +72,26 @@ internal sealed class FakeServer : IAsyncDisposable
         }
     });
 
+    /// <summary>
+    /// Echoes every chunk it reads exactly <paramref name="delay"/> after reading it, never earlier: a server whose
+    /// latency is known, the ground truth for a load generator's clock (with one message in flight per connection,
+    /// each message's true round trip is at least <paramref name="delay"/>).
+    /// </summary>
+    public static FakeServer Delaying(TimeSpan delay) => new(async (client, stop) =>
+    {
+        var buffer = new byte[64 * 1024];
+        while (await client.ReceiveAsync(buffer, stop) is var read and > 0)
+        {
+            var arrived = System.Diagnostics.Stopwatch.GetTimestamp();
+            await Task.Delay(delay, stop);
+            while (System.Diagnostics.Stopwatch.GetElapsedTime(arrived) < delay)
+            {
+                await Task.Yield(); // a timer may fire a hair early: hold until the full delay has passed
+            }
+            await client.SendAsync(buffer.AsMemory(0, read), stop);
+        }
+    });
+
     /// <summary>Echoes the first <paramref name="count"/> bytes, then closes.</summary>
     public static FakeServer ClosingAfter(int count) => new(async (client, stop) =>
     {

@@ -15,9 +15,13 @@ internal sealed class TestServer : IAsyncDisposable
 
     public IPEndPoint EndPoint => new(IPAddress.Loopback, Port);
 
-    public static async Task<TestServer> StartAsync(Action<EchoServerOptions>? configure = null, string endpoint = "127.0.0.1:0", TimeProvider? time = null)
+    public static Task<TestServer> StartAsync(Action<EchoServerOptions>? configure = null, string endpoint = "127.0.0.1:0", TimeProvider? time = null) =>
+        StartAsync(ServerEngine.Auto, configure, endpoint, time);
+
+    /// <summary>A server whose TCP listener runs on <paramref name="engine"/> (the engine selector of the shared suites).</summary>
+    public static async Task<TestServer> StartAsync(ServerEngine engine, Action<EchoServerOptions>? configure = null, string endpoint = "127.0.0.1:0", TimeProvider? time = null)
     {
-        var options = new EchoServerOptions();
+        var options = new EchoServerOptions { Engine = engine };
         options.Endpoints.Add(ListenEndpoint.Tcp(endpoint));
         configure?.Invoke(options);
         var server = new EchoServer(options, timeProvider: time);

@@ -115,4 +115,23 @@ public sealed partial class UdpCliTests
         serve.Terminate();
         Assert.Equal(0, await serve.WaitForExitAsync());
     }
+
+    [Fact]
+    public async Task AnExplicitRateLimitAppliesToLoopbackSources()
+    {
+        await using var serve = EchokitProcess.Start(["serve", "--udp", "127.0.0.1:0", "--udp-rate-limit", "2"], timeout: TestTimeouts.Short);
+        var port = await serve.WaitForListeningPortAsync();
+        var target = new IPEndPoint(IPAddress.Loopback, port);
+
+        using var client = new UdpTestClient();
+        for (var i = 0; i < 20; i++)
+        {
+            await client.SendAsync("burst"u8.ToArray(), target);
+        }
+        // The burst is two datagrams; the listener warns (on stderr) when it starts dropping this loopback source.
+        await serve.WaitForStderrAsync("over 2 datagrams/s");
+
+        serve.Terminate();
+        Assert.Equal(0, await serve.WaitForExitAsync());
+    }
 }

@@ -13,26 +13,47 @@ internal sealed class BenchRun
 {
     private readonly ConcurrentBag<LongHistogram> _pool = [];
 
-    public BenchRun(BenchOptions options, IPEndPoint target, long startTicks)
+    /// <summary>AF_UNIX, for a Unix domain socket target.</summary>
+    private const int AfUnix = 1;
+
+    public BenchRun(BenchOptions options, EndPoint target, long startTicks)
     {
         Options = options;
         Target = target;
         Workers = options.EffectiveWorkers;
         StartTicks = startTicks;
-        MeasureTicks = startTicks + (long)(options.Warmup.TotalSeconds * Stopwatch.Frequency);
+        RampTicks = (long)(options.Ramp.TotalSeconds * Stopwatch.Frequency);
+        MeasureTicks = startTicks + RampTicks + (long)(options.Warmup.TotalSeconds * Stopwatch.Frequency);
         EndTicks = options.Messages is null ? MeasureTicks + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         SampleTicks = (long)(options.SampleInterval.TotalSeconds * Stopwatch.Frequency);
         ConnectTimeoutTicks = (long)(options.ConnectTimeout.TotalSeconds * Stopwatch.Frequency);
         LossTimeoutTicks = (long)(options.LossTimeout.TotalSeconds * Stopwatch.Frequency);
         StallTicks = (long)(options.StallTimeout.TotalSeconds * Stopwatch.Frequency);
-        Sockaddr = new byte[28];
-        SockaddrLength = LinuxNative.WriteSockaddr(target, Sockaddr);
-        Family = target.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? LinuxNative.AF_INET : LinuxNative.AF_INET6;
+        if (target is IPEndPoint ip)
+        {
+            Sockaddr = new byte[28];
+            SockaddrLength = LinuxNative.WriteSockaddr(ip, Sockaddr);
+            Family = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? LinuxNative.AF_INET : LinuxNative.AF_INET6;
+        }
+        else
+        {
+            // struct sockaddr_un: the family, then the NUL-terminated path (at most 107 bytes, checked by the options).
+            var path = System.Text.Encoding.UTF8.GetBytes(options.UnixPath!);
+            Sockaddr = new byte[2 + 108];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(Sockaddr, AfUnix);
+            path.CopyTo(Sockaddr, 2);
+            SockaddrLength = 2 + path.Length + 1;
+            Family = AfUnix;
+        }
     }
 
     public BenchOptions Options { get; }
 
-    public IPEndPoint Target { get; }
+    /// <summary>Where the load goes: an IP endpoint, or a <see cref="System.Net.Sockets.UnixDomainSocketEndPoint"/>.</summary>
+    public EndPoint Target { get; }
+
+    /// <summary>How long the connections take to open (the ramp), before the warm-up.</summary>
+    public long RampTicks { get; }
 
     public int Workers { get; }
 

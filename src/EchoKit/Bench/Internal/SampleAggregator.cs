@@ -71,9 +71,9 @@ internal sealed class SampleAggregator(BenchRun run, Action<BenchSample>? onSamp
             seconds,
             pending.Messages,
             pending.Bytes,
-            any ? histogram.GetValueAtPercentile(50) : 0,
-            any ? histogram.GetValueAtPercentile(99) : 0,
-            any ? histogram.GetMaxValue() : 0,
+            any ? histogram.GetValueAtPercentile(50) : null,
+            any ? histogram.GetValueAtPercentile(99) : null,
+            any ? histogram.GetMaxValue() : null,
             pending.Errors);
         run.ReturnHistogram(histogram);
         if (index >= 0 && seconds > 0)

@@ -41,6 +41,7 @@ internal sealed class TcpConnection
     public long RateBase;
 
     public long ConnectStartTicks;
+    public long OpenedTicks;
     public long RetryAtTicks;
     public long BackoffTicks;
 

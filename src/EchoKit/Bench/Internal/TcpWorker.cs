@@ -8,6 +8,9 @@ namespace EchoKit.Bench.Internal;
 /// generator does. Per message it makes one send (several pipelined messages share it) and one recv, reads the clock
 /// twice, checks the echo with one vectorised compare and records one histogram value; nothing is allocated.
 /// A connection that fails is counted by reason and reconnected after a back-off, so errors never end the run.
+/// With churn (<see cref="BenchOptions.ConnectionLifetime"/>, <see cref="BenchOptions.MessagesPerConnection"/>) a
+/// connection stops launching messages when its time or count is up, and once its last echo is back it is closed
+/// and opened again at once, without an error; with a ramp the first connects are spread over it.
 /// The hot methods are compiled fully optimized at once (AggressiveOptimization): with the worker keeping its one
 /// core busy, the runtime's background tier-up was seen to leave them in tier-0 code for the whole run, which costs
 /// several times more per message.
@@ -37,6 +40,9 @@ internal sealed class TcpWorker : BenchWorker
     private int _connecting;
     private long _nextMaintenance;
     private long _rateCursor;
+    private readonly bool _churn;
+    private readonly long _perConnection;  // messages per connection, or long.MaxValue
+    private readonly long _lifetimeTicks;  // connection lifetime, or long.MaxValue
 
     /// <param name="id">Worker number.</param>
     /// <param name="run">The run.</param>
@@ -62,6 +68,17 @@ internal sealed class TcpWorker : BenchWorker
             _connections[i] = new TcpConnection(i, BenchPattern.SeedFor(firstConnection + i), _pipeline, stamps: !_rated);
         }
         _notOpen = connections;
+        _perConnection = options.MessagesPerConnection ?? long.MaxValue;
+        _lifetimeTicks = options.ConnectionLifetime is { } lifetime ? (long)(lifetime.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        _churn = options.MessagesPerConnection is not null || options.ConnectionLifetime is not null;
+        if (run.RampTicks > 0)
+        {
+            // Connection g of N (over all workers) first connects at g/N of the ramp.
+            for (var i = 0; i < connections; i++)
+            {
+                _connections[i].RetryAtTicks = run.StartTicks + run.RampTicks * (firstConnection + i) / options.Connections;
+            }
+        }
     }
 
     public override Task RunAsync(CancellationToken cancellationToken) => RunOnThread($"echokit-bench-{Id}", Loop);
@@ -85,7 +102,7 @@ internal sealed class TcpWorker : BenchWorker
                 {
                     SendScheduled(now);
                 }
-                if (_notOpen > 0 && now >= _nextMaintenance)
+                if ((_notOpen > 0 || _churn) && now >= _nextMaintenance)
                 {
                     Maintain(now);
                 }
@@ -99,7 +116,7 @@ internal sealed class TcpWorker : BenchWorker
                 {
                     wake = Math.Min(wake, RateDue(_rateCursor));
                 }
-                if (_notOpen > 0)
+                if (_notOpen > 0 || _churn)
                 {
                     wake = Math.Min(wake, _nextMaintenance);
                 }
@@ -140,7 +157,10 @@ internal sealed class TcpWorker : BenchWorker
 
     // ---- connecting ---------------------------------------------------------------------------------------------
 
-    /// <summary>Starts connects that are due (at most <see cref="MaxConnectsInFlight"/> at once) and times out slow ones.</summary>
+    /// <summary>
+    /// Starts connects that are due (at most <see cref="MaxConnectsInFlight"/> at once), times out slow ones, and
+    /// (churn) replaces connections whose lifetime is up once nothing is in flight on them.
+    /// </summary>
     private void Maintain(long now)
     {
         _nextMaintenance = now + MaintenanceTicks;
@@ -149,6 +169,14 @@ internal sealed class TcpWorker : BenchWorker
             if (connection.State == TcpConnectionState.Idle && connection.RetryAtTicks <= now && _connecting < MaxConnectsInFlight)
             {
                 StartConnect(connection, now);
+            }
+            else if (connection.State == TcpConnectionState.Idle && connection.RetryAtTicks > now)
+            {
+                _nextMaintenance = Math.Min(_nextMaintenance, connection.RetryAtTicks);
+            }
+            else if (_churn && connection.State == TcpConnectionState.Open && connection.Done == connection.Launched && ChurnDue(connection, now))
+            {
+                Recycle(connection, now);
             }
             else if (connection.State == TcpConnectionState.Connecting && now - connection.ConnectStartTicks >= Run.ConnectTimeoutTicks)
             {
@@ -194,6 +222,7 @@ internal sealed class TcpWorker : BenchWorker
         }
         ConnectTime.RecordValue(LatencyHistograms.ToMicroseconds(now - connection.ConnectStartTicks));
         connection.State = TcpConnectionState.Open;
+        connection.OpenedTicks = now;
         connection.BackoffTicks = 0;
         connection.ResetStream();
         _notOpen--;
@@ -223,6 +252,30 @@ internal sealed class TcpWorker : BenchWorker
         connection.BackoffTicks = connection.BackoffTicks == 0 ? FirstBackoffTicks : Math.Min(MaxBackoffTicks, connection.BackoffTicks * 2);
         connection.RetryAtTicks = now + connection.BackoffTicks;
         _nextMaintenance = Math.Min(_nextMaintenance, connection.RetryAtTicks);
+    }
+
+    /// <summary>Churn: this connection has carried its messages or lived its time.</summary>
+    private bool ChurnDue(TcpConnection connection, long now) =>
+        connection.Launched >= _perConnection || now - connection.OpenedTicks >= _lifetimeTicks;
+
+    /// <summary>Churn: closes a connection with nothing in flight and connects again at once (not an error).</summary>
+    private void Recycle(TcpConnection connection, long now)
+    {
+        LinuxNative.Close(connection.Fd);
+        connection.Fd = -1;
+        connection.ResetStream();
+        connection.State = TcpConnectionState.Idle;
+        connection.BackoffTicks = 0;
+        connection.RetryAtTicks = now;
+        _notOpen++;
+        if (_connecting < MaxConnectsInFlight)
+        {
+            StartConnect(connection, now);
+        }
+        else
+        {
+            _nextMaintenance = now;
+        }
     }
 
     // ---- messages -----------------------------------------------------------------------------------------------
@@ -264,6 +317,14 @@ internal sealed class TcpWorker : BenchWorker
             // In flight counts against the quota: those messages will complete, and be counted, while measuring.
             limit = Math.Min(limit, connection.Launched + Math.Max(0, _quota - Messages - _inFlight));
         }
+        if (_churn)
+        {
+            limit = Math.Min(limit, _perConnection);
+            if (_lifetimeTicks != long.MaxValue && Stopwatch.GetTimestamp() - connection.OpenedTicks >= _lifetimeTicks)
+            {
+                limit = Math.Min(limit, connection.Launched); // its time is up: let what is in flight come back
+            }
+        }
         if (limit > connection.Launched)
         {
             _inFlight += limit - connection.Launched;
@@ -274,6 +335,10 @@ internal sealed class TcpWorker : BenchWorker
         while (connection.Sent < target)
         {
             var length = (int)Math.Min(target - connection.Sent, BenchPattern.MaxChunk);
+            // A message's latency runs from just before the send() that carries its first byte: on loopback that
+            // call delivers the bytes to the server and wakes it, so a stamp taken after it returns misses a good
+            // part of the round trip (Little's law showed 0.72 with the stamp after the call).
+            var before = _rated ? 0 : Stopwatch.GetTimestamp();
             var sent = LinuxNative.Send(connection.Fd, BenchPattern.Expected(connection.Seed, connection.Sent, length));
             if (sent < 0)
             {
@@ -297,13 +362,12 @@ internal sealed class TcpWorker : BenchWorker
             connection.Sent += sent;
             if (!_rated)
             {
-                // A message's latency runs from the send() that carried its first byte, as in the C generator.
-                var now = Stopwatch.GetTimestamp();
+                // Every message whose first byte this call carried starts at `before`.
                 var stamps = connection.Stamps;
                 var mask = connection.StampMask;
                 while (connection.Stamped * _size < connection.Sent)
                 {
-                    stamps[(int)(connection.Stamped & mask)] = now;
+                    stamps[(int)(connection.Stamped & mask)] = before;
                     connection.Stamped++;
                 }
             }
@@ -364,6 +428,11 @@ internal sealed class TcpWorker : BenchWorker
             }
             if (connection.State != TcpConnectionState.Open)
             {
+                return;
+            }
+            if (_churn && connection.Done == connection.Launched && connection.Received == connection.Sent && ChurnDue(connection, now))
+            {
+                Recycle(connection, now);
                 return;
             }
             Pump(connection);

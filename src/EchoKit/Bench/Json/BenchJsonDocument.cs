@@ -32,6 +32,9 @@ internal sealed class BenchJsonDocument
 
     public BenchJsonPercentiles LatencyUs { get; set; } = new();
 
+    /// <summary>Mean latency × messages/s ÷ (connections × pipeline): about 1 for a truthful closed loop; null when paced or empty.</summary>
+    public double? LittlesLawRatio { get; set; }
+
     public BenchJsonPercentiles ConnectUs { get; set; } = new();
 
     public BenchJsonUdp? Udp { get; set; }
@@ -40,6 +43,12 @@ internal sealed class BenchJsonDocument
     public double? GeneratorCpuPct { get; set; }
 
     public int Runs { get; set; } = 1;
+
+    /// <summary>Connections over all runs added up (a single run: its connections).</summary>
+    public int TotalConnections { get; set; }
+
+    /// <summary>The parameters of every run added up, in order (a single run: one entry).</summary>
+    public List<BenchParameters> RunParameters { get; set; } = [];
 
     public bool Interrupted { get; set; }
 

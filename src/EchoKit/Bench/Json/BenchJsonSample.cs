@@ -17,11 +17,11 @@ internal sealed class BenchJsonSample
 
     public double MibPerSec { get; set; }
 
-    public long P50Us { get; set; }
+    public long? P50Us { get; set; }
 
-    public long P99Us { get; set; }
+    public long? P99Us { get; set; }
 
-    public long MaxUs { get; set; }
+    public long? MaxUs { get; set; }
 
     public long Errors { get; set; }
 }

@@ -47,7 +47,7 @@ internal sealed class InteractiveSession
         _remoteText = endpoint.Text;
     }
 
-    private string Transport => _options.Udp ? "udp" : _options.Tls is null ? "tcp" : "tls";
+    private string Transport => _options.Udp ? "udp" : _options.Tls is not null ? "tls" : _options.Transport.UnixSocketPath is not null ? "unix" : "tcp";
 
     public async Task<ConnectResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -108,44 +108,30 @@ internal sealed class InteractiveSession
 
     private async Task<Socket> ConnectAsync(CancellationToken cancellationToken)
     {
-        var addresses = await EndpointResolver.ResolveForConnectAsync(_endpoint, cancellationToken).ConfigureAwait(false);
-        SocketException? last = null;
-        foreach (var address in addresses)
+        var attempts = new List<ConnectAttempt>();
+        try
         {
-            var socket = _options.Udp
-                ? new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp)
-                : new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
+            var socket = await EchoConnector.ConnectAsync(_endpoint, _options.Transport, _options.Udp ? SocketType.Dgram : SocketType.Stream, attempts, cancellationToken).ConfigureAwait(false);
+            _local = socket.LocalEndPoint;
+            _remote = socket.RemoteEndPoint;
+            _localText = EchoConnector.Format(_local);
+            _remoteText = EchoConnector.Format(_remote ?? (_options.Transport.UnixSocketPath is { } path ? new UnixDomainSocketEndPoint(path) : null));
+            _connectTime = _time.GetElapsedTime(_start);
+            EchoKitLog.ClientConnected(_logger, _localText, _remoteText, Transport, Math.Round(_connectTime.TotalMilliseconds, 3));
+            return socket;
+        }
+        finally
+        {
+            foreach (var attempt in attempts)
             {
-                // For UDP, connect() only fixes the peer: sends go there, only its datagrams are received, and an
-                // ICMP "port unreachable" comes back as ECONNREFUSED on the next receive.
-                await socket.ConnectAsync(address, cancellationToken).ConfigureAwait(false);
-                _local = socket.LocalEndPoint;
-                _remote = socket.RemoteEndPoint;
-                _localText = EchoConnector.Format(_local);
-                _remoteText = EchoConnector.Format(_remote);
-                _connectTime = _time.GetElapsedTime(_start);
-                EchoKitLog.ClientConnected(_logger, _localText, _remoteText, Transport, Math.Round(_connectTime.TotalMilliseconds, 3));
-                return socket;
-            }
-            catch (SocketException ex)
-            {
-                socket.Dispose();
-                last = ex;
-                EchoKitLog.ConnectAttemptFailed(_logger, EndpointResolver.FormatAddress(address), ex.SocketErrorCode.ToString());
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
+                EchoKitLog.ConnectAttemptFailed(_logger, EchoConnector.Format(attempt.Address), attempt.Error.ToString());
             }
         }
-        throw last ?? new SocketException((int)SocketError.HostNotFound);
     }
 
     private async Task<SslStream> HandshakeAsync(Socket socket, ConnectTlsOptions tls, CancellationToken cancellationToken)
     {
-        var handshake = TlsHandshake.For(tls, _endpoint.Host);
+        var handshake = TlsHandshake.For(tls, _options.Transport.UnixSocketPath is null ? _endpoint.Host : null);
         var start = _time.GetTimestamp();
         var ssl = await handshake.AuthenticateAsync(socket, cancellationToken).ConfigureAwait(false);
         var (protocol, cipher, subject, issuer, notAfter) = TlsHandshake.Describe(ssl);
@@ -433,6 +419,10 @@ internal sealed class InteractiveSession
         if (mapped == ConnectOutcome.Refused && _options.Udp)
         {
             message = "connection refused (ICMP port unreachable: nothing listens on that UDP port)";
+        }
+        if (_local is null && _options.Transport.UnixSocketPath is { } path && ClientErrors.DescribeUnix(error, path) is { } unix)
+        {
+            message = unix;
         }
         return (mapped, message);
     }

@@ -3,7 +3,7 @@ using System.Net.Security;
 namespace EchoKit.Server.Internal;
 
 /// <summary>One stream listener's settings (TCP, TLS or Unix), as its connections see them.</summary>
-internal sealed class StreamListenerContext(ServerContext server, string uri, bool isUnix, bool useProxyProtocol, SslServerAuthenticationOptions? tls)
+internal sealed class StreamListenerContext(ServerContext server, string uri, bool isUnix, bool useProxyProtocol, SslServerAuthenticationOptions? tls, EpollEngine? epoll = null)
 {
     public ServerContext Server { get; } = server;
 
@@ -16,6 +16,12 @@ internal sealed class StreamListenerContext(ServerContext server, string uri, bo
 
     /// <summary>Null for plain listeners. Shared by all its handshakes (it is never changed after start).</summary>
     public SslServerAuthenticationOptions? Tls { get; } = tls;
+
+    /// <summary>The epoll engine serving this listener's connections; null when System.Net.Sockets serves them.</summary>
+    public EpollEngine? Epoll { get; } = epoll;
+
+    /// <summary>The engine's name, for the debug line and --print-config.</summary>
+    public string EngineName => Epoll is null ? "sockets" : "epoll";
 
     public RejectionCounters Rejections { get; } = new();
 

@@ -8,7 +8,8 @@ namespace EchoKit.Server.Internal;
 /// <summary>
 /// A listening stream socket (TCP, TLS over TCP, or Unix) and its accept loop. Each accepted client is checked
 /// against the access list and the connection limit before a byte is read, then becomes a
-/// <see cref="TcpEchoConnection"/> owned by the server's <see cref="ConnectionTracker"/>. Accept errors back off and
+/// <see cref="TcpEchoConnection"/> owned by the server's <see cref="ConnectionTracker"/>, echoed by the listener's
+/// engine (epoll or System.Net.Sockets): one accept loop and one admission check for both engines. Accept errors back off and
 /// never end the loop; only <see cref="StopAccepting"/> does.
 /// </summary>
 internal sealed class TcpEchoListener : IEchoListener
@@ -31,11 +32,14 @@ internal sealed class TcpEchoListener : IEchoListener
 
     public BoundListener Bound { get; }
 
+    /// <summary>The engine serving this listener's connections: "epoll" or "sockets".</summary>
+    public string EngineName => _context.EngineName;
+
     /// <summary>Refusals on this listener.</summary>
     public RejectionCounters Rejections => _context.Rejections;
 
     /// <summary>A TCP listener, or a TLS one when <paramref name="tls"/> is given.</summary>
-    public static TcpEchoListener Bind(IPEndPoint address, bool dualStack, ListenEndpoint endpoint, ServerContext server, System.Net.Security.SslServerAuthenticationOptions? tls)
+    public static TcpEchoListener Bind(IPEndPoint address, bool dualStack, ListenEndpoint endpoint, ServerContext server, System.Net.Security.SslServerAuthenticationOptions? tls, EpollEngine? epoll)
     {
         var scheme = tls is null ? "tcp" : "tls";
         var socket = ListenSockets.Bind(address, SocketType.Stream, ProtocolType.Tcp, dualStack, scheme, server.Options.ReusePort);
@@ -51,18 +55,18 @@ internal sealed class TcpEchoListener : IEchoListener
         var local = (IPEndPoint)socket.LocalEndPoint!;
         var uri = EndpointResolver.FormatUri(scheme, local);
         var bound = new BoundListener(tls is null ? ListenProtocol.Tcp : ListenProtocol.Tls, local, uri);
-        return new TcpEchoListener(socket, bound, new StreamListenerContext(server, uri, isUnix: false, endpoint.UseProxyProtocol, tls), null);
+        return new TcpEchoListener(socket, bound, new StreamListenerContext(server, uri, isUnix: false, endpoint.UseProxyProtocol, tls, tls is null ? epoll : null), null);
     }
 
     /// <summary>A Unix domain stream listener at <see cref="ListenEndpoint.UnixPath"/>; its file is removed on dispose.</summary>
-    public static TcpEchoListener BindUnix(ListenEndpoint endpoint, ServerContext server)
+    public static TcpEchoListener BindUnix(ListenEndpoint endpoint, ServerContext server, EpollEngine? epoll)
     {
         var path = endpoint.UnixPath!;
         var endPoint = new UnixDomainSocketEndPoint(path);
         var uri = EndpointResolver.FormatUri("unix", endPoint);
         var socket = UnixSockets.BindAndListen(path, endpoint.UnixMode, server.Options.Backlog, uri, server.Logger);
         var bound = new BoundListener(ListenProtocol.Unix, endPoint, uri);
-        return new TcpEchoListener(socket, bound, new StreamListenerContext(server, uri, isUnix: true, endpoint.UseProxyProtocol, null), path);
+        return new TcpEchoListener(socket, bound, new StreamListenerContext(server, uri, isUnix: true, endpoint.UseProxyProtocol, null, epoll), path);
     }
 
     public Task RunAsync() => AcceptLoop.RunAsync(

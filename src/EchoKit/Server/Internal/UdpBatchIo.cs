@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using EchoKit.Internal.Linux;
 
 namespace EchoKit.Server.Internal;
 
@@ -25,8 +26,6 @@ internal sealed class UdpBatchIo
     private const int IovLenOffset = 24;
     private const int MsgLenOffset = 56;
     private const int AddressSlot = 32; // sockaddr_in6 is 28 bytes
-    private const int MsgWaitForOne = 0x10000;
-    private const int EIntr = 4;
 
     private readonly int _slotSize;
     private readonly byte[] _data;
@@ -90,15 +89,15 @@ internal sealed class UdpBatchIo
         _marked = 0;
         while (true)
         {
-            var count = RecvMmsg((int)socket.SafeHandle.DangerousGetHandle(), _receiveHeadersAddress, (uint)Capacity, MsgWaitForOne, 0);
+            var count = Libc.RecvMmsg((int)socket.SafeHandle.DangerousGetHandle(), _receiveHeadersAddress, (uint)Capacity, Libc.MSG_WAITFORONE, 0);
             if (count >= 0)
             {
                 return count;
             }
             var errno = Marshal.GetLastPInvokeError();
-            if (errno != EIntr)
+            if (errno != Errno.EINTR)
             {
-                throw new SocketException((int)ToSocketError(errno));
+                throw new SocketException((int)Errno.ToSocketError(errno));
             }
         }
     }
@@ -146,7 +145,7 @@ internal sealed class UdpBatchIo
         var sent = 0;
         while (next < _marked)
         {
-            var count = SendMmsg(fd, _sendHeadersAddress + next * MmsghdrSize, (uint)(_marked - next), 0);
+            var count = Libc.SendMmsg(fd, _sendHeadersAddress + next * MmsghdrSize, (uint)(_marked - next), 0);
             if (count > 0)
             {
                 next += count;
@@ -154,12 +153,12 @@ internal sealed class UdpBatchIo
                 continue;
             }
             var errno = Marshal.GetLastPInvokeError();
-            if (count < 0 && errno == EIntr)
+            if (count < 0 && errno == Errno.EINTR)
             {
                 continue;
             }
             // The message at 'next' failed (sendmmsg reports the error of the first message it could not send).
-            onFailure(_markedIndex[next], count < 0 ? ToSocketError(errno) : SocketError.SocketError);
+            onFailure(_markedIndex[next], count < 0 ? Errno.ToSocketError(errno) : SocketError.SocketError);
             next++;
         }
         _marked = 0;
@@ -168,24 +167,4 @@ internal sealed class UdpBatchIo
 
     private static void WriteLong(byte[] target, int offset, long value) =>
         BinaryPrimitives.WriteInt64LittleEndian(target.AsSpan(offset), value);
-
-    /// <summary>The few errno values a UDP receive or send meets, as socket errors; the rest are general.</summary>
-    private static SocketError ToSocketError(int errno) => errno switch
-    {
-        1 or 13 => SocketError.AccessDenied,          // EPERM (firewall), EACCES (broadcast)
-        9 => SocketError.OperationAborted,            // EBADF: closed under us
-        11 => SocketError.WouldBlock,                 // EAGAIN: send timeout
-        12 or 105 => SocketError.NoBufferSpaceAvailable, // ENOMEM, ENOBUFS
-        90 => SocketError.MessageSize,                // EMSGSIZE
-        101 => SocketError.NetworkUnreachable,        // ENETUNREACH
-        111 => SocketError.ConnectionRefused,         // ECONNREFUSED (ICMP, with IP_RECVERR)
-        113 => SocketError.HostUnreachable,           // EHOSTUNREACH
-        _ => SocketError.SocketError,
-    };
-
-    [DllImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
-    private static extern int RecvMmsg(int fd, nint messages, uint count, int flags, nint timeout);
-
-    [DllImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
-    private static extern int SendMmsg(int fd, nint messages, uint count, int flags);
 }

@@ -9,18 +9,21 @@ using Microsoft.Extensions.Logging;
 namespace EchoKit.Server.Internal;
 
 /// <summary>
-/// A bound UDP socket and its receive loops (RFC 862: one answering datagram per datagram, byte for byte, to the
-/// exact source address and port). Each loop is a dedicated thread blocked in the kernel on the shared socket, with
-/// its own <see cref="Socket"/> object on a duplicate of the descriptor and its own buffers. On 64-bit Linux a loop
-/// takes every waiting datagram in one <c>recvmmsg</c> and sends their echoes in one <c>sendmmsg</c>
-/// (<see cref="UdpBatchIo"/>); elsewhere it makes the SocketAddress-based blocking <c>ReceiveFrom</c>/<c>SendTo</c>
-/// calls, one pair per datagram. Neither allocates per datagram. (The asynchronous <c>ReceiveFromAsync</c>/
-/// <c>SendToAsync</c> overloads are allocation-free too, but every wait and every send's completion went through the
-/// epoll thread: under half the datagrams per second of the C reference in bench/, against about 0.8 for blocking
-/// calls and about 1.0 for batches. A UDP listener needs only a few loops, so a few threads are cheap.) Before
-/// answering, a datagram passes the rules (source port not denied, not our own port) and its source's rate limit
-/// (<see cref="UdpSourceTable"/>). <see cref="StopAccepting"/> shuts the socket's receiving side, which wakes every
-/// loop; the socket closes when they have ended.
+/// A bound UDP port and its receive loops (RFC 862: one answering datagram per datagram, byte for byte, to the
+/// exact source address and port). Each loop is a dedicated thread blocked in the kernel on a socket of its own, which
+/// no other loop reads: with several loops the sockets share the port through SO_REUSEPORT, and the kernel hashes
+/// each source (address and port) to one socket. So the datagrams of one source are read, and their echoes sent, by
+/// one thread in the order they arrived: EchoKit never reorders a source's replies (several threads reading one
+/// socket did, about 1 in 85 with 8 in flight). On 64-bit Linux a loop takes every waiting datagram in one
+/// <c>recvmmsg</c> and sends their echoes in one <c>sendmmsg</c> (<see cref="UdpBatchIo"/>); elsewhere it makes the
+/// SocketAddress-based blocking <c>ReceiveFrom</c>/<c>SendTo</c> calls, one pair per datagram, on one socket.
+/// Neither allocates per datagram. (The asynchronous <c>ReceiveFromAsync</c>/<c>SendToAsync</c> overloads are
+/// allocation-free too, but every wait and every send's completion went through the epoll thread: under half the
+/// datagrams per second of the C reference in bench/, against about 0.8 for blocking calls and about 1.0 for
+/// batches. A UDP listener needs only a few loops, so a few threads are cheap.) Before answering, a datagram passes
+/// the rules (source port not denied, not our own port) and its source's rate limit (<see cref="UdpSourceTable"/>).
+/// <see cref="StopAccepting"/> shuts each socket's receiving side, which wakes its loop; a socket closes when its
+/// loop has ended (so the kernel sends that loop's sources to the others should one ever fail).
 /// </summary>
 internal sealed class UdpEchoListener : IEchoListener
 {
@@ -34,6 +37,9 @@ internal sealed class UdpEchoListener : IEchoListener
     private static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(1);
 
     private static readonly TimeSpan ReceiveFaultDelay = TimeSpan.FromMilliseconds(50);
+
+    private const int SolSocket = 1;      // SOL_SOCKET on Linux
+    private const int SoReusePort = 15;   // SO_REUSEPORT on Linux
 
     private readonly Socket[] _sockets;
     private readonly UdpOptions _options;
@@ -75,33 +81,33 @@ internal sealed class UdpEchoListener : IEchoListener
     /// <summary>The listener's source table, for tests.</summary>
     internal UdpSourceTable Sources => _sources;
 
-    /// <summary>Binds <paramref name="address"/> and prepares one socket object per receive loop.</summary>
+    /// <summary>
+    /// Binds <paramref name="address"/>: one socket per receive loop, each read by its loop alone. With several loops
+    /// (Linux) the sockets share the port through SO_REUSEPORT, and the kernel hashes each source address and port
+    /// to one of them, so every datagram from a source is read, and answered, by the same loop in arrival order.
+    /// </summary>
     public static UdpEchoListener Bind(IPEndPoint address, bool dualStack, EchoServerOptions options, UdpCounters counters, ILogger logger, TimeProvider time)
     {
         var udp = options.Udp;
-        var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        var sockets = new List<Socket> { socket };
+        // SO_REUSEPORT spreads by source only on Linux (BSDs give a unicast datagram to the last socket bound).
+        var loops = OperatingSystem.IsLinux() ? udp.ReceiveLoops : 1;
+        var sockets = new List<Socket>(loops);
         try
         {
-            if (address.AddressFamily == AddressFamily.InterNetworkV6)
+            if (loops > 1)
             {
-                socket.DualMode = dualStack;
+                // Claim the port alone first: a bind without SO_REUSEPORT fails if anything holds the port (another
+                // echokit with the same user would otherwise join the group silently), and for port 0 it picks a
+                // port nobody shares. The group then binds that exact port.
+                using var probe = NewSocket(address, dualStack, udp, reusePort: false);
+                probe.Bind(address);
+                address = new IPEndPoint(address.Address, ((IPEndPoint)probe.LocalEndPoint!).Port);
             }
-            // No SO_REUSEADDR here, unlike TCP: UDP has no TIME_WAIT to skip, and on Linux the option would let a
-            // second server bind the same port silently instead of failing with "address already in use".
-            SetBufferSizes(socket, udp.SocketBufferSize);
-            socket.SendTimeout = (int)SendTimeout.TotalMilliseconds;
-            if (!OperatingSystem.IsLinux())
+            for (var i = 0; i < loops; i++)
             {
-                // Where shutting the receiving side may not wake a blocked receive, wake up once a second to look.
-                socket.ReceiveTimeout = 1000;
-            }
-            socket.Bind(address);
-            for (var i = 1; i < udp.ReceiveLoops; i++)
-            {
-                // Socket objects are safe to share between threads; a duplicate each just spares the loops one
-                // shared handle reference count to fight over on every call.
-                sockets.Add(SocketHandles.CanDuplicate ? SocketHandles.Duplicate(socket) : socket);
+                var socket = NewSocket(address, dualStack, udp, reusePort: loops > 1);
+                sockets.Add(socket);
+                socket.Bind(address);
             }
         }
         catch (SocketException ex)
@@ -112,13 +118,45 @@ internal sealed class UdpEchoListener : IEchoListener
             }
             throw new ListenerBindException(EndpointResolver.FormatUri("udp", address), ex.SocketErrorCode, ex);
         }
-        var local = (IPEndPoint)socket.LocalEndPoint!;
+        var first = sockets[0];
+        var local = (IPEndPoint)first.LocalEndPoint!;
         var bound = new BoundListener(ListenProtocol.Udp, local, EndpointResolver.FormatUri("udp", local));
         // Linux reports twice the size granted (its bookkeeping overhead included): halve it to compare with the ask.
         var reported = OperatingSystem.IsLinux() ? 2 : 1;
         EchoKitLog.UdpSocketReady(logger, bound.Uri, sockets.Count,
-            socket.ReceiveBufferSize / reported, socket.SendBufferSize / reported, udp.SocketBufferSize);
+            first.ReceiveBufferSize / reported, first.SendBufferSize / reported, udp.SocketBufferSize);
         return new UdpEchoListener(sockets.ToArray(), bound, options, counters, logger, time);
+    }
+
+    private static Socket NewSocket(IPEndPoint address, bool dualStack, UdpOptions udp, bool reusePort)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (address.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                socket.DualMode = dualStack;
+            }
+            // No SO_REUSEADDR here, unlike TCP: UDP has no TIME_WAIT to skip, and on Linux the option would let a
+            // second server bind the same port silently instead of failing with "address already in use".
+            if (reusePort)
+            {
+                socket.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(1));
+            }
+            SetBufferSizes(socket, udp.SocketBufferSize);
+            socket.SendTimeout = (int)SendTimeout.TotalMilliseconds;
+            if (!OperatingSystem.IsLinux())
+            {
+                // Where shutting the receiving side may not wake a blocked receive, wake up once a second to look.
+                socket.ReceiveTimeout = 1000;
+            }
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     public async Task RunAsync()
@@ -142,6 +180,9 @@ internal sealed class UdpEchoListener : IEchoListener
                 {
                     ReceiveLoop(socket, cell, token);
                 }
+                // Only this loop used the socket. Closed, it leaves the SO_REUSEPORT group, so were the loop to end by
+                // a fault, its sources would move to the other loops instead of going unanswered.
+                socket.Dispose();
                 done.SetResult();
             }, ThreadStackSize)
             {
@@ -185,19 +226,22 @@ internal sealed class UdpEchoListener : IEchoListener
             // Already disposed: already stopped.
             return;
         }
-        try
+        foreach (var socket in _sockets)
         {
-            // Wakes every loop blocked in ReceiveFrom (it returns at once from now on). On an unconnected UDP socket
-            // Linux reports ENOTCONN but still shuts the receiving side and wakes the waiters.
-            _sockets[0].Shutdown(SocketShutdown.Receive);
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.NotConnected)
-        {
-            // Expected for UDP (see above); the receive timeout set at bind is the fallback where no wake-up came.
-        }
-        catch (ObjectDisposedException)
-        {
-            // Closed already: nothing is blocked on it.
+            try
+            {
+                // Wakes the loop blocked in ReceiveFrom (it returns at once from now on). On an unconnected UDP
+                // socket Linux reports ENOTCONN but still shuts the receiving side and wakes the waiter.
+                socket.Shutdown(SocketShutdown.Receive);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.NotConnected)
+            {
+                // Expected for UDP (see above); the receive timeout set at bind is the fallback where no wake-up came.
+            }
+            catch (ObjectDisposedException)
+            {
+                // Closed already: nothing is blocked on it.
+            }
         }
     }
 
@@ -483,7 +527,7 @@ internal sealed class UdpEchoListener : IEchoListener
             return;
         }
         // A datagram is a message of its own: it is decoded alone, never joined to the next one.
-        var text = _dump == DumpMode.Hex ? HexDump.Format(data) : Encoding.UTF8.GetString(data);
+        var text = _dump == DumpMode.Hex ? HexDump.Format(data) : PeerText.Dump(data);
         EchoKitLog.UdpData(_logger, FormatSource(address), data.Length, Bound.Uri, text);
     }
 

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text;
+using EchoKit.Endpoints;
+using EchoKit.Probe;
+
+namespace EchoKit.Cli.Output;
+
+/// <summary>The text reports of <c>echokit probe</c>. Everything the server sent is shown through <see cref="Safe"/>.</summary>
+internal static class ProbeText
+{
+    public static string Nat(NatProbeResult r)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"server {Safe(r.Instance)} at {r.Dialed} (it sees itself as {Safe(r.ServerLocal)})");
+        text.AppendLine(CultureInfo.InvariantCulture, $"tcp: this end {r.Local}, server sees {Safe(r.Seen)}: {(r.Nat ? "NAT (rewritten)" : "no NAT")}, port {(r.PortPreserved ? "preserved" : "changed")}");
+        if (r.ClientMss is not null || r.ServerMss is not null)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"tcp: MSS here {Num(r.ClientMss)}, at the server {Num(r.ServerMss)}: {(r.MssClampedTo is { } c ? $"clamped to {c} on the way" : "not clamped")}");
+        }
+        if (r.UdpSeen is not null)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"udp: this end {r.UdpLocal}, server sees {Safe(r.UdpSeen)}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"udp: DSCP sent {r.DscpSent}, received {Num(r.DscpSeen)}{(r.DscpRewritten == true ? " (rewritten)" : "")}; ECN {Num(r.Ecn)}; TTL received {Num(r.Ttl)}, {Num(r.Hops)} hop(s)");
+        }
+        else
+        {
+            text.AppendLine("udp: no UDP reflect answer on that port (DSCP, TTL and hops unknown)");
+        }
+        if (r.Proxy is { } proxy)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"proxy: v{proxy.Version} {proxy.Command.ToString().ToLowerInvariant()} from {Addr(proxy.Source)} to {Addr(proxy.Destination)}");
+        }
+        foreach (var problem in r.ProxyProblems)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"proxy: {Safe(problem)}");
+        }
+        return text.ToString();
+    }
+
+    public static string Idle(IdleProbeResult r)
+    {
+        var text = new StringBuilder();
+        foreach (var f in r.Findings)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"{f.Check}: {Finding(f, r.MaxSeconds)}");
+        }
+        if (r.Tcp is { } tcp)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"idle TCP connections {Finding(tcp, r.MaxSeconds)}");
+        }
+        if (r.Udp is { } udp)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"idle UDP mappings {Finding(udp, r.MaxSeconds)}");
+        }
+        if (r.SuggestedKeepaliveSeconds is { } keepalive)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"suggestion: send a keepalive (or set TCP keepalive) at least every {S(keepalive)} s");
+        }
+        return text.ToString();
+    }
+
+    public static string Mtu(MtuProbeResult r)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"udp: largest payload with DF {r.MaxUdpPayload} bytes (path MTU {r.MeasuredMtu}); kernel path MTU {Num(r.PathMtu)}, route MTU {Num(r.RouteMtu)}; {r.Probes} datagrams");
+        text.AppendLine(r.BlackHole
+            ? "black hole: datagrams larger than that vanish and no ICMP \"fragmentation needed\" comes back"
+            : r.IcmpSeen
+                ? "path MTU discovered through ICMP \"fragmentation needed\": the kernel lowered its path MTU"
+                : "no limit below the route's MTU");
+        if (r.ClientMss is not null || r.ServerMss is not null)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"tcp: MSS here {Num(r.ClientMss)}, at the server {Num(r.ServerMss)}");
+        }
+        return text.ToString();
+    }
+
+    public static string Lb(LbProbeResult r)
+    {
+        var text = new StringBuilder();
+        var answered = r.Tries - r.Failed;
+        foreach (var (instance, count) in r.Instances.OrderByDescending(p => p.Value))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"{Safe(instance)}: {count} ({100.0 * count / Math.Max(1, answered):0}%)");
+        }
+        text.AppendLine(CultureInfo.InvariantCulture, $"{r.Instances.Count} instance(s) answered {answered} of {r.Tries} {r.Transport} tries; {(r.Sticky ? "this client sticks to one backend" : "spread over several backends")}; each {(r.Transport == "tcp" ? "connection" : "flow")} {(r.FlowSticky ? "stays on its backend" : "moves between backends")}");
+        return text.ToString();
+    }
+
+    private static string Finding(IdleFinding f, double max) => f.LostSeconds is { } lost
+        ? $"survive {S(f.SurvivedSeconds)} s, lost by {S(lost)} s (resolution {S(lost - f.SurvivedSeconds)} s)"
+        : $"survive {S(f.SurvivedSeconds)} s (nothing lost up to --max {S(max)} s)";
+
+    private static string S(double seconds) => seconds.ToString("0.#", CultureInfo.InvariantCulture);
+
+    private static string Num(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "unknown";
+
+    private static string Addr(System.Net.IPEndPoint? endPoint) => endPoint is null ? "unknown" : EndpointResolver.FormatAddress(endPoint);
+
+    /// <summary>Peer-controlled text, made safe for a terminal: printable ASCII only, bounded.</summary>
+    public static string Safe(string? text) => text is null ? "unknown" : new(text.Take(200).Select(c => c is < ' ' or > '~' ? '?' : c).ToArray());
+}

@@ -1,0 +1,95 @@
+namespace EchoKit.Cli.Parsing;
+
+/// <summary>The examples and exit codes that end each command's help, keyed by the command's path ("bench merge").</summary>
+internal static class CommandHelp
+{
+    private static readonly Dictionary<string, string[]> ExampleTable = new(StringComparer.Ordinal)
+    {
+        [""] =
+        [
+            "echokit serve                              # TCP echo on :50007, all interfaces",
+            "echokit send 127.0.0.1:50007 hello         # send, check the echo, exit 0 if it matched",
+            "echokit connect localhost:50007            # talk by hand, like nc",
+            "echokit bench :50007 --connections 50      # load it and measure",
+        ],
+        ["serve"] =
+        [
+            "echokit serve --tcp :7 --udp :7",
+            "echokit serve --tcp 127.0.0.1:0 --metrics 127.0.0.1:9100 --log-format json",
+            "echokit serve --tls :7443 --tls-cert server.pem --unix /run/echo.sock --max-connections 10k",
+            "echokit serve --config echokit.json --print-config",
+        ],
+        ["send"] =
+        [
+            "echokit send :50007 hello world",
+            "echokit send -v example.org:7 --udp",
+            "echokit send --tls --ca ca.pem echo.example.org:7443 hi",
+            "echokit send -U /run/echo.sock -f big.bin",
+            "echokit send :50007 -- -n           # send the text \"-n\"",
+        ],
+        ["connect"] =
+        [
+            "echokit connect localhost:50007",
+            "echokit connect -u 127.0.0.1:7             # UDP: one datagram per line",
+            "echokit connect --tls -k mail.example.org:993",
+            "echokit connect -C smtp.example.org:25     # CRLF line ends",
+            "echokit connect -U /run/echo.sock",
+        ],
+        ["bench"] =
+        [
+            "echokit bench :50007 --connections 50 --duration 10s",
+            "echokit bench :50007 --rate 10k --size 1k --json > run1.json",
+            "echokit bench --udp 127.0.0.1:7",
+        ],
+        ["bench merge"] =
+        [
+            "echokit bench merge run1.json run2.json",
+            "echokit bench merge --json run*.json > all.json",
+        ],
+    };
+
+    private static readonly string[] ClientExitCodes =
+    [
+        "0    the echo came back unchanged",
+        "1    failed: refused, timed out, closed early, mismatch, TLS error",
+        "2    usage: a bad option, value or endpoint",
+        "130  stopped by SIGINT (Ctrl+C); 143 by SIGTERM",
+    ];
+
+    private static readonly Dictionary<string, string[]> ExitCodeTable = new(StringComparer.Ordinal)
+    {
+        [""] = ["0 ok, 1 failed, 2 usage error, 130/143 stopped by SIGINT/SIGTERM; see each command's --help"],
+        ["serve"] =
+        [
+            "0    stopped by SIGINT/SIGTERM after a clean drain (or --print-config printed)",
+            "1    could not start: address in use, permission, a config or certificate file unreadable",
+            "2    usage: a bad option, value, endpoint or combination",
+            "130  a second SIGINT forced the stop before the drain ended; 143 a second SIGTERM",
+        ],
+        ["send"] = ClientExitCodes,
+        ["connect"] =
+        [
+            "0    the session ended normally (the peer closed, or UDP replies stopped)",
+            "1    failed: refused, timed out, reset, TLS error",
+            "2    usage: a bad option, value or endpoint",
+            "130  stopped by SIGINT (Ctrl+C); 143 by SIGTERM",
+        ],
+        ["bench"] =
+        [
+            "0    the run completed with no error and no mismatch",
+            "1    errors, mismatches or no connection",
+            "2    usage: a bad option, value or endpoint",
+            "130  stopped by SIGINT (Ctrl+C); 143 by SIGTERM",
+        ],
+        ["bench merge"] =
+        [
+            "0    merged",
+            "1    a file could not be read or is not a bench result",
+            "2    usage: a bad option or no file",
+        ],
+    };
+
+    public static IReadOnlyList<string> Examples(string path) => ExampleTable.TryGetValue(path, out var lines) ? lines : [];
+
+    public static IReadOnlyList<string> ExitCodes(string path) => ExitCodeTable.TryGetValue(path, out var lines) ? lines : [];
+}

@@ -1,0 +1,156 @@
+using EchoKit.Bench.Internal;
+using HdrHistogram;
+
+namespace EchoKit.Ping.Internal;
+
+/// <summary>
+/// Adds probe results up, in sequence order: counts, round trips (exact min/avg/max/mdev, HdrHistogram percentiles),
+/// jitter, and the up/down state with its transitions. Not thread-safe: the session calls it under its lock.
+/// </summary>
+internal sealed class PingStatistics
+{
+    private readonly LongHistogram _histogram = LatencyHistograms.Create();
+    private readonly TimeSpan _interval;
+    private long _sent, _received, _timeouts, _refused, _errors, _mismatches, _duplicates, _late, _reordered;
+    private double _sumMs, _sumSquaresMs, _minMs = double.MaxValue, _maxMs;
+    private double _sumDifferenceMs;
+    private double? _previousMs;
+    private long _differences;
+    private bool? _up;
+    private long _downSince;
+    private long _lastSequence;
+    private long _upProbes, _downProbes, _outages, _longestOutageProbes;
+
+    public PingStatistics(TimeSpan interval) => _interval = interval;
+
+    /// <summary>Counts one probe's result; returns the transition it caused, if any.</summary>
+    public PingTransition? Add(long sequence, PingStatus status, TimeSpan? roundTrip)
+    {
+        _sent++;
+        _lastSequence = sequence;
+        switch (status)
+        {
+            case PingStatus.Ok:
+                _received++;
+                AddRoundTrip(roundTrip ?? TimeSpan.Zero);
+                break;
+            case PingStatus.Timeout:
+                _timeouts++;
+                break;
+            case PingStatus.Refused:
+                _refused++;
+                break;
+            case PingStatus.Mismatch:
+                _mismatches++;
+                break;
+            default:
+                _errors++;
+                break;
+        }
+
+        if (status == PingStatus.Ok)
+        {
+            _upProbes++;
+            var wasDown = _up == false;
+            _up = true;
+            if (wasDown)
+            {
+                var probesDown = sequence - _downSince;
+                _longestOutageProbes = Math.Max(_longestOutageProbes, probesDown);
+                return new PingTransition(true, sequence, null, _interval * probesDown);
+            }
+            return null;
+        }
+        _downProbes++;
+        if (_up != false)
+        {
+            _up = false;
+            _downSince = sequence;
+            _outages++;
+            return new PingTransition(false, sequence, StatusWord(status), null);
+        }
+        return null;
+    }
+
+    /// <summary>Counts an answer that settled no probe.</summary>
+    public void AddStray(PingStrayKind kind)
+    {
+        switch (kind)
+        {
+            case PingStrayKind.Late:
+                _late++;
+                break;
+            case PingStrayKind.Duplicate:
+                _duplicates++;
+                break;
+            case PingStrayKind.Reordered:
+                _reordered++;
+                break;
+            default:
+                _mismatches++;
+                break;
+        }
+    }
+
+    public PingSummary Summarize(string target, string mode)
+    {
+        var ongoing = _up == false ? _lastSequence + 1 - _downSince : 0;
+        var received = _received > 0;
+        var mean = received ? _sumMs / _received : 0;
+        return new PingSummary
+        {
+            Target = target,
+            Mode = mode,
+            Sent = _sent,
+            Received = _received,
+            Timeouts = _timeouts,
+            Refused = _refused,
+            Errors = _errors,
+            Mismatches = _mismatches,
+            Duplicates = _duplicates,
+            Late = _late,
+            Reordered = _reordered,
+            MinMs = received ? _minMs : null,
+            AvgMs = received ? mean : null,
+            MaxMs = received ? _maxMs : null,
+            MdevMs = received ? Math.Sqrt(Math.Max(0, _sumSquaresMs / _received - mean * mean)) : null,
+            P50Ms = received ? Percentile(50) : null,
+            P90Ms = received ? Percentile(90) : null,
+            P99Ms = received ? Percentile(99) : null,
+            JitterMs = _differences > 0 ? _sumDifferenceMs / _differences : null,
+            Up = _interval * _upProbes,
+            Down = _interval * _downProbes,
+            LongestOutage = _interval * Math.Max(_longestOutageProbes, ongoing),
+            Outages = _outages,
+        };
+    }
+
+    /// <summary>The word a status is printed as: <c>ok</c>, <c>timeout</c>, <c>refused</c>, <c>error</c>, <c>mismatch</c>.</summary>
+    public static string StatusWord(PingStatus status) => status switch
+    {
+        PingStatus.Ok => "ok",
+        PingStatus.Timeout => "timeout",
+        PingStatus.Refused => "refused",
+        PingStatus.Mismatch => "mismatch",
+        _ => "error",
+    };
+
+    private void AddRoundTrip(TimeSpan roundTrip)
+    {
+        var ms = roundTrip.TotalMilliseconds;
+        _sumMs += ms;
+        _sumSquaresMs += ms * ms;
+        _minMs = Math.Min(_minMs, ms);
+        _maxMs = Math.Max(_maxMs, ms);
+        if (_previousMs is { } previous)
+        {
+            _sumDifferenceMs += Math.Abs(ms - previous);
+            _differences++;
+        }
+        _previousMs = ms;
+        var microseconds = (long)Math.Round(roundTrip.Ticks / (double)TimeSpan.TicksPerMicrosecond);
+        _histogram.RecordValue(Math.Clamp(microseconds, 0, LatencyHistograms.HighestMicroseconds));
+    }
+
+    private double Percentile(double percentile) => _histogram.GetValueAtPercentile(percentile) / 1000.0;
+}

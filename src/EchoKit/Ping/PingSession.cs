@@ -1,0 +1,222 @@
+using System.Security.Cryptography;
+using EchoKit.Ping.Internal;
+
+namespace EchoKit.Ping;
+
+/// <summary>
+/// Probes a target on a fixed schedule and adds the results up: the engine of <c>echokit ping</c>.
+/// </summary>
+/// <remarks>
+/// Probe N starts at start + (N-1) × interval whatever happened to earlier probes, so a slow answer never pushes the
+/// next probe back and probes never bunch up (if the process falls more than an interval behind, e.g. after a
+/// suspend, the schedule restarts from now instead of firing the missed probes at once). Each probe has its own
+/// timer, even when it outlasts the interval. Results are reported, counted and turned into up/down transitions in
+/// sequence order. The run ends when the count is done (the last probe answered or timed out), at the deadline, or
+/// when cancelled; probes still waiting at a deadline or cancellation are not counted.
+/// </remarks>
+public sealed class PingSession : IPingEvents
+{
+    private readonly PingOptions _options;
+    private readonly IPingObserver _observer;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private readonly PingStatistics _statistics;
+    private readonly SortedDictionary<long, ProbeOutcome> _finished = [];
+    private long _nextToReport = 1;
+
+    /// <summary>Creates a session; nothing is sent until <see cref="RunAsync"/>.</summary>
+    /// <param name="options">What to probe and how; validated by <see cref="RunAsync"/>.</param>
+    /// <param name="observer">Receives each event; null for none.</param>
+    /// <param name="timeProvider">The clock for the schedule, timeouts and round trips; the system clock by default.</param>
+    public PingSession(PingOptions options, IPingObserver? observer = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _observer = observer ?? NoObserver.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        _statistics = new PingStatistics(options.Interval);
+        Target = options.UnixPath ?? options.Endpoint?.Text ?? "";
+    }
+
+    /// <summary>The target as given, for reports.</summary>
+    public string Target { get; }
+
+    /// <summary>The mode's name in reports: <c>echo</c>, <c>connect</c> or <c>udp</c>.</summary>
+    public string ModeName => _options.Mode switch
+    {
+        PingMode.Connect => "connect",
+        PingMode.Udp => "udp",
+        _ => "echo",
+    };
+
+    /// <summary>The statistics so far (for an interim summary); safe to call while the session runs.</summary>
+    public PingSummary Snapshot()
+    {
+        lock (_gate)
+        {
+            return _statistics.Summarize(Target, ModeName);
+        }
+    }
+
+    /// <summary>
+    /// Runs the session to its end and returns the final statistics. Throws <see cref="ArgumentException"/> for invalid
+    /// options and <see cref="PingTargetException"/> when the target cannot be looked up; every other network failure
+    /// is a probe result. Cancelling <paramref name="cancellationToken"/> ends the run early with the statistics so far.
+    /// </summary>
+    public async Task<PingSummary> RunAsync(CancellationToken cancellationToken = default)
+    {
+        _options.Validate();
+        var target = await PingTarget.ResolveAsync(_options, _time, this, cancellationToken).ConfigureAwait(false);
+        var tag = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        IProber prober = _options.Mode switch
+        {
+            PingMode.Connect => new ConnectProber(_options, _time, target),
+            PingMode.Udp => new UdpProber(_options, _time, this, target, tag),
+            _ => new EchoProber(_options, _time, this, target, tag),
+        };
+        await using (prober.ConfigureAwait(false))
+        {
+            using var deadline = _options.Deadline is { } d ? new CancellationTokenSource(d, _time) : new CancellationTokenSource();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+            var probes = new List<Task>();
+            try
+            {
+                await ScheduleAsync(prober, probes, stop.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Every probe is awaited: at the count's end each settles within its timeout; at a stop, at once.
+                await Task.WhenAll(probes).ConfigureAwait(false);
+            }
+        }
+        lock (_gate)
+        {
+            // After a stop, probes answered beyond one still waiting are real results: report them too.
+            foreach (var (sequence, outcome) in _finished)
+            {
+                ReportLocked(sequence, outcome);
+            }
+            _finished.Clear();
+            return _statistics.Summarize(Target, ModeName);
+        }
+    }
+
+    private async Task ScheduleAsync(IProber prober, List<Task> probes, CancellationToken stop)
+    {
+        var started = _time.GetTimestamp();
+        var anchor = TimeSpan.Zero;
+        long anchorSequence = 1;
+        for (long sequence = 1; _options.Count is not { } count || sequence <= count; sequence++)
+        {
+            if (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            var late = _time.GetElapsedTime(started) - (anchor + _options.Interval * (sequence - anchorSequence));
+            if (late > _options.Interval)
+            {
+                // More than a whole interval behind (a suspended process, a starved machine): restart the schedule
+                // from now rather than send the missed probes at once.
+                anchor = _time.GetElapsedTime(started);
+                anchorSequence = sequence;
+            }
+            // The next tick's timer is set before this probe starts, so it is due at its time whatever the probe does.
+            var last = _options.Count is { } total && sequence == total;
+            var next = last ? Task.CompletedTask : DelayUntilAsync(started, anchor + _options.Interval * (sequence + 1 - anchorSequence), stop);
+            probes.Add(ProbeAsync(prober, sequence, stop));
+            if (probes.Count >= 64)
+            {
+                probes.RemoveAll(p => p.IsCompletedSuccessfully);
+            }
+            await next.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until <paramref name="due"/> after <paramref name="started"/>; returns early (without throwing) when stopped.</summary>
+    private async Task DelayUntilAsync(long started, TimeSpan due, CancellationToken stop)
+    {
+        var wait = due - _time.GetElapsedTime(started);
+        if (wait <= TimeSpan.Zero)
+        {
+            return;
+        }
+        try
+        {
+            await Task.Delay(wait, _time, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped: the loop sees it and ends.
+        }
+    }
+
+    private async Task ProbeAsync(IProber prober, long sequence, CancellationToken stop)
+    {
+        ProbeOutcome outcome;
+        try
+        {
+            outcome = await prober.ProbeAsync(sequence, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return; // stopped while waiting: not counted
+        }
+        lock (_gate)
+        {
+            _finished[sequence] = outcome;
+            while (_finished.Remove(_nextToReport, out var next))
+            {
+                ReportLocked(_nextToReport, next);
+            }
+        }
+    }
+
+    private void ReportLocked(long sequence, ProbeOutcome outcome)
+    {
+        _nextToReport = sequence + 1;
+        var transition = _statistics.Add(sequence, outcome.Status, outcome.RoundTrip);
+        _observer.OnReply(new PingReply(sequence, outcome.Status, outcome.RoundTrip, outcome.From, outcome.Detail));
+        if (transition is not null)
+        {
+            _observer.OnTransition(transition);
+        }
+    }
+
+    void IPingEvents.Resolved(PingResolved resolved)
+    {
+        lock (_gate)
+        {
+            _observer.OnResolved(resolved);
+        }
+    }
+
+    void IPingEvents.Connected(PingConnected connected)
+    {
+        lock (_gate)
+        {
+            _observer.OnConnected(connected);
+        }
+    }
+
+    void IPingEvents.Disconnected(string reason)
+    {
+        lock (_gate)
+        {
+            _observer.OnDisconnected(reason);
+        }
+    }
+
+    void IPingEvents.Stray(PingStray stray)
+    {
+        lock (_gate)
+        {
+            _statistics.AddStray(stray.Kind);
+            _observer.OnStray(stray);
+        }
+    }
+
+    private sealed class NoObserver : IPingObserver
+    {
+        public static readonly NoObserver Instance = new();
+    }
+}

@@ -1,0 +1,8 @@
+namespace EchoKit.Ping;
+
+/// <summary>The target went down (a probe failed after an answered one, or the first probe failed) or came back up.</summary>
+/// <param name="Up">True when the target came back; false when it went down.</param>
+/// <param name="Sequence">The first probe in the new state.</param>
+/// <param name="Reason">Going down: the failed probe's status word (<c>timeout</c>, <c>refused</c>...). Coming up: null.</param>
+/// <param name="DownFor">Coming up: how long it was down (probes down times the interval). Going down: null.</param>
+public sealed record PingTransition(bool Up, long Sequence, string? Reason, TimeSpan? DownFor);

@@ -1,0 +1,161 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace EchoKit.Probe.Internal;
+
+/// <summary>
+/// One datagram received with recvmsg(2) and its ancillary data: the TTL / hop limit and the TOS / traffic class
+/// byte, which .NET's ReceiveMessageFrom does not surface (it gives only IP_PKTINFO). The one P/Invoke of the reflect
+/// service; Linux x64/arm64 only (<see cref="IsSupported"/>). Not thread-safe: one instance per receiving thread.
+/// </summary>
+internal sealed class LinuxRecvMsg
+{
+    // struct msghdr { void *msg_name; socklen_t msg_namelen; (pad) struct iovec *msg_iov; size_t msg_iovlen;
+    //                 void *msg_control; size_t msg_controllen; int msg_flags; (pad) }             56 bytes
+    // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; data (8-aligned) }
+    private const int MsghdrSize = 56;
+    private const int NameLenOffset = 8;
+    private const int ControlLenOffset = 40;
+    private const int NameSize = 32;
+    private const int ControlSize = 128;
+    private const int CmsgHeader = 16;
+    private const int MsgTrunc = 0x20;
+
+    private const int SolIp = 0, IpTos = 1, IpTtl = 2, IpRecvTtl = 12, IpRecvTos = 13;
+    private const int SolIpv6 = 41, Ipv6RecvHopLimit = 51, Ipv6HopLimit = 52, Ipv6RecvTclass = 66, Ipv6Tclass = 67;
+    private const int EAgain = 11, EIntr = 4;
+
+    private readonly byte[] _data;
+    private readonly byte[] _name = GC.AllocateArray<byte>(NameSize, pinned: true);
+    private readonly byte[] _control = GC.AllocateArray<byte>(ControlSize, pinned: true);
+    private readonly byte[] _vector = GC.AllocateArray<byte>(16, pinned: true);
+    private readonly byte[] _header = GC.AllocateArray<byte>(MsghdrSize, pinned: true);
+    private readonly nint _headerAddress;
+
+    public LinuxRecvMsg(int capacity)
+    {
+        _data = GC.AllocateArray<byte>(capacity, pinned: true);
+        BinaryPrimitives.WriteInt64LittleEndian(_vector, Marshal.UnsafeAddrOfPinnedArrayElement(_data, 0));
+        BinaryPrimitives.WriteInt64LittleEndian(_vector.AsSpan(8), capacity);
+        BinaryPrimitives.WriteInt64LittleEndian(_header, Marshal.UnsafeAddrOfPinnedArrayElement(_name, 0));
+        BinaryPrimitives.WriteInt64LittleEndian(_header.AsSpan(16), Marshal.UnsafeAddrOfPinnedArrayElement(_vector, 0));
+        BinaryPrimitives.WriteInt64LittleEndian(_header.AsSpan(24), 1);
+        BinaryPrimitives.WriteInt64LittleEndian(_header.AsSpan(32), Marshal.UnsafeAddrOfPinnedArrayElement(_control, 0));
+        _headerAddress = Marshal.UnsafeAddrOfPinnedArrayElement(_header, 0);
+    }
+
+    public static bool IsSupported => OperatingSystem.IsLinux() && IntPtr.Size == 8 &&
+        RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
+
+    /// <summary>The last datagram's bytes (cut at the buffer's capacity).</summary>
+    public ReadOnlySpan<byte> Data => _data.AsSpan(0, Math.Min(Length, _data.Length));
+
+    /// <summary>The last datagram's full size, even when it was larger than the buffer.</summary>
+    public int Length { get; private set; }
+
+    /// <summary>The last datagram's TTL (IPv4) or hop limit (IPv6), when the kernel said.</summary>
+    public int? Ttl { get; private set; }
+
+    /// <summary>The last datagram's TOS byte (IPv4) or traffic class (IPv6), when the kernel said.</summary>
+    public int? Tos { get; private set; }
+
+    /// <summary>Asks the kernel to attach TTL/hop limit and TOS/traffic class to every datagram (both families on a dual-stack socket).</summary>
+    public static void EnableAncillaryData(Socket socket)
+    {
+        Span<byte> on = [1, 0, 0, 0];
+        if (socket.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            socket.SetRawSocketOption(SolIpv6, Ipv6RecvHopLimit, on);
+            socket.SetRawSocketOption(SolIpv6, Ipv6RecvTclass, on);
+            if (socket.DualMode)
+            {
+                TrySet(socket, SolIp, IpRecvTtl, on);
+                TrySet(socket, SolIp, IpRecvTos, on);
+            }
+            return;
+        }
+        socket.SetRawSocketOption(SolIp, IpRecvTtl, on);
+        socket.SetRawSocketOption(SolIp, IpRecvTos, on);
+    }
+
+    /// <summary>
+    /// Waits for one datagram (the socket must be blocking; SO_RCVTIMEO bounds the wait). False on a timeout or an
+    /// interrupted call; a real failure throws <see cref="SocketException"/>.
+    /// </summary>
+    public bool Receive(Socket socket, out IPEndPoint? source)
+    {
+        source = null;
+        BinaryPrimitives.WriteInt32LittleEndian(_header.AsSpan(NameLenOffset), NameSize);
+        BinaryPrimitives.WriteInt64LittleEndian(_header.AsSpan(ControlLenOffset), ControlSize);
+        var count = RecvMsg((int)socket.SafeHandle.DangerousGetHandle(), _headerAddress, MsgTrunc);
+        if (count < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is EAgain or EIntr)
+            {
+                return false;
+            }
+            throw new SocketException(errno == 9 ? (int)SocketError.OperationAborted : (int)SocketError.SocketError);
+        }
+        Length = (int)count;
+        source = ReadName();
+        ReadControl();
+        return true;
+    }
+
+    private static void TrySet(Socket socket, int level, int name, ReadOnlySpan<byte> value)
+    {
+        try
+        {
+            socket.SetRawSocketOption(level, name, value);
+        }
+        catch (SocketException)
+        {
+            // An IPv6-only socket refuses IPv4 options; it will never see an IPv4 datagram anyway.
+        }
+    }
+
+    private IPEndPoint? ReadName()
+    {
+        var family = BinaryPrimitives.ReadUInt16LittleEndian(_name);
+        var port = BinaryPrimitives.ReadUInt16BigEndian(_name.AsSpan(2));
+        return family switch
+        {
+            2 => new IPEndPoint(new IPAddress(_name.AsSpan(4, 4)), port),
+            10 => new IPEndPoint(new IPAddress(_name.AsSpan(8, 16), BinaryPrimitives.ReadUInt32LittleEndian(_name.AsSpan(24))), port),
+            _ => null,
+        };
+    }
+
+    private void ReadControl()
+    {
+        Ttl = null;
+        Tos = null;
+        var length = (int)Math.Min(BinaryPrimitives.ReadInt64LittleEndian(_header.AsSpan(ControlLenOffset)), ControlSize);
+        var offset = 0;
+        while (offset + CmsgHeader <= length)
+        {
+            var cmsgLength = (int)BinaryPrimitives.ReadInt64LittleEndian(_control.AsSpan(offset));
+            if (cmsgLength < CmsgHeader || offset + cmsgLength > length)
+            {
+                break;
+            }
+            var level = BinaryPrimitives.ReadInt32LittleEndian(_control.AsSpan(offset + 8));
+            var type = BinaryPrimitives.ReadInt32LittleEndian(_control.AsSpan(offset + 12));
+            var data = _control.AsSpan(offset + CmsgHeader, cmsgLength - CmsgHeader);
+            switch ((level, type))
+            {
+                case (SolIp, IpTtl) when data.Length >= 4: Ttl = BinaryPrimitives.ReadInt32LittleEndian(data); break;
+                case (SolIp, IpTos) when data.Length >= 1: Tos = data[0]; break;
+                case (SolIpv6, Ipv6HopLimit) when data.Length >= 4: Ttl = BinaryPrimitives.ReadInt32LittleEndian(data); break;
+                case (SolIpv6, Ipv6Tclass) when data.Length >= 4: Tos = BinaryPrimitives.ReadInt32LittleEndian(data); break;
+            }
+            offset += (cmsgLength + 7) & ~7;
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
+    private static extern nint RecvMsg(int fd, nint message, int flags);
+}

@@ -1,0 +1,17 @@
+namespace EchoKit.Probe;
+
+/// <summary>What <see cref="MtuProbe"/> found.</summary>
+/// <param name="MaxUdpPayload">The largest UDP payload that made the round trip with DF set.</param>
+/// <param name="RouteMtu">The MTU of this end's route to the server before probing.</param>
+/// <param name="PathMtu">The kernel's path MTU (IP_MTU) after probing: lower than <paramref name="RouteMtu"/> once an ICMP "fragmentation needed" arrived.</param>
+/// <param name="HeaderBytes">IP and UDP header bytes per datagram (28 IPv4, 48 IPv6).</param>
+/// <param name="BlackHole">True when larger datagrams vanished and no ICMP lowered the kernel's path MTU.</param>
+/// <param name="IcmpSeen">True when the kernel learned a smaller path MTU (ICMP "fragmentation needed" / "packet too big").</param>
+/// <param name="ClientMss">TCP MSS at this end, or null without a TCP reflect service.</param>
+/// <param name="ServerMss">TCP MSS at the server.</param>
+/// <param name="Probes">Datagrams sent while bisecting.</param>
+public sealed record MtuProbeResult(int MaxUdpPayload, int? RouteMtu, int? PathMtu, int HeaderBytes, bool BlackHole, bool IcmpSeen, int? ClientMss, int? ServerMss, int Probes)
+{
+    /// <summary>The path MTU the probe measured: the largest payload plus headers.</summary>
+    public int MeasuredMtu => MaxUdpPayload + HeaderBytes;
+}

@@ -1,0 +1,241 @@
+using System.Buffers;
+using System.Net.Sockets;
+using EchoKit.Internal;
+using EchoKit.Internal.Linux;
+
+namespace EchoKit.Server.Internal;
+
+/// <summary>
+/// The epoll engine's echo for one connection, run only on its loop's thread. Level-triggered: each readiness report
+/// is one recv() into the loop's shared buffer and, at once, one send() of what came; no call is made on a guess.
+/// Only what the client would not take yet is copied into a buffer of the connection's own (at most one read,
+/// <see cref="EchoServerOptions.ReceiveBufferSize"/>), and while it holds that the connection is watched for
+/// EPOLLOUT only, not read: that is the back-pressure. An idle connection holds no buffer at all.
+/// Other threads ask it to close through <see cref="RequestClose"/>, which posts to the loop; the descriptor is
+/// closed only here.
+/// </summary>
+internal sealed class EpollEchoConnection : IEventLoopHandler
+{
+    private const int CommandAdopt = 0;
+    private const int CommandClose = 1;
+    private const int CommandCloseGracefully = 2;
+
+    private readonly TcpEchoConnection _owner;
+    private readonly EpollIoLoop _loop;
+    private int _fd;
+    private int _token = -1;
+    private byte[]? _pending;
+    private int _pendingOffset;
+    private int _pendingCount;
+
+    /// <param name="owner">The connection's lifetime (counters, log lines).</param>
+    /// <param name="fd">The accepted descriptor, non-blocking; owned from now on.</param>
+    /// <param name="loop">The loop that will run it.</param>
+    /// <param name="earlyData">Bytes read before the hand-over (after a PROXY header), echoed first.</param>
+    public EpollEchoConnection(TcpEchoConnection owner, int fd, EpollIoLoop loop, ReadOnlySpan<byte> earlyData)
+    {
+        _owner = owner;
+        _fd = fd;
+        _loop = loop;
+        if (!earlyData.IsEmpty)
+        {
+            // Counted now and sent by the loop as held bytes: the loop sends them before it reads anything.
+            owner.Received(earlyData);
+            Hold(earlyData);
+        }
+    }
+
+    /// <summary>True while bytes wait to be sent (read from other threads for diagnostics only).</summary>
+    public bool HoldsBuffer => Volatile.Read(ref _pendingCount) > 0;
+
+    /// <summary>Registers the descriptor on its loop (posted: the loop's table is touched only by the loop).</summary>
+    public void Adopt() => _loop.Loop.Post(this, CommandAdopt);
+
+    /// <summary>Asks the loop to close the connection; the owner already holds the reason. Safe from any thread.</summary>
+    public void RequestClose(bool graceful) => _loop.Loop.Post(this, graceful ? CommandCloseGracefully : CommandClose);
+
+    public void OnCommand(int command)
+    {
+        if (_fd < 0)
+        {
+            return; // already closed
+        }
+        switch (command)
+        {
+            case CommandAdopt:
+                if (_owner.IsAborted)
+                {
+                    // Asked to close before the loop took it (a stop racing the hand-over).
+                    Close(_owner.AbortReason);
+                    return;
+                }
+                var token = _loop.Loop.Register(_fd, _pendingCount > 0 ? EpollEvents.EPOLLOUT : EpollEvents.EPOLLIN, this);
+                if (token < 0)
+                {
+                    _owner.LogFault(new SocketException((int)Errno.ToSocketError(-token)));
+                    Close(ConnectionCloseReason.Error);
+                    return;
+                }
+                _token = token;
+                break;
+            case CommandClose when _token >= 0:
+                Close(_owner.AbortReason);
+                break;
+            case CommandCloseGracefully when _token >= 0:
+                // FIN both ways, as the sockets engine's idle close does.
+                Libc.Shutdown(_fd, Libc.SHUT_RDWR);
+                Close(_owner.AbortReason);
+                break;
+            default:
+                break; // a close before the adoption: the adoption sees the reason
+        }
+    }
+
+    public void OnEvents(uint events)
+    {
+        if (_pendingCount > 0)
+        {
+            Flush();
+        }
+        else
+        {
+            Read();
+        }
+    }
+
+    private void Read()
+    {
+        var buffer = _loop.Buffer;
+        var n = Libc.Receive(_fd, buffer);
+        if (n > 0)
+        {
+            var data = buffer.AsSpan(0, (int)n);
+            _owner.Received(data);
+            Echo(data);
+        }
+        else if (n == 0)
+        {
+            // The client half-closed. Everything it sent has been echoed (nothing is read while bytes are held),
+            // so close our side too: it reads our FIN right after the last echoed byte.
+            Libc.Shutdown(_fd, Libc.SHUT_WR);
+            Close(_owner.IsAborted ? _owner.AbortReason : ConnectionCloseReason.ClosedByPeer);
+        }
+        else
+        {
+            Failed((int)-n);
+        }
+    }
+
+    private void Echo(ReadOnlySpan<byte> data)
+    {
+        var sent = Libc.SendNoSignal(_fd, data);
+        if (sent == data.Length)
+        {
+            _owner.Sent(data.Length);
+            return;
+        }
+        if (sent < 0)
+        {
+            if (sent != -Errno.EAGAIN)
+            {
+                Failed((int)-sent);
+                return;
+            }
+            sent = 0;
+        }
+        else
+        {
+            _owner.Sent((int)sent);
+        }
+        // The client is not reading fast enough: keep the rest, stop reading, wait until it can take more.
+        Hold(data[(int)sent..]);
+        var error = _loop.Loop.Modify(_fd, _token, EpollEvents.EPOLLOUT);
+        if (error != 0)
+        {
+            Failed(error);
+        }
+    }
+
+    private void Flush()
+    {
+        var sent = Libc.SendNoSignal(_fd, _pending.AsSpan(_pendingOffset, _pendingCount));
+        if (sent < 0)
+        {
+            if (sent != -Errno.EAGAIN)
+            {
+                Failed((int)-sent);
+            }
+            return;
+        }
+        _owner.Sent((int)sent);
+        _pendingOffset += (int)sent;
+        Volatile.Write(ref _pendingCount, _pendingCount - (int)sent);
+        if (_pendingCount == 0)
+        {
+            ReleasePending();
+            var error = _loop.Loop.Modify(_fd, _token, EpollEvents.EPOLLIN);
+            if (error != 0)
+            {
+                Failed(error);
+            }
+        }
+    }
+
+    private void Hold(ReadOnlySpan<byte> rest)
+    {
+        _pending = ArrayPool<byte>.Shared.Rent(rest.Length);
+        rest.CopyTo(_pending);
+        _pendingOffset = 0;
+        Volatile.Write(ref _pendingCount, rest.Length);
+    }
+
+    private void ReleasePending()
+    {
+        if (_pending is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_pending);
+            _pending = null;
+        }
+        _pendingOffset = 0;
+        Volatile.Write(ref _pendingCount, 0);
+    }
+
+    private void Failed(int errno)
+    {
+        if (errno is Errno.EAGAIN or Errno.EINTR)
+        {
+            return; // nothing there after all: level-triggered, the loop reports again when there is
+        }
+        if (_owner.IsAborted)
+        {
+            Close(_owner.AbortReason);
+            return;
+        }
+        var error = Errno.ToSocketError(errno);
+        if (SocketErrors.IsConnectionResetError(error))
+        {
+            _owner.LogReset(error);
+            Close(ConnectionCloseReason.Reset);
+        }
+        else
+        {
+            _owner.LogFault(new SocketException((int)error));
+            Close(ConnectionCloseReason.Error);
+        }
+    }
+
+    /// <summary>Forgets the descriptor, closes it (here, on its loop) and ends the connection's life.</summary>
+    private void Close(ConnectionCloseReason reason)
+    {
+        var fd = _fd;
+        _fd = -1;
+        if (_token >= 0)
+        {
+            _loop.Loop.Unregister(fd, _token);
+            _token = -1;
+        }
+        Libc.CloseQuietly(fd);
+        ReleasePending();
+        _owner.Finish(reason);
+    }
+}

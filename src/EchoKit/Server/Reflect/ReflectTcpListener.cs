@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using EchoKit.Endpoints;
+using EchoKit.Internal;
+using EchoKit.Server.Internal;
+using EchoKit.Server.ProxyProtocol;
+using Microsoft.Extensions.Logging;
+
+namespace EchoKit.Server.Reflect;
+
+/// <summary>
+/// A TCP reflect listener: each connection sends request lines and gets one answer line per request, telling what
+/// the server saw (docs/reflect.md). Connections are bounded in number, request size, rate and idle time; a stop
+/// closes them at once (a reflect answer is not worth a drain).
+/// </summary>
+internal sealed class ReflectTcpListener : IEchoListener
+{
+    private static ReadOnlySpan<byte> ProxyV2Signature => [0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A];
+
+    private readonly Socket _listener;
+    private readonly ReflectOptions _options;
+    private readonly EchoServerOptions _server;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<long, Task> _connections = new();
+    private long _nextId;
+    private int _open;
+
+    private ReflectTcpListener(Socket listener, ReflectOptions options, EchoServerOptions server, ILogger logger, TimeProvider time)
+    {
+        _listener = listener;
+        _options = options;
+        _server = server;
+        _logger = logger;
+        _time = time;
+        Bound = new BoundListener(ListenProtocol.Tcp, listener.LocalEndPoint!, EndpointResolver.FormatUri("reflect+tcp", listener.LocalEndPoint!));
+    }
+
+    public BoundListener Bound { get; }
+
+    public static ReflectTcpListener Bind(IPEndPoint address, bool dualStack, EchoServerOptions server, ILogger logger, TimeProvider time)
+    {
+        var socket = ListenSockets.Bind(address, SocketType.Stream, ProtocolType.Tcp, dualStack, "reflect+tcp");
+        try
+        {
+            SavedSyn.Enable(socket);
+            socket.Listen(server.Backlog);
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new ListenerBindException(EndpointResolver.FormatUri("reflect+tcp", address), ex.SocketErrorCode, ex);
+        }
+        return new ReflectTcpListener(socket, server.Reflect, server, logger, time);
+    }
+
+    public async Task RunAsync()
+    {
+        await AcceptLoop.RunAsync(_listener, Accepted, (ex, delay) => ReflectLog.AcceptFailed(_logger, Bound.Uri, ex.SocketErrorCode, delay.TotalMilliseconds), _time, _stop.Token)
+            .ConfigureAwait(false);
+        await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+    }
+
+    public void StopAccepting()
+    {
+        if (!_stop.IsCancellationRequested)
+        {
+            _stop.Cancel();
+        }
+        _listener.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        StopAccepting();
+        await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private void Accepted(Socket client)
+    {
+        if (_server.AccessList is { IsEmpty: false } access && client.RemoteEndPoint is IPEndPoint remote && !access.Allows(remote.Address))
+        {
+            client.Dispose();
+            return;
+        }
+        if (Interlocked.Increment(ref _open) > _options.MaxConnections)
+        {
+            Interlocked.Decrement(ref _open);
+            client.Dispose();
+            return;
+        }
+        var id = Interlocked.Increment(ref _nextId);
+        _connections[id] = ServeAsync(id, client);
+    }
+
+    private async Task ServeAsync(long id, Socket socket)
+    {
+        await Task.Yield();
+        try
+        {
+            await new ReflectTcpConnection(socket, _options, _server.ProxyProtocol, _time).RunAsync(_stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // The server is stopping: the connection is closed below.
+        }
+        catch (SocketException ex) when (SocketErrors.IsConnectionResetError(ex.SocketErrorCode) || SocketErrors.IsAbortError(ex.SocketErrorCode))
+        {
+            ReflectLog.ConnectionLost(_logger, ex.SocketErrorCode);
+        }
+        catch (ObjectDisposedException) when (_stop.IsCancellationRequested)
+        {
+            // Closed under us by the stop.
+        }
+        catch (Exception ex)
+        {
+            ReflectLog.ConnectionFault(_logger, ex);
+        }
+        finally
+        {
+            socket.Dispose();
+            Interlocked.Decrement(ref _open);
+            _connections.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>True when <paramref name="data"/> begins like a PROXY header (v1 text or v2 binary), or could still.</summary>
+    internal static bool LooksLikeProxyHeader(ReadOnlySpan<byte> data)
+    {
+        var v1 = "PROXY "u8;
+        var n = Math.Min(data.Length, v1.Length);
+        if (n > 0 && data[..n].SequenceEqual(v1[..n]))
+        {
+            return true;
+        }
+        n = Math.Min(data.Length, ProxyV2Signature.Length);
+        return n > 0 && data[..n].SequenceEqual(ProxyV2Signature[..n]);
+    }
+}

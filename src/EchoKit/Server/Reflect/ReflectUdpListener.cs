@@ -1,0 +1,237 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using EchoKit.Endpoints;
+using EchoKit.Internal;
+using EchoKit.Probe.Internal;
+using EchoKit.Server.Internal;
+using Microsoft.Extensions.Logging;
+
+namespace EchoKit.Server.Reflect;
+
+/// <summary>
+/// A UDP reflect listener: one answer per request datagram, never larger than the request (no amplification), with
+/// the UDP echo's deny rules (source ports, access list) and per-source rate limit. Receives on one thread with
+/// recvmsg(2) to read each datagram's TTL and TOS.
+/// </summary>
+internal sealed class ReflectUdpListener : IEchoListener
+{
+    private static readonly TimeSpan ReceivePoll = TimeSpan.FromMilliseconds(200);
+
+    private readonly Socket _socket;
+    private readonly ReflectOptions _options;
+    private readonly UdpOptions _udp;
+    private readonly EchoServerOptions _server;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly UdpSourceTable _sources;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<long, Task> _holds = new();
+    private readonly int _ownPort;
+    private long _nextHold;
+    private int _pendingHolds;
+    private volatile bool _stopping;
+
+    private ReflectUdpListener(Socket socket, EchoServerOptions server, ILogger logger, TimeProvider time)
+    {
+        _socket = socket;
+        _server = server;
+        _options = server.Reflect;
+        _udp = server.Udp;
+        _logger = logger;
+        _time = time;
+        _sources = new UdpSourceTable(_udp.SourceTableCapacity, _udp.RateLimit, _udp.EffectiveBurst, time);
+        _ownPort = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        Bound = new BoundListener(ListenProtocol.Udp, socket.LocalEndPoint!, EndpointResolver.FormatUri("reflect+udp", socket.LocalEndPoint!));
+    }
+
+    public BoundListener Bound { get; }
+
+    public static ReflectUdpListener Bind(IPEndPoint address, bool dualStack, EchoServerOptions server, ILogger logger, TimeProvider time)
+    {
+        if (!LinuxRecvMsg.IsSupported)
+        {
+            throw new PlatformNotSupportedException("the UDP reflect service needs Linux (x64 or arm64)");
+        }
+        var socket = ListenSockets.Bind(address, SocketType.Dgram, ProtocolType.Udp, dualStack, "reflect+udp");
+        try
+        {
+            LinuxRecvMsg.EnableAncillaryData(socket);
+            // Blocking receives on a dedicated thread, woken this often to notice a stop.
+            socket.ReceiveTimeout = (int)ReceivePoll.TotalMilliseconds;
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new ListenerBindException(EndpointResolver.FormatUri("reflect+udp", address), ex.SocketErrorCode, ex);
+        }
+        return new ReflectUdpListener(socket, server, logger, time);
+    }
+
+    public async Task RunAsync()
+    {
+        await Task.Factory.StartNew(ReceiveLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        await Task.WhenAll(_holds.Values).ConfigureAwait(false);
+    }
+
+    public void StopAccepting()
+    {
+        _stopping = true;
+        if (!_stop.IsCancellationRequested)
+        {
+            _stop.Cancel();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        StopAccepting();
+        await Task.WhenAll(_holds.Values).ConfigureAwait(false);
+        _socket.Dispose();
+        _stop.Dispose();
+    }
+
+    private void ReceiveLoop()
+    {
+        var receiver = new LinuxRecvMsg(ReflectOptions.MaxRequestBytes);
+        while (!_stopping)
+        {
+            IPEndPoint? source;
+            try
+            {
+                if (!receiver.Receive(_socket, out source) || source is null)
+                {
+                    continue;
+                }
+            }
+            catch (SocketException ex) when (_stopping || SocketErrors.IsConnectionResetError(ex.SocketErrorCode))
+            {
+                continue; // ICMP errors of earlier answers surface here; they concern nobody now
+            }
+            catch (Exception ex)
+            {
+                ReflectLog.ReceiveFault(_logger, Bound.Uri, ex);
+                return;
+            }
+            if (!Admit(source))
+            {
+                continue;
+            }
+            try
+            {
+                Handle(receiver, source);
+            }
+            catch (SocketException ex) when (SocketErrors.IsConnectionResetError(ex.SocketErrorCode) || ex.SocketErrorCode is SocketError.MessageSize or SocketError.NoBufferSpaceAvailable)
+            {
+                ReflectLog.ConnectionLost(_logger, ex.SocketErrorCode);
+            }
+        }
+    }
+
+    private bool Admit(IPEndPoint source)
+    {
+        // The UDP echo's rules: denied source ports (reflection loops), the access list, the per-source rate.
+        if (_udp.DenySourcePorts.Contains(source.Port) || (_udp.DenyOwnPort && source.Port == _ownPort))
+        {
+            return false;
+        }
+        if (_server.AccessList is { IsEmpty: false } access && !access.Allows(source.Address))
+        {
+            return false;
+        }
+        var key = UdpSourceKey.From(source.Address);
+        var verdict = _sources.Check(key, _udp.ExemptLoopbackFromRateLimit && key.IsLoopback);
+        return verdict is UdpSourceVerdict.Allowed or UdpSourceVerdict.AllowedNewSource;
+    }
+
+    private void Handle(LinuxRecvMsg receiver, IPEndPoint source)
+    {
+        var received = receiver.Length;
+        var data = receiver.Data;
+        var newline = data.IndexOf((byte)'\n');
+        var line = newline >= 0 ? data[..newline] : data;
+        if (!ReflectRequest.TryParse(line, out var request, out var error, truncated: newline < 0 && received > data.Length))
+        {
+            Send(new ReflectReport { Error = error }, 0, received, source);
+            return;
+        }
+        var report = new ReflectReport
+        {
+            Id = request.Id,
+            Instance = _options.InstanceId,
+            Transport = "udp",
+            Client = EndpointResolver.FormatAddress(source),
+            Local = EndpointResolver.FormatEndPoint(_socket.LocalEndPoint),
+            DatagramSize = received,
+            Ttl = receiver.Ttl,
+            Tos = receiver.Tos,
+        };
+        var size = request.Operation == ReflectOperation.Echo ? request.Size : 0;
+        if (request.Operation != ReflectOperation.Hold)
+        {
+            Send(report, size, received, source);
+            return;
+        }
+        if (request.After > _options.MaxHold)
+        {
+            Send(new ReflectReport { Id = request.Id, Error = $"after_ms over this server's limit of {(long)_options.MaxHold.TotalMilliseconds}" }, 0, received, source);
+            return;
+        }
+        if (Interlocked.Increment(ref _pendingHolds) > _options.MaxPendingHolds)
+        {
+            Interlocked.Decrement(ref _pendingHolds);
+            Send(new ReflectReport { Id = request.Id, Error = "too many pending holds; try later" }, 0, received, source);
+            return;
+        }
+        var id = Interlocked.Increment(ref _nextHold);
+        _holds[id] = HoldAsync(id, report, request.After, received, source);
+    }
+
+    private async Task HoldAsync(long id, ReflectReport report, TimeSpan after, int received, IPEndPoint source)
+    {
+        try
+        {
+            var start = _time.GetTimestamp();
+            await Task.Delay(after, _time, _stop.Token).ConfigureAwait(false);
+            Send(report with { HeldMilliseconds = (long)_time.GetElapsedTime(start).TotalMilliseconds }, 0, received, source);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: a held answer is dropped, as a datagram may be.
+        }
+        catch (SocketException ex) when (SocketErrors.IsConnectionResetError(ex.SocketErrorCode) || ex.SocketErrorCode is SocketError.MessageSize or SocketError.NoBufferSpaceAvailable)
+        {
+            ReflectLog.ConnectionLost(_logger, ex.SocketErrorCode);
+        }
+        catch (ObjectDisposedException) when (_stopping)
+        {
+            // The socket closed under a late answer.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pendingHolds);
+            _holds.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Sends an answer of at most <paramref name="limit"/> bytes (the request's size); drops it when even an error would not fit.</summary>
+    private void Send(ReflectReport report, int size, int limit, IPEndPoint destination)
+    {
+        var json = report.ToJson();
+        if (json.Length + 1 > limit)
+        {
+            json = new ReflectReport { Id = report.Id, Error = $"pad the request to at least {json.Length + 1} bytes" }.ToJson();
+            if (json.Length + 1 > limit)
+            {
+                json = new ReflectReport { Error = "pad the request" }.ToJson();
+                if (json.Length + 1 > limit)
+                {
+                    return;
+                }
+            }
+            size = 0;
+        }
+        var answer = ReflectPadding.Pad(json, Math.Min(size, limit));
+        _socket.SendTo(answer, SocketFlags.None, destination);
+    }
+}

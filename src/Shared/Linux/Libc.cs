@@ -1,0 +1,156 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace EchoKit.Internal.Linux;
+
+/// <summary>
+/// The one set of libc declarations of the repository. Every signature is blittable (<c>ref byte</c>, <c>int</c>,
+/// <c>nint</c>), so the generated stubs only pin and Native AOT compiles them. The calls that never block (recv and
+/// send on non-blocking sockets, the eventfd write) skip the GC transition and read errno straight after the call
+/// (<see cref="LastError"/>): with no transition no runtime code runs in between that could change it.
+/// </summary>
+internal static partial class Libc
+{
+    private const string Name = "libc";
+
+    public const int AF_UNIX = 1;
+    public const int AF_INET = 2;
+    public const int AF_INET6 = 10;
+    public const int SOCK_STREAM = 1;
+    public const int SOCK_DGRAM = 2;
+    public const int SOCK_NONBLOCK = 0x800;
+    public const int SOCK_CLOEXEC = 0x80000;
+    public const int SOL_SOCKET = 1;
+    public const int SO_ERROR = 4;
+    public const int IPPROTO_TCP = 6;
+    public const int TCP_NODELAY = 1;
+    public const int MSG_NOSIGNAL = 0x4000;
+    public const int MSG_WAITFORONE = 0x10000;
+    public const int SHUT_WR = 1;
+    public const int SHUT_RDWR = 2;
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
+    public const int F_DUPFD_CLOEXEC = 1030;
+    public const int O_NONBLOCK = 0x800;
+    public const int EFD_NONBLOCK = 0x800;
+    public const int EFD_CLOEXEC = 0x80000;
+
+    /// <summary>errno of the last call declared with <c>SetLastError</c>.</summary>
+    public static int LastPInvokeError => Marshal.GetLastPInvokeError();
+
+    /// <summary>errno as it is now: right after a call that skips the GC transition.</summary>
+    public static int LastError => Marshal.GetLastSystemError();
+
+    [LibraryImport(Name, EntryPoint = "epoll_create1", SetLastError = true)]
+    public static partial int EpollCreate1(int flags);
+
+    [LibraryImport(Name, EntryPoint = "epoll_ctl", SetLastError = true)]
+    public static partial int EpollCtl(int epfd, int op, int fd, ref byte evt);
+
+    [LibraryImport(Name, EntryPoint = "epoll_wait", SetLastError = true)]
+    public static partial int EpollWait(int epfd, ref byte events, int maxEvents, int timeoutMs);
+
+    [LibraryImport(Name, EntryPoint = "epoll_pwait2", SetLastError = true)]
+    public static partial int EpollPwait2(int epfd, ref byte events, int maxEvents, ref Timespec timeout, nint sigmask);
+
+    [LibraryImport(Name, EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initval, int flags);
+
+    [LibraryImport(Name, EntryPoint = "socket", SetLastError = true)]
+    public static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport(Name, EntryPoint = "connect", SetLastError = true)]
+    public static partial int Connect(int fd, ref byte address, uint length);
+
+    [LibraryImport(Name, EntryPoint = "setsockopt", SetLastError = true)]
+    public static partial int SetSockOpt(int fd, int level, int name, ref int value, uint length);
+
+    [LibraryImport(Name, EntryPoint = "getsockopt", SetLastError = true)]
+    public static partial int GetSockOpt(int fd, int level, int name, ref int value, ref uint length);
+
+    [LibraryImport(Name, EntryPoint = "shutdown", SetLastError = true)]
+    public static partial int Shutdown(int fd, int how);
+
+    [LibraryImport(Name, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport(Name, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport(Name, EntryPoint = "recv")]
+    [SuppressGCTransition]
+    public static partial nint Recv(int fd, ref byte buffer, nuint length, int flags);
+
+    [LibraryImport(Name, EntryPoint = "send")]
+    [SuppressGCTransition]
+    public static partial nint Send(int fd, ref byte buffer, nuint length, int flags);
+
+    [LibraryImport(Name, EntryPoint = "write")]
+    [SuppressGCTransition]
+    public static partial nint Write(int fd, ref byte buffer, nuint length);
+
+    [LibraryImport(Name, EntryPoint = "read")]
+    [SuppressGCTransition]
+    public static partial nint Read(int fd, ref byte buffer, nuint length);
+
+    [LibraryImport(Name, EntryPoint = "recvmmsg", SetLastError = true)]
+    public static partial int RecvMmsg(int fd, nint messages, uint count, int flags, nint timeout);
+
+    [LibraryImport(Name, EntryPoint = "sendmmsg", SetLastError = true)]
+    public static partial int SendMmsg(int fd, nint messages, uint count, int flags);
+
+    /// <summary><c>struct timespec</c> on 64-bit Linux.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    /// <summary>True where this layer's layouts hold: Linux on a 64-bit x86 or Arm processor.</summary>
+    public static bool IsSupported => OperatingSystem.IsLinux() && Environment.Is64BitProcess &&
+        RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
+
+    /// <summary>recv() on a non-blocking socket: bytes read, 0 at end of stream, -errno on failure.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long Receive(int fd, Span<byte> buffer)
+    {
+        var n = Recv(fd, ref MemoryMarshal.GetReference(buffer), (nuint)buffer.Length, 0);
+        return n >= 0 ? n : -LastError;
+    }
+
+    /// <summary>send() without SIGPIPE: bytes taken, or -errno.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long SendNoSignal(int fd, ReadOnlySpan<byte> data)
+    {
+        var n = Send(fd, ref MemoryMarshal.GetReference(data), (nuint)data.Length, MSG_NOSIGNAL);
+        return n >= 0 ? n : -LastError;
+    }
+
+    /// <summary>Closes a descriptor; negative values are ignored. EINTR still closes it on Linux, so there is no retry.</summary>
+    public static void CloseQuietly(int fd)
+    {
+        if (fd >= 0)
+        {
+            Close(fd);
+        }
+    }
+
+    /// <summary>A close-on-exec duplicate of <paramref name="fd"/>, or -errno.</summary>
+    public static int Duplicate(int fd)
+    {
+        var copy = Fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        return copy >= 0 ? copy : -LastPInvokeError;
+    }
+
+    /// <summary>Sets O_NONBLOCK; returns 0 or errno.</summary>
+    public static int SetNonBlocking(int fd)
+    {
+        var flags = Fcntl(fd, F_GETFL, 0);
+        if (flags < 0 || Fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        {
+            return LastPInvokeError;
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using EchoKit.Bench;
+using EchoKit.Client;
+using EchoKit.Endpoints;
+using EchoKit.Server;
+using EchoKit.Tests.Production;
+using EchoKit.Tests.Support;
+
+namespace EchoKit.Tests.Bench;
+
+/// <summary>Churn, ramp, and every transport a server offers: Unix sockets and TLS.</summary>
+public sealed class BenchTransportTests : IDisposable
+{
+    private readonly TestCertificates _certificates = new();
+
+    public void Dispose() => _certificates.Dispose();
+
+    [Fact]
+    public async Task MessagesPerConnectionReconnectsAndCountsEveryConnect()
+    {
+        await using var server = await TestServers.StartEchoServerAsync();
+        var result = await BenchRunner.RunAsync(new BenchOptions
+        {
+            Endpoint = EndpointParser.Parse(TestServers.Address(server)),
+            Messages = 100,
+            MessagesPerConnection = 10,
+            Warmup = TimeSpan.Zero,
+        }).WaitAsync(TestTimeouts.Default);
+        Assert.True(result.Success, $"errors {result.Errors}");
+        Assert.Equal(100, result.Messages);
+        // Ten connections carried ten messages each; the eleventh may have opened before the run noticed its quota.
+        Assert.InRange(result.ConnectTime.TotalCount, 10, 11);
+        Assert.Equal(10, result.Parameters.MessagesPerConnection);
+    }
+
+    [Fact]
+    public async Task ConnectionLifetimeReplacesConnectionsWithoutErrors()
+    {
+        await using var server = await TestServers.StartEchoServerAsync();
+        var result = await BenchRunner.RunAsync(new BenchOptions
+        {
+            Endpoint = EndpointParser.Parse(TestServers.Address(server)),
+            Duration = TimeSpan.FromMilliseconds(600),
+            ConnectionLifetime = TimeSpan.FromMilliseconds(50),
+            Warmup = TimeSpan.Zero,
+        }).WaitAsync(TestTimeouts.Default);
+        Assert.True(result.Success, $"errors {result.Errors}");
+        // A connection lives at least 50 ms, so at most 13 fit in 600 ms (+1 for the edges); on a slow machine fewer.
+        Assert.InRange(result.ConnectTime.TotalCount, 3, 14);
+    }
+
+    [Fact]
+    public async Task RampOpensConnectionsBeforeMeasuringStarts()
+    {
+        await using var server = await TestServers.StartEchoServerAsync();
+        var clock = Stopwatch.StartNew();
+        var result = await BenchRunner.RunAsync(new BenchOptions
+        {
+            Endpoint = EndpointParser.Parse(TestServers.Address(server)),
+            Connections = 4,
+            Ramp = TimeSpan.FromMilliseconds(400),
+            Duration = TimeSpan.FromMilliseconds(300),
+            Warmup = TimeSpan.Zero,
+            Workers = 2,
+        }).WaitAsync(TestTimeouts.Default);
+        Assert.True(result.Success, $"errors {result.Errors}");
+        Assert.Equal(4, result.ConnectTime.TotalCount);
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(700), $"ramp and duration are consecutive, took {clock.Elapsed}");
+        Assert.InRange(result.Seconds, 0.29, 0.5); // the ramp is not measured
+        Assert.Equal(0.4, result.Parameters.RampSeconds, 3);
+    }
+
+    [Fact]
+    public async Task BenchLoadsAUnixSocketServer()
+    {
+        var path = Production.TestServers.UnixPath();
+        try
+        {
+            var options = new EchoServerOptions();
+            options.Endpoints.Add(ListenEndpoint.Unix(path));
+            await using var server = await Production.TestServers.StartAsync(options, new CapturingLoggerFactory());
+            var (exit, stdout, stderr) = await EchokitProcess.RunAsync("bench", "--unix", path, "--connections", "2", "--messages", "500", "--warmup", "0", "--json");
+            Assert.True(exit == 0, stderr);
+            var json = System.Text.Json.JsonDocument.Parse(stdout).RootElement;
+            Assert.Equal(500, json.GetProperty("messages").GetInt64());
+            Assert.Equal("unix", json.GetProperty("parameters").GetProperty("transport").GetString());
+            Assert.Equal($"unix:{path}", json.GetProperty("parameters").GetProperty("endpoint").GetString());
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AMissingUnixSocketFailsAtOnce()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"ek-missing-{Guid.NewGuid():N}.sock");
+        var (exit, _, stderr) = await EchokitProcess.RunAsync("bench", "--unix", path, "--duration", "60s");
+        Assert.Equal(1, exit);
+        Assert.Contains($"cannot connect to {path}:", stderr);
+    }
+
+    private EchoServerOptions TlsServer()
+    {
+        var options = new EchoServerOptions();
+        options.Endpoints.Add(ListenEndpoint.Tls("127.0.0.1:0"));
+        options.Tls.Certificate = TlsOptions.LoadPem(_certificates.CertificatePath, _certificates.KeyPath);
+        return options;
+    }
+
+    [Fact]
+    public async Task BenchLoadsATlsServerTrustingItsCertificate()
+    {
+        await using var server = await Production.TestServers.StartAsync(TlsServer(), new CapturingLoggerFactory());
+        var (exit, stdout, stderr) = await EchokitProcess.RunAsync("bench", $"127.0.0.1:{server.Listeners[0].Port}", "--tls", "--ca", _certificates.CertificatePath,
+            "--server-name", "localhost", "--connections", "2", "--pipeline", "2", "--messages", "400", "--warmup", "0", "--json");
+        Assert.True(exit == 0, stderr);
+        var json = System.Text.Json.JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(400, json.GetProperty("messages").GetInt64());
+        Assert.Equal(0, json.GetProperty("mismatches").GetInt64());
+        Assert.Equal("tls", json.GetProperty("parameters").GetProperty("transport").GetString());
+    }
+
+    [Fact]
+    public async Task TlsChurnReconnectsWithHandshakes()
+    {
+        await using var server = await Production.TestServers.StartAsync(TlsServer(), new CapturingLoggerFactory());
+        var result = await BenchRunner.RunAsync(new BenchOptions
+        {
+            Endpoint = EndpointParser.Parse($"127.0.0.1:{server.Listeners[0].Port}"),
+            Tls = new ConnectTlsOptions { SkipValidation = true },
+            Messages = 60,
+            MessagesPerConnection = 20,
+            Warmup = TimeSpan.Zero,
+        }).WaitAsync(TestTimeouts.Default);
+        Assert.True(result.Success, $"errors {string.Join(", ", result.ErrorsByReason)}");
+        Assert.Equal(60, result.Messages);
+        Assert.InRange(result.ConnectTime.TotalCount, 3, 4);
+    }
+
+    [Fact]
+    public async Task AnUntrustedTlsCertificateFailsAtOnceSayingWhy()
+    {
+        await using var server = await Production.TestServers.StartAsync(TlsServer(), new CapturingLoggerFactory());
+        var (exit, _, stderr) = await EchokitProcess.RunAsync("bench", $"127.0.0.1:{server.Listeners[0].Port}", "--tls", "--duration", "60s");
+        Assert.Equal(1, exit);
+        Assert.Contains("server certificate rejected", stderr);
+    }
+}

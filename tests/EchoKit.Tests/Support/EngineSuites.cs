@@ -1,0 +1,35 @@
+using EchoKit.Server;
+using EchoKit.Tests.Operations;
+using EchoKit.Tests.Production;
+
+// The engine selector (as Kestrel compiles its functional tests once per transport): every suite that describes how
+// the server behaves is written once, as an abstract class taking the engine, and runs here once per engine. Both
+// engines must pass the same tests; only their speed and memory may differ. Kept in one file on purpose: the list is
+// the point.
+namespace EchoKit.Tests.Server
+{
+    public sealed class TcpEchoTestsOnSockets() : TcpEchoTests(ServerEngine.Sockets);
+    public sealed class TcpEchoTestsOnEpoll() : TcpEchoTests(ServerEngine.Epoll);
+    public sealed class ServerLifecycleTestsOnSockets() : ServerLifecycleTests(ServerEngine.Sockets);
+    public sealed class ServerLifecycleTestsOnEpoll() : ServerLifecycleTests(ServerEngine.Epoll);
+}
+
+namespace EchoKit.Tests.Production
+{
+    public sealed class ConnectionLimitTestsOnSockets() : ConnectionLimitTests(ServerEngine.Sockets);
+    public sealed class ConnectionLimitTestsOnEpoll() : ConnectionLimitTests(ServerEngine.Epoll);
+    public sealed class AccessControlServerTestsOnSockets() : AccessControlServerTests(ServerEngine.Sockets);
+    public sealed class AccessControlServerTestsOnEpoll() : AccessControlServerTests(ServerEngine.Epoll);
+    public sealed class IdleTimeoutTestsOnSockets() : IdleTimeoutTests(ServerEngine.Sockets);
+    public sealed class IdleTimeoutTestsOnEpoll() : IdleTimeoutTests(ServerEngine.Epoll);
+    public sealed class ProxyProtocolServerTestsOnSockets() : ProxyProtocolServerTests(ServerEngine.Sockets);
+    public sealed class ProxyProtocolServerTestsOnEpoll() : ProxyProtocolServerTests(ServerEngine.Epoll);
+    public sealed class UnixSocketTestsOnSockets() : UnixSocketTests(ServerEngine.Sockets);
+    public sealed class UnixSocketTestsOnEpoll() : UnixSocketTests(ServerEngine.Epoll);
+}
+
+namespace EchoKit.Tests.Operations
+{
+    public sealed class EchoServerMetricsTestsOnSockets() : EchoServerMetricsTests(ServerEngine.Sockets);
+    public sealed class EchoServerMetricsTestsOnEpoll() : EchoServerMetricsTests(ServerEngine.Epoll);
+}
