@@ -89,7 +89,7 @@ public sealed class EchoServer : IAsyncDisposable
     /// Binds every listener and starts serving. If any listener fails to bind, those already bound are closed and
     /// the <see cref="ListenerBindException"/> is thrown: a server starts whole or not at all.
     /// </summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _stateLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
