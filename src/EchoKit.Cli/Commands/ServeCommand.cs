@@ -86,6 +86,11 @@ internal static class ServeCommand
         ServeProductionOptions.Apply(parse, options);
         UdpServeOptions.Apply(parse, options);
         ReflectServeOptions.Apply(parse, options);
+        if (options.Endpoints.Count == 0 && !options.Reflect.HasEndpoints)
+        {
+            // The program's default, :50007 on every interface; the library's own default is loopback, port 0.
+            options.Endpoints.Add(ListenEndpoint.Tcp($":{EchoServerOptions.DefaultPort}"));
+        }
         return options;
     }
 
