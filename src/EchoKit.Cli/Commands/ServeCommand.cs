@@ -59,6 +59,7 @@ internal static class ServeCommand
         ServeProductionOptions.AddTo(command);
         UdpServeOptions.AddTo(command);
         ReflectServeOptions.AddTo(command);
+        command.Options.Add(OtlpOption.Otlp);
         command.SetAction((parse, _) => RunAsync(parse));
         ConfigOptions.ValidateWith(command, parse => BuildOptions(parse));
         return command;
@@ -85,6 +86,11 @@ internal static class ServeCommand
         ServeProductionOptions.Apply(parse, options);
         UdpServeOptions.Apply(parse, options);
         ReflectServeOptions.Apply(parse, options);
+        if (options.Endpoints.Count == 0 && !options.Reflect.HasEndpoints)
+        {
+            // The program's default, :50007 on every interface; the library's own default is loopback, port 0.
+            options.Endpoints.Add(ListenEndpoint.Tcp($":{EchoServerOptions.DefaultPort}"));
+        }
         return options;
     }
 
@@ -98,6 +104,7 @@ internal static class ServeCommand
 
         await using var server = new EchoServer(options, logs);
         await using var metrics = new MetricsHost(() => server.IsReady, logs);
+        using var otlp = OtlpMetricsExporter.Start(parse.GetValue(OtlpOption.Otlp));
         try
         {
             await metrics.StartAsync(parse.GetValue(Metrics) ?? [], signals.RequestedToken);

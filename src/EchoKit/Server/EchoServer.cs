@@ -89,7 +89,7 @@ public sealed class EchoServer : IAsyncDisposable
     /// Binds every listener and starts serving. If any listener fails to bind, those already bound are closed and
     /// the <see cref="ListenerBindException"/> is thrown: a server starts whole or not at all.
     /// </summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _stateLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -98,10 +98,11 @@ public sealed class EchoServer : IAsyncDisposable
             {
                 throw new InvalidOperationException("the server was already started");
             }
-            // Reflect listeners alone do not bring the default echo listener along.
+            // Reflect listeners alone do not bring the default echo listener along. The default is loopback and an
+            // ephemeral port: safe to embed (the echokit program asks for :50007 itself).
             var endpoints = _options.Endpoints.Count > 0 || _options.Reflect.HasEndpoints
                 ? _options.Endpoints.ToArray()
-                : [new ListenEndpoint(ListenProtocol.Tcp, new EndpointSpec(null, EchoServerOptions.DefaultPort, $":{EchoServerOptions.DefaultPort}"))];
+                : [ListenEndpoint.Tcp("127.0.0.1:0")];
             try
             {
                 foreach (var endpoint in endpoints)

@@ -6,10 +6,14 @@ namespace EchoKit.Server;
 /// </summary>
 public sealed class EchoServerOptions
 {
-    /// <summary>Default TCP port, the seed tutorial's 50007.</summary>
+    /// <summary>The <c>echokit</c> program's default TCP port, the seed tutorial's 50007 (the library's default is port 0 on loopback).</summary>
     public const int DefaultPort = 50007;
 
-    /// <summary>The listeners to open. Empty means TCP on <c>:50007</c>, every interface, IPv4 and IPv6.</summary>
+    /// <summary>
+    /// The listeners to open. Empty means TCP on 127.0.0.1 with a port the OS picks (read it from
+    /// <see cref="EchoServer.Listeners"/>): an embedded server never opens a fixed port on every interface unless
+    /// asked to. The <c>echokit</c> program asks for <c>:50007</c> (<see cref="DefaultPort"/>, every interface).
+    /// </summary>
     public IList<ListenEndpoint> Endpoints { get; } = new List<ListenEndpoint>();
 
     /// <summary>
