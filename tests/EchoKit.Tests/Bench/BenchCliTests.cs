@@ -159,6 +159,25 @@ public sealed class BenchCliTests
         Assert.StartsWith("echokit bench: ", stderr);
     }
 
+    [Theory]
+    [InlineData(EchokitProcess.SigTerm, 143)]
+    [InlineData(EchokitProcess.SigInt, 130)]
+    public async Task ASignalledRunExitsWithTheShellsCodeForTheSignal(int signal, int expected)
+    {
+        var (server, address) = await StartServerProcessAsync();
+        await using var running = server;
+        // A light open-loop load, far longer than the test: only the signal can end it.
+        await using var bench = EchokitProcess.Start("bench", address, "-t", "10m", "--warmup", "0", "--rate", "200", "--json-stream");
+        await bench.WaitForStdoutAsync("\"event\":\"start\"");
+
+        bench.Signal(signal);
+
+        Assert.Equal(expected, await bench.WaitForExitAsync());
+        Assert.Contains("echokit: interrupted", bench.Stderr);
+        // What was measured so far still comes out: the stream ends with its end event.
+        Assert.Contains("\"event\":\"end\"", bench.Stdout);
+    }
+
     [Fact]
     public async Task UnixPathAndEndpointExcludeEachOther()
     {
