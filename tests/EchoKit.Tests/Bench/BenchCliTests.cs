@@ -159,6 +159,33 @@ public sealed class BenchCliTests
         Assert.StartsWith("echokit bench: ", stderr);
     }
 
+    [Fact]
+    public async Task MergingAnInterruptedRunExitsByTheResultNotAsIfThisProcessWasSignalled()
+    {
+        var dir = Directory.CreateTempSubdirectory("echokit-bench-merge-");
+        try
+        {
+            var a = Path.Combine(dir.FullName, "a.json");
+            var b = Path.Combine(dir.FullName, "b.json");
+            await File.WriteAllTextAsync(a, BenchJson.Serialize(BenchResultModelTests.Result([100])));
+            // A run stopped by Ctrl+C elsewhere (e.g. one pod of a Job), as its --json says.
+            var interrupted = System.Text.Json.Nodes.JsonNode.Parse(BenchJson.Serialize(BenchResultModelTests.Result([100])))!;
+            interrupted["interrupted"] = true;
+            await File.WriteAllTextAsync(b, interrupted.ToJsonString());
+            Assert.True(BenchJson.Deserialize(await File.ReadAllTextAsync(b)).Interrupted);
+
+            var merged = await EchokitProcess.RunAsync("bench", "merge", a, b, "--json");
+
+            Assert.True(merged.ExitCode == 0, merged.Stderr);
+            Assert.True(JsonDocument.Parse(merged.Stdout).RootElement.GetProperty("interrupted").GetBoolean());
+            Assert.DoesNotContain("interrupted", merged.Stderr);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(EchokitProcess.SigTerm, 143)]
     [InlineData(EchokitProcess.SigInt, 130)]
