@@ -17,13 +17,13 @@ namespace EchoKit.Cli.Commands;
 internal static class BenchCommand
 {
     private static readonly Argument<EndpointSpec?> Endpoint = OptionalEndpoint();
-    private static readonly Option<int> Connections = CliOptions.Int("--connections", "TCP connections (UDP sockets; --connect-rate: connects at once). Default 1.", 1, 1, 100_000);
+    private static readonly Option<int> Connections = WithAlias("-c", CliOptions.Int("--connections", "TCP connections (UDP sockets; --connect-rate: connects at once). Default 1.", 1, 1, 100_000));
     private static readonly Option<int> Pipeline = CliOptions.Int("--pipeline", "Messages in flight per connection (UDP: unanswered datagrams per socket). Default 1.", 1, 1, 65_536);
-    private static readonly Option<int> Size = CliOptions.Int("--size", "Message size in bytes. Default 32 (UDP: 16 to 65507).", 32, 1, BenchOptions.MaxTcpSize);
-    private static readonly Option<TimeSpan> Duration = CliOptions.Duration("--duration", "How long to measure, after the warm-up. Default 10s.", TimeSpan.FromSeconds(10));
-    private static readonly Option<long?> Messages = NumberOptions.OptionalLong("--messages", "Measure until N messages completed, instead of for a duration.", 1, 1_000_000_000_000);
+    private static readonly Option<int> Size = WithAlias("-l", CliOptions.Size("--size", "Message size: 32, 1k, 64KiB, 1M. Default 32 (UDP: 16 to 65507).", 32, 1, BenchOptions.MaxTcpSize));
+    private static readonly Option<TimeSpan> Duration = WithAlias("-t", CliOptions.Duration("--duration", "How long to measure, after the warm-up. Default 10s.", TimeSpan.FromSeconds(10)));
+    private static readonly Option<long?> Messages = WithAlias("-n", NumberOptions.OptionalLong("--messages", "Measure until N messages completed (10k, 1M), instead of for a duration.", 1, 1_000_000_000_000));
     private static readonly Option<TimeSpan> Warmup = CliOptions.Duration("--warmup", "Load before measuring, not counted. Default 1s; 0 for none.", TimeSpan.FromSeconds(1), allowZero: true);
-    private static readonly Option<double?> Rate = NumberOptions.OptionalRate("--rate", "Constant total rate, messages/s; latency from each message's intended send time (coordinated omission corrected).", 1e9);
+    private static readonly Option<double?> Rate = NumberOptions.OptionalRate("--rate", "Constant total rate, messages/s (500, 2.5k, 10k, 1M); latency from each message's intended send time (coordinated omission corrected).", 1e9);
     private static readonly Option<bool> Udp = new("--udp") { Description = "UDP datagrams with sequence numbers: reports lost, duplicated and reordered." };
     private static readonly Option<bool> ConnectRate = new("--connect-rate") { Description = "Measure connections per second: connect, echo one message, close." };
     private static readonly Option<int> Workers = CliOptions.Int("--workers", "Worker loops (threads). Default 0: one per core, at most one per connection.", 0, 0, 256);
@@ -31,7 +31,7 @@ internal static class BenchCommand
     private static readonly Option<TimeSpan> LossTimeout = CliOptions.Duration("--loss-timeout", "UDP: an unanswered datagram is lost after this. Default 1s.", TimeSpan.FromSeconds(1));
     private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON object (with the HdrHistogram, for 'bench merge') instead of the table." };
     private static readonly Option<FileInfo?> Report = new("--report") { Description = "Also write a self-contained HTML report (percentile spectrum, throughput and p99 over time).", HelpName = "FILE.html" };
-    private static readonly Option<TimeSpan?> Interval = OptionalDuration("--interval", "Print one line per interval (msg/s, MiB/s, p50/p99/max, errors), as iperf3 -i. 100ms to 1m.");
+    private static readonly Option<TimeSpan?> Interval = WithAlias("-i", OptionalDuration("--interval", "Print one line per interval (msg/s, MiB/s, p50/p99/max, errors), as iperf3 -i. 100ms to 1m."));
     private static readonly Option<bool> JsonStream = new("--json-stream") { Description = "One JSON object per line as it happens: start (parameters), interval, end (the --json document)." };
     private static readonly Option<AssertionExpression[]> Assert = AssertionOptions.Create(BenchAssertions.Metrics);
     private static readonly Option<TimeSpan?> ConnectionLifetime = OptionalDuration("--connection-lifetime", "Churn: close each connection after this long (once its echoes are back) and connect again.");
@@ -125,10 +125,10 @@ internal static class BenchCommand
         {
             // Interrupted before the load started (while proving the target answers).
             await Console.Error.WriteLineAsync("echokit: interrupted");
-            return 130;
+            return signals.ExitCode;
         }
         live?.Clear();
-        return await BenchOutput.WriteAsync(result, stream ? BenchOutputFormat.JsonStream : json ? BenchOutputFormat.Json : BenchOutputFormat.Table, report, assertions);
+        return await BenchOutput.WriteAsync(result, stream ? BenchOutputFormat.JsonStream : json ? BenchOutputFormat.Json : BenchOutputFormat.Table, report, assertions, signals.ExitCode);
     }
 
     private static BenchOptions BuildOptions(ParseResult parse)
@@ -222,6 +222,12 @@ internal static class BenchCommand
             result.AddError(error);
             return null;
         }
+    }
+
+    private static Option<T> WithAlias<T>(string alias, Option<T> option)
+    {
+        option.Aliases.Add(alias);
+        return option;
     }
 
     private static Option<TimeSpan> ConnectTimeoutOption()

@@ -71,6 +71,6 @@ internal static class BenchMergeCommand
         {
             throw new Parsing.UsageException($"the runs differ in {field}: their latencies describe different loads (--force merges them anyway)");
         }
-        return await BenchOutput.WriteAsync(BenchResult.Merge(results), parse.GetValue(Json) ? BenchOutputFormat.Json : BenchOutputFormat.Table, parse.GetValue(Report), []);
+        return await BenchOutput.WriteAsync(BenchResult.Merge(results), parse.GetValue(Json) ? BenchOutputFormat.Json : BenchOutputFormat.Table, parse.GetValue(Report), [], signalExitCode: 0);
     }
 }

@@ -7,12 +7,17 @@ namespace EchoKit.Cli.Commands;
 
 /// <summary>
 /// Prints a bench result (table, JSON or the stream's end event), warns when Little's law does not hold, writes the
-/// HTML report, checks the assertions, and picks the exit code: 130 interrupted, 3 an assertion failed, 1 the run
-/// failed (errors, mismatches, nothing completed), else 0.
+/// HTML report, checks the assertions, and picks the exit code: the signal's (130 SIGINT, 143 SIGTERM) when a signal
+/// stopped the run, 3 an assertion failed, 1 the run failed (errors, mismatches, nothing completed), else 0.
 /// </summary>
 internal static class BenchOutput
 {
-    public static async Task<int> WriteAsync(BenchResult result, BenchOutputFormat format, FileInfo? report, IReadOnlyList<AssertionExpression> assertions)
+    /// <param name="signalExitCode">
+    /// The exit code of the signal that stopped this run (<see cref="Hosting.ShutdownSignals.ExitCode"/>), returned when
+    /// the result is interrupted; 0 when no signal came in this process (e.g. <c>bench merge</c> adding runs that were
+    /// stopped elsewhere: their interruption is shown in the result, not turned into this process's exit code).
+    /// </param>
+    public static async Task<int> WriteAsync(BenchResult result, BenchOutputFormat format, FileInfo? report, IReadOnlyList<AssertionExpression> assertions, int signalExitCode)
     {
         var stdout = Console.Out;
         switch (format)
@@ -44,10 +49,10 @@ internal static class BenchOutput
                 return ExitCodes.Failure;
             }
         }
-        if (result.Interrupted)
+        if (result.Interrupted && signalExitCode != 0)
         {
             await Console.Error.WriteLineAsync("echokit: interrupted");
-            return 130;
+            return signalExitCode;
         }
         var outcomes = AssertionExpression.EvaluateAll(assertions, metric => BenchAssertions.Value(result, metric));
         var assertionsOut = format == BenchOutputFormat.Table ? stdout : Console.Error;

@@ -52,6 +52,7 @@ internal static class PingCommand
     private static readonly Option<bool> Udp = new("--udp", "-u") { Description = "A UDP datagram per probe: late, duplicate and reordered answers are counted." };
     private static readonly Option<string?> Unix = new("--unix") { Description = "Probe the Unix stream socket at PATH instead of ENDPOINT.", HelpName = "PATH" };
     private static readonly Option<bool> Tls = new("--tls") { Description = "TLS: the handshake, then echo (with --connect: the handshake is timed as part of the probe)." };
+    private static readonly Option<FileInfo?> Ca = new("--ca") { Description = "With --tls: trust the CA certificate(s) in this PEM file (a private CA or a self-signed server).", HelpName = "FILE" };
     private static readonly Option<bool> Insecure = new("--insecure", "-k") { Description = "With --tls: do not check the server's certificate." };
     private static readonly Option<string?> ServerName = new("--server-name") { Description = "With --tls: the name for SNI and the certificate check. Default: the endpoint's host.", HelpName = "NAME" };
     private static readonly Option<bool> Ipv4 = new("-4") { Description = "Use IPv4 only." };
@@ -67,7 +68,7 @@ internal static class PingCommand
     {
         var command = new Command("ping", "Probe a server on a schedule (echo, --connect handshake or --udp): a line per probe, outages, loss, percentiles, jitter.")
         {
-            Endpoint, Count, Interval, Timeout, Deadline, Size, Connect, Udp, Unix, Tls, Insecure, ServerName, Ipv4, Ipv6, Source,
+            Endpoint, Count, Interval, Timeout, Deadline, Size, Connect, Udp, Unix, Tls, Ca, Insecure, ServerName, Ipv4, Ipv6, Source,
             ResolveEach, Quiet, Json, JsonStream, Assert,
         };
         command.SetAction((parse, _) => RunAsync(parse));
@@ -187,6 +188,7 @@ internal static class PingCommand
         var connect = parse.GetValue(Connect);
         var udp = parse.GetValue(Udp);
         var tls = parse.GetValue(Tls);
+        var ca = parse.GetValue(Ca);
         var insecure = parse.GetValue(Insecure);
         var serverName = parse.GetValue(ServerName);
         var ipv4 = parse.GetValue(Ipv4);
@@ -203,9 +205,13 @@ internal static class PingCommand
         {
             throw new UsageException("give either -4 or -6, not both");
         }
-        if (!tls && (insecure || serverName is not null))
+        if (!tls && (ca is not null || insecure || serverName is not null))
         {
-            throw new UsageException($"{(insecure ? "--insecure" : "--server-name")} needs --tls");
+            throw new UsageException($"{(ca is not null ? "--ca" : insecure ? "--insecure" : "--server-name")} needs --tls");
+        }
+        if (ca is not null && insecure)
+        {
+            throw new UsageException("give either --ca or --insecure, not both");
         }
         if (connect && parse.GetResult(Size) is { Implicit: false })
         {
@@ -243,6 +249,11 @@ internal static class PingCommand
         catch (ArgumentException ex)
         {
             throw new UsageException(ex.Message.Split(" (Parameter", 2)[0]);
+        }
+        if (ca is not null)
+        {
+            // After every usage check, as send does: a CA file that can't be used is a failed job (exit 1), not a usage error.
+            options.Tls!.TrustedRoots = ClientOptionSet.LoadCa(ca);
         }
         return options;
     }

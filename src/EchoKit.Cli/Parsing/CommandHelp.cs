@@ -37,9 +37,10 @@ internal static class CommandHelp
         ],
         ["bench"] =
         [
-            "echokit bench :50007 --connections 50 --duration 10s",
-            "echokit bench :50007 --rate 10k --size 1k --json > run1.json",
-            "echokit bench --udp 127.0.0.1:7",
+            "echokit bench :50007 -c 50 -t 10s            # 50 connections for 10 s",
+            "echokit bench :50007 -c 8 -i 1s -n 1M        # a line per second, stop after 10^6 messages",
+            "echokit bench :50007 --rate 10k -l 64KiB --json > run1.json",
+            "echokit bench --udp -l 1k 127.0.0.1:7 --assert 'loss<0.1%'",
         ],
         ["bench merge"] =
         [

@@ -160,6 +160,52 @@ public sealed class BenchCliTests
     }
 
     [Fact]
+    public async Task MergingAnInterruptedRunExitsByTheResultNotAsIfThisProcessWasSignalled()
+    {
+        var dir = Directory.CreateTempSubdirectory("echokit-bench-merge-");
+        try
+        {
+            var a = Path.Combine(dir.FullName, "a.json");
+            var b = Path.Combine(dir.FullName, "b.json");
+            await File.WriteAllTextAsync(a, BenchJson.Serialize(BenchResultModelTests.Result([100])));
+            // A run stopped by Ctrl+C elsewhere (e.g. one pod of a Job), as its --json says.
+            var interrupted = System.Text.Json.Nodes.JsonNode.Parse(BenchJson.Serialize(BenchResultModelTests.Result([100])))!;
+            interrupted["interrupted"] = true;
+            await File.WriteAllTextAsync(b, interrupted.ToJsonString());
+            Assert.True(BenchJson.Deserialize(await File.ReadAllTextAsync(b)).Interrupted);
+
+            var merged = await EchokitProcess.RunAsync("bench", "merge", a, b, "--json");
+
+            Assert.True(merged.ExitCode == 0, merged.Stderr);
+            Assert.True(JsonDocument.Parse(merged.Stdout).RootElement.GetProperty("interrupted").GetBoolean());
+            Assert.DoesNotContain("interrupted", merged.Stderr);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(EchokitProcess.SigTerm, 143)]
+    [InlineData(EchokitProcess.SigInt, 130)]
+    public async Task ASignalledRunExitsWithTheShellsCodeForTheSignal(int signal, int expected)
+    {
+        var (server, address) = await StartServerProcessAsync();
+        await using var running = server;
+        // A light open-loop load, far longer than the test: only the signal can end it.
+        await using var bench = EchokitProcess.Start("bench", address, "-t", "10m", "--warmup", "0", "--rate", "200", "--json-stream");
+        await bench.WaitForStdoutAsync("\"event\":\"start\"");
+
+        bench.Signal(signal);
+
+        Assert.Equal(expected, await bench.WaitForExitAsync());
+        Assert.Contains("echokit: interrupted", bench.Stderr);
+        // What was measured so far still comes out: the stream ends with its end event.
+        Assert.Contains("\"event\":\"end\"", bench.Stdout);
+    }
+
+    [Fact]
     public async Task UnixPathAndEndpointExcludeEachOther()
     {
         var both = await EchokitProcess.RunAsync("bench", "127.0.0.1:7", "--unix", "/tmp/x.sock");

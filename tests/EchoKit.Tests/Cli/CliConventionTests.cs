@@ -185,6 +185,82 @@ public sealed class CliConventionTests
     }
 
     [Theory]
+    [InlineData("-c", "--connections")]
+    [InlineData("-t", "--duration")]
+    [InlineData("-n", "--messages")]
+    [InlineData("-l", "--size")]
+    [InlineData("-i", "--interval")]
+    [InlineData("-k", "--insecure")]
+    public void BenchShortFlagsAreWhereLoadToolsPutThem(string alias, string name)
+    {
+        var options = Root.Subcommands.Single(c => c.Name == "bench").Options;
+        var option = Assert.Single(options, o => o.Name == alias || o.Aliases.Contains(alias));
+        Assert.Equal(name, option.Name);
+    }
+
+    [Fact]
+    public void NoCommandGivesOneFlagToTwoOptions()
+    {
+        foreach (var command in Root.Subcommands.Concat(Root.Subcommands.SelectMany(c => c.Subcommands)))
+        {
+            var names = command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).ToArray();
+            Assert.True(names.Length == names.Distinct(StringComparer.Ordinal).Count(),
+                $"{command.Name}: {string.Join(", ", names.GroupBy(n => n, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key))} used twice");
+        }
+    }
+
+    [Fact]
+    public void BenchShortFlagsParseTheirValuesWithSuffixes()
+    {
+        var parse = Root.Parse(["bench", "127.0.0.1:7", "-c", "8", "-t", "3s", "-l", "1k", "-i", "500ms", "--rate", "10k"]);
+        Assert.Empty(parse.Errors);
+        Assert.Equal(8, parse.GetValue<int>("--connections"));
+        Assert.Equal(TimeSpan.FromSeconds(3), parse.GetValue<TimeSpan>("--duration"));
+        Assert.Equal(1024, parse.GetValue<int>("--size"));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), parse.GetValue<TimeSpan?>("--interval"));
+        Assert.Equal(10_000, parse.GetValue<double?>("--rate"));
+
+        var messages = Root.Parse(["bench", "127.0.0.1:7", "-n", "1M"]);
+        Assert.Empty(messages.Errors);
+        Assert.Equal(1_000_000, messages.GetValue<long?>("--messages"));
+    }
+
+    [Theory]
+    [InlineData("64KiB", 65536)]
+    [InlineData("64k", 65536)]
+    [InlineData("1M", 1048576)]
+    [InlineData("32", 32)]
+    public void BenchSizeTakesByteSuffixes(string text, int bytes)
+    {
+        var parse = Root.Parse(["bench", "127.0.0.1:7", "--size", text]);
+        Assert.Empty(parse.Errors);
+        Assert.Equal(bytes, parse.GetValue<int>("--size"));
+    }
+
+    [Theory]
+    [InlineData("--size", "1x", "invalid size '1x' for --size")]
+    [InlineData("--size", "0", "invalid size '0' for --size")]
+    [InlineData("--size", "65MiB", "invalid size '65MiB' for --size")]
+    [InlineData("--rate", "10q", "invalid value '10q' for --rate")]
+    [InlineData("--rate", "0", "invalid value '0' for --rate")]
+    public void BenchRejectsBadSizesAndRatesNamingTheOption(string option, string value, string message)
+    {
+        var parse = Root.Parse(["bench", "127.0.0.1:7", option, value]);
+        Assert.Contains(parse.Errors, e => e.Message.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void PingTakesCaAndInsecureWithTls()
+    {
+        var ca = Root.Parse(["ping", "127.0.0.1:7", "--tls", "--ca", "x.pem"]);
+        Assert.Empty(ca.Errors);
+        Assert.Equal("x.pem", ca.GetValue<FileInfo?>("--ca")!.Name);
+        var insecure = Root.Parse(["ping", "127.0.0.1:7", "--tls", "-k"]);
+        Assert.Empty(insecure.Errors);
+        Assert.True(insecure.GetValue<bool>("--insecure"));
+    }
+
+    [Theory]
     [InlineData(new[] { "serve", "-q", "-v" }, "give either --quiet or --verbose, not both")]
     [InlineData(new[] { "serve", "--tls", "127.0.0.1:0", "--print-config" }, "--tls needs --tls-cert")]
     [InlineData(new[] { "serve", "--unix", "/tmp/echokit-x.sock", "--proxy-protocol", "tcp" }, "--proxy-protocol tcp: there is no TCP listener")]

@@ -121,6 +121,49 @@ public sealed class PingCliTests
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
+    [Theory]
+    [InlineData("--ca needs --tls", "--ca", "ca.pem")]
+    [InlineData("give either --ca or --insecure, not both", "--tls", "--ca", "ca.pem", "--insecure")]
+    [InlineData("give either --ca or --insecure, not both", "--tls", "--ca", "ca.pem", "-k")]
+    public async Task CaWithoutTlsOrWithInsecureIsAUsageErrorAsInSend(string message, params string[] options)
+    {
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["ping", "127.0.0.1:7", "-c", "1", .. options]);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Equal($"echokit ping: {message} (see 'echokit ping --help')", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task AnUnusableCaFileFailsTheJobInOurWords()
+    {
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("ping", "127.0.0.1:7", "-c", "1", "--tls", "--ca", "/nonexistent/ca.pem");
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Equal("echokit ping: CA file /nonexistent/ca.pem: no such file", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task TlsPingTrustsTheCaGivenAndRefusesTheSameServerWithoutIt()
+    {
+        using var certificates = new EchoKit.Tests.Production.TestCertificates();
+        var options = new EchoKit.Server.EchoServerOptions();
+        options.Endpoints.Add(EchoKit.Server.ListenEndpoint.Tls("127.0.0.1:0"));
+        options.Tls.Certificate = EchoKit.Server.TlsOptions.LoadPem(certificates.CertificatePath, certificates.KeyPath);
+        await using var server = await EchoKit.Tests.Production.TestServers.StartAsync(options, new EchoKit.Tests.Production.CapturingLoggerFactory());
+        var target = $"127.0.0.1:{server.Listeners[0].Port}";
+
+        var trusted = await EchokitProcess.RunAsync("ping", target, "--tls", "--ca", certificates.CertificatePath, "--server-name", "localhost", "-c", "2", "-i", "20ms", "-W", "20s");
+        Assert.True(trusted.ExitCode == 0, trusted.Stderr);
+        Assert.Contains("2 sent, 2 received, 0.0% loss", trusted.Stdout);
+
+        // The same server without --ca: its self-signed certificate is not trusted, so every probe fails.
+        var untrusted = await EchokitProcess.RunAsync("ping", target, "--tls", "--server-name", "localhost", "-c", "1", "-W", "20s");
+        Assert.Equal(1, untrusted.ExitCode);
+        Assert.Contains("1 sent, 0 received, 100.0% loss", untrusted.Stdout);
+    }
+
     [Fact]
     public async Task ANameThatDoesNotResolveExitsTwo()
     {
