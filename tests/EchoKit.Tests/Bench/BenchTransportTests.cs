@@ -40,14 +40,15 @@ public sealed class BenchTransportTests : IDisposable
         var result = await BenchRunner.RunAsync(new BenchOptions
         {
             Endpoint = EndpointParser.Parse(TestServers.Address(server)),
-            Duration = TimeSpan.FromMilliseconds(600),
-            ConnectionLifetime = TimeSpan.FromMilliseconds(50),
+            Duration = TimeSpan.FromMilliseconds(1500),
+            ConnectionLifetime = TimeSpan.FromMilliseconds(100),
             Warmup = TimeSpan.FromMilliseconds(200),
         }).WaitAsync(TestTimeouts.Default);
-        Assert.True(result.Success, $"errors {result.Errors}");
-        // A connection lives at least 50 ms, so at most 17 fit in the 800 ms of warm-up and run (+1 at the edges);
-        // on a slow machine fewer, but more than one each 200 ms.
-        Assert.InRange(result.ConnectTime.TotalCount, 4, 18);
+        Assert.True(result.Success, $"errors {result.Errors}, mismatches {result.Mismatches}, messages {result.Messages}, connects {result.ConnectTime.TotalCount}");
+        // A connection lives at least 100 ms, so at most 17 fit in the 1.7 s of warm-up and run (+1 at the edges).
+        // The run is long enough for a lifetime to pass even while a loaded test host starves the in-process
+        // server's accept loop for a while, so at least one replacement is made.
+        Assert.InRange(result.ConnectTime.TotalCount, 2, 18);
     }
 
     [Fact]
