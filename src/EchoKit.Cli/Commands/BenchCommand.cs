@@ -17,11 +17,11 @@ namespace EchoKit.Cli.Commands;
 internal static class BenchCommand
 {
     private static readonly Argument<EndpointSpec?> Endpoint = OptionalEndpoint();
-    private static readonly Option<int> Connections = WithAlias("-c", CliOptions.Int("--connections", "TCP connections (UDP sockets; --connect-rate: connects at once). Default 1.", 1, 1, 100_000));
+    private static readonly Option<int> Connections = CliOptions.Int("--connections", "TCP connections (UDP sockets; --connect-rate: connects at once). Default 1.", 1, 1, 100_000).WithAlias("-c");
     private static readonly Option<int> Pipeline = CliOptions.Int("--pipeline", "Messages in flight per connection (UDP: unanswered datagrams per socket). Default 1.", 1, 1, 65_536);
-    private static readonly Option<int> Size = WithAlias("-l", CliOptions.Size("--size", "Message size: 32, 1k, 64KiB, 1M. Default 32 (UDP: 16 to 65507).", 32, 1, BenchOptions.MaxTcpSize));
-    private static readonly Option<TimeSpan> Duration = WithAlias("-t", CliOptions.Duration("--duration", "How long to measure, after the warm-up. Default 10s.", TimeSpan.FromSeconds(10)));
-    private static readonly Option<long?> Messages = WithAlias("-n", NumberOptions.OptionalLong("--messages", "Measure until N messages completed (10k, 1M), instead of for a duration.", 1, 1_000_000_000_000));
+    private static readonly Option<int> Size = CliOptions.Size("--size", "Message size: 32, 1k, 64KiB, 1M. Default 32 (UDP: 16 to 65507).", 32, 1, BenchOptions.MaxTcpSize).WithAlias("-l");
+    private static readonly Option<TimeSpan> Duration = CliOptions.Duration("--duration", "How long to measure, after the warm-up. Default 10s.", TimeSpan.FromSeconds(10)).WithAlias("-t");
+    private static readonly Option<long?> Messages = NumberOptions.OptionalLong("--messages", "Measure until N messages completed (10k, 1M), instead of for a duration.", 1, 1_000_000_000_000).WithAlias("-n");
     private static readonly Option<TimeSpan> Warmup = CliOptions.Duration("--warmup", "Load before measuring, not counted. Default 1s; 0 for none.", TimeSpan.FromSeconds(1), allowZero: true);
     private static readonly Option<double?> Rate = NumberOptions.OptionalRate("--rate", "Constant total rate, messages/s (500, 2.5k, 10k, 1M); latency from each message's intended send time (coordinated omission corrected).", 1e9);
     private static readonly Option<bool> Udp = new("--udp") { Description = "UDP datagrams with sequence numbers: reports lost, duplicated and reordered." };
@@ -31,10 +31,10 @@ internal static class BenchCommand
     private static readonly Option<TimeSpan> LossTimeout = CliOptions.Duration("--loss-timeout", "UDP: an unanswered datagram is lost after this. Default 1s.", TimeSpan.FromSeconds(1));
     private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON object (with the HdrHistogram, for 'bench merge') instead of the table." };
     private static readonly Option<FileInfo?> Report = new("--report") { Description = "Also write a self-contained HTML report (percentile spectrum, throughput and p99 over time).", HelpName = "FILE.html" };
-    private static readonly Option<TimeSpan?> Interval = WithAlias("-i", OptionalDuration("--interval", "Print one line per interval (msg/s, MiB/s, p50/p99/max, errors), as iperf3 -i. 100ms to 1m."));
+    private static readonly Option<TimeSpan?> Interval = CliOptions.OptionalDuration("--interval", "Print one line per interval (msg/s, MiB/s, p50/p99/max, errors), as iperf3 -i. 100ms to 1m.").WithAlias("-i");
     private static readonly Option<bool> JsonStream = new("--json-stream") { Description = "One JSON object per line as it happens: start (parameters), interval, end (the --json document)." };
     private static readonly Option<AssertionExpression[]> Assert = AssertionOptions.Create(BenchAssertions.Metrics);
-    private static readonly Option<TimeSpan?> ConnectionLifetime = OptionalDuration("--connection-lifetime", "Churn: close each connection after this long (once its echoes are back) and connect again.");
+    private static readonly Option<TimeSpan?> ConnectionLifetime = CliOptions.OptionalDuration("--connection-lifetime", "Churn: close each connection after this long (once its echoes are back) and connect again.");
     private static readonly Option<long?> MessagesPerConnection = NumberOptions.OptionalLong("--messages-per-connection", "Churn: close each connection after N messages and connect again.", 1, 1_000_000_000_000);
     private static readonly Option<TimeSpan> Ramp = CliOptions.Duration("--ramp", "Open the connections evenly over this time before the warm-up. Default 0: at once.", TimeSpan.Zero, allowZero: true);
     private static readonly Option<string?> Unix = new("--unix") { Description = "Load the Unix domain stream socket at PATH instead of ENDPOINT.", HelpName = "PATH" };
@@ -224,32 +224,10 @@ internal static class BenchCommand
         }
     }
 
-    private static Option<T> WithAlias<T>(string alias, Option<T> option)
-    {
-        option.Aliases.Add(alias);
-        return option;
-    }
-
     private static Option<TimeSpan> ConnectTimeoutOption()
     {
         var option = CliOptions.Duration("--connect-timeout", "Give up at once (exit 1, saying refused, timed out or unreachable) when no connection is made within this. Default 5s.", TimeSpan.FromSeconds(5));
         option.Aliases.Add("--timeout");
         return option;
     }
-
-    private static Option<TimeSpan?> OptionalDuration(string name, string description) => new(name)
-    {
-        Description = description,
-        HelpName = "DURATION",
-        CustomParser = result =>
-        {
-            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-            if (!DurationParser.TryParse(text, out var value) || value == TimeSpan.Zero)
-            {
-                result.AddError($"invalid duration '{text}' for {name}: use e.g. 10s, 500ms, 2m");
-                return null;
-            }
-            return value;
-        },
-    };
 }

@@ -25,7 +25,7 @@ internal static class ConnectCommand
     private static readonly Option<bool> Hex = new("--hex") { Description = "Print what arrives as a hex dump (offset, hex, ASCII)." };
     private static readonly Option<Encoding?> TextEncoding = RawByDefault(CliOptions.EncodingOption());
     private static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "On stderr: local and peer address, time to connect, TLS details, bytes each way at the end." };
-    private static readonly Option<TimeSpan> Wait = WithAlias(CliOptions.Duration("--wait", "Connect timeout (with the TLS handshake), as nc -w. Default 10s.", TimeSpan.FromSeconds(10)), "-w");
+    private static readonly Option<TimeSpan> Wait = CliOptions.WithAlias(CliOptions.Duration("--wait", "Connect timeout (with the TLS handshake), as nc -w. Default 10s.", TimeSpan.FromSeconds(10)), "-w");
     private static readonly Option<TimeSpan?> IdleTimeout = new("--idle-timeout", "-i")
     {
         Description = "Give up (exit 1) when nothing moves either way for DURATION. Default: wait for ever.",
@@ -165,12 +165,6 @@ internal static class ConnectCommand
 
     private static TimeSpan AtMost(TimeSpan value, TimeSpan max, string option) =>
         value <= max ? value : throw new UsageException($"{option} must be at most {ClientErrors.FormatDuration(max)}");
-
-    private static Option<T> WithAlias<T>(Option<T> option, string alias)
-    {
-        option.Aliases.Add(alias);
-        return option;
-    }
 
     /// <summary>
     /// Standard output for the server's bytes. On a pipe or a terminal, the raw file descriptor: a write to a pipe

@@ -43,11 +43,11 @@ internal static class PingCommand
     ]);
 
     private static readonly Argument<EndpointSpec> Endpoint = OptionalEndpoint();
-    private static readonly Option<long?> Count = WithAlias(NumberOptions.OptionalLong("--count", "Probes to send. Default: until Ctrl+C or --deadline.", 1, long.MaxValue), "-c");
-    private static readonly Option<TimeSpan> Interval = WithAlias(CliOptions.Duration("--interval", "Time between probes, on a fixed schedule. Default 1s; at least 1ms.", TimeSpan.FromSeconds(1)), "-i");
-    private static readonly Option<TimeSpan> Timeout = WithAlias(CliOptions.Duration("--timeout", "Wait per probe for its answer (--connect: for the handshake). Default 1s.", TimeSpan.FromSeconds(1)), "-W");
-    private static readonly Option<TimeSpan?> Deadline = OptionalDuration("--deadline", "-w", "Stop after DURATION, whatever the count; probes still waiting then are not counted.");
-    private static readonly Option<int> Size = WithAlias(CliOptions.Int("--size", $"Bytes per probe, a 16-byte header (run tag, sequence) and a pattern. Default 32 (UDP: at most {EchoKit.Server.UdpOptions.MaxIPv4Datagram}).", 32, PingOptions.MinSize, PingOptions.MaxTcpSize), "-s");
+    private static readonly Option<long?> Count = CliOptions.WithAlias(NumberOptions.OptionalLong("--count", "Probes to send. Default: until Ctrl+C or --deadline.", 1, long.MaxValue), "-c");
+    private static readonly Option<TimeSpan> Interval = CliOptions.WithAlias(CliOptions.Duration("--interval", "Time between probes, on a fixed schedule. Default 1s; at least 1ms.", TimeSpan.FromSeconds(1)), "-i");
+    private static readonly Option<TimeSpan> Timeout = CliOptions.WithAlias(CliOptions.Duration("--timeout", "Wait per probe for its answer (--connect: for the handshake). Default 1s.", TimeSpan.FromSeconds(1)), "-W");
+    private static readonly Option<TimeSpan?> Deadline = CliOptions.OptionalDuration("--deadline", "Stop after DURATION, whatever the count; probes still waiting then are not counted.").WithAlias("-w");
+    private static readonly Option<int> Size = CliOptions.WithAlias(CliOptions.Int("--size", $"Bytes per probe, a 16-byte header (run tag, sequence) and a pattern. Default 32 (UDP: at most {EchoKit.Server.UdpOptions.MaxIPv4Datagram}).", 32, PingOptions.MinSize, PingOptions.MaxTcpSize), "-s");
     private static readonly Option<bool> Connect = new("--connect") { Description = "Handshake ping (as tcping, psping): time connect() to any TCP port, send nothing; refused is told apart from a timeout." };
     private static readonly Option<bool> Udp = new("--udp", "-u") { Description = "A UDP datagram per probe: late, duplicate and reordered answers are counted." };
     private static readonly Option<string?> Unix = new("--unix") { Description = "Probe the Unix stream socket at PATH instead of ENDPOINT.", HelpName = "PATH" };
@@ -283,27 +283,5 @@ internal static class PingCommand
         argument.Description = "Where the server is: HOST:PORT, [IPv6]:PORT, :PORT or PORT (this machine); PORT may be a service name. Or use --unix PATH.";
         return argument;
     }
-
-    private static Option<T> WithAlias<T>(Option<T> option, string alias)
-    {
-        option.Aliases.Add(alias);
-        return option;
-    }
-
-    private static Option<TimeSpan?> OptionalDuration(string name, string alias, string description) => new(name, alias)
-    {
-        Description = description,
-        HelpName = "DURATION",
-        CustomParser = result =>
-        {
-            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-            if (!DurationParser.TryParse(text, out var value) || value == TimeSpan.Zero)
-            {
-                result.AddError($"invalid duration '{text}' for {name}: use e.g. 10s, 500ms, 2m");
-                return null;
-            }
-            return value;
-        },
-    };
 
 }

@@ -53,6 +53,30 @@ internal static class CliOptions
         },
     };
 
+    /// <summary>A duration with no default (null when not given); zero is refused.</summary>
+    public static Option<TimeSpan?> OptionalDuration(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "DURATION",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (!DurationParser.TryParse(text, out var value) || value == TimeSpan.Zero)
+            {
+                result.AddError(DurationParser.Invalid(text, name));
+                return null;
+            }
+            return value;
+        },
+    };
+
+    /// <summary>Adds a short form (<c>-c</c>, <c>-w</c>) to an option and returns it, for field initialisers.</summary>
+    public static Option<T> WithAlias<T>(this Option<T> option, string alias)
+    {
+        option.Aliases.Add(alias);
+        return option;
+    }
+
     /// <summary>A byte count: <c>65536</c>, <c>64k</c>, <c>64KiB</c>, <c>1M</c> (binary suffixes, see <see cref="SizeParser"/>).</summary>
     public static Option<int> Size(string name, string description, int defaultValue, int min, int max) => new(name)
     {
