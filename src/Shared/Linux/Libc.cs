@@ -93,6 +93,9 @@ internal static partial class Libc
     [SuppressGCTransition]
     public static partial nint Read(int fd, ref byte buffer, nuint length);
 
+    [LibraryImport(Name, EntryPoint = "recvmsg", SetLastError = true)]
+    public static partial nint RecvMsg(int fd, nint message, int flags);
+
     [LibraryImport(Name, EntryPoint = "recvmmsg", SetLastError = true)]
     public static partial int RecvMmsg(int fd, nint messages, uint count, int flags, nint timeout);
 

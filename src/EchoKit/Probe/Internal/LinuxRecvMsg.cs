@@ -2,13 +2,14 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using EchoKit.Internal.Linux;
 
 namespace EchoKit.Probe.Internal;
 
 /// <summary>
 /// One datagram received with recvmsg(2) and its ancillary data: the TTL / hop limit and the TOS / traffic class
-/// byte, which .NET's ReceiveMessageFrom does not surface (it gives only IP_PKTINFO). The one P/Invoke of the reflect
-/// service; Linux x64/arm64 only (<see cref="IsSupported"/>). Not thread-safe: one instance per receiving thread.
+/// byte, which .NET's ReceiveMessageFrom does not surface (it gives only IP_PKTINFO). The call itself is the shared Linux layer's
+/// (<see cref="Libc.RecvMsg"/>); Linux x64/arm64 only (<see cref="IsSupported"/>). Not thread-safe: one instance per receiving thread.
 /// </summary>
 internal sealed class LinuxRecvMsg
 {
@@ -25,7 +26,6 @@ internal sealed class LinuxRecvMsg
 
     private const int SolIp = 0, IpTos = 1, IpTtl = 2, IpRecvTtl = 12, IpRecvTos = 13;
     private const int SolIpv6 = 41, Ipv6RecvHopLimit = 51, Ipv6HopLimit = 52, Ipv6RecvTclass = 66, Ipv6Tclass = 67;
-    private const int EAgain = 11, EIntr = 4;
 
     private readonly byte[] _data;
     private readonly byte[] _name = GC.AllocateArray<byte>(NameSize, pinned: true);
@@ -89,18 +89,19 @@ internal sealed class LinuxRecvMsg
         source = null;
         BinaryPrimitives.WriteInt32LittleEndian(_header.AsSpan(NameLenOffset), NameSize);
         BinaryPrimitives.WriteInt64LittleEndian(_header.AsSpan(ControlLenOffset), ControlSize);
-        var count = RecvMsg((int)socket.SafeHandle.DangerousGetHandle(), _headerAddress, MsgTrunc);
+        var count = Libc.RecvMsg((int)socket.SafeHandle.DangerousGetHandle(), _headerAddress, MsgTrunc);
         if (count < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno is EAgain or EIntr)
+            var errno = Libc.LastPInvokeError;
+            if (errno is Errno.EAGAIN or Errno.EINTR)
             {
                 return false;
             }
-            throw new SocketException(errno == 9 ? (int)SocketError.OperationAborted : (int)SocketError.SocketError);
+            // A socket closed under the waiting thread (EBADF) is how the listener stops it.
+            throw new SocketException((int)(errno == Errno.EBADF ? SocketError.OperationAborted : Errno.ToSocketError(errno)));
         }
         Length = (int)count;
-        source = ReadName();
+        source = SocketAddresses.Read(_name);
         ReadControl();
         return true;
     }
@@ -115,18 +116,6 @@ internal sealed class LinuxRecvMsg
         {
             // An IPv6-only socket refuses IPv4 options; it will never see an IPv4 datagram anyway.
         }
-    }
-
-    private IPEndPoint? ReadName()
-    {
-        var family = BinaryPrimitives.ReadUInt16LittleEndian(_name);
-        var port = BinaryPrimitives.ReadUInt16BigEndian(_name.AsSpan(2));
-        return family switch
-        {
-            2 => new IPEndPoint(new IPAddress(_name.AsSpan(4, 4)), port),
-            10 => new IPEndPoint(new IPAddress(_name.AsSpan(8, 16), BinaryPrimitives.ReadUInt32LittleEndian(_name.AsSpan(24))), port),
-            _ => null,
-        };
     }
 
     private void ReadControl()
@@ -155,7 +144,4 @@ internal sealed class LinuxRecvMsg
             offset += (cmsgLength + 7) & ~7;
         }
     }
-
-    [DllImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
-    private static extern nint RecvMsg(int fd, nint message, int flags);
 }
