@@ -78,6 +78,26 @@ public sealed class PingSessionTests
     }
 
     [Fact]
+    public async Task AFinishedEchoPingClosesItsConnectionWithAFinNotAReset()
+    {
+        var logs = new CapturingLoggerFactory();
+        var serverOptions = new EchoServerOptions();
+        serverOptions.Endpoints.Add(ListenEndpoint.Tcp("127.0.0.1:0"));
+        await using var server = await TestServers.StartAsync(serverOptions, logs);
+        var options = To(server.Listeners[0].Port);
+        options.Count = 2;
+        options.Interval = TimeSpan.FromMilliseconds(10);
+
+        var summary = await new PingSession(options).RunAsync(TestTimeouts.Token());
+
+        Assert.True(summary.AllAnswered);
+        // The server logs how the client left: a ping that ended normally must not look like a reset there.
+        var closed = await logs.WaitForAsync("ConnectionClosed");
+        Assert.Equal(ConnectionCloseReason.ClosedByPeer.ToDisplayString(), closed.Field("Reason"));
+        Assert.Equal(0, logs.Count("ConnectionReset"));
+    }
+
+    [Fact]
     public async Task EchoProbesWorkOverTlsAndUnixSockets()
     {
         using var certificates = new TestCertificates();

@@ -239,6 +239,16 @@ internal sealed class EchoConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        try
+        {
+            // The end of a run: say goodbye with a FIN. Closing with the receive still pending would reset the
+            // connection, and the server would log every finished ping as a reset.
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already closed or reset: nothing to say goodbye to.
+        }
         Close("closed", failWaiting: true, report: false);
         await _receiving.ConfigureAwait(false);
         // The send lock is not disposed: a probe of a connection closed under it may still be leaving it.
