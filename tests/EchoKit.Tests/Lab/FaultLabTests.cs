@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using EchoKit.Tests.Support;
+using Xunit.Abstractions;
 
 namespace EchoKit.Tests.Lab;
 
@@ -12,7 +13,7 @@ namespace EchoKit.Tests.Lab;
 /// bytes stay exact, measured loss and rate match the configured ones, cut paths resume or fail clearly, vanished
 /// peers are reclaimed. Real time only where the kernel needs it (a link down for 3 s); every wait is bounded.
 /// </summary>
-public sealed partial class FaultLabTests
+public sealed partial class FaultLabTests(ITestOutputHelper output)
 {
     private const int EchoPort = 7000;
 
@@ -28,8 +29,10 @@ public sealed partial class FaultLabTests
         var file = RandomFile(16 << 20);
         try
         {
+            var watch = Stopwatch.StartNew();
             var send = lab.Start("client", ["send", Target(lab), "--file", file, "--timeout", "100s"], RunTimeout);
             var code = await send.WaitForExitAsync();
+            output.WriteLine($"16 MiB send through 5% loss each way: exit {code} in {watch.Elapsed.TotalSeconds:0.0} s");
             Assert.True(code == 0, send.Stderr);
             Assert.True(File.ReadAllBytes(file).AsSpan().SequenceEqual(send.StdoutBytes), "the 16 MiB echo differs from what was sent");
         }
@@ -45,6 +48,7 @@ public sealed partial class FaultLabTests
         Assert.True(result.GetProperty("messages").GetInt64() > 0);
         Assert.Equal(0, result.GetProperty("mismatches").GetInt64());
         Assert.Equal(0, result.GetProperty("errors").GetInt64());
+        output.WriteLine($"bench through 5% loss: {result.GetProperty("messages").GetInt64()} messages, {result.GetProperty("mismatches").GetInt64()} mismatches");
     }
 
     [LabFact]
@@ -69,6 +73,7 @@ public sealed partial class FaultLabTests
         const double expected = 1 - 0.95 * 0.95;
         var sigma = Math.Sqrt(expected * (1 - expected) / sent);
         var measured = (double)lost / sent;
+        output.WriteLine($"udp: {lost} of {sent} lost = {measured:P2}; band {expected:P2} ± {4 * sigma:P2}");
         Assert.True(Math.Abs(measured - expected) <= 4 * sigma,
             $"loss {measured:P2} of {sent} datagrams is outside {expected:P2} ± {4 * sigma:P2} (4 sigma)");
         Assert.Equal(0, udp.GetProperty("duplicated").GetInt64());
@@ -102,6 +107,7 @@ public sealed partial class FaultLabTests
         // bench's MiB/s counts echoed payload, which equals the payload that got through.
         var limit = 10e6 / 8 * 1448 / 1514 / (1 << 20);
         var measured = result.GetProperty("mib_per_sec").GetDouble();
+        output.WriteLine($"rate: {measured:0.000} MiB/s of payload, limit {limit:0.000} MiB/s ({measured / limit:P1}); server RSS {idleRss >> 20} -> peak {peakRss >> 20} MiB");
         Assert.True(Math.Abs(measured - limit) <= 0.1 * limit, $"{measured:0.000} MiB/s through a {limit:0.000} MiB/s payload limit");
 
         // Four connections hold at most 4 x 4 x 64 KiB in the server (docs: --buffer-size); 64 MiB is room for the
@@ -119,6 +125,7 @@ public sealed partial class FaultLabTests
         var file = RandomFile(4 << 20);
         try
         {
+            var watch = Stopwatch.StartNew();
             var send = lab.Start("client", ["send", Target(lab), "--file", file, "--timeout", "60s"], RunTimeout);
             await server.WaitForLineAsync(OnlineLine());
             await lab.SetAsync("link", "down");
@@ -128,6 +135,7 @@ public sealed partial class FaultLabTests
             await lab.SetAsync("link", "up");
 
             var code = await send.WaitForExitAsync();
+            output.WriteLine($"4 MiB at 10 Mbit/s with a 3 s cut: exit {code} in {watch.Elapsed.TotalSeconds:0.0} s");
             Assert.True(code == 0, send.Stderr);
             Assert.True(File.ReadAllBytes(file).AsSpan().SequenceEqual(send.StdoutBytes), "the echo differs from what was sent");
         }
@@ -156,6 +164,7 @@ public sealed partial class FaultLabTests
             var stderr = send.Stderr.Trim();
             Assert.DoesNotContain('\n', stderr);
             Assert.Contains("timed out", stderr);
+            output.WriteLine($"cut longer than --timeout 3s: exit {code} after {watch.Elapsed.TotalSeconds:0.0} s: {stderr}");
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"send took {watch.Elapsed} to give up");
         }
         finally
@@ -189,6 +198,7 @@ public sealed partial class FaultLabTests
         server.Terminate();
         Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("stopped", server.Stdout);
+        output.WriteLine($"half-open: {peers} reclaimed by the 3 s idle timeout; stop took {watch.Elapsed.TotalSeconds:0.00} s");
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"stop took {watch.Elapsed}");
     }
 
