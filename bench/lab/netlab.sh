@@ -264,7 +264,10 @@ set_hook() {
       local pct=${1:?loss needs a percentage}
       [[ "$pct" =~ ^[0-9]+$ && $pct -le 100 ]] || usage "loss must be 0-100, not '$pct'"
       ip netns exec "$router" nft flush chain inet lab faults || die "cannot reset loss"
-      if [ "$pct" -gt 0 ]; then
+      if [ "$pct" -eq 100 ]; then
+        # numgen's values are 0-99, so "< 100" is out of nft's range: drop everything outright.
+        ip netns exec "$router" nft add rule inet lab faults drop || die "cannot set loss"
+      elif [ "$pct" -gt 0 ]; then
         ip netns exec "$router" nft add rule inet lab faults numgen random mod 100 "<" "$pct" drop || die "cannot set loss"
       fi ;;
     rate)

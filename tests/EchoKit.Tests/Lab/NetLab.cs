@@ -62,6 +62,24 @@ internal sealed class NetLab : IAsyncDisposable
         await server.WaitForListenersAsync(2);
     }
 
+    /// <summary>
+    /// Starts <c>echokit ARGS</c> in <paramref name="role"/>'s namespace, ended at dispose with the lab; the caller
+    /// waits for what it needs (e.g. its listening lines).
+    /// </summary>
+    public EchokitProcess Start(string role, IEnumerable<string> args, TimeSpan? timeout = null)
+    {
+        var process = EchokitProcess.StartWrapped(In(role), args, timeout);
+        _processes.Add(process);
+        return process;
+    }
+
+    /// <summary>Changes the running lab (<c>netlab.sh set ID HOOK ARGS</c>: loss, rate, link); fails the test if it cannot.</summary>
+    public async Task SetAsync(params string[] hook)
+    {
+        var (code, _, stderr) = await RunScriptAsync(["set", Id, .. hook]);
+        Assert.True(code == 0, $"netlab.sh set {string.Join(' ', hook)} failed ({code}): {stderr}");
+    }
+
     /// <summary>Runs <c>echokit ARGS</c> in the client namespace to its end.</summary>
     public Task<(int ExitCode, string Stdout, string Stderr)> RunClientAsync(TimeSpan timeout, params string[] args) =>
         EchokitProcess.RunWrappedAsync(In("client"), args, timeout);

@@ -38,3 +38,19 @@ namespace EchoKit.Tests.Operations
     [Collection(nameof(EchoServerMetricsTests))]
     public sealed class EchoServerMetricsTestsOnEpoll() : EchoServerMetricsTests(ServerEngine.Epoll);
 }
+
+namespace EchoKit.Tests.Faults
+{
+    // The fault suites count the process's descriptors: one collection that runs alone.
+    [Collection(nameof(FaultsCollection))]
+    public sealed class BrokenPeerTestsOnSockets() : BrokenPeerTests(ServerEngine.Sockets);
+
+    [Collection(nameof(FaultsCollection))]
+    public sealed class BrokenPeerTestsOnEpoll() : BrokenPeerTests(ServerEngine.Epoll);
+
+    [Collection(nameof(FaultsCollection))]
+    public sealed class SlowlorisTestsOnSockets() : SlowlorisTests(ServerEngine.Sockets);
+
+    [Collection(nameof(FaultsCollection))]
+    public sealed class SlowlorisTestsOnEpoll() : SlowlorisTests(ServerEngine.Epoll);
+}
