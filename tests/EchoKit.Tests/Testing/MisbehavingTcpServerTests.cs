@@ -112,15 +112,19 @@ public sealed class MisbehavingTcpServerTests
     public async Task SlowAnswersCorrectlyButNoSoonerThanTheDelay()
     {
         var delay = TimeSpan.FromMilliseconds(150);
-        await using var server = MisbehavingTcpServer.Slow(delay);
+        var time = new TimerSignalingTimeProvider(delay);
+        await using var server = MisbehavingTcpServer.Slow(delay, time);
         using var client = await ConnectAsync(server);
 
-        var clock = Stopwatch.StartNew();
         await SocketIo.SendAllAsync(client, Message);
+        // The server holds the echo on a timer of exactly the delay (no timer: it never waits, and this times out).
+        await time.WhenStartedAsync(1).WaitAsync(TestTimeouts.Default);
+        time.Fake.Advance(delay - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(0, client.Available);
+        time.Fake.Advance(TimeSpan.FromMilliseconds(1));
         var echoed = await SocketIo.ReceiveExactlyAsync(client, Message.Length);
 
         Assert.Equal(Message, echoed);
-        Assert.True(clock.Elapsed >= delay, $"answered after {clock.Elapsed.TotalMilliseconds} ms");
     }
 
     [Fact]

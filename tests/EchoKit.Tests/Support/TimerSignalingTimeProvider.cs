@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 
-namespace EchoKit.Tests.Faults;
+namespace EchoKit.Tests.Support;
 
 /// <summary>
 /// A <see cref="FakeTimeProvider"/> that says when the server started a timer of a given length, so a test advances
