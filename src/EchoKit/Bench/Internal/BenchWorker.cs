@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using HdrHistogram;
 
@@ -126,6 +127,45 @@ internal abstract class BenchWorker
     }
 
     private bool _measureNoted;
+
+    /// <summary>
+    /// For workers whose connections are tasks (TLS, connect rate): runs <paramref name="slot"/> once per connection
+    /// and, every 100 ms, publishes finished intervals and cancels the slots when the run ends, is stopped, stalls or
+    /// <paramref name="finished"/> says so; then waits for every slot and publishes the final figures. The slots share
+    /// this worker's counters under <paramref name="gate"/>.
+    /// </summary>
+    protected async Task RunSlotsAsync(Func<int, CancellationToken, Task> slot, object gate, long quota, Func<bool> finished, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var slots = new Task[Run.Options.Connections];
+        for (var i = 0; i < slots.Length; i++)
+        {
+            slots[i] = slot(i, stop.Token);
+        }
+        var all = Task.WhenAll(slots);
+        using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100)))
+        {
+            while (!all.IsCompleted)
+            {
+                await Task.WhenAny(all, timer.WaitForNextTickAsync(CancellationToken.None).AsTask()).ConfigureAwait(false);
+                var now = Stopwatch.GetTimestamp();
+                bool stalled;
+                lock (gate)
+                {
+                    stalled = Tick(now, quota);
+                }
+                if (now >= Run.EndTicks || Run.Stop || stalled || finished())
+                {
+                    await stop.CancelAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        await all.ConfigureAwait(false);
+        lock (gate)
+        {
+            PublishFinal(Math.Min(Stopwatch.GetTimestamp(), Run.EndTicks));
+        }
+    }
 
     /// <summary>The end of the current sample interval: the loop should wake by then.</summary>
     protected long SampleDue => _sampleEnd;

@@ -21,38 +21,8 @@ internal sealed class ConnectRateWorker : BenchWorker
         _quota = quota;
     }
 
-    public override async Task RunAsync(CancellationToken cancellationToken)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var loops = new Task[Run.Options.Connections];
-        for (var i = 0; i < loops.Length; i++)
-        {
-            loops[i] = LoopAsync(i, stop.Token);
-        }
-        var all = Task.WhenAll(loops);
-        using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100)))
-        {
-            while (!all.IsCompleted)
-            {
-                await Task.WhenAny(all, timer.WaitForNextTickAsync(CancellationToken.None).AsTask()).ConfigureAwait(false);
-                var now = Stopwatch.GetTimestamp();
-                bool stalled;
-                lock (_lock)
-                {
-                    stalled = Tick(now, _quota);
-                }
-                if (now >= Run.EndTicks || Run.Stop || stalled)
-                {
-                    await stop.CancelAsync().ConfigureAwait(false);
-                }
-            }
-        }
-        await all.ConfigureAwait(false);
-        lock (_lock)
-        {
-            PublishFinal(Math.Min(Stopwatch.GetTimestamp(), Run.EndTicks));
-        }
-    }
+    public override Task RunAsync(CancellationToken cancellationToken) =>
+        RunSlotsAsync(LoopAsync, _lock, _quota, static () => false, cancellationToken);
 
     private async Task LoopAsync(int index, CancellationToken cancellationToken)
     {

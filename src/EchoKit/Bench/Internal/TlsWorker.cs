@@ -30,38 +30,8 @@ internal sealed class TlsWorker : BenchWorker
         _handshake = TlsHandshake.For(run.Options.Tls!, run.Options.Endpoint?.Host);
     }
 
-    public override async Task RunAsync(CancellationToken cancellationToken)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var loops = new Task[Run.Options.Connections];
-        for (var i = 0; i < loops.Length; i++)
-        {
-            loops[i] = SlotAsync(i, stop.Token);
-        }
-        var all = Task.WhenAll(loops);
-        using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100)))
-        {
-            while (!all.IsCompleted)
-            {
-                await Task.WhenAny(all, timer.WaitForNextTickAsync(CancellationToken.None).AsTask()).ConfigureAwait(false);
-                var now = Stopwatch.GetTimestamp();
-                bool stalled;
-                lock (_lock)
-                {
-                    stalled = Tick(now, _quota);
-                }
-                if (now >= Run.EndTicks || Run.Stop || stalled || Volatile.Read(ref _done) != 0)
-                {
-                    await stop.CancelAsync().ConfigureAwait(false);
-                }
-            }
-        }
-        await all.ConfigureAwait(false);
-        lock (_lock)
-        {
-            PublishFinal(Math.Min(Stopwatch.GetTimestamp(), Run.EndTicks));
-        }
-    }
+    public override Task RunAsync(CancellationToken cancellationToken) =>
+        RunSlotsAsync(SlotAsync, _lock, _quota, () => Volatile.Read(ref _done) != 0, cancellationToken);
 
     /// <summary>One connection slot: connect, carry messages until churn or an error ends the stream, again.</summary>
     private async Task SlotAsync(int index, CancellationToken cancellationToken)
