@@ -10,19 +10,13 @@ send, read the whole answer). Prints the probe latency percentiles, how many pro
 per held connection. The server is always stopped. Exit 1 if any probe is not answered 200.
 """
 import argparse, os, re, socket, subprocess, sys, time
+from procstat import rss_kib
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--echokit", default=os.path.join(os.path.dirname(__file__), "..", ".build", "echokit", "echokit"))
 ap.add_argument("--clients", type=int, default=1000)
 ap.add_argument("--probes", type=int, default=50)
 a = ap.parse_args()
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 def probe(port, path):
     t0 = time.perf_counter()

@@ -15,6 +15,7 @@ and that another client's 64 KiB echo comes back byte-exact. Prints the numbers;
 bound is breached or the other client is not served, 1 on any other failure. The server is always stopped.
 """
 import argparse, os, re, shlex, socket, subprocess, sys, time
+from procstat import rss_kib
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--echokit", default=os.path.join(os.path.dirname(__file__), "..", ".build", "echokit", "echokit"))
@@ -22,13 +23,6 @@ ap.add_argument("--clients", type=int, default=1000)
 ap.add_argument("--buffer-size", type=int, default=16384)
 ap.add_argument("--seconds", type=float, default=10)
 a = ap.parse_args()
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 server = subprocess.Popen(shlex.split(a.echokit) + ["serve", "--tcp", "127.0.0.1:0", "--buffer-size", str(a.buffer_size), "--quiet"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
