@@ -43,7 +43,7 @@ core=$(ls "$feed" | grep -E '^EchoKit\.Core\.[0-9].*\.nupkg$' | head -1) || fail
 version=${core#EchoKit.Core.}
 version=${version%.nupkg}
 step "version $version"
-for id in EchoKit.Core EchoKit.Testing echokit; do
+for id in EchoKit.Core EchoKit.Bench EchoKit.Testing echokit; do
   package="$feed/$id.$version.nupkg"
   [ -f "$package" ] || fail "no $id $version package"
   [ -f "$feed/$id.$version.snupkg" ] || fail "no symbols package for $id"
@@ -55,10 +55,20 @@ for id in EchoKit.Core EchoKit.Testing echokit; do
   files=$(unzip -Z1 "$package")
   grep -qx 'README.md' <<<"$files" || fail "$id has no README.md inside"
 done
-for id in EchoKit.Core EchoKit.Testing; do
+for id in EchoKit.Core EchoKit.Bench EchoKit.Testing; do
   files=$(unzip -Z1 "$feed/$id.$version.nupkg")
   grep -qx "lib/net10.0/$id.xml" <<<"$files" || fail "$id has no XML docs"
 done
+# The core depends on logging abstractions alone; the bench carries HdrHistogram and asks for exactly its core.
+nuspec=$(unzip -p "$feed/EchoKit.Core.$version.nupkg" EchoKit.Core.nuspec)
+# (DependencyInjection.Abstractions is Logging.Abstractions' own dependency, listed because central transitive
+# pinning lifts it to the runtime's version.)
+others=$(grep -oE '<dependency id="[^"]+"' <<<"$nuspec" | sed 's/<dependency id=//' | tr -d '"' \
+  | grep -vxE 'Microsoft\.Extensions\.(Logging|DependencyInjection)\.Abstractions' || true)
+[ -z "$others" ] || fail "EchoKit.Core depends on more than logging abstractions: $others"
+nuspec=$(unzip -p "$feed/EchoKit.Bench.$version.nupkg" EchoKit.Bench.nuspec)
+grep -qF "<dependency id=\"EchoKit.Core\" version=\"[$version]\"" <<<"$nuspec" || fail "EchoKit.Bench does not pin EchoKit.Core [$version]"
+grep -qF '<dependency id="HdrHistogram"' <<<"$nuspec" || fail "EchoKit.Bench does not depend on HdrHistogram"
 nuspec=$(unzip -p "$feed/echokit.$version.nupkg" echokit.nuspec)
 grep -qF '<packageType name="DotnetTool" />' <<<"$nuspec" || fail "echokit is not a tool package"
 
@@ -118,4 +128,4 @@ for sample in "$root"/samples/*/*.csproj; do
     -nologo >"$work/test.log" 2>&1 || { cat "$work/test.log" >&2; fail "dotnet test $name"; }
   grep -E '(Passed|Failed)!' "$work/test.log" || true
 done
-step "ok: EchoKit.Core, EchoKit.Testing and echokit $version install and work from the packages"
+step "ok: EchoKit.Core, EchoKit.Bench, EchoKit.Testing and echokit $version install and work from the packages"
