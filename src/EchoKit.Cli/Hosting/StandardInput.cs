@@ -1,4 +1,4 @@
-using EchoKit.Internal;
+using System.IO.Pipelines;
 
 namespace EchoKit.Cli.Hosting;
 
@@ -15,14 +15,15 @@ internal static class StandardInput
         {
             return null;
         }
-        var stdin = Console.OpenStandardInput();
-        var first = new byte[64 * 1024];
-        var read = await stdin.ReadAsync(first);
-        if (read == 0)
+        // A pipe reader can look at the first bytes without taking them: the stream it gives starts with them.
+        var reader = PipeReader.Create(Console.OpenStandardInput(), new StreamPipeReaderOptions(bufferSize: 64 * 1024));
+        var first = await reader.ReadAsync();
+        if (first.Buffer.IsEmpty && first.IsCompleted)
         {
-            await stdin.DisposeAsync();
+            await reader.CompleteAsync();
             return null;
         }
-        return new PrefixedStream(first.AsMemory(0, read), stdin);
+        reader.AdvanceTo(first.Buffer.Start);
+        return reader.AsStream();
     }
 }

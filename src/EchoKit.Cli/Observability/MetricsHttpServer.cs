@@ -4,9 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using EchoKit.Endpoints;
-using EchoKit.Internal;
 using EchoKit.Server;
-using EchoKit.Server.Internal;
 using Microsoft.Extensions.Logging;
 
 namespace EchoKit.Cli.Observability;
@@ -101,41 +99,14 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
     /// <summary>Binds <paramref name="endpoint"/> (every address it resolves to) and starts serving.</summary>
     public async Task StartAsync(EndpointSpec endpoint, CancellationToken cancellationToken)
     {
-        var addresses = await EndpointResolver.ResolveForListenAsync(endpoint, cancellationToken).ConfigureAwait(false);
-        var port = endpoint.Port;
-        var bound = new List<(Socket, BoundListener)>();
-        try
+        // The echo listeners' bind helper: a name with several addresses and port 0 gets one port for all.
+        var sockets = await ListenerBinding.ListenAsync(endpoint, "http", ListenBacklog, cancellationToken).ConfigureAwait(false);
+        foreach (var socket in sockets)
         {
-            foreach (var address in addresses)
-            {
-                var target = new IPEndPoint(address.Address, port);
-                var socket = ListenSockets.Bind(target, SocketType.Stream, ProtocolType.Tcp, EndpointResolver.IsDualStackWildcard(endpoint, target), "http");
-                try
-                {
-                    socket.Listen(ListenBacklog);
-                }
-                catch (SocketException ex)
-                {
-                    socket.Dispose();
-                    throw new ListenerBindException(EndpointResolver.FormatUri("http", target), ex.SocketErrorCode, ex);
-                }
-                var local = (IPEndPoint)socket.LocalEndPoint!;
-                bound.Add((socket, new BoundListener(ListenProtocol.Tcp, local, EndpointResolver.FormatUri("http", local))));
-                port = local.Port; // a name with several addresses and port 0: all share the first one's port
-            }
-        }
-        catch
-        {
-            foreach (var (socket, _) in bound)
-            {
-                socket.Dispose();
-            }
-            throw;
-        }
-        foreach (var item in bound)
-        {
-            _sockets.Add(item);
-            _loops.Add(AcceptLoopAsync(item.Item1, item.Item2.Uri, _stopping.Token));
+            var local = (IPEndPoint)socket.LocalEndPoint!;
+            var bound = new BoundListener(ListenProtocol.Tcp, local, EndpointResolver.FormatUri("http", local));
+            _sockets.Add((socket, bound));
+            _loops.Add(AcceptLoopAsync(socket, bound.Uri, _stopping.Token));
         }
     }
 
@@ -145,7 +116,7 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
         await AcceptLoop.RunAsync(
             listener,
             client => Accept(client, uri, cancellationToken),
-            (error, delay) => EchoKitLog.MetricsAcceptError(_logger, uri, error.SocketErrorCode.ToString(), (int)delay.TotalMilliseconds),
+            (error, delay) => MetricsEndpointLog.MetricsAcceptError(_logger, uri, error.SocketErrorCode.ToString(), (int)delay.TotalMilliseconds),
             _time,
             cancellationToken).ConfigureAwait(false);
     }
@@ -160,7 +131,7 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
         catch (SocketException ex)
         {
             // The client left between accept() and here: nothing to answer.
-            EchoKitLog.MetricsRequestFailed(_logger, "unknown", uri, ex.SocketErrorCode.ToString());
+            MetricsEndpointLog.MetricsRequestFailed(_logger, "unknown", uri, ex.SocketErrorCode.ToString());
             client.Dispose();
             return;
         }
@@ -188,13 +159,13 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
         }
         if (evicted is not null)
         {
-            EchoKitLog.MetricsBusy(_logger, evicted.Remote, uri, _maxConnections);
+            MetricsEndpointLog.MetricsBusy(_logger, evicted.Remote, uri, _maxConnections);
             evicted.Evict();
         }
         if (connection.Node is null)
         {
             // Every held connection is being answered (each bounded by the request timeout): refuse this one.
-            EchoKitLog.MetricsBusy(_logger, remote, uri, _maxConnections);
+            MetricsEndpointLog.MetricsBusy(_logger, remote, uri, _maxConnections);
             connection.Dispose();
             return;
         }
@@ -228,7 +199,7 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
                 : await RespondAsync(head.Value, timeout).ConfigureAwait(false);
             if (response.StatusCode >= 400)
             {
-                EchoKitLog.MetricsRequestFailed(_logger, remote, uri, $"{response.StatusCode} {response.ReasonPhrase}");
+                MetricsEndpointLog.MetricsRequestFailed(_logger, remote, uri, $"{response.StatusCode} {response.ReasonPhrase}");
             }
             await client.SendAsync(response.Encode(), SocketFlags.None, timeout).ConfigureAwait(false);
             client.Shutdown(SocketShutdown.Send);
@@ -239,19 +210,19 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
             var why = stopping.IsCancellationRequested ? "server stopping"
                 : connection.Evicted ? "closed for a newer connection (too many open)"
                 : connection.HeadReceived ? "request timed out" : "request head timed out";
-            EchoKitLog.MetricsRequestFailed(_logger, remote, uri, why);
+            MetricsEndpointLog.MetricsRequestFailed(_logger, remote, uri, why);
         }
         catch (SocketException ex) when (SocketErrors.IsConnectionResetError(ex.SocketErrorCode) || SocketErrors.IsAbortError(ex.SocketErrorCode))
         {
-            EchoKitLog.MetricsRequestFailed(_logger, remote, uri, ex.SocketErrorCode.ToString());
+            MetricsEndpointLog.MetricsRequestFailed(_logger, remote, uri, ex.SocketErrorCode.ToString());
         }
         catch (HttpRequestFormatException ex)
         {
-            EchoKitLog.MetricsRequestFailed(_logger, remote, uri, ex.Message);
+            MetricsEndpointLog.MetricsRequestFailed(_logger, remote, uri, ex.Message);
         }
         catch (Exception ex)
         {
-            EchoKitLog.MetricsRequestFault(_logger, remote, uri, ex);
+            MetricsEndpointLog.MetricsRequestFault(_logger, remote, uri, ex);
         }
         finally
         {

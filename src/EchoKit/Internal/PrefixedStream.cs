@@ -1,8 +1,7 @@
 namespace EchoKit.Internal;
 
 /// <summary>
-/// A stream that first returns bytes already read (those that came with a PROXY header, or a first peek at standard
-/// input), then reads on from the inner stream. Writes go straight through. Lets the TLS handshake start mid-buffer.
+/// A stream that first returns bytes already read (those that came with a PROXY header), then reads on from the inner stream. Writes go straight through. Lets the TLS handshake start mid-buffer.
 /// </summary>
 internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner) : Stream
 {

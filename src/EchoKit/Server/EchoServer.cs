@@ -225,23 +225,20 @@ public sealed class EchoServer : IAsyncDisposable
             _listeners.Add(AddStreamListener(TcpEchoListener.BindUnix(endpoint, _context, Epoll())));
             return;
         }
-        var addresses = await EndpointResolver.ResolveForListenAsync(endpoint.Endpoint, cancellationToken).ConfigureAwait(false);
-        var port = endpoint.Endpoint.Port;
-        foreach (var address in addresses)
-        {
-            // A name resolving to several addresses with port 0: every socket shares the first one's port.
-            var target = new IPEndPoint(address.Address, port);
-            var dualStack = EndpointResolver.IsDualStackWildcard(endpoint.Endpoint, target);
-            IEchoListener listener = endpoint.Protocol switch
+        // A name resolving to several addresses with port 0: every socket shares the first one's port.
+        var listeners = await ListenerBinding.BindEachAsync<IEchoListener>(
+            endpoint.Endpoint,
+            (target, dualStack) => endpoint.Protocol switch
             {
                 ListenProtocol.Tcp => AddStreamListener(TcpEchoListener.Bind(target, dualStack, endpoint, _context, null, Epoll())),
                 ListenProtocol.Tls => AddStreamListener(TcpEchoListener.Bind(target, dualStack, endpoint, _context, _tls ??= TlsServerOptions.Create(_options.Tls), null)),
                 ListenProtocol.Udp => WithMetrics(UdpEchoListener.Bind(target, dualStack, _options, UdpCounters, _logger, _time)),
                 _ => throw new NotSupportedException($"protocol {endpoint.Protocol} is not supported"),
-            };
-            _listeners.Add(listener);
-            port = listener.Bound.Port;
-        }
+            },
+            listener => listener.Bound.Port,
+            listener => listener.DisposeAsync(),
+            cancellationToken).ConfigureAwait(false);
+        _listeners.AddRange(listeners);
     }
 
     /// <summary>The epoll engine for a plain stream listener, started with the first one; null when sockets serve them.</summary>
@@ -259,18 +256,15 @@ public sealed class EchoServer : IAsyncDisposable
     {
         foreach (var (endpoint, udp) in _options.Reflect.TcpEndpoints.Select(e => (e, false)).Concat(_options.Reflect.UdpEndpoints.Select(e => (e, true))))
         {
-            var addresses = await EndpointResolver.ResolveForListenAsync(endpoint, cancellationToken).ConfigureAwait(false);
-            var port = endpoint.Port;
-            foreach (var address in addresses)
-            {
-                var target = new IPEndPoint(address.Address, port);
-                var dualStack = EndpointResolver.IsDualStackWildcard(endpoint, target);
-                IEchoListener listener = udp
+            var listeners = await ListenerBinding.BindEachAsync<IEchoListener>(
+                endpoint,
+                (target, dualStack) => udp
                     ? Reflect.ReflectUdpListener.Bind(target, dualStack, _options, _logger, _time)
-                    : Reflect.ReflectTcpListener.Bind(target, dualStack, _options, _logger, _time);
-                _listeners.Add(listener);
-                port = listener.Bound.Port;
-            }
+                    : Reflect.ReflectTcpListener.Bind(target, dualStack, _options, _logger, _time),
+                listener => listener.Bound.Port,
+                listener => listener.DisposeAsync(),
+                cancellationToken).ConfigureAwait(false);
+            _listeners.AddRange(listeners);
         }
     }
 

@@ -44,6 +44,27 @@ internal static class ListenSockets
         }
     }
 
+    /// <summary>
+    /// A listening stream socket on <paramref name="address"/>: <see cref="Bind"/>, then <paramref name="configure"/>
+    /// (options that must be set before listen), then listen with <paramref name="backlog"/>. Failures become
+    /// <see cref="ListenerBindException"/> and leave nothing open.
+    /// </summary>
+    public static Socket Listen(IPEndPoint address, bool dualStack, string scheme, int backlog, bool reusePort = false, Action<Socket>? configure = null)
+    {
+        var socket = Bind(address, SocketType.Stream, ProtocolType.Tcp, dualStack, scheme, reusePort);
+        try
+        {
+            configure?.Invoke(socket);
+            socket.Listen(backlog);
+            return socket;
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new ListenerBindException(EndpointResolver.FormatUri(scheme, address), ex.SocketErrorCode, ex);
+        }
+    }
+
     private static void SetReuseAddress(Socket socket)
     {
         if (OperatingSystem.IsLinux())

@@ -42,16 +42,7 @@ internal sealed class TcpEchoListener : IEchoListener
     public static TcpEchoListener Bind(IPEndPoint address, bool dualStack, ListenEndpoint endpoint, ServerContext server, System.Net.Security.SslServerAuthenticationOptions? tls, EpollEngine? epoll)
     {
         var scheme = tls is null ? "tcp" : "tls";
-        var socket = ListenSockets.Bind(address, SocketType.Stream, ProtocolType.Tcp, dualStack, scheme, server.Options.ReusePort);
-        try
-        {
-            socket.Listen(server.Options.Backlog);
-        }
-        catch (SocketException ex)
-        {
-            socket.Dispose();
-            throw new ListenerBindException(EndpointResolver.FormatUri(scheme, address), ex.SocketErrorCode, ex);
-        }
+        var socket = ListenSockets.Listen(address, dualStack, scheme, server.Options.Backlog, server.Options.ReusePort);
         var local = (IPEndPoint)socket.LocalEndPoint!;
         var uri = EndpointResolver.FormatUri(scheme, local);
         var bound = new BoundListener(tls is null ? ListenProtocol.Tcp : ListenProtocol.Tls, local, uri);

@@ -17,7 +17,7 @@ internal static class UnixPeer
     {
         if (client.RemoteEndPoint is UnixDomainSocketEndPoint { } endPoint && endPoint.ToString() is { Length: > 0 } path)
         {
-            return "unix:" + EchoKit.Internal.PeerText.Field(path); // the client chose the path
+            return "unix:" + PeerText.Field(path); // the client chose the path
         }
         if (OperatingSystem.IsLinux())
         {

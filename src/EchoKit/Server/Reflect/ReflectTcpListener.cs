@@ -42,17 +42,7 @@ internal sealed class ReflectTcpListener : IEchoListener
 
     public static ReflectTcpListener Bind(IPEndPoint address, bool dualStack, EchoServerOptions server, ILogger logger, TimeProvider time)
     {
-        var socket = ListenSockets.Bind(address, SocketType.Stream, ProtocolType.Tcp, dualStack, "reflect+tcp");
-        try
-        {
-            SavedSyn.Enable(socket);
-            socket.Listen(server.Backlog);
-        }
-        catch (SocketException ex)
-        {
-            socket.Dispose();
-            throw new ListenerBindException(EndpointResolver.FormatUri("reflect+tcp", address), ex.SocketErrorCode, ex);
-        }
+        var socket = ListenSockets.Listen(address, dualStack, "reflect+tcp", server.Backlog, configure: listener => SavedSyn.Enable(listener));
         return new ReflectTcpListener(socket, server.Reflect, server, logger, time);
     }
 

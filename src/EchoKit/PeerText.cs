@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace EchoKit.Internal;
+namespace EchoKit;
 
 /// <summary>
 /// The one sanitiser for text a peer controls (dumped data, log fields with peer text such as PROXY TLVs, TLS SNI,
@@ -16,7 +16,7 @@ namespace EchoKit.Internal;
 /// A dump keeps the data's own line breaks; a line longer than <see cref="MaxDumpLineChars"/> is wrapped, the break
 /// marked with a lone <c>\</c> at the end of the line. A field is one line, cut at <see cref="MaxFieldChars"/> and marked "…(+N)", N the characters left out.
 /// </remarks>
-internal static class PeerText
+public static class PeerText
 {
     /// <summary>The longest line a dump writes before it wraps (the marker is not counted).</summary>
     public const int MaxDumpLineChars = 256;

@@ -1,21 +1,28 @@
 using System.Net.Sockets;
+using EchoKit.Internal;
 
-namespace EchoKit.Internal;
+namespace EchoKit.Server;
 
 /// <summary>
-/// The accept loop every listener shares: accept until stopped, hand each client over, and after a failed accept
-/// (EMFILE, ENOBUFS, a connection reset while queued...) report it, wait (<see cref="AcceptBackoff"/>) and go on:
-/// the listener lives. Only cancelling its token ends it.
+/// The accept loop every listener shares (the echo listeners, the reflect service, the <c>echokit</c> metrics
+/// endpoint): accept until stopped, hand each client over, and after a failed accept (EMFILE, ENOBUFS, a connection
+/// reset while queued...) report it, wait and go on: 10 ms, doubling to at most 1 s, back to nothing after a
+/// success. The listener lives; only cancelling its token ends the loop.
 /// </summary>
-internal static class AcceptLoop
+public static class AcceptLoop
 {
     /// <param name="listener">The listening socket; closing it as part of stopping is expected.</param>
     /// <param name="accepted">Takes ownership of each accepted client; must not block.</param>
     /// <param name="failed">Reports a failed accept and the wait before the next try.</param>
     /// <param name="time">Clock for the waits.</param>
     /// <param name="stopping">Ends the loop.</param>
+    /// <returns>A task that completes when <paramref name="stopping"/> is cancelled.</returns>
     public static async Task RunAsync(Socket listener, Action<Socket> accepted, Action<SocketException, TimeSpan> failed, TimeProvider time, CancellationToken stopping)
     {
+        ArgumentNullException.ThrowIfNull(listener);
+        ArgumentNullException.ThrowIfNull(accepted);
+        ArgumentNullException.ThrowIfNull(failed);
+        ArgumentNullException.ThrowIfNull(time);
         var backoff = new AcceptBackoff();
         while (!stopping.IsCancellationRequested)
         {

@@ -1,9 +1,13 @@
 using System.Net.Sockets;
 
-namespace EchoKit.Internal;
+namespace EchoKit;
 
-/// <summary>Sorts socket errors into the expected (a peer that left) and the rest.</summary>
-internal static class SocketErrors
+/// <summary>
+/// The one socket-error classifier: sorts socket errors into the expected (a peer that left, a socket we closed) and
+/// the rest, as Kestrel does, so callers can log the expected at Debug and the rest as errors. Errors of raw Linux
+/// descriptors (the epoll engine, the bench) are first mapped to <see cref="SocketError"/> by the one errno table.
+/// </summary>
+public static class SocketErrors
 {
     /// <summary>True for errors that mean the peer reset or vanished: expected on a network, logged at Debug.</summary>
     public static bool IsConnectionResetError(SocketError error) => error is
