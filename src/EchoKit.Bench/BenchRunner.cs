@@ -59,7 +59,7 @@ public static class BenchRunner
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("EchoKit.Bench");
         var target = await ChooseTargetAsync(options, cancellationToken).ConfigureAwait(false);
         var address = target is IPEndPoint ip ? EndpointResolver.FormatAddress(ip) : options.UnixPath!;
-        EchoKitLog.BenchStarted(logger, ModeName(options.Mode), address, options.Connections, options.Pipeline, options.Size);
+        BenchLog.BenchStarted(logger, ModeName(options.Mode), address, options.Connections, options.Pipeline, options.Size);
 
         var run = new BenchRun(options, target, Stopwatch.GetTimestamp());
         var workers = CreateWorkers(run);
@@ -94,7 +94,7 @@ public static class BenchRunner
         var stalled = workers.Any(w => w.Stalled);
 
         var result = Collect(run, workers, aggregator, address, interrupted: cancellationToken.IsCancellationRequested, cpuPercent, stalled);
-        EchoKitLog.BenchFinished(logger, ModeName(options.Mode), address, result.Messages, result.Seconds, result.Errors, result.Mismatches);
+        BenchLog.BenchFinished(logger, ModeName(options.Mode), address, result.Messages, result.Seconds, result.Errors, result.Mismatches);
         return result;
     }
 

@@ -124,10 +124,10 @@ public sealed class EchoServer : IAsyncDisposable
             }
             foreach (var listener in _listeners)
             {
-                EchoKitLog.Listening(_logger, listener.Bound.Uri);
+                ServerLog.Listening(_logger, listener.Bound.Uri);
                 if (listener is TcpEchoListener stream)
                 {
-                    EchoKitLog.ListenerEngine(_logger, listener.Bound.Uri, stream.EngineName, stream.EngineName == "epoll" ? _epoll!.LoopCount : 0);
+                    ServerLog.ListenerEngine(_logger, listener.Bound.Uri, stream.EngineName, stream.EngineName == "epoll" ? _epoll!.LoopCount : 0);
                 }
                 _listenerLoops.Add(RunListenerAsync(listener));
             }
@@ -178,7 +178,7 @@ public sealed class EchoServer : IAsyncDisposable
             var open = _tracker.Count;
             if (open > 0)
             {
-                EchoKitLog.ShutdownStarted(_logger, _options.ShutdownTimeout.TotalSeconds, open);
+                ServerLog.ShutdownStarted(_logger, _options.ShutdownTimeout.TotalSeconds, open);
                 try
                 {
                     await _tracker.WhenAllClosed().WaitAsync(_options.ShutdownTimeout, _time, cancellationToken).ConfigureAwait(false);
@@ -186,7 +186,7 @@ public sealed class EchoServer : IAsyncDisposable
                 catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
                 {
                     // 3. Time is up (or the caller insisted): close the rest.
-                    EchoKitLog.ShutdownAborting(_logger, _tracker.Count);
+                    ServerLog.ShutdownAborting(_logger, _tracker.Count);
                 }
             }
 
@@ -201,7 +201,7 @@ public sealed class EchoServer : IAsyncDisposable
             _tracker.Dispose();
             // Every connection has closed on its loop by now: the loops can go.
             _epoll?.Dispose();
-            EchoKitLog.Stopped(_logger);
+            ServerLog.Stopped(_logger);
         }
         finally
         {
@@ -289,7 +289,7 @@ public sealed class EchoServer : IAsyncDisposable
         catch (Exception ex)
         {
             // A listener loop should never fault; if it does, say so, and let the others run on.
-            EchoKitLog.AcceptFault(_logger, listener.Bound.Uri, ex);
+            ServerLog.AcceptFault(_logger, listener.Bound.Uri, ex);
         }
     }
 }

@@ -117,14 +117,14 @@ internal sealed class InteractiveSession
             _localText = EchoConnector.Format(_local);
             _remoteText = EchoConnector.Format(_remote ?? (_options.Transport.UnixSocketPath is { } path ? new UnixDomainSocketEndPoint(path) : null));
             _connectTime = _time.GetElapsedTime(_start);
-            EchoKitLog.ClientConnected(_logger, _localText, _remoteText, Transport, Math.Round(_connectTime.TotalMilliseconds, 3));
+            ClientLog.ClientConnected(_logger, _localText, _remoteText, Transport, Math.Round(_connectTime.TotalMilliseconds, 3));
             return socket;
         }
         finally
         {
             foreach (var attempt in attempts)
             {
-                EchoKitLog.ConnectAttemptFailed(_logger, EchoConnector.Format(attempt.Address), attempt.Error.ToString());
+                ClientLog.ConnectAttemptFailed(_logger, EchoConnector.Format(attempt.Address), attempt.Error.ToString());
             }
         }
     }
@@ -135,10 +135,10 @@ internal sealed class InteractiveSession
         var start = _time.GetTimestamp();
         var ssl = await handshake.AuthenticateAsync(socket, cancellationToken).ConfigureAwait(false);
         var (protocol, cipher, subject, issuer, notAfter) = TlsHandshake.Describe(ssl);
-        EchoKitLog.TlsEstablished(_logger, _localText, _remoteText, protocol, cipher, Math.Round(_time.GetElapsedTime(start).TotalMilliseconds, 3), subject, issuer, notAfter);
+        ClientLog.TlsEstablished(_logger, _localText, _remoteText, protocol, cipher, Math.Round(_time.GetElapsedTime(start).TotalMilliseconds, 3), subject, issuer, notAfter);
         if (tls.SkipValidation)
         {
-            EchoKitLog.TlsValidationSkipped(_logger, _localText, _remoteText, handshake.IgnoredErrors);
+            ClientLog.TlsValidationSkipped(_logger, _localText, _remoteText, handshake.IgnoredErrors);
         }
         return ssl;
     }
@@ -189,7 +189,7 @@ internal sealed class InteractiveSession
         Volatile.Write(ref _inputEnded, true);
         if (!_options.HalfClose)
         {
-            EchoKitLog.InputEnded(_logger, _localText, _remoteText, Interlocked.Read(ref _sent), "not half-closing; printing until the peer closes");
+            ClientLog.InputEnded(_logger, _localText, _remoteText, Interlocked.Read(ref _sent), "not half-closing; printing until the peer closes");
             return;
         }
         if (stream is SslStream ssl)
@@ -197,7 +197,7 @@ internal sealed class InteractiveSession
             await ssl.ShutdownAsync().ConfigureAwait(false); // close_notify first, or the FIN would look like a truncation attack
         }
         socket.Shutdown(SocketShutdown.Send);
-        EchoKitLog.InputEnded(_logger, _localText, _remoteText, Interlocked.Read(ref _sent), "sent FIN (half-close); printing until the peer closes");
+        ClientLog.InputEnded(_logger, _localText, _remoteText, Interlocked.Read(ref _sent), "sent FIN (half-close); printing until the peer closes");
     }
 
     private async ValueTask SendAsync(Stream stream, ReadOnlyMemory<byte> data, IdleTimer idle, CancellationToken cancellationToken)
@@ -304,7 +304,7 @@ internal sealed class InteractiveSession
             }
             Volatile.Write(ref _inputEnded, true);
             replies.CancelAfter(_options.ReplyTimeout);
-            EchoKitLog.InputEnded(_logger, _localText, _remoteText, Interlocked.Read(ref _sent),
+            ClientLog.InputEnded(_logger, _localText, _remoteText, Interlocked.Read(ref _sent),
                 $"printing datagrams until none comes for {ClientErrors.FormatDuration(_options.ReplyTimeout)}");
         }
         finally
@@ -373,7 +373,7 @@ internal sealed class InteractiveSession
         {
             if (AsSocketError(error) is { } socketError)
             {
-                EchoKitLog.ClientReset(_logger, _localText, _remoteText, socketError.ToString());
+                ClientLog.ClientReset(_logger, _localText, _remoteText, socketError.ToString());
                 var (outcome, message) = Describe(socketError);
                 return Finish(outcome, message);
             }
@@ -386,7 +386,7 @@ internal sealed class InteractiveSession
         }
         if (unexpected is not null and not OperationCanceledException)
         {
-            EchoKitLog.ClientFault(_logger, _localText, _remoteText, unexpected);
+            ClientLog.ClientFault(_logger, _localText, _remoteText, unexpected);
             return Finish(ConnectOutcome.Failed, unexpected.Message.ReplaceLineEndings(" "));
         }
         return Finish(ConnectOutcome.Failed, "stopped");
@@ -434,12 +434,12 @@ internal sealed class InteractiveSession
         var received = Interlocked.Read(ref _received);
         if (_options.Udp)
         {
-            EchoKitLog.DatagramsEnded(_logger, _localText, _remoteText, message, Interlocked.Read(ref _datagramsSent), sent,
+            ClientLog.DatagramsEnded(_logger, _localText, _remoteText, message, Interlocked.Read(ref _datagramsSent), sent,
                 Interlocked.Read(ref _datagramsReceived), received, (long)duration.TotalMilliseconds);
         }
         else
         {
-            EchoKitLog.ClientClosed(_logger, _localText, _remoteText, message, sent, received, (long)duration.TotalMilliseconds);
+            ClientLog.ClientClosed(_logger, _localText, _remoteText, message, sent, received, (long)duration.TotalMilliseconds);
         }
         return new ConnectResult
         {

@@ -57,7 +57,7 @@ internal sealed class ConnectionPreamble(TcpEchoConnection connection, Socket so
         if (outcome.Header is not { } header)
         {
             _context.CountRejection(ConnectionRejectReason.ProxyHeader);
-            EchoKitLog.ProxyHeaderRejected(logger, connection.Id, connection.Remote, _context.Uri, outcome.Error ?? "invalid");
+            ServerLog.ProxyHeaderRejected(logger, connection.Id, connection.Remote, _context.Uri, outcome.Error ?? "invalid");
             return false;
         }
         var proxy = connection.Remote;
@@ -67,7 +67,7 @@ internal sealed class ConnectionPreamble(TcpEchoConnection connection, Socket so
         }
         if (logger.IsEnabled(LogLevel.Debug))
         {
-            EchoKitLog.ProxyHeaderAccepted(logger, connection.Id, proxy, _context.Uri, header.Version,
+            ServerLog.ProxyHeaderAccepted(logger, connection.Id, proxy, _context.Uri, header.Version,
                 header.Command == ProxyCommand.Local ? "LOCAL" : "PROXY", connection.Remote);
         }
         return true;
@@ -88,7 +88,7 @@ internal sealed class ConnectionPreamble(TcpEchoConnection connection, Socket so
             await tls.AuthenticateAsServerAsync(options, deadline.Token).ConfigureAwait(false);
             if (connection.Logger.IsEnabled(LogLevel.Debug))
             {
-                EchoKitLog.TlsHandshakeCompleted(connection.Logger, connection.Id, connection.Remote, _context.Uri, tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());
+                ServerLog.TlsHandshakeCompleted(connection.Logger, connection.Id, connection.Remote, _context.Uri, tls.SslProtocol.ToString(), tls.NegotiatedCipherSuite.ToString());
             }
             return tls;
         }
@@ -100,7 +100,7 @@ internal sealed class ConnectionPreamble(TcpEchoConnection connection, Socket so
             var why = deadline.IsCancellationRequested
                 ? $"no handshake within {timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s"
                 : Innermost(ex);
-            EchoKitLog.TlsHandshakeFailed(connection.Logger, connection.Id, connection.Remote, _context.Uri, why);
+            ServerLog.TlsHandshakeFailed(connection.Logger, connection.Id, connection.Remote, _context.Uri, why);
             return null;
         }
         catch

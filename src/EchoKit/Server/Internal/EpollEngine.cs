@@ -24,7 +24,7 @@ internal sealed class EpollEngine : IDisposable
             {
                 _loops[i] = new EpollIoLoop(new EventLoop($"echokit-epoll-{i}")
                 {
-                    OnFault = ex => EchoKitLog.AcceptFault(logger, "epoll", ex),
+                    OnFault = ex => ServerLog.AcceptFault(logger, "epoll", ex),
                 }, bufferSize);
             }
         }

@@ -25,7 +25,7 @@ internal sealed class IdleSweeper : IDisposable
             catch (Exception ex)
             {
                 // A timer callback must not throw (it would end the process); a failed sweep is retried next period.
-                EchoKitLog.IdleSweepFault(logger, ex);
+                ServerLog.IdleSweepFault(logger, ex);
             }
         }, null, period, period);
     }

@@ -229,7 +229,7 @@ internal sealed class TcpEchoConnection
         if (_logger.IsEnabled(LogLevel.Information))
         {
             // Guarded: the local address is looked up only when someone reads it.
-            EchoKitLog.ConnectionOpened(_logger, Id, Remote, FormatLocal(), _context.Uri);
+            ServerLog.ConnectionOpened(_logger, Id, Remote, FormatLocal(), _context.Uri);
         }
         _metrics.ConnectionOpened();
         _opened = true;
@@ -258,7 +258,7 @@ internal sealed class TcpEchoConnection
             _metrics.ConnectionClosed(reason, elapsed);
             if (_logger.IsEnabled(LogLevel.Information))
             {
-                EchoKitLog.ConnectionClosed(_logger, Id, Remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _context.Uri);
+                ServerLog.ConnectionClosed(_logger, Id, Remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _context.Uri);
             }
         }
         _tracker?.Remove(this);
@@ -268,9 +268,9 @@ internal sealed class TcpEchoConnection
     /// <summary>Adopts the real client's address from a PROXY header.</summary>
     public void SetRemote(string remote) => _remote = remote;
 
-    public void LogReset(SocketError error) => EchoKitLog.ConnectionReset(_logger, Id, Remote, _context.Uri, error.ToString());
+    public void LogReset(SocketError error) => ServerLog.ConnectionReset(_logger, Id, Remote, _context.Uri, error.ToString());
 
-    public void LogFault(Exception ex) => EchoKitLog.ConnectionFault(_logger, Id, Remote, _context.Uri, ex);
+    public void LogFault(Exception ex) => ServerLog.ConnectionFault(_logger, Id, Remote, _context.Uri, ex);
 
     public void MarkActivity()
     {
@@ -326,7 +326,7 @@ internal sealed class TcpEchoConnection
             var count = _dumpDecoder.GetChars(data, chars, flush: false);
             text = new string(chars, 0, count);
         }
-        EchoKitLog.Data(_logger, Id, Remote, data.Length, text, _context.Uri);
+        ServerLog.Data(_logger, Id, Remote, data.Length, text, _context.Uri);
     }
 
     private void DisposeSocket()

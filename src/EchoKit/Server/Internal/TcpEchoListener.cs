@@ -63,7 +63,7 @@ internal sealed class TcpEchoListener : IEchoListener
     public Task RunAsync() => AcceptLoop.RunAsync(
         _socket,
         Accept,
-        (error, delay) => EchoKitLog.AcceptError(_server.Logger, Bound.Uri, error.SocketErrorCode.ToString(), (int)delay.TotalMilliseconds),
+        (error, delay) => ServerLog.AcceptError(_server.Logger, Bound.Uri, error.SocketErrorCode.ToString(), (int)delay.TotalMilliseconds),
         _server.Time,
         _stopping.Token);
 
@@ -87,7 +87,7 @@ internal sealed class TcpEchoListener : IEchoListener
         catch (SocketException ex)
         {
             // The client left between accept() and here: nothing to serve.
-            EchoKitLog.ConnectionReset(_server.Logger, 0, "unknown", Bound.Uri, ex.SocketErrorCode.ToString());
+            ServerLog.ConnectionReset(_server.Logger, 0, "unknown", Bound.Uri, ex.SocketErrorCode.ToString());
             client.Dispose();
             return;
         }
@@ -117,7 +117,7 @@ internal sealed class TcpEchoListener : IEchoListener
         _context.CountRejection(reason);
         // Close at once: the kernel answers the client with FIN (or RST if it already sent data); nothing is echoed.
         client.Dispose();
-        EchoKitLog.ConnectionRejected(_server.Logger, remote, Bound.Uri, why);
+        ServerLog.ConnectionRejected(_server.Logger, remote, Bound.Uri, why);
     }
 
     public void StopAccepting()

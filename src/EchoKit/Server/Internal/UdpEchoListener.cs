@@ -123,7 +123,7 @@ internal sealed class UdpEchoListener : IEchoListener
         var bound = new BoundListener(ListenProtocol.Udp, local, EndpointResolver.FormatUri("udp", local));
         // Linux reports twice the size granted (its bookkeeping overhead included): halve it to compare with the ask.
         var reported = OperatingSystem.IsLinux() ? 2 : 1;
-        EchoKitLog.UdpSocketReady(logger, bound.Uri, sockets.Count,
+        UdpLog.UdpSocketReady(logger, bound.Uri, sockets.Count,
             first.ReceiveBufferSize / reported, first.SendBufferSize / reported, udp.SocketBufferSize);
         return new UdpEchoListener(sockets.ToArray(), bound, options, counters, logger, time);
     }
@@ -318,7 +318,7 @@ internal sealed class UdpEchoListener : IEchoListener
                     cell.Values.SendErrors++;
                     if (ex is SocketException se && !token.IsCancellationRequested && TakeEventBudget() && _logger.IsEnabled(LogLevel.Debug))
                     {
-                        EchoKitLog.UdpSendError(_logger, FormatSource(address), Bound.Uri, se.SocketErrorCode.ToString());
+                        UdpLog.UdpSendError(_logger, FormatSource(address), Bound.Uri, se.SocketErrorCode.ToString());
                     }
                 }
             }
@@ -326,7 +326,7 @@ internal sealed class UdpEchoListener : IEchoListener
         catch (Exception ex)
         {
             // Nothing above should get here; if something does, this loop ends and the others go on.
-            EchoKitLog.UdpLoopFault(_logger, Bound.Uri, ex);
+            UdpLog.UdpLoopFault(_logger, Bound.Uri, ex);
         }
         finally
         {
@@ -352,7 +352,7 @@ internal sealed class UdpEchoListener : IEchoListener
             if (!token.IsCancellationRequested && TakeEventBudget() && _logger.IsEnabled(LogLevel.Debug))
             {
                 io.CopyAddress(index, address);
-                EchoKitLog.UdpSendError(_logger, FormatSource(address), Bound.Uri, error.ToString());
+                UdpLog.UdpSendError(_logger, FormatSource(address), Bound.Uri, error.ToString());
             }
         };
         try
@@ -406,7 +406,7 @@ internal sealed class UdpEchoListener : IEchoListener
         catch (Exception ex)
         {
             // Nothing above should get here; if something does, this loop ends and the others go on.
-            EchoKitLog.UdpLoopFault(_logger, Bound.Uri, ex);
+            UdpLog.UdpLoopFault(_logger, Bound.Uri, ex);
         }
     }
 
@@ -422,7 +422,7 @@ internal sealed class UdpEchoListener : IEchoListener
                 var reason = port == _ownPort && !_options.DenySourcePorts.Contains(port)
                     ? $"source port {port} is this listener's own port (an echo server looping with us?)"
                     : $"source port {port} is denied (a UDP service port: answering could start a loop or a reflection)";
-                EchoKitLog.UdpDeniedSource(_logger, FormatSource(address), Bound.Uri, reason);
+                UdpLog.UdpDeniedSource(_logger, FormatSource(address), Bound.Uri, reason);
             }
             return false;
         }
@@ -432,7 +432,7 @@ internal sealed class UdpEchoListener : IEchoListener
             cell.Values.DroppedByRule++;
             if (TakeEventBudget() && _logger.IsEnabled(LogLevel.Information))
             {
-                EchoKitLog.UdpDeniedSource(_logger, FormatSource(address), Bound.Uri, "source address denied by the access list");
+                UdpLog.UdpDeniedSource(_logger, FormatSource(address), Bound.Uri, "source address denied by the access list");
             }
             return false;
         }
@@ -445,14 +445,14 @@ internal sealed class UdpEchoListener : IEchoListener
                 cell.Values.NewSources++;
                 if (TakeEventBudget() && _logger.IsEnabled(LogLevel.Information))
                 {
-                    EchoKitLog.UdpFirstDatagram(_logger, FormatSource(address), size, Bound.Uri);
+                    UdpLog.UdpFirstDatagram(_logger, FormatSource(address), size, Bound.Uri);
                 }
                 return true;
             case UdpSourceVerdict.LimitedFirst:
                 cell.Values.DroppedByRate++;
                 if (TakeEventBudget() && _logger.IsEnabled(LogLevel.Warning))
                 {
-                    EchoKitLog.UdpRateLimited(_logger, FormatSource(address), _options.RateLimit, Bound.Uri);
+                    UdpLog.UdpRateLimited(_logger, FormatSource(address), _options.RateLimit, Bound.Uri);
                 }
                 return false;
             default:
@@ -472,14 +472,14 @@ internal sealed class UdpEchoListener : IEchoListener
             // about one peer, not about us.
             if (TakeEventBudget() && _logger.IsEnabled(LogLevel.Debug))
             {
-                EchoKitLog.UdpReceiveError(_logger, Bound.Uri, error.ToString());
+                UdpLog.UdpReceiveError(_logger, Bound.Uri, error.ToString());
             }
             return;
         }
         // Out of memory for buffers or similar: say so (rationed), pause this loop briefly (a stop ends the pause).
         if (TakeEventBudget())
         {
-            EchoKitLog.UdpReceiveFault(_logger, Bound.Uri, error.ToString(), (int)ReceiveFaultDelay.TotalMilliseconds);
+            UdpLog.UdpReceiveFault(_logger, Bound.Uri, error.ToString(), (int)ReceiveFaultDelay.TotalMilliseconds);
         }
         token.WaitHandle.WaitOne(ReceiveFaultDelay);
     }
@@ -514,7 +514,7 @@ internal sealed class UdpEchoListener : IEchoListener
         if (delta.DatagramsReceived > 0 || (final && total.DatagramsReceived > 0))
         {
             var seconds = (long)Math.Round((double)elapsedTicks / _time.TimestampFrequency);
-            EchoKitLog.UdpStats(_logger, Bound.Uri, delta.DatagramsReceived, delta.DatagramsAnswered, delta.DroppedByRule,
+            UdpLog.UdpStats(_logger, Bound.Uri, delta.DatagramsReceived, delta.DatagramsAnswered, delta.DroppedByRule,
                 delta.DroppedByRate, delta.SendErrors, delta.BytesReceived, delta.BytesSent, delta.NewSources, seconds);
         }
         return total;
@@ -528,7 +528,7 @@ internal sealed class UdpEchoListener : IEchoListener
         }
         // A datagram is a message of its own: it is decoded alone, never joined to the next one.
         var text = _dump == DumpMode.Hex ? HexDump.Format(data) : PeerText.Dump(data);
-        EchoKitLog.UdpData(_logger, FormatSource(address), data.Length, Bound.Uri, text);
+        UdpLog.UdpData(_logger, FormatSource(address), data.Length, Bound.Uri, text);
     }
 
     /// <summary>The source as text, for log lines only (it allocates).</summary>

@@ -61,7 +61,7 @@ internal static class UnixSockets
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            EchoKitLog.UnixSocketRemoveFailed(logger, path, uri, ex.Message);
+            ServerLog.UnixSocketRemoveFailed(logger, path, uri, ex.Message);
         }
     }
 
@@ -87,7 +87,7 @@ internal static class UnixSockets
         {
             // Nobody listens: a previous run died without cleaning up. Safe to replace.
             File.Delete(path);
-            EchoKitLog.UnixSocketReplaced(logger, path, uri);
+            ServerLog.UnixSocketReplaced(logger, path, uri);
             return;
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.WouldBlock)
