@@ -6,7 +6,7 @@ namespace EchoKit.Endpoints;
 /// Maps well-known service names (<c>echo</c>, <c>http</c>, <c>smtp</c>...) to ports: from /etc/services when the
 /// machine has it, then from a built-in table (the seed tutorial's table, corrected: ftp is 21, ftp-data 20).
 /// </summary>
-public static class ServicePorts
+internal static class ServicePorts
 {
     /// <summary>The built-in table, used when /etc/services is missing or lacks a name.</summary>
     public static readonly IReadOnlyDictionary<string, int> BuiltIn = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase)

@@ -3,7 +3,7 @@ using System.Text;
 namespace EchoKit.Internal;
 
 /// <summary>Formats bytes as a classic hex dump: offset, 16 bytes of hex, then the printable ASCII.</summary>
-public static class HexDump
+internal static class HexDump
 {
     /// <summary>Appends the dump of <paramref name="data"/> to <paramref name="builder"/>, offsets starting at <paramref name="baseOffset"/>.</summary>
     public static void Append(StringBuilder builder, ReadOnlySpan<byte> data, long baseOffset = 0)

@@ -7,7 +7,7 @@ using EchoKit.Server.Reflect;
 namespace EchoKit.Probe;
 
 /// <summary>A TCP connection to a reflect service (docs/reflect.md): one request line out, one answer line back.</summary>
-public sealed class ReflectClient : IAsyncDisposable
+internal sealed class ReflectClient : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly byte[] _buffer = new byte[ReflectOptions.MaxRequestBytes * 32];

@@ -10,7 +10,7 @@ namespace EchoKit.Probe;
 /// A connected UDP socket to a reflect service: a request datagram out, its answer back. It can set the DSCP it
 /// sends and Linux's IP_MTU_DISCOVER=IP_PMTUDISC_PROBE (DF on, the kernel's path MTU ignored) and read IP_MTU.
 /// </summary>
-public sealed class ReflectUdpClient : IDisposable
+internal sealed class ReflectUdpClient : IDisposable
 {
     private const int SolIp = 0, IpMtuDiscover = 10, IpMtu = 14, IpTos = 1;
     private const int SolIpv6 = 41, Ipv6MtuDiscover = 23, Ipv6Mtu = 24, Ipv6Tclass = 67;

@@ -10,7 +10,7 @@ namespace EchoKit.Server.ProxyProtocol;
 /// Feed it everything received so far; it answers Complete (with the header's length), NeedMoreData, or Invalid as
 /// early as the bytes allow, so a client that sends no header at all is refused at its first byte.
 /// </summary>
-public static class ProxyHeaderParser
+internal static class ProxyHeaderParser
 {
     /// <summary>The longest v1 header, CRLF included (the spec's bound: "PROXY TCP6" with two full IPv6 addresses).</summary>
     public const int MaxV1Length = 107;

@@ -1,7 +1,7 @@
 namespace EchoKit.Server.ProxyProtocol;
 
 /// <summary>The result of parsing the bytes received so far.</summary>
-public readonly struct ProxyParseResult
+internal readonly struct ProxyParseResult
 {
     private ProxyParseResult(ProxyParseStatus status, ProxyHeader? header, int length, string? error)
     {

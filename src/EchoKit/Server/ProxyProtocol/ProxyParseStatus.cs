@@ -1,7 +1,7 @@
 namespace EchoKit.Server.ProxyProtocol;
 
 /// <summary>The outcome of <see cref="ProxyHeaderParser.Parse"/>.</summary>
-public enum ProxyParseStatus
+internal enum ProxyParseStatus
 {
     /// <summary>A whole, valid header: <see cref="ProxyParseResult.Header"/> and its length are set.</summary>
     Complete,

@@ -1,7 +1,7 @@
 namespace EchoKit.Server.Reflect;
 
 /// <summary>What a reflect request asks for (docs/reflect.md).</summary>
-public enum ReflectOperation
+internal enum ReflectOperation
 {
     /// <summary><c>info</c>: answer at once with what the server observed.</summary>
     Info,

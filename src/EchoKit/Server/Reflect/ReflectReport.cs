@@ -9,7 +9,7 @@ namespace EchoKit.Server.Reflect;
 /// One reflect answer (docs/reflect.md): what the server observed about a request. The server builds it and
 /// <see cref="ToJson"/> writes it; a probe reads it back with <see cref="TryParse"/>.
 /// </summary>
-public sealed record ReflectReport
+internal sealed record ReflectReport
 {
     /// <summary>The protocol version, 1.</summary>
     public int Version { get; init; } = ReflectRequest.Version;

@@ -7,7 +7,7 @@ namespace EchoKit.Server.Reflect;
 /// <param name="Id">The client's tag for the request, echoed back (at most 64 printable ASCII characters), or null.</param>
 /// <param name="Size">For <see cref="ReflectOperation.Echo"/>: the answer's size in bytes, newline included.</param>
 /// <param name="After">For <see cref="ReflectOperation.Hold"/>: how long to wait before answering.</param>
-public readonly record struct ReflectRequest(ReflectOperation Operation, string? Id, int Size, TimeSpan After)
+internal readonly record struct ReflectRequest(ReflectOperation Operation, string? Id, int Size, TimeSpan After)
 {
     /// <summary>The protocol version this code speaks.</summary>
     public const int Version = 1;

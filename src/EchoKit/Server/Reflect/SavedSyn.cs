@@ -10,7 +10,7 @@ namespace EchoKit.Server.Reflect;
 /// <param name="Mss">The MSS option the SYN carried, or null when it had none.</param>
 /// <param name="Ttl">The SYN's TTL (IPv4) or hop limit (IPv6).</param>
 /// <param name="Tos">The SYN's TOS byte or traffic class.</param>
-public sealed record SavedSyn(int? Mss, int Ttl, int Tos)
+internal sealed record SavedSyn(int? Mss, int Ttl, int Tos)
 {
     private const int IpProtoTcp = 6;
     private const int TcpSaveSyn = 27;

@@ -15,7 +15,7 @@ namespace EchoKit.Server.Reflect;
 /// <param name="Retransmits">tcpi_retransmits: retransmissions of the segment now outstanding.</param>
 /// <param name="TotalRetransmits">tcpi_total_retrans: segments retransmitted over the connection's life.</param>
 /// <param name="Timestamps">Whether TCP timestamps were negotiated (12 bytes of options in every segment).</param>
-public sealed record TcpPathInfo(int Mss, int AdvertisedMss, int PathMtu, long RttMicroseconds, long RttVarianceMicroseconds,
+internal sealed record TcpPathInfo(int Mss, int AdvertisedMss, int PathMtu, long RttMicroseconds, long RttVarianceMicroseconds,
     int Retransmits, long TotalRetransmits, bool Timestamps)
 {
     private const int IpProtoTcp = 6;
