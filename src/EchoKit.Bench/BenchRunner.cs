@@ -28,26 +28,14 @@ public static class BenchRunner
     /// run early and returns what was measured so far, marked <see cref="BenchResult.Interrupted"/>.
     /// </summary>
     /// <param name="options">The load; validated here.</param>
+    /// <param name="onStart">Called once, before any load, with the parameters the result will carry, once the target answered (for a stream of events: start, intervals, end).</param>
     /// <param name="onSample">Called once per sample interval (warm-up ones included), in order, from the runner's task (never from a worker loop).</param>
     /// <param name="loggerFactory">Where start and end events go; none by default.</param>
     /// <param name="cancellationToken">Stops the run early.</param>
     /// <exception cref="PlatformNotSupportedException">TCP or UDP load on a system other than Linux.</exception>
     /// <exception cref="SocketException">The endpoint's host name does not resolve.</exception>
     /// <exception cref="BenchConnectException">No connection could be made within the connect timeout (the run did not start).</exception>
-    public static Task<BenchResult> RunAsync(BenchOptions options, Action<BenchSample>? onSample = null,
-        ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default) =>
-        RunAsync(options, onStart: null, onSample, loggerFactory, cancellationToken);
-
-    /// <summary>
-    /// Runs the load as <see cref="RunAsync(BenchOptions, Action{BenchSample}?, ILoggerFactory?, CancellationToken)"/>
-    /// does, and first reports the parameters once the target answered (for a stream of events: start, intervals, end).
-    /// </summary>
-    /// <param name="options">The load; validated here.</param>
-    /// <param name="onStart">Called once, before any load, with the parameters the result will carry.</param>
-    /// <param name="onSample">Called once per sample interval, as above.</param>
-    /// <param name="loggerFactory">Where start and end events go; none by default.</param>
-    /// <param name="cancellationToken">Stops the run early.</param>
-    public static async Task<BenchResult> RunAsync(BenchOptions options, Action<BenchParameters>? onStart, Action<BenchSample>? onSample,
+    public static async Task<BenchResult> RunAsync(BenchOptions options, Action<BenchParameters>? onStart = null, Action<BenchSample>? onSample = null,
         ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);

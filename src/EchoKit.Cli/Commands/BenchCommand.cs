@@ -101,7 +101,7 @@ internal static class BenchCommand
         var target = options.UnixPath is { } path ? $"unix:{path}" : options.Endpoint!.Text;
         try
         {
-            result = await BenchRunner.RunAsync(options, onStart, onSample, cancellationToken: signals.RequestedToken);
+            result = await BenchRunner.RunAsync(options, onStart, onSample, loggerFactory: null, signals.RequestedToken);
         }
         catch (BenchConnectException ex)
         {
