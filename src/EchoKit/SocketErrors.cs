@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using EchoKit.Internal;
+using EchoKit.Internal.Linux;
 
 namespace EchoKit;
 
@@ -27,4 +29,24 @@ public static class SocketErrors
         SocketError.OperationAborted or
         SocketError.Interrupted or
         SocketError.Shutdown;
+
+    /// <summary>The group of <paramref name="error"/>, for reporters that name errors (the client, the bench).</summary>
+    internal static SocketErrorKind Classify(SocketError error) => error switch
+    {
+        SocketError.ConnectionRefused => SocketErrorKind.Refused,
+        SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => SocketErrorKind.HostNotFound,
+        SocketError.NetworkUnreachable or SocketError.HostUnreachable or SocketError.NetworkDown => SocketErrorKind.Unreachable,
+        // EPIPE (we wrote after the peer closed) surfaces as Shutdown on Unix.
+        SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown => SocketErrorKind.Reset,
+        SocketError.NotConnected => SocketErrorKind.NotConnected,
+        SocketError.TimedOut => SocketErrorKind.TimedOut,
+        SocketError.AddressNotAvailable => SocketErrorKind.AddressNotAvailable,
+        SocketError.AddressAlreadyInUse => SocketErrorKind.AddressInUse,
+        SocketError.AddressFamilyNotSupported => SocketErrorKind.AddressFamilyNotSupported,
+        SocketError.AccessDenied => SocketErrorKind.AccessDenied,
+        _ => SocketErrorKind.Other,
+    };
+
+    /// <summary>The group of a Linux errno from a raw descriptor, through the one errno table (<see cref="Errno.ToSocketError"/>).</summary>
+    internal static SocketErrorKind ClassifyErrno(int errno) => Classify(Errno.ToSocketError(errno));
 }

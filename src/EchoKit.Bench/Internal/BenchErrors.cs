@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using EchoKit.Internal;
 
 namespace EchoKit.Bench.Internal;
 
@@ -18,25 +19,21 @@ internal static class BenchErrors
         _ => "other",
     };
 
-    /// <summary>Sorts a Linux errno from connect/recv/send.</summary>
-    public static BenchError FromErrno(int errno) => errno switch
-    {
-        LinuxNative.ECONNREFUSED => BenchError.Refused,
-        LinuxNative.ECONNRESET or LinuxNative.EPIPE or LinuxNative.ECONNABORTED => BenchError.Reset,
-        LinuxNative.ETIMEDOUT => BenchError.TimedOut,
-        LinuxNative.EHOSTUNREACH or LinuxNative.ENETUNREACH => BenchError.Unreachable,
-        LinuxNative.EADDRNOTAVAIL => BenchError.AddressNotAvailable,
-        _ => BenchError.Other,
-    };
+    /// <summary>Sorts a Linux errno from connect/recv/send (the epoll workers), through the one errno table.</summary>
+    public static BenchError FromErrno(int errno) => FromKind(SocketErrors.ClassifyErrno(errno));
 
     /// <summary>Sorts a managed socket error (the connect-rate mode uses <see cref="Socket"/>).</summary>
-    public static BenchError FromSocketError(SocketError error) => error switch
+    public static BenchError FromSocketError(SocketError error) => FromKind(SocketErrors.Classify(error));
+
+    // Which errors belong together is SocketErrors' call; the bench counts a connection that was dropped under it
+    // (reset, or no longer connected) as one reason, and any local-address failure as another.
+    private static BenchError FromKind(SocketErrorKind kind) => kind switch
     {
-        SocketError.ConnectionRefused => BenchError.Refused,
-        SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown or SocketError.NotConnected => BenchError.Reset,
-        SocketError.TimedOut => BenchError.TimedOut,
-        SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.NetworkDown => BenchError.Unreachable,
-        SocketError.AddressNotAvailable or SocketError.AddressAlreadyInUse => BenchError.AddressNotAvailable,
+        SocketErrorKind.Refused => BenchError.Refused,
+        SocketErrorKind.Reset or SocketErrorKind.NotConnected => BenchError.Reset,
+        SocketErrorKind.TimedOut => BenchError.TimedOut,
+        SocketErrorKind.Unreachable => BenchError.Unreachable,
+        SocketErrorKind.AddressNotAvailable or SocketErrorKind.AddressInUse => BenchError.AddressNotAvailable,
         _ => BenchError.Other,
     };
 }

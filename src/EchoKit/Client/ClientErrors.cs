@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using EchoKit.Internal;
 
 namespace EchoKit.Client;
 
@@ -6,17 +7,18 @@ namespace EchoKit.Client;
 public static class ClientErrors
 {
     /// <summary>The outcome and one-line reason for a socket error.</summary>
-    public static (ExchangeOutcome Outcome, string Message) Describe(SocketError error) => error switch
+    /// <remarks>Which errors belong together is <see cref="SocketErrors"/>' call; the words are the client's.</remarks>
+    public static (ExchangeOutcome Outcome, string Message) Describe(SocketError error) => SocketErrors.Classify(error) switch
     {
-        SocketError.ConnectionRefused => (ExchangeOutcome.Refused, "connection refused"),
-        SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => (ExchangeOutcome.HostNotFound, "host not found"),
-        SocketError.NetworkUnreachable or SocketError.HostUnreachable or SocketError.NetworkDown => (ExchangeOutcome.Unreachable, "network unreachable"),
-        SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown => (ExchangeOutcome.Reset, "connection reset by peer"),
-        SocketError.TimedOut => (ExchangeOutcome.TimedOut, "timed out"),
-        SocketError.AddressNotAvailable => (ExchangeOutcome.Failed, "address not available"),
-        SocketError.AddressFamilyNotSupported => (ExchangeOutcome.HostNotFound, "no address of the IP version asked for (-4/-6, --source)"),
-        SocketError.AddressAlreadyInUse => (ExchangeOutcome.Failed, "source address already in use"),
-        SocketError.AccessDenied => (ExchangeOutcome.Failed, "permission denied"),
+        SocketErrorKind.Refused => (ExchangeOutcome.Refused, "connection refused"),
+        SocketErrorKind.HostNotFound => (ExchangeOutcome.HostNotFound, "host not found"),
+        SocketErrorKind.Unreachable => (ExchangeOutcome.Unreachable, "network unreachable"),
+        SocketErrorKind.Reset => (ExchangeOutcome.Reset, "connection reset by peer"),
+        SocketErrorKind.TimedOut => (ExchangeOutcome.TimedOut, "timed out"),
+        SocketErrorKind.AddressNotAvailable => (ExchangeOutcome.Failed, "address not available"),
+        SocketErrorKind.AddressFamilyNotSupported => (ExchangeOutcome.HostNotFound, "no address of the IP version asked for (-4/-6, --source)"),
+        SocketErrorKind.AddressInUse => (ExchangeOutcome.Failed, "source address already in use"),
+        SocketErrorKind.AccessDenied => (ExchangeOutcome.Failed, "permission denied"),
         _ => (ExchangeOutcome.Failed, new SocketException((int)error).Message.ToLowerInvariant()),
     };
 
