@@ -1,3 +1,4 @@
+using EchoKit.Cli.Parsing;
 using EchoKit.Endpoints;
 
 namespace EchoKit.Tests.Udp;

@@ -1,11 +1,14 @@
-namespace EchoKit.Endpoints;
+using System.Diagnostics.CodeAnalysis;
+using EchoKit.Endpoints;
+
+namespace EchoKit.Cli.Parsing;
 
 /// <summary>
 /// Parses lists of ports such as <c>0,7,9,13-19,chargen</c>: numbers, ranges (<c>LOW-HIGH</c>) and service names,
 /// each item parsed by <see cref="EndpointParser.TryParsePort"/>. <c>default</c> stands for the caller's default
 /// list (so <c>default,5353</c> adds to it) and <c>none</c> (alone) for the empty list.
 /// </summary>
-public static class PortList
+internal static class PortList
 {
     /// <summary>Parses <paramref name="text"/>; on failure <paramref name="error"/> says why in one line.</summary>
     public static bool TryParse(string? text, IEnumerable<int> defaults, [NotNullWhen(true)] out SortedSet<int>? ports, [NotNullWhen(false)] out string? error)
