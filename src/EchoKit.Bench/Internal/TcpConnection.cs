@@ -1,10 +1,18 @@
+using EchoKit.Internal.Linux;
+
 namespace EchoKit.Bench.Internal;
 
-/// <summary>One load connection's state, owned by one <see cref="TcpWorker"/>. Plain fields: only that worker's thread touches them.</summary>
-internal sealed class TcpConnection
+/// <summary>
+/// One load connection's state, owned by one <see cref="TcpWorker"/>. Plain fields: only that worker's thread touches
+/// them. Registered with the worker's <see cref="EventLoop"/>, it hands its readiness reports to the worker.
+/// </summary>
+internal sealed class TcpConnection : IEventLoopHandler
 {
-    public TcpConnection(int index, int seed, int pipeline, bool stamps)
+    private readonly TcpWorker _worker;
+
+    public TcpConnection(TcpWorker worker, int index, int seed, int pipeline, bool stamps)
     {
+        _worker = worker;
         Index = index;
         Seed = seed;
         // A power-of-two ring, indexed with a mask rather than a division: at most `pipeline` messages are in flight.
@@ -12,7 +20,7 @@ internal sealed class TcpConnection
         StampMask = Math.Max(0, Stamps.Length - 1);
     }
 
-    /// <summary>Position among the worker's connections (the epoll data word).</summary>
+    /// <summary>Position among the worker's connections (its turn in a rate schedule).</summary>
     public int Index { get; }
 
     /// <summary>Where this connection's stream starts in the pattern.</summary>
@@ -24,6 +32,7 @@ internal sealed class TcpConnection
     public int StampMask { get; }
 
     public int Fd = -1;
+    public int Token = -1;   // the loop's registration of Fd, or -1
     public TcpConnectionState State;
     public bool OutArmed;
 
@@ -51,4 +60,9 @@ internal sealed class TcpConnection
         Sent = Received = Launched = Stamped = Done = Allowed = 0;
         OutArmed = false;
     }
+
+    public void OnEvents(uint events) => _worker.OnEvents(this, events);
+
+    /// <summary>Nothing is posted to a load connection: the worker's thread is the only one that touches it.</summary>
+    public void OnCommand(int command) => throw new InvalidOperationException($"unexpected command {command} for a load connection");
 }

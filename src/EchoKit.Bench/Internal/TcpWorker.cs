@@ -1,10 +1,12 @@
 using System.Runtime.CompilerServices;
 using System.Diagnostics;
+using EchoKit.Internal.Linux;
 
 namespace EchoKit.Bench.Internal;
 
 /// <summary>
-/// One worker loop: a thread with its own epoll set driving its share of the TCP connections, the way the C load
+/// One worker loop: a thread driving its share of the TCP connections on an <see cref="EventLoop"/> of its own (the
+/// loop the server's epoll engine runs on, here polled with the worker's own deadlines), the way the C load
 /// generator does. Per message it makes one send (several pipelined messages share it) and one recv, reads the clock
 /// twice, checks the echo with one vectorised compare and records one histogram value; nothing is allocated.
 /// A connection that fails is counted by reason and reconnected after a back-off, so errors never end the run.
@@ -33,8 +35,7 @@ internal sealed class TcpWorker : BenchWorker
     private readonly bool _rated;
     private readonly double _rateSpacing;   // ticks between two scheduled messages of this worker
     private readonly byte[] _receiveBuffer = new byte[BenchPattern.MaxChunk];
-    private readonly byte[] _events = new byte[MaxEvents * LinuxNative.EpollEventSize];
-    private int _epoll = -1;
+    private EventLoop _loop = null!;
     private long _inFlight;
     private int _notOpen;
     private int _connecting;
@@ -65,7 +66,7 @@ internal sealed class TcpWorker : BenchWorker
         _connections = new TcpConnection[connections];
         for (var i = 0; i < connections; i++)
         {
-            _connections[i] = new TcpConnection(i, BenchPattern.SeedFor(firstConnection + i), _pipeline, stamps: !_rated);
+            _connections[i] = new TcpConnection(this, i, BenchPattern.SeedFor(firstConnection + i), _pipeline, stamps: !_rated);
         }
         _notOpen = connections;
         _perConnection = options.MessagesPerConnection ?? long.MaxValue;
@@ -86,7 +87,7 @@ internal sealed class TcpWorker : BenchWorker
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Loop()
     {
-        _epoll = LinuxNative.CreateEpoll();
+        _loop = new EventLoop($"echokit-bench-{Id}", MaxEvents);
         try
         {
             var now = Stopwatch.GetTimestamp();
@@ -120,27 +121,7 @@ internal sealed class TcpWorker : BenchWorker
                 {
                     wake = Math.Min(wake, _nextMaintenance);
                 }
-                var count = LinuxNative.Wait(_epoll, _events, wake - now);
-                for (var i = 0; i < count; i++)
-                {
-                    var connection = _connections[(int)LinuxNative.EventData(_events, i)];
-                    var mask = LinuxNative.EventMask(_events, i);
-                    if (connection.State == TcpConnectionState.Connecting)
-                    {
-                        OnConnectDone(connection, Stopwatch.GetTimestamp());
-                    }
-                    else if (connection.State == TcpConnectionState.Open)
-                    {
-                        if ((mask & (LinuxNative.EPOLLIN | LinuxNative.EPOLLHUP | LinuxNative.EPOLLERR)) != 0)
-                        {
-                            OnReadable(connection);
-                        }
-                        if (connection.State == TcpConnectionState.Open && (mask & LinuxNative.EPOLLOUT) != 0)
-                        {
-                            Pump(connection);
-                        }
-                    }
-                }
+                _loop.Poll(wake - now);
             }
             PublishFinal(Math.Min(Stopwatch.GetTimestamp(), Run.EndTicks));
         }
@@ -148,11 +129,44 @@ internal sealed class TcpWorker : BenchWorker
         {
             foreach (var connection in _connections)
             {
-                LinuxNative.Close(connection.Fd);
+                Libc.CloseQuietly(connection.Fd);
                 connection.Fd = -1;
             }
-            LinuxNative.Close(_epoll);
+            _loop.Dispose();
         }
+    }
+
+    /// <summary>The loop reports a connection's descriptor ready.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void OnEvents(TcpConnection connection, uint mask)
+    {
+        if (connection.State == TcpConnectionState.Connecting)
+        {
+            OnConnectDone(connection, Stopwatch.GetTimestamp());
+        }
+        else if (connection.State == TcpConnectionState.Open)
+        {
+            if ((mask & (EpollEvents.EPOLLIN | EpollEvents.EPOLLHUP | EpollEvents.EPOLLERR)) != 0)
+            {
+                OnReadable(connection);
+            }
+            if (connection.State == TcpConnectionState.Open && (mask & EpollEvents.EPOLLOUT) != 0)
+            {
+                Pump(connection);
+            }
+        }
+    }
+
+    /// <summary>Takes the connection's descriptor out of the loop and closes it.</summary>
+    private void CloseSocket(TcpConnection connection)
+    {
+        if (connection.Token >= 0)
+        {
+            _loop.Unregister(connection.Fd, connection.Token);
+            connection.Token = -1;
+        }
+        Libc.CloseQuietly(connection.Fd);
+        connection.Fd = -1;
     }
 
     // ---- connecting ---------------------------------------------------------------------------------------------
@@ -198,13 +212,14 @@ internal sealed class TcpWorker : BenchWorker
         connection.Fd = fd;
         connection.State = TcpConnectionState.Connecting;
         _connecting++;
-        var error = LinuxNative.Control(_epoll, LinuxNative.EPOLL_CTL_ADD, fd, LinuxNative.EPOLLOUT, (ulong)connection.Index);
-        if (error != 0)
+        var token = _loop.Register(fd, EpollEvents.EPOLLOUT, connection);
+        if (token < 0)
         {
             _connecting--;
-            Fail(connection, BenchErrors.FromErrno(error), now);
+            Fail(connection, BenchErrors.FromErrno(-token), now);
             return;
         }
+        connection.Token = token;
         if (!inProgress)
         {
             OnConnectDone(connection, now);
@@ -226,7 +241,7 @@ internal sealed class TcpWorker : BenchWorker
         connection.BackoffTicks = 0;
         connection.ResetStream();
         _notOpen--;
-        LinuxNative.Control(_epoll, LinuxNative.EPOLL_CTL_MOD, connection.Fd, LinuxNative.EPOLLIN, (ulong)connection.Index);
+        _loop.Modify(connection.Fd, connection.Token, EpollEvents.EPOLLIN);
         if (_rated)
         {
             // Join the schedule at the next slot of this connection that is not past: a new stream owes nothing.
@@ -244,8 +259,7 @@ internal sealed class TcpWorker : BenchWorker
         {
             _notOpen++;
         }
-        LinuxNative.Close(connection.Fd);
-        connection.Fd = -1;
+        CloseSocket(connection);
         _inFlight -= connection.Launched - connection.Done;
         connection.ResetStream();
         connection.State = TcpConnectionState.Idle;
@@ -261,8 +275,7 @@ internal sealed class TcpWorker : BenchWorker
     /// <summary>Churn: closes a connection with nothing in flight and connects again at once (not an error).</summary>
     private void Recycle(TcpConnection connection, long now)
     {
-        LinuxNative.Close(connection.Fd);
-        connection.Fd = -1;
+        CloseSocket(connection);
         connection.ResetStream();
         connection.State = TcpConnectionState.Idle;
         connection.BackoffTicks = 0;
@@ -339,19 +352,19 @@ internal sealed class TcpWorker : BenchWorker
             // call delivers the bytes to the server and wakes it, so a stamp taken after it returns misses a good
             // part of the round trip (Little's law showed 0.72 with the stamp after the call).
             var before = _rated ? 0 : Stopwatch.GetTimestamp();
-            var sent = LinuxNative.Send(connection.Fd, BenchPattern.Expected(connection.Seed, connection.Sent, length));
+            var sent = Libc.SendNoSignal(connection.Fd, BenchPattern.Expected(connection.Seed, connection.Sent, length));
             if (sent < 0)
             {
                 var errno = (int)-sent;
-                if (errno == LinuxNative.EINTR)
+                if (errno == Errno.EINTR)
                 {
                     continue;
                 }
-                if (errno == LinuxNative.EAGAIN)
+                if (errno == Errno.EAGAIN)
                 {
                     if (!connection.OutArmed)
                     {
-                        LinuxNative.Control(_epoll, LinuxNative.EPOLL_CTL_MOD, connection.Fd, LinuxNative.EPOLLIN | LinuxNative.EPOLLOUT, (ulong)connection.Index);
+                        _loop.Modify(connection.Fd, connection.Token, EpollEvents.EPOLLIN | EpollEvents.EPOLLOUT);
                         connection.OutArmed = true;
                     }
                     return;
@@ -374,7 +387,7 @@ internal sealed class TcpWorker : BenchWorker
         }
         if (connection.OutArmed)
         {
-            LinuxNative.Control(_epoll, LinuxNative.EPOLL_CTL_MOD, connection.Fd, LinuxNative.EPOLLIN, (ulong)connection.Index);
+            _loop.Modify(connection.Fd, connection.Token, EpollEvents.EPOLLIN);
             connection.OutArmed = false;
         }
     }
@@ -390,7 +403,7 @@ internal sealed class TcpWorker : BenchWorker
         var buffer = _receiveBuffer;
         for (var turn = 0; turn < MaxReadsPerEvent; turn++)
         {
-            var n = LinuxNative.Receive(connection.Fd, buffer);
+            var n = Libc.Receive(connection.Fd, buffer);
             if (n == 0)
             {
                 Fail(connection, BenchError.ClosedByServer, Stopwatch.GetTimestamp());
@@ -399,11 +412,11 @@ internal sealed class TcpWorker : BenchWorker
             if (n < 0)
             {
                 var errno = (int)-n;
-                if (errno == LinuxNative.EAGAIN)
+                if (errno == Errno.EAGAIN)
                 {
                     return;
                 }
-                if (errno == LinuxNative.EINTR)
+                if (errno == Errno.EINTR)
                 {
                     continue;
                 }

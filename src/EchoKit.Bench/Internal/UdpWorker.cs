@@ -1,11 +1,12 @@
 using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Diagnostics;
+using EchoKit.Internal.Linux;
 
 namespace EchoKit.Bench.Internal;
 
 /// <summary>
-/// One worker loop for UDP: connected datagram sockets in an epoll set, each keeping up to the pipeline's number of
+/// One worker loop for UDP: connected datagram sockets on an <see cref="EventLoop"/> of its own, each keeping up to the pipeline's number of
 /// datagrams unanswered. A datagram carries its sequence number and send time, then pattern bytes that depend on
 /// both the socket and the sequence number. Each socket remembers a window of recent sequence numbers, so a reply is
 /// sorted as answered, duplicated (answered before), reordered (older than one already answered), late (answered
@@ -28,8 +29,8 @@ internal sealed class UdpWorker : BenchWorker
     private readonly long _quota;
     private readonly byte[] _receiveBuffer = new byte[65536];
     private readonly byte[] _sendBuffer;
-    private readonly byte[] _events = new byte[MaxEvents * LinuxNative.EpollEventSize];
-    private int _epoll = -1;
+    private EventLoop _loop = null!;
+    private bool _draining;   // past the end: no more sends, waiting (at most the loss timeout) for what is in flight
     private long _inFlightMeasured;
     private long _nextExpiry;
 
@@ -43,7 +44,7 @@ internal sealed class UdpWorker : BenchWorker
         _sockets = new Socket[sockets];
         for (var i = 0; i < sockets; i++)
         {
-            _sockets[i] = new Socket(i, BenchPattern.SeedFor(firstSocket + i), ring);
+            _sockets[i] = new Socket(this, BenchPattern.SeedFor(firstSocket + i), ring);
         }
     }
 
@@ -52,7 +53,7 @@ internal sealed class UdpWorker : BenchWorker
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Loop()
     {
-        _epoll = LinuxNative.CreateEpoll();
+        _loop = new EventLoop($"echokit-bench-udp-{Id}", MaxEvents);
         try
         {
             var now = Stopwatch.GetTimestamp();
@@ -60,28 +61,27 @@ internal sealed class UdpWorker : BenchWorker
             {
                 Open(socket, now);
             }
-            var draining = false;
             while (!Run.Stop)
             {
                 now = Stopwatch.GetTimestamp();
-                if (Tick(now, _quota) && !draining)
+                if (Tick(now, _quota) && !_draining)
                 {
                     break; // stalled: nothing came back for the stall timeout
                 }
-                if (!draining && (now >= Run.EndTicks || Messages + _inFlightMeasured >= _quota))
+                if (!_draining && (now >= Run.EndTicks || Messages + _inFlightMeasured >= _quota))
                 {
                     // Stop sending; wait (at most the loss timeout) for what is in flight, so loss is counted exactly.
-                    draining = true;
+                    _draining = true;
                 }
                 if (now >= _nextExpiry)
                 {
                     Expire(now);
                 }
-                if (draining && AllResolved())
+                if (_draining && AllResolved())
                 {
                     break;
                 }
-                if (!draining)
+                if (!_draining)
                 {
                     foreach (var socket in _sockets)
                     {
@@ -89,20 +89,11 @@ internal sealed class UdpWorker : BenchWorker
                     }
                 }
                 var wake = Math.Min(now + IdleWaitTicks, Math.Min(SampleDue, _nextExpiry));
-                if (!draining)
+                if (!_draining)
                 {
                     wake = Math.Min(wake, Run.EndTicks);
                 }
-                var count = LinuxNative.Wait(_epoll, _events, wake - now);
-                for (var i = 0; i < count; i++)
-                {
-                    var socket = _sockets[(int)LinuxNative.EventData(_events, i)];
-                    OnReadable(socket);
-                    if (!draining)
-                    {
-                        Fill(socket, Stopwatch.GetTimestamp());
-                    }
-                }
+                _loop.Poll(wake - now);
             }
             PublishFinal(Stopwatch.GetTimestamp());
         }
@@ -110,10 +101,21 @@ internal sealed class UdpWorker : BenchWorker
         {
             foreach (var socket in _sockets)
             {
-                LinuxNative.Close(socket.Fd);
+                Libc.CloseQuietly(socket.Fd);
                 socket.Fd = -1;
             }
-            LinuxNative.Close(_epoll);
+            _loop.Dispose();
+        }
+    }
+
+    /// <summary>The loop reports a socket readable: take its replies, then refill its window.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void OnEvents(Socket socket)
+    {
+        OnReadable(socket);
+        if (!_draining)
+        {
+            Fill(socket, Stopwatch.GetTimestamp());
         }
     }
 
@@ -126,11 +128,11 @@ internal sealed class UdpWorker : BenchWorker
             return;
         }
         socket.Fd = fd;
-        var error = LinuxNative.Control(_epoll, LinuxNative.EPOLL_CTL_ADD, fd, LinuxNative.EPOLLIN, (ulong)socket.Index);
-        if (error != 0)
+        var token = _loop.Register(fd, EpollEvents.EPOLLIN, socket);
+        if (token < 0)
         {
-            CountError(BenchErrors.FromErrno(error));
-            LinuxNative.Close(fd);
+            CountError(BenchErrors.FromErrno(-token));
+            Libc.CloseQuietly(fd);
             socket.Fd = -1;
             return;
         }
@@ -169,11 +171,11 @@ internal sealed class UdpWorker : BenchWorker
             BinaryPrimitives.WriteInt64LittleEndian(_sendBuffer, seq);
             BinaryPrimitives.WriteInt64LittleEndian(_sendBuffer.AsSpan(8), stamp);
             BenchPattern.Expected(socket.Seed, seq * _size + 16, _size - 16).CopyTo(_sendBuffer.AsSpan(16));
-            var sent = LinuxNative.Send(socket.Fd, _sendBuffer);
+            var sent = Libc.SendNoSignal(socket.Fd, _sendBuffer);
             if (sent < 0)
             {
                 var errno = (int)-sent;
-                if (errno is LinuxNative.EAGAIN or LinuxNative.EINTR)
+                if (errno is Errno.EAGAIN or Errno.EINTR)
                 {
                     return; // the socket buffer is full: the next reply or wake-up tries again
                 }
@@ -202,15 +204,15 @@ internal sealed class UdpWorker : BenchWorker
         var mask = socket.Sequence.Length - 1;
         while (true)
         {
-            var n = LinuxNative.Receive(socket.Fd, _receiveBuffer);
+            var n = Libc.Receive(socket.Fd, _receiveBuffer);
             if (n < 0)
             {
                 var errno = (int)-n;
-                if (errno == LinuxNative.EAGAIN)
+                if (errno == Errno.EAGAIN)
                 {
                     return;
                 }
-                if (errno != LinuxNative.EINTR)
+                if (errno != Errno.EINTR)
                 {
                     CountError(BenchErrors.FromErrno(errno));
                 }
@@ -315,11 +317,9 @@ internal sealed class UdpWorker : BenchWorker
         }
     }
 
-    /// <summary>One datagram socket and the window of sequence numbers it remembers.</summary>
-    private sealed class Socket(int index, int seed, int ring)
+    /// <summary>One datagram socket and the window of sequence numbers it remembers; its worker's loop reports it readable.</summary>
+    private sealed class Socket(UdpWorker worker, int seed, int ring) : IEventLoopHandler
     {
-        public int Index { get; } = index;
-
         public int Seed { get; } = seed;
 
         public long[] Sequence { get; } = new long[ring];
@@ -335,5 +335,10 @@ internal sealed class UdpWorker : BenchWorker
         public long Oldest;
         public int InFlight;
         public long HighestAnswered = -1;
+
+        public void OnEvents(uint events) => worker.OnEvents(this);
+
+        /// <summary>Nothing is posted to a load socket: the worker's thread is the only one that touches it.</summary>
+        public void OnCommand(int command) => throw new InvalidOperationException($"unexpected command {command} for a load socket");
     }
 }

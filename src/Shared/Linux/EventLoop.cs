@@ -1,23 +1,35 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 
 namespace EchoKit.Internal.Linux;
 
 /// <summary>
-/// One epoll loop on its own thread. Descriptors are registered with a handler and dispatched level-triggered: one
-/// readiness report, one call. Other threads never touch the loop's descriptors: they <see cref="Post"/> a command,
-/// which wakes the loop through its eventfd, and the loop runs it. So a descriptor is registered, changed and closed
-/// only on its own loop, and the handler table needs no lock.
+/// One epoll loop. Descriptors are registered with a handler and dispatched level-triggered: one readiness report,
+/// one call. The loop runs one of two ways:
+/// <list type="bullet">
+/// <item><see cref="Start"/>: on a thread of its own that waits without a timeout (the server's I/O loops);</item>
+/// <item><see cref="Poll"/>: driven by its owner's thread, which waits at most until its own next deadline (the load
+/// generator's workers, whose schedules and samples are due at given times).</item>
+/// </list>
+/// Other threads never touch the loop's descriptors: they <see cref="Post"/> a command, which wakes the loop through
+/// its eventfd, and the loop runs it. So a descriptor is registered, changed and closed only on its own loop, and
+/// the handler table needs no lock.
 /// </summary>
 internal sealed class EventLoop : IDisposable
 {
     private const ulong WakeToken = ulong.MaxValue;
 
+    private static bool s_pwait2 = true; // false once the kernel or libc lacks epoll_pwait2
+
     private readonly int _epoll;
     private readonly EventFd _wake = new();
     private readonly byte[] _events;
     private readonly ConcurrentQueue<(IEventLoopHandler Handler, int Command)> _commands = new();
-    private readonly Thread _thread;
+    private readonly string _name;
+    private Thread? _thread;   // the loop's own thread (Start), if it has one
+    private Thread? _owner;    // the one thread that runs the loop: its own, or the first to call Poll
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IEventLoopHandler?[] _handlers = new IEventLoopHandler?[64];
     private int[] _free = new int[64];
@@ -39,19 +51,28 @@ internal sealed class EventLoop : IDisposable
             _wake.Dispose();
             throw new System.Net.Sockets.SocketException((int)Errno.ToSocketError(error));
         }
-        _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _name = name;
     }
 
     /// <summary>Ends when the loop's thread has left (after <see cref="Stop"/>); never faults.</summary>
     public Task Completion => _stopped.Task;
 
-    /// <summary>Set by the loop when a handler threw: the loop went on, this is for whoever owns it to log.</summary>
+    /// <summary>
+    /// Called when a handler or a command threw: the loop goes on, this is for whoever owns it to log. Without it,
+    /// the exception leaves <see cref="Poll"/> (a driven loop's owner sees its own failures).
+    /// </summary>
     public Action<Exception>? OnFault { get; init; }
 
-    /// <summary>True on the loop's own thread.</summary>
-    public bool IsOnLoop => Thread.CurrentThread == _thread;
+    /// <summary>True on the thread that runs the loop.</summary>
+    public bool IsOnLoop => Thread.CurrentThread == _owner;
 
-    public void Start() => _thread.Start();
+    /// <summary>Runs the loop on a thread of its own until <see cref="Stop"/>.</summary>
+    public void Start()
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = _name };
+        _owner = _thread;
+        _thread.Start();
+    }
 
     /// <summary>Runs <paramref name="handler"/>.<see cref="IEventLoopHandler.OnCommand"/> on the loop; safe from any thread.</summary>
     public void Post(IEventLoopHandler handler, int command)
@@ -114,46 +135,13 @@ internal sealed class EventLoop : IDisposable
     {
         try
         {
-            var max = _events.Length / EpollEvents.Size;
             while (true)
             {
-                var n = Libc.EpollWait(_epoll, ref _events[0], max, -1);
-                if (n < 0)
+                Poll(Timeout.Infinite);
+                if (_stopping)
                 {
-                    var errno = Libc.LastPInvokeError;
-                    if (errno == Errno.EINTR)
-                    {
-                        continue;
-                    }
-                    throw new System.Net.Sockets.SocketException((int)Errno.ToSocketError(errno));
-                }
-                var woken = false;
-                for (var i = 0; i < n; i++)
-                {
-                    var data = EpollEvents.Data(_events, i);
-                    if (data == WakeToken)
-                    {
-                        woken = true;
-                        continue;
-                    }
-                    // A handler earlier in this batch may have closed this one: its slot is empty (or reused, which
-                    // at worst costs the new owner one read that finds nothing, as level-triggered reports may).
-                    var handler = _handlers[(int)data];
-                    if (handler is not null)
-                    {
-                        Dispatch(handler, EpollEvents.Mask(_events, i));
-                    }
-                }
-                if (woken)
-                {
-                    _wake.Drain();
-                    Volatile.Write(ref _wakePending, 0);
                     RunCommands();
-                    if (_stopping)
-                    {
-                        RunCommands();
-                        return;
-                    }
+                    return;
                 }
             }
         }
@@ -167,6 +155,87 @@ internal sealed class EventLoop : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits at most <paramref name="timeoutTicks"/> <see cref="Stopwatch"/> ticks for readiness (0 only looks,
+    /// <see cref="Timeout.Infinite"/> waits for as long as it takes), dispatches what is ready to its handlers, then
+    /// runs the posted commands. Returns the count of descriptors dispatched. Only the loop's thread calls it: the
+    /// first thread to call it owns a loop that was not <see cref="Start"/>ed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public int Poll(long timeoutTicks)
+    {
+        _owner ??= Thread.CurrentThread;
+        var n = Wait(timeoutTicks);
+        var woken = false;
+        var dispatched = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var data = EpollEvents.Data(_events, i);
+            if (data == WakeToken)
+            {
+                woken = true;
+                continue;
+            }
+            // A handler earlier in this batch may have closed this one: its slot is empty (or reused, which at worst
+            // costs the new owner one read that finds nothing, as level-triggered reports may).
+            var handler = _handlers[(int)data];
+            if (handler is not null)
+            {
+                dispatched++;
+                Dispatch(handler, EpollEvents.Mask(_events, i));
+            }
+        }
+        if (woken)
+        {
+            _wake.Drain();
+            Volatile.Write(ref _wakePending, 0);
+            RunCommands();
+        }
+        return dispatched;
+    }
+
+    /// <summary>epoll_wait for at most <paramref name="timeoutTicks"/>; the count of events, 0 on timeout or EINTR.</summary>
+    private int Wait(long timeoutTicks)
+    {
+        var max = _events.Length / EpollEvents.Size;
+        int n;
+        if (timeoutTicks <= 0)
+        {
+            n = Libc.EpollWait(_epoll, ref _events[0], max, timeoutTicks == Timeout.Infinite ? -1 : 0);
+        }
+        else if (s_pwait2)
+        {
+            // epoll_pwait2 takes nanoseconds, so a schedule due in 100 µs wakes on time rather than a millisecond late.
+            var ns = (long)(timeoutTicks * (1e9 / Stopwatch.Frequency));
+            var timeout = new Libc.Timespec { Seconds = ns / 1_000_000_000, Nanoseconds = ns % 1_000_000_000 };
+            try
+            {
+                n = Libc.EpollPwait2(_epoll, ref _events[0], max, ref timeout, 0);
+            }
+            catch (EntryPointNotFoundException)
+            {
+                n = -1; // glibc before 2.35
+                Marshal.SetLastPInvokeError(Errno.ENOSYS);
+            }
+            if (n < 0 && Libc.LastPInvokeError == Errno.ENOSYS)
+            {
+                s_pwait2 = false; // millisecond waits from now on
+                return 0;
+            }
+        }
+        else
+        {
+            var ms = (int)Math.Min(int.MaxValue, (timeoutTicks * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency);
+            n = Libc.EpollWait(_epoll, ref _events[0], max, ms);
+        }
+        if (n < 0)
+        {
+            var errno = Libc.LastPInvokeError;
+            return errno == Errno.EINTR ? 0 : throw new System.Net.Sockets.SocketException((int)Errno.ToSocketError(errno));
+        }
+        return n;
+    }
+
     private void RunCommands()
     {
         while (_commands.TryDequeue(out var item))
@@ -175,9 +244,9 @@ internal sealed class EventLoop : IDisposable
             {
                 item.Handler.OnCommand(item.Command);
             }
-            catch (Exception ex)
+            catch (Exception ex) when (OnFault is not null)
             {
-                OnFault?.Invoke(ex);
+                OnFault(ex);
             }
         }
     }
@@ -188,9 +257,9 @@ internal sealed class EventLoop : IDisposable
         {
             handler.OnEvents(events);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (OnFault is not null)
         {
-            OnFault?.Invoke(ex);
+            OnFault(ex);
         }
     }
 
@@ -198,11 +267,12 @@ internal sealed class EventLoop : IDisposable
     public void Dispose()
     {
         Stop();
-        if (!IsOnLoop && _thread.IsAlive)
+        if (_thread is not null && !IsOnLoop && _thread.IsAlive)
         {
             _thread.Join();
         }
         Libc.CloseQuietly(_epoll);
         _wake.Dispose();
+        _stopped.TrySetResult();
     }
 }
