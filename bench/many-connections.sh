@@ -68,6 +68,7 @@ for name in $SERVERS; do
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     cmd=$(server_cmd "$name" "$port") || { log "unknown server $name"; continue; }
     slog=$B/logs/many-$name.log
+    : >"$slog" # else the first grep may find the last run's "listening" line (the redirection below runs later)
     setsid taskset -c "$SERVER_CORE" $cmd >"$slog" 2>&1 </dev/null &
     SRV=$!
     for ((i = 0; i < 300; i++)); do grep -q listening "$slog" 2>/dev/null && break; sleep 0.1; done
