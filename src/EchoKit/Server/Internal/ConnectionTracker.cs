@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace EchoKit.Server.Internal;
 
 /// <summary>
-/// Owns every running connection and its task, so shutdown can wait for them and abort the rest:
+/// Owns every running connection (and its task, when it has one), so shutdown can wait for them and abort the rest:
 /// no connection task is ever left unobserved.
 /// </summary>
 internal sealed class ConnectionTracker : IDisposable
@@ -13,7 +13,7 @@ internal sealed class ConnectionTracker : IDisposable
 
     private readonly ConcurrentDictionary<long, TcpEchoConnection> _connections = new();
     private readonly TimeProvider _time;
-    private readonly Lock _sweepLock = new();
+    private readonly Lock _lock = new(); // the sweep timer's creation and disposal, and the all-closed source
     private ITimer? _sweep;
     private bool _disposed;
     private TaskCompletionSource? _allClosed; // made by WhenAllClosed, completed by the last Remove
@@ -35,7 +35,7 @@ internal sealed class ConnectionTracker : IDisposable
         {
             return;
         }
-        lock (_sweepLock)
+        lock (_lock)
         {
             if (_sweep is null && !_disposed)
             {
@@ -54,7 +54,7 @@ internal sealed class ConnectionTracker : IDisposable
 
     public void Dispose()
     {
-        lock (_sweepLock)
+        lock (_lock)
         {
             _disposed = true;
             _sweep?.Dispose();
@@ -67,7 +67,7 @@ internal sealed class ConnectionTracker : IDisposable
     /// <summary>Issues the next connection id (1, 2, ...), unique per server.</summary>
     public long NextId() => Interlocked.Increment(ref _nextId);
 
-    /// <summary>Starts <paramref name="connection"/> and keeps it until its task ends.</summary>
+    /// <summary>Starts <paramref name="connection"/> and keeps it until it ends (<see cref="Remove"/>).</summary>
     public void Run(TcpEchoConnection connection)
     {
         _connections[connection.Id] = connection;
@@ -95,7 +95,7 @@ internal sealed class ConnectionTracker : IDisposable
     public Task WhenAllClosed()
     {
         TaskCompletionSource empty;
-        lock (_sweepLock)
+        lock (_lock)
         {
             empty = _allClosed is { Task.IsCompleted: false } pending ? pending : new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Volatile.Write(ref _allClosed, empty);
