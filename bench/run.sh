@@ -140,6 +140,10 @@ start_server() {
         SRV_WHY="not built"; return 1
     fi
     SRV_LOG=$B/logs/$name-$proto-$SCEN.log
+    # Emptied here, not only by the redirection below: that runs in the background job, possibly after the first
+    # grep, which would then find the previous round's "listening" line and start the load before this server
+    # listens (seen as "Connection refused" on servers slower to start than epoll-c).
+    : >"$SRV_LOG"
     # setsid: the server gets its own process group, so stopping it also stops any
     # helper it spawned. Non-interactive bash does not make & jobs group leaders,
     # so setsid execs in place and $! is the server itself.

@@ -70,6 +70,7 @@ static struct {
     long batch;
     double connect_timeout;
     bool touch, json;
+    const char *source;  /* comma-separated local addresses, one per connection in turn (NULL: the kernel picks) */
 } opt = {
     .host = "127.0.0.1", .connections = 1, .pipeline = 1, .size = 32,
     .duration = 5, .warmup = 1, .hold = 10, .batch = 256, .connect_timeout = 30,
@@ -81,6 +82,11 @@ static unsigned char *pat;
 static unsigned char rbuf[MAX_IO];
 static struct sockaddr_storage addr;
 static socklen_t addrlen;
+#define MAX_SOURCES 16
+static struct sockaddr_storage sources[MAX_SOURCES];
+static socklen_t source_lens[MAX_SOURCES];
+static int nsources;
+static long next_source;
 
 static struct {
     uint64_t messages;         /* completed inside the measurement window */
@@ -98,7 +104,9 @@ static void usage(void)
         "usage: echo_load [--host H] --port P [--connections N] [--pipeline K] [--size BYTES]\n"
         "                 [--duration SEC] [--warmup SEC] [--json]\n"
         "       echo_load [--host H] --port P --idle N [--hold SEC] [--touch] [--json]\n"
-        "       common: [--batch N] max outstanding connects (256), [--connect-timeout SEC] (30)\n");
+        "       common: [--batch N] max outstanding connects (256), [--connect-timeout SEC] (30)\n"
+        "               [--source A[,B...]] local addresses taken in turn: each adds its own ephemeral\n"
+        "               port range, for more connections to one server port than one address allows\n");
     exit(2);
 }
 
@@ -124,6 +132,17 @@ static int start_connect(struct conn *c)
     if (c->fd < 0) { perror("socket"); return -1; }
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (nsources) {
+        /* Port 0 and IP_BIND_ADDRESS_NO_PORT: the port is chosen at connect() for the whole 4-tuple, so each
+         * source address has the full ephemeral range to this server port. */
+        int i = (int)(next_source++ % nsources);
+        setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        if (bind(c->fd, (struct sockaddr *)&sources[i], source_lens[i]) < 0) {
+            perror("bind --source");
+            close(c->fd);
+            return -1;
+        }
+    }
     if (connect(c->fd, (struct sockaddr *)&addr, addrlen) < 0 && errno != EINPROGRESS) {
         close(c->fd);
         return -1;
@@ -421,6 +440,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--hold")) { opt.hold = parse_seconds(a, v); i++; }
         else if (!strcmp(a, "--batch")) { opt.batch = parse_long(a, v, 1, 100000); i++; }
         else if (!strcmp(a, "--connect-timeout")) { opt.connect_timeout = parse_seconds(a, v); i++; }
+        else if (!strcmp(a, "--source")) { if (!v) usage(); opt.source = v; i++; }
         else if (!strcmp(a, "--touch")) opt.touch = true;
         else if (!strcmp(a, "--json")) opt.json = true;
         else usage();
@@ -428,6 +448,15 @@ int main(int argc, char **argv)
     if (!opt.port) usage();
     signal(SIGPIPE, SIG_IGN);
     if (resolve(opt.host, opt.port, SOCK_STREAM, &addr, &addrlen) < 0) return 2;
+    if (opt.source) {
+        char list[1024];
+        snprintf(list, sizeof list, "%s", opt.source);
+        for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            if (nsources == MAX_SOURCES) { fprintf(stderr, "echo_load: at most %d --source addresses\n", MAX_SOURCES); return 2; }
+            if (resolve(tok, 0, SOCK_STREAM, &sources[nsources], &source_lens[nsources]) < 0) return 2;
+            nsources++;
+        }
+    }
 
     long n = opt.idle ? opt.idle : opt.connections;
     if (!opt.idle && raise_nofile(n + 64) < n + 16) {

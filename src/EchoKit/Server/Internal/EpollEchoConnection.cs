@@ -7,7 +7,9 @@ namespace EchoKit.Server.Internal;
 
 /// <summary>
 /// The epoll engine's echo for one connection, run only on its loop's thread. Level-triggered: each readiness report
-/// is one recv() into the loop's shared buffer and, at once, one send() of what came; no call is made on a guess.
+/// is a recv() into the loop's shared buffer and, at once, a send() of what came, repeated while reads fill the
+/// buffer (at most <see cref="MaxReadsPerEvent"/> times, so one busy client cannot starve the loop's others); a
+/// short read means the socket is drained, so no call is made on a guess (no recv() that would only say EAGAIN).
 /// Only what the client would not take yet is copied into a buffer of the connection's own (at most one read,
 /// <see cref="EchoServerOptions.ReceiveBufferSize"/>), and while it holds that the connection is watched for
 /// EPOLLOUT only, not read: that is the back-pressure. An idle connection holds no buffer at all.
@@ -20,8 +22,15 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     private const int CommandClose = 1;
     private const int CommandCloseGracefully = 2;
 
+    /// <summary>
+    /// Full reads per readiness report, as the C reference server does: reading only one buffer per report leaves a
+    /// bulk sender's receive window closed for longer (the kernel reopens it only once the queue shrinks a lot).
+    /// </summary>
+    private const int MaxReadsPerEvent = 16;
+
     private readonly TcpEchoConnection _owner;
     private readonly EpollIoLoop _loop;
+    private StreamCounterCell? _cell; // the loop's counters for this listener, set on adoption
     private int _fd;
     private int _token = -1;
     private byte[]? _pending;
@@ -63,6 +72,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         switch (command)
         {
             case CommandAdopt:
+                _cell = _loop.CellFor(_owner.Context.Metrics);
                 if (_owner.IsAborted)
                 {
                     // Asked to close before the loop took it (a stop racing the hand-over).
@@ -106,46 +116,55 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     private void Read()
     {
         var buffer = _loop.Buffer;
-        var n = Libc.Receive(_fd, buffer);
-        if (n > 0)
+        for (var turn = 0; turn < MaxReadsPerEvent; turn++)
         {
-            var data = buffer.AsSpan(0, (int)n);
-            _owner.Received(data);
-            Echo(data);
-        }
-        else if (n == 0)
-        {
-            // The client half-closed. Everything it sent has been echoed (nothing is read while bytes are held),
-            // so close our side too: it reads our FIN right after the last echoed byte.
-            Libc.Shutdown(_fd, Libc.SHUT_WR);
-            Close(_owner.IsAborted ? _owner.AbortReason : ConnectionCloseReason.ClosedByPeer);
-        }
-        else
-        {
-            Failed((int)-n);
+            var n = Libc.Receive(_fd, buffer);
+            if (n > 0)
+            {
+                var data = buffer.AsSpan(0, (int)n);
+                _owner.Received(data, _cell);
+                if (!Echo(data) || n < buffer.Length)
+                {
+                    return; // held (or failed), or a short read: the socket is drained, level-triggered reports the rest
+                }
+            }
+            else if (n == 0)
+            {
+                // The client half-closed. Everything it sent has been echoed (nothing is read while bytes are held),
+                // so close our side too: it reads our FIN right after the last echoed byte.
+                Libc.Shutdown(_fd, Libc.SHUT_WR);
+                Close(_owner.IsAborted ? _owner.AbortReason : ConnectionCloseReason.ClosedByPeer);
+                return;
+            }
+            else
+            {
+                Failed((int)-n);
+                return;
+            }
         }
     }
 
-    private void Echo(ReadOnlySpan<byte> data)
+    /// <summary>Sends <paramref name="data"/> back; true when all of it went, false when some is held (or it failed).</summary>
+    private bool Echo(ReadOnlySpan<byte> data)
     {
         var sent = Libc.SendNoSignal(_fd, data);
         if (sent == data.Length)
         {
-            _owner.Sent(data.Length);
-            return;
+            _owner.Sent(data.Length, _cell);
+            return true;
         }
         if (sent < 0)
         {
-            if (sent != -Errno.EAGAIN)
+            if (sent is not (-Errno.EAGAIN or -Errno.EINTR))
             {
                 Failed((int)-sent);
-                return;
+                return false;
             }
-            sent = 0;
+            sent = 0; // nothing taken: all of it is held below
         }
         else
         {
-            _owner.Sent((int)sent);
+            _owner.Sent((int)sent, _cell);
         }
         // The client is not reading fast enough: keep the rest, stop reading, wait until it can take more.
         Hold(data[(int)sent..]);
@@ -154,6 +173,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         {
             Failed(error);
         }
+        return false;
     }
 
     private void Flush()
@@ -167,7 +187,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
             }
             return;
         }
-        _owner.Sent((int)sent);
+        _owner.Sent((int)sent, _cell);
         _pendingOffset += (int)sent;
         Volatile.Write(ref _pendingCount, _pendingCount - (int)sent);
         if (_pendingCount == 0)

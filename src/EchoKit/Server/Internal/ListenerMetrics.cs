@@ -12,6 +12,8 @@ internal sealed class ListenerMetrics
         Enum.GetValues<ConnectionCloseReason>().ToDictionary(r => r, r => SnakeCase(r.ToString()));
 
     private readonly ServerInstruments _instruments;
+    private readonly Lock _cellsLock = new();
+    private StreamCounterCell[] _cells = [];
     private long _active;
     private long _bytesReceived;
     private long _bytesSent;
@@ -42,9 +44,45 @@ internal sealed class ListenerMetrics
     /// </summary>
     public Func<UdpCounterSnapshot>? Udp { get; set; }
 
-    public long BytesReceived => Volatile.Read(ref _bytesReceived) + (Udp?.Invoke().BytesReceived ?? 0);
+    public long BytesReceived
+    {
+        get
+        {
+            var total = Volatile.Read(ref _bytesReceived) + (Udp?.Invoke().BytesReceived ?? 0);
+            foreach (var cell in Volatile.Read(ref _cells))
+            {
+                total += Volatile.Read(ref cell.Values.BytesReceived);
+            }
+            return total;
+        }
+    }
 
-    public long BytesSent => Volatile.Read(ref _bytesSent) + (Udp?.Invoke().BytesSent ?? 0);
+    public long BytesSent
+    {
+        get
+        {
+            var total = Volatile.Read(ref _bytesSent) + (Udp?.Invoke().BytesSent ?? 0);
+            foreach (var cell in Volatile.Read(ref _cells))
+            {
+                total += Volatile.Read(ref cell.Values.BytesSent);
+            }
+            return total;
+        }
+    }
+
+    /// <summary>
+    /// A counter cell for one epoll loop: the loop adds its connections' bytes there with plain writes, and the
+    /// totals above sum the cells when read. Called once per loop and listener.
+    /// </summary>
+    public StreamCounterCell AddCell()
+    {
+        var cell = new StreamCounterCell();
+        lock (_cellsLock)
+        {
+            _cells = [.. _cells, cell];
+        }
+        return cell;
+    }
 
     public long DatagramsAnswered => Volatile.Read(ref _datagramsAnswered) + (Udp?.Invoke().DatagramsAnswered ?? 0);
 

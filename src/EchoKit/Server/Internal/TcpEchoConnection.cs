@@ -77,7 +77,11 @@ internal sealed class TcpEchoConnection
     /// <summary>True while the connection holds a buffer (sockets: a busy receive buffer; epoll: bytes not yet sent).</summary>
     public bool HoldsBuffer => _sockets?.HoldsBuffer ?? _epoll?.HoldsBuffer ?? false;
 
-    /// <summary>The connection's whole life; never faults (faults are logged and end the connection only).</summary>
+    /// <summary>
+    /// The task running the connection (preamble, sockets echo), if any; never faults (faults are logged and end the
+    /// connection only). A connection handed to an epoll loop straight from accept has none (a completed task): the
+    /// tracker sees its end when <see cref="Finish"/> removes it.
+    /// </summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
 
     /// <summary>True when it holds a connection-limit permit, released when it ends.</summary>
@@ -94,9 +98,8 @@ internal sealed class TcpEchoConnection
         if (_context.Epoll is { } engine && !_context.UseProxyProtocol)
         {
             // Nothing to read before the echo: open and hand the socket to a loop right here, with no task at all,
-            // so an idle connection costs this object, its loop's record and a completion.
-            _done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Completion = _done.Task;
+            // so an idle connection costs this object and its loop's record. Completion stays completed: the tracker
+            // knows it has ended when it is removed.
             Open();
             try
             {
@@ -174,6 +177,7 @@ internal sealed class TcpEchoConnection
             else
             {
                 _sockets = new SocketEchoLoop(this, socket);
+                _tracker!.EnsureSweeping();
                 await _sockets.RunAsync(preamble.EarlyData, preamble.Tls).ConfigureAwait(false);
                 // An idle close ends the loop as a normal end of stream would.
                 reason = IsAborted ? AbortReason : ConnectionCloseReason.ClosedByPeer;
@@ -281,10 +285,19 @@ internal sealed class TcpEchoConnection
     }
 
     /// <summary>Counts (and dumps, with --dump) bytes received from the client.</summary>
-    public void Received(ReadOnlySpan<byte> data)
+    /// <param name="data">The bytes.</param>
+    /// <param name="cell">The epoll loop's own counters, or null for the listener's shared (interlocked) ones.</param>
+    public void Received(ReadOnlySpan<byte> data, StreamCounterCell? cell = null)
     {
         _bytesIn += data.Length;
-        _metrics.AddReceived(data.Length);
+        if (cell is null)
+        {
+            _metrics.AddReceived(data.Length);
+        }
+        else
+        {
+            cell.Values.BytesReceived += data.Length;
+        }
         MarkActivity();
         if (_dump != DumpMode.None)
         {
@@ -293,10 +306,19 @@ internal sealed class TcpEchoConnection
     }
 
     /// <summary>Counts bytes echoed back.</summary>
-    public void Sent(int count)
+    /// <param name="count">Bytes sent.</param>
+    /// <param name="cell">The epoll loop's own counters, or null for the listener's shared (interlocked) ones.</param>
+    public void Sent(int count, StreamCounterCell? cell = null)
     {
         _bytesOut += count;
-        _metrics.AddSent(count);
+        if (cell is null)
+        {
+            _metrics.AddSent(count);
+        }
+        else
+        {
+            cell.Values.BytesSent += count;
+        }
         MarkActivity();
     }
 
