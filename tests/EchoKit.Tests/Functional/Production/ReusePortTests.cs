@@ -1,0 +1,38 @@
+using System.Net.Sockets;
+using EchoKit.Server;
+
+namespace EchoKit.Tests.Production;
+
+[Trait("Kind", "Functional")]
+public sealed class ReusePortTests
+{
+    [Fact]
+    public async Task TwoServersWithReusePortShareOnePort()
+    {
+        var options = TestServers.Tcp();
+        options.ReusePort = true;
+        await using var first = await TestServers.StartAsync(options, new CapturingLoggerFactory());
+        var port = first.Listeners[0].Port;
+
+        var again = TestServers.Tcp($"127.0.0.1:{port}");
+        again.ReusePort = true;
+        await using var second = await TestServers.StartAsync(again, new CapturingLoggerFactory());
+        Assert.Equal(port, second.Listeners[0].Port);
+
+        // Both serve; after the first stops, the port still answers through the second.
+        await first.StopAsync();
+        using var client = await TestClients.ConnectAsync(second.Listeners[0]);
+        Assert.Equal("shared"u8.ToArray(), await TestClients.EchoAsync(client, "shared"u8.ToArray()));
+    }
+
+    [Fact]
+    public async Task WithoutReusePortASecondServerFailsToBind()
+    {
+        var options = TestServers.Tcp();
+        options.ReusePort = true; // the first may set it: sharing needs both sides to
+        await using var first = await TestServers.StartAsync(options, new CapturingLoggerFactory());
+        var second = new EchoServer(TestServers.Tcp($"127.0.0.1:{first.Listeners[0].Port}"), new CapturingLoggerFactory());
+        var ex = await Assert.ThrowsAsync<ListenerBindException>(() => second.StartAsync(CancellationToken.None));
+        Assert.Equal(SocketError.AddressAlreadyInUse, ex.SocketError);
+    }
+}
