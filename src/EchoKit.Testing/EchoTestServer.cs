@@ -55,18 +55,38 @@ public sealed class EchoTestServer : IAsyncDisposable
     /// <param name="cancellationToken">Stops a start still binding.</param>
     /// <returns>The started server.</returns>
     /// <exception cref="ListenerBindException">A configured endpoint could not be bound.</exception>
-    public static async Task<EchoTestServer> StartAsync(
+    public static Task<EchoTestServer> StartAsync(
         Action<EchoServerOptions>? configure = null,
         TimeProvider? timeProvider = null,
         CancellationToken cancellationToken = default)
     {
         var options = new EchoServerOptions();
         configure?.Invoke(options);
+        return StartAsync(options, log: null, timeProvider, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts a server with settings built elsewhere (e.g. by the code under test), logging into a capture the caller
+    /// may share between servers. With no endpoint configured it listens on TCP 127.0.0.1, port 0.
+    /// </summary>
+    /// <param name="options">The server's settings; an endpoint is added to them when they have none.</param>
+    /// <param name="log">Where the server's events go, exposed as <see cref="Log"/>; a new capture when omitted.</param>
+    /// <param name="timeProvider">The server's clock, e.g. a fake one to drive idle and shutdown timeouts; the system clock when omitted.</param>
+    /// <param name="cancellationToken">Stops a start still binding.</param>
+    /// <returns>The started server.</returns>
+    /// <exception cref="ListenerBindException">A configured endpoint could not be bound.</exception>
+    public static async Task<EchoTestServer> StartAsync(
+        EchoServerOptions options,
+        LogCapture? log = null,
+        TimeProvider? timeProvider = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         if (options.Endpoints.Count == 0)
         {
             options.Endpoints.Add(ListenEndpoint.Tcp("127.0.0.1:0"));
         }
-        var log = new LogCapture();
+        log ??= new LogCapture();
         var server = new EchoServer(options, log, timeProvider);
         try
         {

@@ -25,8 +25,8 @@ public sealed class BenchCliTests
     [Fact]
     public async Task AssertionsThatHoldExitZeroAndGoToStderrWithJson()
     {
-        await using var server = await TestServers.StartEchoServerAsync();
-        var (exit, stdout, stderr) = await EchokitProcess.RunAsync("bench", TestServers.Address(server), "--messages", "200", "--warmup", "0",
+        await using var server = await TestServer.StartServerAsync(TestServer.Tcp());
+        var (exit, stdout, stderr) = await EchokitProcess.RunAsync("bench", TestServer.Address(server), "--messages", "200", "--warmup", "0",
             "--json", "--assert", "p99<10s", "--assert", "rate>=1", "--assert", "connects>=1");
         Assert.True(exit == 0, stderr);
         JsonDocument.Parse(stdout); // stdout stays one JSON document
@@ -61,7 +61,7 @@ public sealed class BenchCliTests
     [Fact]
     public async Task AConnectThatHangsFailsAfterTheConnectTimeoutAsTimedOut()
     {
-        using var backlog = new TestServers.FullBacklog();
+        using var backlog = new FullBacklog();
         var (exit, _, stderr) = await EchokitProcess.RunAsync("bench", $"127.0.0.1:{backlog.Port}", "--duration", "60s", "--connect-timeout", "300ms");
         Assert.Equal(1, exit);
         Assert.Contains($"cannot connect to 127.0.0.1:{backlog.Port}: timed out", stderr);

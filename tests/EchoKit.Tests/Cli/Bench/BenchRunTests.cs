@@ -17,8 +17,8 @@ public sealed class BenchRunTests
     [Fact]
     public async Task BenchCliExitsZeroWithJsonCountsAgainstEchoServer()
     {
-        await using var server = await TestServers.StartEchoServerAsync();
-        var outcome = await EchokitProcess.RunAsync("bench", TestServers.Address(server), "--connections", "8", "--pipeline", "2",
+        await using var server = await TestServer.StartServerAsync(TestServer.Tcp());
+        var outcome = await EchokitProcess.RunAsync("bench", TestServer.Address(server), "--connections", "8", "--pipeline", "2",
             "--messages", "2000", "--warmup", "200ms", "--json");
         Assert.True(outcome.ExitCode == 0, outcome.Stderr);
         Assert.DoesNotContain('\r', outcome.Stdout); // no live line when stdout is not a terminal
@@ -36,8 +36,8 @@ public sealed class BenchRunTests
     [Fact]
     public async Task BenchTablePrintsCountsAndLatencyPercentiles()
     {
-        await using var server = await TestServers.StartEchoServerAsync();
-        var outcome = await EchokitProcess.RunAsync("bench", TestServers.Address(server), "--messages", "500", "--warmup", "0");
+        await using var server = await TestServer.StartServerAsync(TestServer.Tcp());
+        var outcome = await EchokitProcess.RunAsync("bench", TestServer.Address(server), "--messages", "500", "--warmup", "0");
         Assert.True(outcome.ExitCode == 0, outcome.Stderr);
         // The layout itself is tested on a hand-built result (BenchTextReportTests): here, that the table is printed.
         Assert.Matches(@"(?m)^  messages +500$", outcome.Stdout);
@@ -58,9 +58,9 @@ public sealed class BenchRunTests
     [Fact]
     public async Task RateModeKeepsToTheRequestedRate()
     {
-        await using var server = await TestServers.StartEchoServerAsync();
+        await using var server = await TestServer.StartServerAsync(TestServer.Tcp());
         // The warm-up lets the connections come up first: a connection joins the schedule once it is established.
-        var outcome = await EchokitProcess.RunAsync("bench", TestServers.Address(server), "--rate", "2000", "--connections", "4",
+        var outcome = await EchokitProcess.RunAsync("bench", TestServer.Address(server), "--rate", "2000", "--connections", "4",
             "--duration", "1s", "--warmup", "500ms", "--json");
         Assert.True(outcome.ExitCode == 0, outcome.Stderr);
         var messages = Json(outcome).GetProperty("messages").GetInt64();
@@ -99,8 +99,8 @@ public sealed class BenchRunTests
     [Fact]
     public async Task ConnectRateModeCountsConnections()
     {
-        await using var server = await TestServers.StartEchoServerAsync();
-        var outcome = await EchokitProcess.RunAsync("bench", TestServers.Address(server), "--connect-rate", "--connections", "2",
+        await using var server = await TestServer.StartServerAsync(TestServer.Tcp());
+        var outcome = await EchokitProcess.RunAsync("bench", TestServer.Address(server), "--connect-rate", "--connections", "2",
             "--messages", "200", "--warmup", "0", "--json");
         Assert.True(outcome.ExitCode == 0, outcome.Stderr);
         var json = Json(outcome);
@@ -112,14 +112,14 @@ public sealed class BenchRunTests
     [Fact]
     public async Task BenchMergeAddsTwoRunsExactly()
     {
-        await using var server = await TestServers.StartEchoServerAsync();
+        await using var server = await TestServer.StartServerAsync(TestServer.Tcp());
         var dir = Directory.CreateTempSubdirectory("echokit-bench-merge-");
         try
         {
             var files = new List<string>();
             foreach (var name in new[] { "a.json", "b.json" })
             {
-                var run = await EchokitProcess.RunAsync("bench", TestServers.Address(server), "--connections", "2", "--messages", "1000", "--warmup", "0", "--json");
+                var run = await EchokitProcess.RunAsync("bench", TestServer.Address(server), "--connections", "2", "--messages", "1000", "--warmup", "0", "--json");
                 Assert.True(run.ExitCode == 0, run.Stderr);
                 var path = Path.Combine(dir.FullName, name);
                 await File.WriteAllTextAsync(path, run.Stdout);
@@ -153,11 +153,11 @@ public sealed class BenchRunTests
     [Fact]
     public async Task ReportIsOneSelfContainedHtmlFile()
     {
-        await using var server = await TestServers.StartEchoServerAsync();
+        await using var server = await TestServer.StartServerAsync(TestServer.Tcp());
         var path = Path.Combine(Path.GetTempPath(), $"echokit-bench-{Guid.NewGuid():N}.html");
         try
         {
-            var outcome = await EchokitProcess.RunAsync("bench", TestServers.Address(server), "--duration", "1200ms", "--warmup", "0", "--report", path);
+            var outcome = await EchokitProcess.RunAsync("bench", TestServer.Address(server), "--duration", "1200ms", "--warmup", "0", "--report", path);
             Assert.True(outcome.ExitCode == 0, outcome.Stderr);
             var html = await File.ReadAllTextAsync(path);
             Assert.Contains("<svg id=\"spectrum\"", html);

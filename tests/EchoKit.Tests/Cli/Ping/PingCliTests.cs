@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using EchoKit.Tests.Support;
+using EchoKit.Testing;
 
 namespace EchoKit.Tests.Ping;
 
@@ -152,7 +153,7 @@ public sealed class PingCliTests
         var options = new EchoKit.Server.EchoServerOptions();
         options.Endpoints.Add(EchoKit.Server.ListenEndpoint.Tls("127.0.0.1:0"));
         options.Tls.Certificate = EchoKit.Server.TlsOptions.LoadPem(certificates.CertificatePath, certificates.KeyPath);
-        await using var server = await EchoKit.Tests.Production.TestServers.StartAsync(options, new EchoKit.Tests.Production.CapturingLoggerFactory());
+        await using var server = await TestServer.StartServerAsync(options);
         var target = $"127.0.0.1:{server.Listeners[0].Port}";
 
         var trusted = await EchokitProcess.RunAsync("ping", target, "--tls", "--ca", certificates.CertificatePath, "--server-name", "localhost", "-c", "2", "-i", "20ms", "-W", "20s");

@@ -101,7 +101,7 @@ public sealed class ServeProductionCliTests
     public async Task ServeRunsTcpTlsAndUnixListenersAndRemovesTheSocketOnSigterm()
     {
         using var certificates = new TestCertificates();
-        var path = TestServers.UnixPath();
+        var path = TestServer.UnixPath();
         var allowFile = Path.Combine(Path.GetDirectoryName(path)!, "allow.txt");
         await File.WriteAllLinesAsync(allowFile, ["127.0.0.0/8  # loopback only"]);
         try

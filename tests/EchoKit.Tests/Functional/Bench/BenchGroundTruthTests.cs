@@ -68,10 +68,10 @@ public sealed class BenchGroundTruthTests
     [Fact]
     public async Task PacedRunsHaveNoLittlesLawRatio()
     {
-        await using var server = await TestServers.StartEchoServerAsync();
+        await using var server = await TestServer.StartServerAsync(TestServer.Tcp());
         var result = await BenchRunner.RunAsync(new BenchOptions
         {
-            Endpoint = EndpointParser.Parse(TestServers.Address(server)),
+            Endpoint = EndpointParser.Parse(TestServer.Address(server)),
             Rate = 200,
             Duration = TimeSpan.FromMilliseconds(300),
             Warmup = TimeSpan.Zero,

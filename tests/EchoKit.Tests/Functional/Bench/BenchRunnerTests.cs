@@ -11,10 +11,10 @@ public sealed class BenchRunnerTests
     [Fact]
     public async Task BenchAgainstEchoServerCompletesExactlyTheMessagesAskedFor()
     {
-        await using var server = await TestServers.StartEchoServerAsync();
+        await using var server = await TestServer.StartServerAsync(TestServer.Tcp());
         var result = await BenchRunner.RunAsync(new BenchOptions
         {
-            Endpoint = EndpointParser.Parse(TestServers.Address(server)),
+            Endpoint = EndpointParser.Parse(TestServer.Address(server)),
             Connections = 4,
             Pipeline = 3, // not a power of two: the send-time ring is rounded up
             Size = 100,

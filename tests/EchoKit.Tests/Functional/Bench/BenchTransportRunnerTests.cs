@@ -5,6 +5,7 @@ using EchoKit.Endpoints;
 using EchoKit.Server;
 using EchoKit.Tests.Production;
 using EchoKit.Tests.Support;
+using EchoKit.Testing;
 
 namespace EchoKit.Tests.Bench;
 
@@ -19,10 +20,10 @@ public sealed class BenchTransportRunnerTests : IDisposable
     [Fact]
     public async Task MessagesPerConnectionReconnectsAndCountsEveryConnect()
     {
-        await using var server = await TestServers.StartEchoServerAsync();
+        await using var server = await TestServer.StartServerAsync(TestServer.Tcp());
         var result = await BenchRunner.RunAsync(new BenchOptions
         {
-            Endpoint = EndpointParser.Parse(TestServers.Address(server)),
+            Endpoint = EndpointParser.Parse(TestServer.Address(server)),
             Messages = 100,
             MessagesPerConnection = 10,
             Warmup = TimeSpan.Zero,
@@ -37,10 +38,10 @@ public sealed class BenchTransportRunnerTests : IDisposable
     [Fact]
     public async Task ConnectionLifetimeReplacesConnectionsWithoutErrors()
     {
-        await using var server = await TestServers.StartEchoServerAsync();
+        await using var server = await TestServer.StartServerAsync(TestServer.Tcp());
         var result = await BenchRunner.RunAsync(new BenchOptions
         {
-            Endpoint = EndpointParser.Parse(TestServers.Address(server)),
+            Endpoint = EndpointParser.Parse(TestServer.Address(server)),
             Duration = TimeSpan.FromMilliseconds(1500),
             ConnectionLifetime = TimeSpan.FromMilliseconds(100),
             Warmup = TimeSpan.FromMilliseconds(200),
@@ -55,11 +56,11 @@ public sealed class BenchTransportRunnerTests : IDisposable
     [Fact]
     public async Task RampOpensConnectionsBeforeMeasuringStarts()
     {
-        await using var server = await TestServers.StartEchoServerAsync();
+        await using var server = await TestServer.StartServerAsync(TestServer.Tcp());
         var clock = Stopwatch.StartNew();
         var result = await BenchRunner.RunAsync(new BenchOptions
         {
-            Endpoint = EndpointParser.Parse(TestServers.Address(server)),
+            Endpoint = EndpointParser.Parse(TestServer.Address(server)),
             Connections = 4,
             Ramp = TimeSpan.FromMilliseconds(400),
             Duration = TimeSpan.FromMilliseconds(300),
@@ -76,7 +77,7 @@ public sealed class BenchTransportRunnerTests : IDisposable
     [Fact]
     public async Task TlsChurnReconnectsWithHandshakes()
     {
-        await using var server = await Production.TestServers.StartAsync(TlsServer(), new CapturingLoggerFactory());
+        await using var server = await TestServer.StartServerAsync(TlsServer(), new LogCapture { WaitTimeout = TestTimeouts.Default });
         var result = await BenchRunner.RunAsync(new BenchOptions
         {
             Endpoint = EndpointParser.Parse($"127.0.0.1:{server.Listeners[0].Port}"),

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using EchoKit.Server;
 using EchoKit.Tests.Production;
 using EchoKit.Tests.Support;
+using EchoKit.Testing;
 
 namespace EchoKit.Tests.Faults;
 
@@ -148,10 +149,10 @@ public abstract class BrokenPeerTests(ServerEngine engine)
 
     private async Task<EchoServer> StartAsync(Action<EchoServerOptions>? configure = null)
     {
-        var options = TestServers.Tcp();
+        var options = TestServer.Tcp();
         options.ShutdownTimeout = StopTimeout;
         configure?.Invoke(options);
-        return await TestServers.StartAsync(Engine, options, new CapturingLoggerFactory());
+        return await TestServer.StartServerAsync(Engine, options, new LogCapture { WaitTimeout = TestTimeouts.Default });
     }
 
     /// <summary>One echo, so that the engine's loops and the runtime's socket engine exist before a baseline is taken.</summary>

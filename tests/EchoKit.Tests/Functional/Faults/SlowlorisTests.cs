@@ -1,5 +1,7 @@
 using EchoKit.Server;
 using EchoKit.Tests.Production;
+using EchoKit.Testing;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Faults;
 
@@ -15,11 +17,11 @@ public abstract class SlowlorisTests(ServerEngine engine)
     [Fact]
     public async Task ProxyHeaderTrickledOneBytePerSecondIsCutAtTheHeaderTimeout()
     {
-        var options = TestServers.Tcp();
+        var options = TestServer.Tcp();
         options.Engine = Engine;
         options.Endpoints[0] = options.Endpoints[0] with { UseProxyProtocol = true };
         var timeout = options.ProxyProtocol.HeaderTimeout; // the documented default, 3 s
-        var logs = new CapturingLoggerFactory();
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
 
         var server = await Trickle.RunAsync(options, timeout, logs, "PROXY TCP4 192.0.2.1 192.0.2.2 1000 2000\r\n"u8.ToArray());
 

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using EchoKit.Server;
 using EchoKit.Tests.Production;
 using EchoKit.Tests.Support;
+using EchoKit.Testing;
 
 namespace EchoKit.Tests.Faults;
 
@@ -16,10 +17,10 @@ internal static class Trickle
     /// it. Checks none is cut before <paramref name="timeout"/>, all are at it, and nothing stays behind; returns the
     /// stopped server.
     /// </summary>
-    public static async Task<EchoServer> RunAsync(EchoServerOptions options, TimeSpan timeout, CapturingLoggerFactory logs, byte[] bytes)
+    public static async Task<EchoServer> RunAsync(EchoServerOptions options, TimeSpan timeout, LogCapture logs, byte[] bytes)
     {
         var time = new TimerSignalingTimeProvider(timeout);
-        var server = await TestServers.StartAsync(options, logs, time);
+        var server = await TestServer.StartServerAsync(options, logs, time);
         try
         {
             var baseline = ProcessDescriptors.Count();

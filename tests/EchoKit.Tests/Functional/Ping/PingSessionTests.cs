@@ -6,6 +6,7 @@ using EchoKit.Server;
 using EchoKit.Tests.Production;
 using EchoKit.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
+using EchoKit.Testing;
 
 namespace EchoKit.Tests.Ping;
 
@@ -81,10 +82,10 @@ public sealed class PingSessionTests
     [Fact]
     public async Task AFinishedEchoPingClosesItsConnectionWithAFinNotAReset()
     {
-        var logs = new CapturingLoggerFactory();
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
         var serverOptions = new EchoServerOptions();
         serverOptions.Endpoints.Add(ListenEndpoint.Tcp("127.0.0.1:0"));
-        await using var server = await TestServers.StartAsync(serverOptions, logs);
+        await using var server = await TestServer.StartServerAsync(serverOptions, logs);
         var options = To(server.Listeners[0].Port);
         options.Count = 2;
         options.Interval = TimeSpan.FromMilliseconds(10);
@@ -95,19 +96,19 @@ public sealed class PingSessionTests
         // The server logs how the client left: a ping that ended normally must not look like a reset there.
         var closed = await logs.WaitForAsync("ConnectionClosed");
         Assert.Equal(ConnectionCloseReason.ClosedByPeer.ToDisplayString(), closed.Field("Reason"));
-        Assert.Equal(0, logs.Count("ConnectionReset"));
+        Assert.Empty(logs.Named("ConnectionReset"));
     }
 
     [Fact]
     public async Task EchoProbesWorkOverTlsAndUnixSockets()
     {
         using var certificates = new TestCertificates();
-        var path = TestServers.UnixPath();
+        var path = TestServer.UnixPath();
         var serverOptions = new EchoServerOptions();
         serverOptions.Endpoints.Add(ListenEndpoint.Tls("127.0.0.1:0"));
         serverOptions.Endpoints.Add(ListenEndpoint.Unix(path));
         serverOptions.Tls.Certificate = certificates.Load();
-        await using var server = await TestServers.StartAsync(serverOptions, new CapturingLoggerFactory());
+        await using var server = await TestServer.StartServerAsync(serverOptions, new LogCapture { WaitTimeout = TestTimeouts.Default });
 
         var tls = To(server.Listeners[0].Port);
         tls.Tls = new EchoKit.Client.ConnectTlsOptions { SkipValidation = true };
@@ -318,7 +319,7 @@ public sealed class PingSessionTests
     {
         var serverOptions = new EchoServerOptions();
         serverOptions.Endpoints.Add(ListenEndpoint.Udp("127.0.0.1:0"));
-        await using var server = await TestServers.StartAsync(serverOptions, new CapturingLoggerFactory());
+        await using var server = await TestServer.StartServerAsync(serverOptions, new LogCapture { WaitTimeout = TestTimeouts.Default });
         var options = To(server.Listeners[0].Port, PingMode.Udp);
         options.Count = 3;
         options.Size = 100;

@@ -4,6 +4,7 @@ using System.Text;
 using EchoKit.Endpoints;
 using EchoKit.Server;
 using EchoKit.Server.Reflect;
+using EchoKit.Testing;
 using EchoKit.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 
@@ -12,7 +13,7 @@ namespace EchoKit.Tests.Probe;
 [Trait("Kind", "Functional")]
 public sealed class ReflectServiceTests
 {
-    private static async Task<(TestServer Server, IPEndPoint Tcp, IPEndPoint Udp)> StartAsync(Action<EchoServerOptions>? configure = null, TimeProvider? time = null)
+    private static async Task<(EchoTestServer Server, IPEndPoint Tcp, IPEndPoint Udp)> StartAsync(Action<EchoServerOptions>? configure = null, TimeProvider? time = null)
     {
         var server = await TestServer.StartAsync(options =>
         {

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using EchoKit.Server;
 using EchoKit.Server.AccessControl;
+using EchoKit.Testing;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Production;
 
@@ -17,11 +19,11 @@ public abstract class AccessControlServerTests(ServerEngine engine)
     [Fact]
     public async Task ServerClosesADeniedClientBeforeReadingAByte()
     {
-        var logs = new CapturingLoggerFactory();
-        var options = TestServers.Tcp();
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var options = TestServer.Tcp();
         options.AccessList = List([], ["127.0.0.0/8"]);
         options.Dump = DumpMode.Hex; // any byte read would be logged as Data
-        await using var server = await TestServers.StartAsync(Engine, options, logs);
+        await using var server = await TestServer.StartServerAsync(Engine, options, logs);
 
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await client.SendAsync("secret"u8.ToArray());
@@ -38,10 +40,10 @@ public abstract class AccessControlServerTests(ServerEngine engine)
     [Fact]
     public async Task DenyWinsOverAllowOnAConnection()
     {
-        var logs = new CapturingLoggerFactory();
-        var options = TestServers.Tcp();
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var options = TestServer.Tcp();
         options.AccessList = List(["127.0.0.0/8"], ["127.0.0.1/32"]);
-        await using var server = await TestServers.StartAsync(Engine, options, logs);
+        await using var server = await TestServer.StartServerAsync(Engine, options, logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         Assert.True(await TestClients.ClosedWithoutDataAsync(client));
         Assert.Equal(1, server.Rejections.Denied);
@@ -50,10 +52,10 @@ public abstract class AccessControlServerTests(ServerEngine engine)
     [Fact]
     public async Task AllowedClientIsEchoed()
     {
-        var logs = new CapturingLoggerFactory();
-        var options = TestServers.Tcp();
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var options = TestServer.Tcp();
         options.AccessList = List(["127.0.0.1"], ["10.0.0.0/8"]);
-        await using var server = await TestServers.StartAsync(Engine, options, logs);
+        await using var server = await TestServer.StartServerAsync(Engine, options, logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         Assert.Equal("ok"u8.ToArray(), await TestClients.EchoAsync(client, "ok"u8.ToArray()));
         Assert.Equal(0, server.Rejections.Total);
@@ -63,10 +65,10 @@ public abstract class AccessControlServerTests(ServerEngine engine)
     public async Task DualStackListenerMatchesIpv4ClientsAgainstIpv4RangesAndIpv6ClientsAgainstIpv6Ranges()
     {
         Assert.True(Socket.OSSupportsIPv6, "this test needs IPv6 loopback");
-        var logs = new CapturingLoggerFactory();
-        var options = TestServers.Tcp(":0"); // [::] dual-stack: IPv4 clients appear as ::ffff:127.0.0.1
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var options = TestServer.Tcp(":0"); // [::] dual-stack: IPv4 clients appear as ::ffff:127.0.0.1
         options.AccessList = List(["127.0.0.1/32"], []);
-        await using var server = await TestServers.StartAsync(Engine, options, logs);
+        await using var server = await TestServer.StartServerAsync(Engine, options, logs);
         var port = server.Listeners[0].Port;
 
         using var v4 = await TestClients.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));

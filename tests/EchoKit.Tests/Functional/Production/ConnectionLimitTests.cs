@@ -1,5 +1,7 @@
 using System.Text;
 using EchoKit.Server;
+using EchoKit.Testing;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Production;
 
@@ -13,10 +15,10 @@ public abstract class ConnectionLimitTests(ServerEngine engine)
     [Fact]
     public async Task ServerClosesConnectionsBeyondTheLimitWithoutEcho()
     {
-        var logs = new CapturingLoggerFactory();
-        var options = TestServers.Tcp();
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var options = TestServer.Tcp();
         options.MaxConnections = 2;
-        await using var server = await TestServers.StartAsync(Engine, options, logs);
+        await using var server = await TestServer.StartServerAsync(Engine, options, logs);
         var listener = server.Listeners[0];
 
         using var first = await TestClients.ConnectAsync(listener);
@@ -45,10 +47,10 @@ public abstract class ConnectionLimitTests(ServerEngine engine)
     [Fact]
     public async Task ServerReusesAFreedSlot()
     {
-        var logs = new CapturingLoggerFactory();
-        var options = TestServers.Tcp();
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var options = TestServer.Tcp();
         options.MaxConnections = 1;
-        await using var server = await TestServers.StartAsync(Engine, options, logs);
+        await using var server = await TestServer.StartServerAsync(Engine, options, logs);
         var listener = server.Listeners[0];
 
         var first = await TestClients.ConnectAsync(listener);
@@ -75,7 +77,7 @@ public abstract class ConnectionLimitTests(ServerEngine engine)
     [InlineData(10_000_001)]
     public void MaxConnectionsOutOfRangeIsRefused(int max)
     {
-        var options = TestServers.Tcp();
+        var options = TestServer.Tcp();
         options.MaxConnections = max;
         var ex = Assert.Throws<ArgumentException>(options.Validate);
         Assert.Contains("max connections", ex.Message);

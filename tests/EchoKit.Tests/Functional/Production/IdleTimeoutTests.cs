@@ -1,6 +1,8 @@
 using System.Net.Sockets;
 using EchoKit.Server;
 using Microsoft.Extensions.Time.Testing;
+using EchoKit.Testing;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Production;
 
@@ -11,13 +13,13 @@ public abstract class IdleTimeoutTests(ServerEngine engine)
     /// <summary>The engine under test.</summary>
     protected ServerEngine Engine { get; } = engine;
 
-    private async Task<(EchoServer Server, CapturingLoggerFactory Logs, FakeTimeProvider Time)> StartAsync(TimeSpan idle)
+    private async Task<(EchoServer Server, LogCapture Logs, FakeTimeProvider Time)> StartAsync(TimeSpan idle)
     {
-        var logs = new CapturingLoggerFactory();
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var options = TestServers.Tcp();
+        var options = TestServer.Tcp();
         options.IdleTimeout = idle;
-        return (await TestServers.StartAsync(Engine, options, logs, time), logs, time);
+        return (await TestServer.StartServerAsync(Engine, options, logs, time), logs, time);
     }
 
     [Fact]
@@ -64,12 +66,12 @@ public abstract class IdleTimeoutTests(ServerEngine engine)
     public async Task IdleTlsConnectionIsClosedToo()
     {
         using var certificates = new TestCertificates();
-        var logs = new CapturingLoggerFactory();
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var options = new EchoServerOptions { IdleTimeout = TimeSpan.FromSeconds(10) };
         options.Endpoints.Add(ListenEndpoint.Tls("127.0.0.1:0"));
         options.Tls.Certificate = certificates.Load();
-        await using var server = await TestServers.StartAsync(options, logs, time); // TLS only: always served by sockets
+        await using var server = await TestServer.StartServerAsync(options, logs, time); // TLS only: always served by sockets
         await using var tls = await TestClients.ConnectTlsAsync(server.Listeners[0].EndPoint);
         Assert.Equal("tls"u8.ToArray(), await TestClients.EchoAsync(tls, "tls"u8.ToArray()));
 
@@ -82,9 +84,9 @@ public abstract class IdleTimeoutTests(ServerEngine engine)
     [Fact]
     public async Task ServerWithoutIdleTimeoutKeepsQuietConnections()
     {
-        var logs = new CapturingLoggerFactory();
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var server = await TestServers.StartAsync(Engine, TestServers.Tcp(), logs, time);
+        await using var server = await TestServer.StartServerAsync(Engine, TestServer.Tcp(), logs, time);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await logs.WaitForAsync("ConnectionOpened");
         time.Advance(TimeSpan.FromDays(1));
@@ -97,7 +99,7 @@ public abstract class IdleTimeoutTests(ServerEngine engine)
     [InlineData(8 * 24 * 3600 * 1000.0)]
     public void IdleTimeoutOutOfRangeIsRefused(double milliseconds)
     {
-        var options = TestServers.Tcp();
+        var options = TestServer.Tcp();
         options.IdleTimeout = TimeSpan.FromMilliseconds(milliseconds);
         Assert.Contains("idle timeout", Assert.Throws<ArgumentException>(options.Validate).Message);
     }

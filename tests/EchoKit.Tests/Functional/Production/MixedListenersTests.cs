@@ -1,5 +1,7 @@
 using System.Net.Sockets;
 using EchoKit.Server;
+using EchoKit.Testing;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Production;
 
@@ -10,16 +12,16 @@ public sealed class MixedListenersTests
     public async Task OneServerEchoesOnTcpTlsAndUnixAtOnceUnderOneLimit()
     {
         using var certificates = new TestCertificates();
-        var path = TestServers.UnixPath();
+        var path = TestServer.UnixPath();
         try
         {
-            var logs = new CapturingLoggerFactory();
+            var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
             var options = new EchoServerOptions { MaxConnections = 3 };
             options.Endpoints.Add(ListenEndpoint.Tcp("127.0.0.1:0"));
             options.Endpoints.Add(ListenEndpoint.Tls("[::1]:0"));
             options.Endpoints.Add(ListenEndpoint.Unix(path));
             options.Tls.Certificate = certificates.Load();
-            await using var server = await TestServers.StartAsync(options, logs);
+            await using var server = await TestServer.StartServerAsync(options, logs);
             Assert.Equal([ListenProtocol.Tcp, ListenProtocol.Tls, ListenProtocol.Unix], server.Listeners.Select(l => l.Protocol));
 
             using var tcp = await TestClients.ConnectAsync(server.Listeners[0]);

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using EchoKit.Server;
+using EchoKit.Testing;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Production;
 
@@ -28,8 +30,8 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [Fact]
     public async Task V1HeaderGivesTheRealClientAddressAndIsNotEchoed()
     {
-        var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Engine, Proxied(), logs);
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        await using var server = await TestServer.StartServerAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
 
         // Header and first data in one write, as proxies send them.
@@ -54,8 +56,8 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [Fact]
     public async Task V2HeaderSentByteByByteGivesTheRealIpv6Client()
     {
-        var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Engine, Proxied(), logs);
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        await using var server = await TestServer.StartServerAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         client.NoDelay = true;
 
@@ -71,8 +73,8 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [Fact]
     public async Task V2LocalKeepsTheSocketAddress()
     {
-        var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Engine, Proxied(), logs);
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        await using var server = await TestServer.StartServerAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await client.SendAsync(ProxyHeaderParserTests.V2(0, 0x00, []));
         Assert.Equal("health"u8.ToArray(), await TestClients.EchoAsync(client, "health"u8.ToArray()));
@@ -86,8 +88,8 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [InlineData("PROXY SCTP 1.2.3.4 5.6.7.8 1 2\r\n", "protocol is not")]
     public async Task BadHeaderClosesTheConnectionWithALoggedReason(string sent, string reason)
     {
-        var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Engine, Proxied(), logs);
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        await using var server = await TestServer.StartServerAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await client.SendAsync(Ascii(sent));
         Assert.True(await TestClients.ClosedWithoutDataAsync(client));
@@ -102,8 +104,8 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [Fact]
     public async Task OversizedV2HeaderIsRefusedBeforeItsBodyArrives()
     {
-        var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Engine, Proxied(), logs);
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        await using var server = await TestServer.StartServerAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await client.SendAsync(ProxyHeaderParserTests.V2(1, 0x11, [], declaredLength: 60000));
         Assert.True(await TestClients.ClosedWithoutDataAsync(client));
@@ -113,8 +115,8 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [Fact]
     public async Task TruncatedHeaderIsRefused()
     {
-        var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Engine, Proxied(), logs);
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        await using var server = await TestServer.StartServerAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await client.SendAsync(Ascii("PROXY TCP4 1.2.3.4 "));
         client.Shutdown(SocketShutdown.Send);
@@ -125,8 +127,8 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [Fact]
     public async Task ClientThatSendsNothingIsClosedAfterTheHeaderTimeout()
     {
-        var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Engine, Proxied(TimeSpan.FromMilliseconds(200)), logs);
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        await using var server = await TestServer.StartServerAsync(Engine, Proxied(TimeSpan.FromMilliseconds(200)), logs);
         using var silent = await TestClients.ConnectAsync(server.Listeners[0]);
         using var slow = await TestClients.ConnectAsync(server.Listeners[0]);
         await slow.SendAsync(Ascii("PROXY TCP4"));
@@ -145,13 +147,13 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [Fact]
     public async Task ProxyHeaderWorksOnUnixListeners()
     {
-        var path = TestServers.UnixPath();
+        var path = TestServer.UnixPath();
         try
         {
-            var logs = new CapturingLoggerFactory();
+            var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
             var options = new EchoServerOptions();
             options.Endpoints.Add(ListenEndpoint.Unix(path) with { UseProxyProtocol = true });
-            await using var server = await TestServers.StartAsync(Engine, options, logs);
+            await using var server = await TestServer.StartServerAsync(Engine, options, logs);
             using var client = await TestClients.ConnectAsync(new UnixDomainSocketEndPoint(path));
             await client.SendAsync(Ascii("PROXY TCP6 2001:db8::9 2001:db8::1 1000 7\r\n"));
             Assert.Equal("unix"u8.ToArray(), await TestClients.EchoAsync(client, "unix"u8.ToArray()));
@@ -167,11 +169,11 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     public async Task ProxyHeaderPrecedesTheTlsHandshake()
     {
         using var certificates = new TestCertificates();
-        var logs = new CapturingLoggerFactory();
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
         var options = new EchoServerOptions();
         options.Endpoints.Add(ListenEndpoint.Tls("127.0.0.1:0") with { UseProxyProtocol = true });
         options.Tls.Certificate = certificates.Load();
-        await using var server = await TestServers.StartAsync(options, logs); // TLS only: always served by sockets
+        await using var server = await TestServer.StartServerAsync(options, logs); // TLS only: always served by sockets
 
         var socket = await TestClients.ConnectAsync(server.Listeners[0]);
         await socket.SendAsync(Ascii("PROXY TCP4 198.51.100.20 10.0.0.1 40000 443\r\n"));
@@ -183,8 +185,8 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [Fact]
     public async Task ListenersWithoutTheFlagTreatAHeaderAsData()
     {
-        var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Engine, TestServers.Tcp(), logs);
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        await using var server = await TestServer.StartServerAsync(Engine, TestServer.Tcp(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         var header = Ascii("PROXY TCP4 203.0.113.7 10.0.0.1 4242 7\r\n");
         Assert.Equal(header, await TestClients.EchoAsync(client, header));

@@ -1,5 +1,7 @@
 using System.Net.Sockets;
 using EchoKit.Server;
+using EchoKit.Testing;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Production;
 
@@ -9,14 +11,14 @@ public sealed class ReusePortTests
     [Fact]
     public async Task TwoServersWithReusePortShareOnePort()
     {
-        var options = TestServers.Tcp();
+        var options = TestServer.Tcp();
         options.ReusePort = true;
-        await using var first = await TestServers.StartAsync(options, new CapturingLoggerFactory());
+        await using var first = await TestServer.StartServerAsync(options, new LogCapture { WaitTimeout = TestTimeouts.Default });
         var port = first.Listeners[0].Port;
 
-        var again = TestServers.Tcp($"127.0.0.1:{port}");
+        var again = TestServer.Tcp($"127.0.0.1:{port}");
         again.ReusePort = true;
-        await using var second = await TestServers.StartAsync(again, new CapturingLoggerFactory());
+        await using var second = await TestServer.StartServerAsync(again, new LogCapture { WaitTimeout = TestTimeouts.Default });
         Assert.Equal(port, second.Listeners[0].Port);
 
         // Both serve; after the first stops, the port still answers through the second.
@@ -28,10 +30,10 @@ public sealed class ReusePortTests
     [Fact]
     public async Task WithoutReusePortASecondServerFailsToBind()
     {
-        var options = TestServers.Tcp();
+        var options = TestServer.Tcp();
         options.ReusePort = true; // the first may set it: sharing needs both sides to
-        await using var first = await TestServers.StartAsync(options, new CapturingLoggerFactory());
-        var second = new EchoServer(TestServers.Tcp($"127.0.0.1:{first.Listeners[0].Port}"), new CapturingLoggerFactory());
+        await using var first = await TestServer.StartServerAsync(options, new LogCapture { WaitTimeout = TestTimeouts.Default });
+        var second = new EchoServer(TestServer.Tcp($"127.0.0.1:{first.Listeners[0].Port}"), new LogCapture { WaitTimeout = TestTimeouts.Default });
         var ex = await Assert.ThrowsAsync<ListenerBindException>(() => second.StartAsync(CancellationToken.None));
         Assert.Equal(SocketError.AddressAlreadyInUse, ex.SocketError);
     }

@@ -2,6 +2,8 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using EchoKit.Server;
+using EchoKit.Testing;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Production;
 
@@ -29,8 +31,8 @@ public sealed class TlsTests : IDisposable
     [InlineData(SslProtocols.Tls13)]
     public async Task ServerEchoesOverTls(SslProtocols protocol)
     {
-        var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Tls(), logs);
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        await using var server = await TestServer.StartServerAsync(Tls(), logs);
         var listener = server.Listeners[0];
         Assert.Equal(ListenProtocol.Tls, listener.Protocol);
         Assert.StartsWith("tls://127.0.0.1:", listener.Uri);
@@ -52,8 +54,8 @@ public sealed class TlsTests : IDisposable
     [Fact]
     public async Task GarbageHandshakeIsCountedAndNeverDisturbsOtherClients()
     {
-        var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Tls(), logs);
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        await using var server = await TestServer.StartServerAsync(Tls(), logs);
         var endPoint = TestClients.Loopback(server.Listeners[0]);
         await using var good = await TestClients.ConnectTlsAsync(endPoint);
 
@@ -88,8 +90,8 @@ public sealed class TlsTests : IDisposable
     [Fact]
     public async Task SilentClientIsClosedAfterTheHandshakeTimeout()
     {
-        var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Tls(TimeSpan.FromMilliseconds(200)), logs);
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        await using var server = await TestServer.StartServerAsync(Tls(TimeSpan.FromMilliseconds(200)), logs);
         using var silent = await TestClients.ConnectAsync(server.Listeners[0]);
         var failed = await logs.WaitForAsync("TlsHandshakeFailed");
         Assert.Contains("no handshake within 0.2s", failed.Message);
@@ -100,8 +102,8 @@ public sealed class TlsTests : IDisposable
     [Fact]
     public async Task ClientOfferingOnlyTls11IsRefused()
     {
-        var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Tls(), logs);
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        await using var server = await TestServer.StartServerAsync(Tls(), logs);
 #pragma warning disable SYSLIB0039 // TLS 1.1 on purpose: the server must refuse it.
         var attempt = TestClients.ConnectTlsAsync(TestClients.Loopback(server.Listeners[0]), SslProtocols.Tls11);
 #pragma warning restore SYSLIB0039

@@ -1,5 +1,7 @@
 using System.Net.Sockets;
 using EchoKit.Server;
+using EchoKit.Testing;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Production;
 
@@ -16,7 +18,7 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
         return options;
     }
 
-    private readonly string _path = TestServers.UnixPath();
+    private readonly string _path = TestServer.UnixPath();
 
     public void Dispose() => Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
 
@@ -30,8 +32,8 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
     [Fact]
     public async Task ServerEchoesOverAUnixSocket()
     {
-        var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Engine, Unix(_path), logs);
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        await using var server = await TestServer.StartServerAsync(Engine, Unix(_path), logs);
         var listener = server.Listeners[0];
         Assert.Equal(ListenProtocol.Unix, listener.Protocol);
         Assert.Equal($"unix://{_path}", listener.Uri);
@@ -54,7 +56,7 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
     [Fact]
     public async Task ServerRemovesItsSocketFileOnStop()
     {
-        var server = await TestServers.StartAsync(Engine, Unix(_path), new CapturingLoggerFactory());
+        var server = await TestServer.StartServerAsync(Engine, Unix(_path), new LogCapture { WaitTimeout = TestTimeouts.Default });
         Assert.True(File.Exists(_path));
         await server.StopAsync();
         Assert.False(File.Exists(_path));
@@ -75,8 +77,8 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
         }
         Assert.True(File.Exists(_path));
 
-        var logs = new CapturingLoggerFactory();
-        await using var server = await TestServers.StartAsync(Engine, Unix(_path), logs);
+        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        await using var server = await TestServer.StartServerAsync(Engine, Unix(_path), logs);
         Assert.Single(logs.Named("UnixSocketReplaced"));
         using var client = await TestClients.ConnectAsync(new UnixDomainSocketEndPoint(_path));
         Assert.Equal("fresh"u8.ToArray(), await TestClients.EchoAsync(client, "fresh"u8.ToArray()));
@@ -85,8 +87,8 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
     [Fact]
     public async Task ServerDoesNotReplaceASocketSomeoneListensOn()
     {
-        await using var first = await TestServers.StartAsync(Engine, Unix(_path), new CapturingLoggerFactory());
-        var second = new EchoServer(WithEngine(Unix(_path)), new CapturingLoggerFactory());
+        await using var first = await TestServer.StartServerAsync(Engine, Unix(_path), new LogCapture { WaitTimeout = TestTimeouts.Default });
+        var second = new EchoServer(WithEngine(Unix(_path)), new LogCapture { WaitTimeout = TestTimeouts.Default });
         var ex = await Assert.ThrowsAsync<ListenerBindException>(() => second.StartAsync(CancellationToken.None));
         Assert.Equal(SocketError.AddressAlreadyInUse, ex.SocketError);
         Assert.Contains("another server is listening on it", ex.Message);
@@ -101,7 +103,7 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
     public async Task ServerDoesNotReplaceARegularFile()
     {
         File.WriteAllText(_path, "precious data");
-        var server = new EchoServer(WithEngine(Unix(_path)), new CapturingLoggerFactory());
+        var server = new EchoServer(WithEngine(Unix(_path)), new LogCapture { WaitTimeout = TestTimeouts.Default });
         var ex = await Assert.ThrowsAsync<ListenerBindException>(() => server.StartAsync(CancellationToken.None));
         Assert.Contains("is not a socket", ex.Message);
         Assert.Equal("precious data", File.ReadAllText(_path));
@@ -112,7 +114,7 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
     public async Task ServerSetsTheSocketFileMode()
     {
         const UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite; // 660
-        await using var server = await TestServers.StartAsync(Engine, Unix(_path, mode), new CapturingLoggerFactory());
+        await using var server = await TestServer.StartServerAsync(Engine, Unix(_path, mode), new LogCapture { WaitTimeout = TestTimeouts.Default });
         Assert.Equal(mode, File.GetUnixFileMode(_path));
     }
 
@@ -120,7 +122,7 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
     public async Task MissingDirectoryIsNamedInTheBindError()
     {
         var path = Path.Combine(Path.GetDirectoryName(_path)!, "missing", "echo.sock");
-        var server = new EchoServer(WithEngine(Unix(path)), new CapturingLoggerFactory());
+        var server = new EchoServer(WithEngine(Unix(path)), new LogCapture { WaitTimeout = TestTimeouts.Default });
         var ex = await Assert.ThrowsAsync<ListenerBindException>(() => server.StartAsync(CancellationToken.None));
         Assert.Contains($"directory '{Path.GetDirectoryName(path)}' does not exist", ex.Message);
     }

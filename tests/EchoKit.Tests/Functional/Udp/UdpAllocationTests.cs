@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Udp;
 
@@ -19,14 +20,14 @@ public sealed class UdpAllocationTests
     [InlineData(1)]
     public async Task ServerAllocatesNothingPerDatagram(int batch)
     {
-        await using var server = await UdpServerFixture.StartAsync(o =>
+        await using var server = await TestServer.StartUdpAsync(o =>
         {
             o.Udp.ReceiveLoops = 2;
             o.Udp.ReceiveBatch = batch;
         });
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
         client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        var target = server.EndPoint().Serialize();
+        var target = server.EndPoint.Serialize();
         var from = new SocketAddress(AddressFamily.InterNetwork);
         var data = UdpEchoTests.Pattern(64);
         var echo = new byte[2048];

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using EchoKit.Server;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Udp;
 
@@ -18,14 +19,14 @@ public sealed class UdpBatchTests
     [InlineData(16, UdpOptions.MaxIPv4Datagram)]
     public async Task ServerEchoesExactlyWithAndWithoutBatches(int batch, int size)
     {
-        await using var server = await UdpServerFixture.StartAsync(o => o.Udp.ReceiveBatch = batch);
+        await using var server = await TestServer.StartUdpAsync(o => o.Udp.ReceiveBatch = batch);
         using var client = new UdpTestClient();
         var data = UdpEchoTests.Pattern(size, batch);
 
-        var (echo, from) = await client.ExchangeAsync(data, server.EndPoint());
+        var (echo, from) = await client.ExchangeAsync(data, server.EndPoint);
 
         Assert.Equal(data, echo);
-        Assert.Equal(server.EndPoint(), from);
+        Assert.Equal(server.EndPoint, from);
     }
 
     [Theory]
@@ -34,7 +35,7 @@ public sealed class UdpBatchTests
     [InlineData(16)]
     public async Task ServerEchoesABurstLongerThanABatchInOrder(int batch)
     {
-        await using var server = await UdpServerFixture.StartAsync(o =>
+        await using var server = await TestServer.StartUdpAsync(o =>
         {
             o.Udp.ReceiveLoops = 1;
             o.Udp.ReceiveBatch = batch;
@@ -43,7 +44,7 @@ public sealed class UdpBatchTests
 
         for (var i = 0; i < 40; i++)
         {
-            await client.SendAsync(UdpEchoTests.Pattern(i * 37, i), server.EndPoint());
+            await client.SendAsync(UdpEchoTests.Pattern(i * 37, i), server.EndPoint);
         }
         for (var i = 0; i < 40; i++)
         {
@@ -58,7 +59,7 @@ public sealed class UdpBatchTests
     public async Task DeniedDatagramInsideABatchIsDroppedAndTheRestAnswered(int batch)
     {
         using var denied = new UdpTestClient();
-        await using var server = await UdpServerFixture.StartAsync(o =>
+        await using var server = await TestServer.StartUdpAsync(o =>
         {
             o.Udp.ReceiveLoops = 1;
             o.Udp.ReceiveBatch = batch;
@@ -66,9 +67,9 @@ public sealed class UdpBatchTests
         });
         using var ordinary = new UdpTestClient();
 
-        await ordinary.SendAsync(new byte[] { 1 }, server.EndPoint());
-        await denied.SendAsync(new byte[] { 2 }, server.EndPoint());
-        await ordinary.SendAsync(new byte[] { 3 }, server.EndPoint());
+        await ordinary.SendAsync(new byte[] { 1 }, server.EndPoint);
+        await denied.SendAsync(new byte[] { 2 }, server.EndPoint);
+        await ordinary.SendAsync(new byte[] { 3 }, server.EndPoint);
 
         Assert.Equal([1], (await ordinary.ReceiveAsync()).Data);
         Assert.Equal([3], (await ordinary.ReceiveAsync()).Data);
@@ -79,7 +80,7 @@ public sealed class UdpBatchTests
     [Fact]
     public async Task WildcardListenerAnswersBothFamiliesFromBatches()
     {
-        await using var server = await UdpServerFixture.StartAsync(o => o.Udp.ReceiveLoops = 1, endpoints: ":0");
+        await using var server = await TestServer.StartUdpAsync(o => o.Udp.ReceiveLoops = 1, endpoints: ":0");
         using var v4 = new UdpTestClient(AddressFamily.InterNetwork);
         using var v6 = new UdpTestClient(AddressFamily.InterNetworkV6);
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using EchoKit.Server;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Udp;
 
@@ -26,14 +27,14 @@ public sealed class UdpEchoTests
     [InlineData(UdpOptions.MaxIPv4Datagram)]
     public async Task ServerEchoesDatagramExactlyOverIPv4(int size)
     {
-        await using var server = await UdpServerFixture.StartAsync();
+        await using var server = await TestServer.StartUdpAsync();
         using var client = new UdpTestClient();
         var data = Pattern(size, size);
 
-        var (echo, from) = await client.ExchangeAsync(data, server.EndPoint());
+        var (echo, from) = await client.ExchangeAsync(data, server.EndPoint);
 
         Assert.Equal(data, echo);
-        Assert.Equal(server.EndPoint(), from);
+        Assert.Equal(server.EndPoint, from);
     }
 
     [Theory]
@@ -45,20 +46,20 @@ public sealed class UdpEchoTests
     [InlineData(UdpOptions.MaxIPv6Datagram)]
     public async Task ServerEchoesDatagramExactlyOverIPv6(int size)
     {
-        await using var server = await UdpServerFixture.StartAsync(endpoints: "[::1]:0");
+        await using var server = await TestServer.StartUdpAsync(endpoints: "[::1]:0");
         using var client = new UdpTestClient(AddressFamily.InterNetworkV6);
         var data = Pattern(size, size);
 
-        var (echo, from) = await client.ExchangeAsync(data, server.EndPoint());
+        var (echo, from) = await client.ExchangeAsync(data, server.EndPoint);
 
         Assert.Equal(data, echo);
-        Assert.Equal(server.EndPoint(), from);
+        Assert.Equal(server.EndPoint, from);
     }
 
     [Fact]
     public async Task WildcardListenerAnswersIPv4AndIPv6Clients()
     {
-        await using var server = await UdpServerFixture.StartAsync(endpoints: ":0");
+        await using var server = await TestServer.StartUdpAsync(endpoints: ":0");
         using var v4 = new UdpTestClient(AddressFamily.InterNetwork);
         using var v6 = new UdpTestClient(AddressFamily.InterNetworkV6);
 
@@ -75,14 +76,14 @@ public sealed class UdpEchoTests
     [Fact]
     public async Task EachSourceGetsOnlyItsOwnAnswers()
     {
-        await using var server = await UdpServerFixture.StartAsync(o => o.Udp.ReceiveLoops = 4);
+        await using var server = await TestServer.StartUdpAsync(o => o.Udp.ReceiveLoops = 4);
         using var a = new UdpTestClient();
         using var b = new UdpTestClient();
 
         for (var i = 0; i < 20; i++)
         {
-            await a.SendAsync(Pattern(100, 1), server.EndPoint());
-            await b.SendAsync(Pattern(200, 2), server.EndPoint());
+            await a.SendAsync(Pattern(100, 1), server.EndPoint);
+            await b.SendAsync(Pattern(200, 2), server.EndPoint);
         }
         for (var i = 0; i < 20; i++)
         {
@@ -94,12 +95,12 @@ public sealed class UdpEchoTests
     [Fact]
     public async Task CountersCountDatagramsAndBytes()
     {
-        await using var server = await UdpServerFixture.StartAsync();
+        await using var server = await TestServer.StartUdpAsync();
         using var client = new UdpTestClient();
 
         for (var i = 0; i < 10; i++)
         {
-            await client.ExchangeAsync(Pattern(100), server.EndPoint());
+            await client.ExchangeAsync(Pattern(100), server.EndPoint);
         }
 
         var counts = server.Server.UdpCounters.Snapshot();
@@ -114,8 +115,8 @@ public sealed class UdpEchoTests
     [Fact]
     public async Task StoppedServerClosesItsPort()
     {
-        var server = await UdpServerFixture.StartAsync();
-        var address = server.EndPoint();
+        var server = await TestServer.StartUdpAsync();
+        var address = server.EndPoint;
         using var client = new UdpTestClient();
         await client.ExchangeAsync([1, 2, 3], address);
 
@@ -131,10 +132,10 @@ public sealed class UdpEchoTests
     [Fact]
     public async Task SecondServerOnTheSamePortFailsToBind()
     {
-        await using var first = await UdpServerFixture.StartAsync();
+        await using var first = await TestServer.StartUdpAsync();
 
         var options = new EchoServerOptions();
-        options.Endpoints.Add(ListenEndpoint.Udp($"127.0.0.1:{first.EndPoint().Port}"));
+        options.Endpoints.Add(ListenEndpoint.Udp($"127.0.0.1:{first.EndPoint.Port}"));
         await using var second = new EchoServer(options);
         var ex = await Assert.ThrowsAsync<ListenerBindException>(() => second.StartAsync(CancellationToken.None));
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using EchoKit.Client;
 using EchoKit.Endpoints;
 using EchoKit.Server;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Udp;
 
@@ -101,8 +102,8 @@ public sealed class UdpExchangeTests
     [Fact]
     public async Task ClientEchoesTheLargestDatagramsThroughTheServer()
     {
-        await using var server = await UdpServerFixture.StartAsync(endpoints: ":0");
-        var port = server.EndPoint().Port;
+        await using var server = await TestServer.StartUdpAsync(endpoints: ":0");
+        var port = server.EndPoint.Port;
 
         var v4 = await UdpExchange.RunAsync(EndpointParser.Parse($"127.0.0.1:{port}"), UdpEchoTests.Pattern(UdpOptions.MaxIPv4Datagram), Quick, null, CancellationToken.None);
         var v6 = await UdpExchange.RunAsync(EndpointParser.Parse($"[::1]:{port}"), UdpEchoTests.Pattern(UdpOptions.MaxIPv6Datagram), Quick, null, CancellationToken.None);

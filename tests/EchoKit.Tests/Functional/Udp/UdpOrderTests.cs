@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using EchoKit.Server;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Udp;
 
@@ -14,7 +15,7 @@ public sealed class UdpOrderTests
     [Fact]
     public async Task RepliesToEachSourceLeaveInArrivalOrderWithSeveralReceiveLoops()
     {
-        await using var server = await UdpServerFixture.StartAsync(o => o.Udp.ReceiveLoops = 4);
+        await using var server = await TestServer.StartUdpAsync(o => o.Udp.ReceiveLoops = 4);
         var target = server.Target(IPAddress.Loopback);
 
         // Four sources at once, so the loops are all busy; each must see its own replies in order.
@@ -34,14 +35,14 @@ public sealed class UdpOrderTests
         holder.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var port = ((IPEndPoint)holder.LocalEndPoint!).Port;
 
-        var ex = await Assert.ThrowsAsync<ListenerBindException>(() => UdpServerFixture.StartAsync(o => o.Udp.ReceiveLoops = 4, endpoints: $"127.0.0.1:{port}"));
+        var ex = await Assert.ThrowsAsync<ListenerBindException>(() => TestServer.StartUdpAsync(o => o.Udp.ReceiveLoops = 4, endpoints: $"127.0.0.1:{port}"));
         Assert.Equal(SocketError.AddressAlreadyInUse, ex.SocketError);
     }
 
     [Fact]
     public async Task SeveralReceiveLoopsAnswerEverySourceOnTheSamePort()
     {
-        await using var server = await UdpServerFixture.StartAsync(o => o.Udp.ReceiveLoops = 4);
+        await using var server = await TestServer.StartUdpAsync(o => o.Udp.ReceiveLoops = 4);
         var target = server.Target(IPAddress.Loopback);
 
         var clients = Enumerable.Range(0, 32).Select(_ => new UdpTestClient()).ToList();

@@ -1,6 +1,7 @@
 using System.Net;
 using EchoKit.Server;
 using Microsoft.Extensions.Time.Testing;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Udp;
 
@@ -14,7 +15,7 @@ public sealed class UdpRateLimitTests
     public async Task FloodFromOneSourceIsCutToTheRateWhileAnotherSourceIsAnswered()
     {
         var time = new FakeTimeProvider();
-        await using var server = await UdpServerFixture.StartAsync(o =>
+        await using var server = await TestServer.StartUdpAsync(o =>
         {
             o.Udp.ReceiveLoops = 1;
             o.Udp.RateLimit = 20;
@@ -25,10 +26,10 @@ public sealed class UdpRateLimitTests
 
         for (var i = 0; i < 60; i++)
         {
-            await flooder.SendAsync(UdpEchoTests.Pattern(16, i), server.EndPoint());
+            await flooder.SendAsync(UdpEchoTests.Pattern(16, i), server.EndPoint);
         }
         // One loop handles datagrams in order: when this answer is back, the flood has been handled.
-        var (echo, _) = await other.ExchangeAsync("still here"u8.ToArray(), server.EndPoint());
+        var (echo, _) = await other.ExchangeAsync("still here"u8.ToArray(), server.EndPoint);
         Assert.Equal("still here"u8.ToArray(), echo);
 
         for (var i = 0; i < 20; i++)
@@ -43,7 +44,7 @@ public sealed class UdpRateLimitTests
 
         // A second later the bucket holds 20 tokens again.
         time.Advance(TimeSpan.FromSeconds(1));
-        var (again, _) = await flooder.ExchangeAsync([7], server.EndPoint());
+        var (again, _) = await flooder.ExchangeAsync([7], server.EndPoint);
         Assert.Equal([7], again);
     }
 
@@ -51,7 +52,7 @@ public sealed class UdpRateLimitTests
     public async Task LoopbackSourcesAreExemptFromTheRateLimitByDefault()
     {
         var time = new FakeTimeProvider();
-        await using var server = await UdpServerFixture.StartAsync(o =>
+        await using var server = await TestServer.StartUdpAsync(o =>
         {
             o.Udp.ReceiveLoops = 1;
             o.Udp.RateLimit = 5;
@@ -60,7 +61,7 @@ public sealed class UdpRateLimitTests
 
         for (var i = 0; i < 30; i++)
         {
-            await client.SendAsync(UdpEchoTests.Pattern(8, i), server.EndPoint());
+            await client.SendAsync(UdpEchoTests.Pattern(8, i), server.EndPoint);
         }
         for (var i = 0; i < 30; i++)
         {
@@ -73,7 +74,7 @@ public sealed class UdpRateLimitTests
     public async Task RateLimitZeroAnswersEverything()
     {
         var time = new FakeTimeProvider();
-        await using var server = await UdpServerFixture.StartAsync(o =>
+        await using var server = await TestServer.StartUdpAsync(o =>
         {
             o.Udp.ReceiveLoops = 1;
             o.Udp.RateLimit = 0;
@@ -83,7 +84,7 @@ public sealed class UdpRateLimitTests
 
         for (var i = 0; i < 30; i++)
         {
-            await client.SendAsync(UdpEchoTests.Pattern(8, i), server.EndPoint());
+            await client.SendAsync(UdpEchoTests.Pattern(8, i), server.EndPoint);
         }
         for (var i = 0; i < 30; i++)
         {

@@ -1,6 +1,7 @@
 using System.Net;
 using EchoKit.Server;
 using Xunit.Abstractions;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Udp;
 
@@ -15,15 +16,15 @@ public sealed class UdpRuleTests(ITestOutputHelper output)
     public async Task ServerDropsDatagramFromDeniedSourcePortAndAnswersOrdinaryPort()
     {
         using var denied = new UdpTestClient();
-        await using var server = await UdpServerFixture.StartAsync(o =>
+        await using var server = await TestServer.StartUdpAsync(o =>
         {
             o.Udp.ReceiveLoops = 1;
             o.Udp.DenySourcePorts.Add(denied.LocalEndPoint.Port);
         });
         using var ordinary = new UdpTestClient();
 
-        await denied.SendAsync("from a denied port"u8.ToArray(), server.EndPoint());
-        var (echo, _) = await ordinary.ExchangeAsync("ordinary"u8.ToArray(), server.EndPoint());
+        await denied.SendAsync("from a denied port"u8.ToArray(), server.EndPoint);
+        var (echo, _) = await ordinary.ExchangeAsync("ordinary"u8.ToArray(), server.EndPoint);
 
         Assert.Equal("ordinary"u8.ToArray(), echo);
         Assert.Equal(0, denied.Socket.Available);
@@ -37,7 +38,7 @@ public sealed class UdpRuleTests(ITestOutputHelper output)
     public async Task ServerDropsDatagramFromADeniedAddressRange()
     {
         using var denied = new UdpTestClient(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
-        await using var server = await UdpServerFixture.StartAsync(o =>
+        await using var server = await TestServer.StartUdpAsync(o =>
         {
             o.Udp.ReceiveLoops = 1;
             o.AccessList = new EchoKit.Server.AccessControl.IpAccessList([], [EchoKit.Server.AccessControl.IpNetwork.Parse("127.0.0.2/32")]);
@@ -62,11 +63,11 @@ public sealed class UdpRuleTests(ITestOutputHelper output)
             output.WriteLine("SKIPPED: cannot bind a UDP port below 1024 here (not root); the deny rule itself is covered by ServerDropsDatagramFromDeniedSourcePortAndAnswersOrdinaryPort");
             return;
         }
-        await using var server = await UdpServerFixture.StartAsync(o => o.Udp.ReceiveLoops = 1);
+        await using var server = await TestServer.StartUdpAsync(o => o.Udp.ReceiveLoops = 1);
         using var ordinary = new UdpTestClient();
 
-        await denied.SendAsync("chargen says hi"u8.ToArray(), server.EndPoint());
-        await ordinary.ExchangeAsync("ordinary"u8.ToArray(), server.EndPoint());
+        await denied.SendAsync("chargen says hi"u8.ToArray(), server.EndPoint);
+        await ordinary.ExchangeAsync("ordinary"u8.ToArray(), server.EndPoint);
 
         Assert.Contains(denied.LocalEndPoint.Port, UdpOptions.DefaultDenySourcePorts);
         Assert.Equal(0, denied.Socket.Available);
@@ -76,13 +77,13 @@ public sealed class UdpRuleTests(ITestOutputHelper output)
     [Fact]
     public async Task ServerDropsDatagramFromItsOwnPort()
     {
-        await using var server = await UdpServerFixture.StartAsync(o => o.Udp.ReceiveLoops = 1);
+        await using var server = await TestServer.StartUdpAsync(o => o.Udp.ReceiveLoops = 1);
         // Another "echo server" on the same port number at another loopback address.
-        using var twin = new UdpTestClient(new IPEndPoint(IPAddress.Parse("127.0.0.2"), server.EndPoint().Port));
+        using var twin = new UdpTestClient(new IPEndPoint(IPAddress.Parse("127.0.0.2"), server.EndPoint.Port));
         using var ordinary = new UdpTestClient();
 
-        await twin.SendAsync("loop?"u8.ToArray(), server.EndPoint());
-        await ordinary.ExchangeAsync("ordinary"u8.ToArray(), server.EndPoint());
+        await twin.SendAsync("loop?"u8.ToArray(), server.EndPoint);
+        await ordinary.ExchangeAsync("ordinary"u8.ToArray(), server.EndPoint);
 
         Assert.Equal(0, twin.Socket.Available);
         Assert.Equal(1, server.Server.UdpCounters.DroppedByRule);
@@ -92,9 +93,9 @@ public sealed class UdpRuleTests(ITestOutputHelper output)
     public async Task EmptyDenyListAnswersEveryPort()
     {
         using var client = new UdpTestClient();
-        await using var server = await UdpServerFixture.StartAsync(o => o.Udp.DenySourcePorts.Clear());
+        await using var server = await TestServer.StartUdpAsync(o => o.Udp.DenySourcePorts.Clear());
 
-        var (echo, _) = await client.ExchangeAsync([42], server.EndPoint());
+        var (echo, _) = await client.ExchangeAsync([42], server.EndPoint);
 
         Assert.Equal([42], echo);
     }
