@@ -1,21 +1,22 @@
 using System.Net.Sockets;
 using System.Threading.Channels;
+using EchoKit.Testing;
 using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Ping;
 
 /// <summary>
-/// A TCP "echo server" whose test decides when (and whether) each probe is echoed: every frame that arrives is handed
+/// A TCP "echo server" (on the fake-server kit's <see cref="MisbehavingTcpServer.Custom"/>) whose test decides when (and whether) each probe is echoed: every frame that arrives is handed
 /// to the test with its connection, so the test can echo it after advancing a fake clock, or never.
 /// </summary>
 internal sealed class ControlledEchoServer : IAsyncDisposable
 {
     private readonly Channel<(Socket Client, byte[] Frame)> _arrived = Channel.CreateUnbounded<(Socket, byte[])>();
-    private readonly FakeServer _server;
+    private readonly MisbehavingTcpServer _server;
 
     public ControlledEchoServer(int frameSize)
     {
-        _server = new FakeServer(async (client, stop) =>
+        _server = MisbehavingTcpServer.Custom(async (client, stop) =>
         {
             while (true)
             {

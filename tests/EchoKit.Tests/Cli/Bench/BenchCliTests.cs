@@ -12,7 +12,7 @@ public sealed class BenchCliTests
     [Fact]
     public async Task ABreachedAssertionExitsThreeAndEachAssertionPrintsItsVerdict()
     {
-        await using var server = FakeServer.Delaying(TimeSpan.FromMilliseconds(5));
+        await using var server = FakeServers.Delaying(TimeSpan.FromMilliseconds(5));
         var (exit, stdout, stderr) = await EchokitProcess.RunAsync("bench", $"127.0.0.1:{server.Port}", "--messages", "20", "--warmup", "0",
             "--assert", "p50<1ms", "--assert", "errors=0", "--assert", "mismatches=0");
         Assert.True(exit == 3, stderr);

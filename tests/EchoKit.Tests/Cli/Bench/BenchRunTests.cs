@@ -2,6 +2,7 @@ using System.Text.Json;
 using EchoKit.Bench;
 using EchoKit.Endpoints;
 using EchoKit.Tests.Support;
+using EchoKit.Testing;
 
 namespace EchoKit.Tests.Bench;
 
@@ -48,7 +49,7 @@ public sealed class BenchRunTests
     [Fact]
     public async Task BenchReportsMismatchAndExitsOneWhenServerCorruptsAByte()
     {
-        await using var server = FakeServer.Corrupting(offset: 1000);
+        await using var server = MisbehavingTcpServer.CorruptingByte(offset: 1000);
         var outcome = await EchokitProcess.RunAsync("bench", $"127.0.0.1:{server.Port}", "--messages", "300", "--warmup", "0", "--json");
         Assert.Equal(1, outcome.ExitCode);
         Assert.Equal(1, Json(outcome).GetProperty("mismatches").GetInt64());
@@ -74,7 +75,7 @@ public sealed class BenchRunTests
     [Fact]
     public async Task UdpBenchReportsNoLossAgainstUdpEcho()
     {
-        await using var server = new UdpTestEchoServer();
+        await using var server = await TestServer.StartUdpAsync();
         var outcome = await EchokitProcess.RunAsync("bench", $"127.0.0.1:{server.Port}", "--udp", "--connections", "2", "--pipeline", "4",
             "--size", "64", "--messages", "2000", "--warmup", "0", "--json");
         Assert.True(outcome.ExitCode == 0, outcome.Stderr + outcome.Stdout);
@@ -90,7 +91,7 @@ public sealed class BenchRunTests
     [Fact]
     public async Task UdpBenchCountsDuplicatedDatagramsAndFails()
     {
-        await using var server = new UdpTestEchoServer(duplicateEach: true);
+        await using var server = MisbehavingUdpServer.Duplicating(every: 1);
         var outcome = await EchokitProcess.RunAsync("bench", $"127.0.0.1:{server.Port}", "--udp", "--messages", "300", "--warmup", "0", "--json");
         Assert.Equal(1, outcome.ExitCode);
         Assert.True(Json(outcome).GetProperty("udp").GetProperty("duplicated").GetInt64() > 0);

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using EchoKit.Server;
 using EchoKit.Tests.Support;
+using EchoKit.Testing;
 
 namespace EchoKit.Tests.Cli;
 
@@ -71,7 +72,7 @@ public sealed class ClientCliTests
     [Fact]
     public async Task AMismatchIsShownWithOffsetHexAndContextOnStderr()
     {
-        await using var server = FakeServer.Corrupting(7);
+        await using var server = MisbehavingTcpServer.CorruptingByte(7);
 
         var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{server.Port}");
 
@@ -91,7 +92,7 @@ public sealed class ClientCliTests
     {
         // The server says when the message arrived: the client is then connected, its signal handlers in place.
         var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = new FakeServer(async (client, stop) =>
+        await using var server = MisbehavingTcpServer.Custom(async (client, stop) =>
         {
             await client.ReceiveAsync(new byte[64], stop);
             received.TrySetResult();

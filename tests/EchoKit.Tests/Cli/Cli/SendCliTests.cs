@@ -1,5 +1,6 @@
 using System.Text;
 using EchoKit.Tests.Support;
+using EchoKit.Testing;
 
 namespace EchoKit.Tests.Cli;
 
@@ -83,7 +84,7 @@ public sealed class SendCliTests
     [Fact]
     public async Task MismatchExitsOneNamingTheByte()
     {
-        await using var server = FakeServer.Corrupting(offset: 3);
+        await using var server = MisbehavingTcpServer.CorruptingByte(offset: 3);
 
         var (code, _, stderr) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{server.Port}", "abcdefgh");
 
@@ -94,7 +95,7 @@ public sealed class SendCliTests
     [Fact]
     public async Task EarlyCloseExitsOneWithCounts()
     {
-        await using var server = FakeServer.ClosingAfter(5);
+        await using var server = MisbehavingTcpServer.ClosingAfter(5);
 
         var (code, _, stderr) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{server.Port}", "0123456789");
 
@@ -105,7 +106,7 @@ public sealed class SendCliTests
     [Fact]
     public async Task SilentServerTimesOutWithTheTimeoutInTheMessage()
     {
-        await using var server = FakeServer.Silent();
+        await using var server = FakeServers.Silent();
 
         var (code, _, stderr) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{server.Port}", "--timeout", "500ms");
 

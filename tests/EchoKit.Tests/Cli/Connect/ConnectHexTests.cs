@@ -11,9 +11,9 @@ public sealed class ConnectHexTests
     public async Task ConnectHexPrintsOffsetHexAndAsciiOfReceivedBytes()
     {
         var payload = Encoding.ASCII.GetBytes("HELLO, world!\r\n").Concat(new byte[] { 0x00, 0x01, 0xff, 0x7f, 0x20 }).ToArray();
-        await using var server = TcpTestServer.Start(async (socket, token) =>
+        await using var server = ScriptedTcpServer.Start(async (socket, token) =>
         {
-            await TcpTestServer.SendAllAsync(socket, payload, token);
+            await SocketIo.SendAllAsync(socket, payload, token);
             socket.Shutdown(System.Net.Sockets.SocketShutdown.Both);
         });
         await using var connect = EchokitProcess.Start(["connect", "--hex", server.Endpoint], timeout: TestTimeouts.Short);
@@ -45,7 +45,7 @@ public sealed class ConnectHexTests
     {
         var gbk = CodePagesEncodingProvider.Instance.GetEncoding("gbk")!;
         var wire = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = TcpTestServer.Start(async (socket, token) =>
+        await using var server = ScriptedTcpServer.Start(async (socket, token) =>
         {
             var buffer = new byte[64];
             var read = await socket.ReceiveAsync(buffer, token);
@@ -53,7 +53,7 @@ public sealed class ConnectHexTests
             // Send the reply one byte per send, so two-byte characters may well straddle the client's reads.
             foreach (var b in gbk.GetBytes("你好，世界\n"))
             {
-                await TcpTestServer.SendAllAsync(socket, new[] { b }, token);
+                await SocketIo.SendAllAsync(socket, new[] { b }, token);
             }
             socket.Shutdown(System.Net.Sockets.SocketShutdown.Both);
         });

@@ -13,7 +13,7 @@ public sealed class ConnectTcpTests
     [Fact]
     public async Task ConnectEchoesThreeLinesAndExitsZeroSoonAfterInputEnds()
     {
-        await using var server = TcpTestServer.StartEcho();
+        await using var server = ScriptedTcpServer.StartEcho();
         await using var connect = EchokitProcess.Start(["connect", server.Endpoint], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("one\n");
@@ -35,10 +35,10 @@ public sealed class ConnectTcpTests
     public async Task ConnectPrintsGreetingFirstAndSendsCrlfOnTheWire()
     {
         var wire = new MemoryStream();
-        await using var server = TcpTestServer.Start(async (socket, token) =>
+        await using var server = ScriptedTcpServer.Start(async (socket, token) =>
         {
             // Greet before the client says anything, as SMTP does; then answer each CRLF line.
-            await TcpTestServer.SendAllAsync(socket, "220 test ESMTP ready\r\n"u8.ToArray(), token);
+            await SocketIo.SendAllAsync(socket, "220 test ESMTP ready\r\n"u8.ToArray(), token);
             var buffer = new byte[1024];
             var pending = new List<byte>();
             while (true)
@@ -57,11 +57,11 @@ public sealed class ConnectTcpTests
                     pending.RemoveRange(0, end + 2);
                     if (line == "QUIT")
                     {
-                        await TcpTestServer.SendAllAsync(socket, "221 bye\r\n"u8.ToArray(), token);
+                        await SocketIo.SendAllAsync(socket, "221 bye\r\n"u8.ToArray(), token);
                         socket.Shutdown(SocketShutdown.Both);
                         return;
                     }
-                    await TcpTestServer.SendAllAsync(socket, Encoding.ASCII.GetBytes($"250 ok {line}\r\n"), token);
+                    await SocketIo.SendAllAsync(socket, Encoding.ASCII.GetBytes($"250 ok {line}\r\n"), token);
                 }
             }
         });
@@ -84,7 +84,7 @@ public sealed class ConnectTcpTests
     public async Task ConnectSendsBareLineFeedsWithoutCrlf()
     {
         var wire = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = TcpTestServer.Start(async (socket, token) =>
+        await using var server = ScriptedTcpServer.Start(async (socket, token) =>
         {
             var received = new MemoryStream();
             var buffer = new byte[1024];
@@ -107,9 +107,9 @@ public sealed class ConnectTcpTests
     [Fact]
     public async Task ConnectExitsZeroWhenServerClosesFirstWhileInputStaysOpen()
     {
-        await using var server = TcpTestServer.Start(async (socket, token) =>
+        await using var server = ScriptedTcpServer.Start(async (socket, token) =>
         {
-            await TcpTestServer.SendAllAsync(socket, "bye for now\n"u8.ToArray(), token);
+            await SocketIo.SendAllAsync(socket, "bye for now\n"u8.ToArray(), token);
             socket.Shutdown(SocketShutdown.Both);
         });
         await using var connect = EchokitProcess.Start(["connect", "-v", server.Endpoint], timeout: TestTimeouts.Short);
@@ -125,9 +125,9 @@ public sealed class ConnectTcpTests
     [Fact]
     public async Task ConnectReportsResetByServerInOneLineAndExitsOne()
     {
-        await using var server = TcpTestServer.Start(async (socket, token) =>
+        await using var server = ScriptedTcpServer.Start(async (socket, token) =>
         {
-            await TcpTestServer.SendAllAsync(socket, "x\n"u8.ToArray(), token);
+            await SocketIo.SendAllAsync(socket, "x\n"u8.ToArray(), token);
             socket.LingerState = new LingerOption(true, 0); // close with RST
             socket.Close();
         });
@@ -159,7 +159,7 @@ public sealed class ConnectTcpTests
     [Fact]
     public async Task ConnectVerbosePrintsAddressesAndByteCountsOnStderrOnly()
     {
-        await using var server = TcpTestServer.StartEcho();
+        await using var server = ScriptedTcpServer.StartEcho();
         await using var connect = EchokitProcess.Start(["connect", "-v", server.Endpoint], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("ping\n");
@@ -176,7 +176,7 @@ public sealed class ConnectTcpTests
     [Fact]
     public async Task ConnectGivesUpAfterIdleTimeout()
     {
-        await using var server = TcpTestServer.Start(async (socket, token) =>
+        await using var server = ScriptedTcpServer.Start(async (socket, token) =>
         {
             var buffer = new byte[16];
             while (await socket.ReceiveAsync(buffer, token) > 0)
@@ -196,7 +196,7 @@ public sealed class ConnectTcpTests
     [Fact]
     public async Task ConnectEndsAtOnceOnSigint()
     {
-        await using var server = TcpTestServer.Start(async (socket, token) =>
+        await using var server = ScriptedTcpServer.Start(async (socket, token) =>
         {
             var buffer = new byte[16];
             while (await socket.ReceiveAsync(buffer, token) > 0)
@@ -222,15 +222,15 @@ public sealed class ConnectTcpTests
     [Fact]
     public async Task ConnectNoShutdownKeepsOurSideOpenAfterInputEnds()
     {
-        await using var server = TcpTestServer.Start(async (socket, token) =>
+        await using var server = ScriptedTcpServer.Start(async (socket, token) =>
         {
             var buffer = new byte[64];
             var read = await socket.ReceiveAsync(buffer, token);
-            await TcpTestServer.SendAllAsync(socket, buffer.AsMemory(0, read), token);
+            await SocketIo.SendAllAsync(socket, buffer.AsMemory(0, read), token);
             // Watch for the client's FIN for a while: with --no-shutdown it must not come.
             var next = socket.ReceiveAsync(buffer, token).AsTask();
             var sawFin = await Task.WhenAny(next, Task.Delay(TimeSpan.FromMilliseconds(500), token)) == next && await next == 0;
-            await TcpTestServer.SendAllAsync(socket, sawFin ? "got FIN\n"u8.ToArray() : "no FIN\n"u8.ToArray(), token);
+            await SocketIo.SendAllAsync(socket, sawFin ? "got FIN\n"u8.ToArray() : "no FIN\n"u8.ToArray(), token);
             socket.Shutdown(SocketShutdown.Both);
         });
         await using var connect = EchokitProcess.Start(["connect", "--no-shutdown", server.Endpoint], timeout: TestTimeouts.Short);
@@ -246,7 +246,7 @@ public sealed class ConnectTcpTests
     [Fact]
     public async Task ConnectGivesUpWhenTlsHandshakeExceedsWait()
     {
-        await using var server = TcpTestServer.Start(async (socket, token) =>
+        await using var server = ScriptedTcpServer.Start(async (socket, token) =>
         {
             var buffer = new byte[4096];
             while (await socket.ReceiveAsync(buffer, token) > 0)
@@ -265,7 +265,7 @@ public sealed class ConnectTcpTests
     [Fact]
     public async Task ConnectTakesABarePortAsThisMachine()
     {
-        await using var server = TcpTestServer.StartEcho();
+        await using var server = ScriptedTcpServer.StartEcho();
         await using var connect = EchokitProcess.Start(["connect", "-v", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("local\n");

@@ -77,12 +77,12 @@ public sealed class ConnectTlsTests : IDisposable
     }
 
     /// <summary>A TLS echo server: echoes each record's bytes until the client's close_notify/FIN, then closes.</summary>
-    private TcpTestServer StartTlsEcho(out TaskCompletionSource handshake)
+    private ScriptedTcpServer StartTlsEcho(out TaskCompletionSource handshake)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         handshake = done;
         var certificate = _certificate;
-        return TcpTestServer.Start(async (socket, token) =>
+        return ScriptedTcpServer.Start(async (socket, token) =>
         {
             await using var ssl = new SslStream(new NetworkStream(socket, ownsSocket: false));
             try

@@ -4,6 +4,7 @@ using EchoKit.Client;
 using EchoKit.Endpoints;
 using EchoKit.Server;
 using EchoKit.Tests.Support;
+using EchoKit.Testing;
 
 namespace EchoKit.Tests.Udp;
 
@@ -34,19 +35,22 @@ public sealed partial class UdpCliTests
     [Fact]
     public async Task SendUdpSucceedsOnRetryAgainstAServerThatDropsTheFirstDatagram()
     {
-        await using var server = FakeUdpServer.Start(static (n, data) => n == 1 ? null : data);
+        await using var server = MisbehavingUdpServer.Custom(static (n, data, _) => n == 1 ? null : data);
 
-        var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", "--udp", $"127.0.0.1:{server.EndPoint.Port}", "hello", "udp", "--timeout", "500ms", "--retries", "2");
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", "--udp", $"127.0.0.1:{server.EndPoint.Port}", "hello", "udp", "--timeout", "2s", "--retries", "2");
 
         Assert.True(code == 0, stderr);
         Assert.Equal("hello udp\n", stdout);
+        // The retry logic itself runs on a fake clock in UdpExchangeTests; here 2 s per try only keeps a busy machine
+        // from making a third. The server counts a datagram once answered, so the count may trail the exit.
+        await TestTimeouts.WaitUntilAsync(() => server.Received >= 2, "the server to count both tries");
         Assert.Equal(2, server.Received);
     }
 
     [Fact]
     public async Task SendUdpFailsCleanlyAgainstASilentServer()
     {
-        await using var server = FakeUdpServer.Start(static (_, _) => null);
+        await using var server = MisbehavingUdpServer.Custom(static (_, _, _) => null);
 
         var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", "--udp", $"127.0.0.1:{server.EndPoint.Port}", "--timeout", "200ms", "--retries", "1");
 
@@ -59,7 +63,7 @@ public sealed partial class UdpCliTests
     [Fact]
     public async Task SendUdpReportsAMismatch()
     {
-        await using var server = FakeUdpServer.Start(static (_, data) => [.. data[..2], (byte)'X', .. data[3..]]);
+        await using var server = MisbehavingUdpServer.Custom(static (_, data, _) => [.. data[..2], (byte)'X', .. data[3..]]);
 
         var (code, _, stderr) = await EchokitProcess.RunAsync("send", "--udp", $"127.0.0.1:{server.EndPoint.Port}", "abcdef", "--timeout", "2s");
 

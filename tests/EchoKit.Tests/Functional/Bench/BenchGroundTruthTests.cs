@@ -20,7 +20,7 @@ public sealed class BenchGroundTruthTests
     public async Task LatencyAgainstADelayingServerIsAtLeastTheDelayAndOnlyALittleAbove()
     {
         var held = new System.Collections.Concurrent.ConcurrentQueue<TimeSpan>();
-        await using var server = FakeServer.Delaying(Delay, held);
+        await using var server = FakeServers.Delaying(Delay, held);
         var result = await BenchRunner.RunAsync(new BenchOptions
         {
             Endpoint = EndpointParser.Parse($"127.0.0.1:{server.Port}"),
@@ -45,7 +45,7 @@ public sealed class BenchGroundTruthTests
     [Fact]
     public async Task ClosedLoopAgainstADelayingServerSatisfiesLittlesLaw()
     {
-        await using var server = FakeServer.Delaying(Delay);
+        await using var server = FakeServers.Delaying(Delay);
         var result = await BenchRunner.RunAsync(new BenchOptions
         {
             Endpoint = EndpointParser.Parse($"127.0.0.1:{server.Port}"),

@@ -34,7 +34,7 @@ public sealed class BenchRunnerTests
     [Fact]
     public async Task MessageCountRunEndsAsStalledWhenNothingCompletes()
     {
-        await using var server = FakeServer.Silent();
+        await using var server = FakeServers.Silent();
         var result = await BenchRunner.RunAsync(new BenchOptions
         {
             Endpoint = EndpointParser.Parse($"127.0.0.1:{server.Port}"),

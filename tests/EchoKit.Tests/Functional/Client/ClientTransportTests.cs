@@ -7,6 +7,7 @@ using EchoKit.Endpoints;
 using EchoKit.Server;
 using EchoKit.Tests.Production;
 using EchoKit.Tests.Support;
+using EchoKit.Testing;
 
 namespace EchoKit.Tests.Client;
 
@@ -132,7 +133,7 @@ public sealed class ClientTransportTests
     [Fact]
     public async Task AMismatchCarriesTheBytesAroundIt()
     {
-        await using var server = FakeServer.Corrupting(7);
+        await using var server = MisbehavingTcpServer.CorruptingByte(7);
 
         var result = await RunAsync($"127.0.0.1:{server.Port}", new ExchangeOptions());
 

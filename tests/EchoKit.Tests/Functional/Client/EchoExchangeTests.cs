@@ -1,6 +1,7 @@
 using EchoKit.Client;
 using EchoKit.Endpoints;
 using EchoKit.Tests.Support;
+using EchoKit.Testing;
 
 namespace EchoKit.Tests.Client;
 
@@ -41,7 +42,7 @@ public sealed class EchoExchangeTests
     [Fact]
     public async Task CorruptedByteIsReportedAsMismatchAtItsOffset()
     {
-        await using var server = FakeServer.Corrupting(offset: 5000);
+        await using var server = MisbehavingTcpServer.CorruptingByte(offset: 5000);
 
         var result = await RunAsync(server.Port, SocketIo.RandomBytes(20_000, 1));
 
@@ -53,7 +54,7 @@ public sealed class EchoExchangeTests
     [Fact]
     public async Task ServerClosingEarlyIsReportedWithCounts()
     {
-        await using var server = FakeServer.ClosingAfter(100);
+        await using var server = MisbehavingTcpServer.ClosingAfter(100);
 
         var result = await RunAsync(server.Port, SocketIo.RandomBytes(100, 2).Concat(new byte[50]).ToArray());
 
@@ -65,7 +66,7 @@ public sealed class EchoExchangeTests
     [Fact]
     public async Task SilentServerTimesOut()
     {
-        await using var server = FakeServer.Silent();
+        await using var server = FakeServers.Silent();
 
         var result = await RunAsync(server.Port, "Hello, world"u8.ToArray(), timeout: TimeSpan.FromMilliseconds(300));
 

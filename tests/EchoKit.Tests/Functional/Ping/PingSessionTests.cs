@@ -136,7 +136,7 @@ public sealed class PingSessionTests
     public async Task ACorruptedEchoIsAMismatchAtItsByteAndTheNextProbeReconnects()
     {
         var time = new FakeTimeProvider();
-        await using var server = FakeServer.Corrupting(20);
+        await using var server = MisbehavingTcpServer.CorruptingByte(20);
         var observer = new RecordingPingObserver();
         var options = To(server.Port);
         options.Count = 2;

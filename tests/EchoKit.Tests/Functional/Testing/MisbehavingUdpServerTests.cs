@@ -47,6 +47,29 @@ public sealed class MisbehavingUdpServerTests
     }
 
     [Fact]
+    public async Task CustomAnswersEachDatagramAsToldWithItsNumberAndSender()
+    {
+        var senders = new List<System.Net.IPEndPoint>();
+        await using var server = MisbehavingUdpServer.Custom((n, data, from) =>
+        {
+            senders.Add(from);
+            return n == 2 ? null : [(byte)(data[0] + 10 * n)];
+        });
+        using var client = Client(server);
+
+        await client.SendAsync(new byte[] { 1 }, SocketFlags.None);
+        var first = await ReceiveAsync(client);
+        await client.SendAsync(new byte[] { 2 }, SocketFlags.None); // datagram 2: no answer
+        await client.SendAsync(new byte[] { 3 }, SocketFlags.None);
+        var third = await ReceiveAsync(client);
+
+        Assert.Equal(11, first);
+        Assert.Equal(33, third); // the next to arrive after the first is the third's: the second got none
+        Assert.Equal(1, server.Dropped);
+        Assert.All(senders, from => Assert.Equal(client.LocalEndPoint, from));
+    }
+
+    [Fact]
     public async Task DuplicatingAnswersEveryNthTwice()
     {
         await using var server = MisbehavingUdpServer.Duplicating(every: 2);

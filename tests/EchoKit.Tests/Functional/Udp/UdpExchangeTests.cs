@@ -3,11 +3,16 @@ using System.Net.Sockets;
 using EchoKit.Client;
 using EchoKit.Endpoints;
 using EchoKit.Server;
+using EchoKit.Testing;
 using EchoKit.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EchoKit.Tests.Udp;
 
-/// <summary>The UDP client against hand-made servers: lossy, silent, lying, and with a stranger sending junk.</summary>
+/// <summary>
+/// The UDP client against hand-made servers: lossy, silent, lying, and with a stranger sending junk. Every exchange
+/// runs on a fake clock: a try times out only when the test moves the clock past it, never because the machine is busy.
+/// </summary>
 [Trait("Kind", "Functional")]
 public sealed class UdpExchangeTests
 {
@@ -15,45 +20,61 @@ public sealed class UdpExchangeTests
 
     private static EndpointSpec Spec(IPEndPoint address) => EndpointParser.Parse($"127.0.0.1:{address.Port}");
 
+    /// <summary>An exchange on a clock that never moves unless the test moves it: no try times out on its own.</summary>
+    private static Task<UdpExchangeResult> RunAsync(IPEndPoint address, byte[] payload, TimeProvider? time = null) =>
+        UdpExchange.RunAsync(Spec(address), payload, Quick, time ?? new FakeTimeProvider(), TestTimeouts.Token());
+
     [Fact]
     public async Task ClientSucceedsOnRetryWhenTheFirstDatagramIsLost()
     {
-        await using var server = FakeUdpServer.Start(static (n, data) => n == 1 ? null : data);
+        await using var server = MisbehavingUdpServer.Custom(static (n, data, _) => n == 1 ? null : data);
+        var time = new TimerSignalingTimeProvider(Quick.Timeout);
 
-        var result = await UdpExchange.RunAsync(Spec(server.EndPoint), "hello"u8.ToArray(), Quick, null, CancellationToken.None);
+        var exchange = RunAsync(server.EndPoint, "hello"u8.ToArray(), time);
+        await time.WhenStartedAsync(1);
+        time.Fake.Advance(Quick.Timeout);
+        var result = await exchange;
 
         Assert.True(result.Success, result.Message);
         Assert.Equal(2, result.Tries);
         Assert.Equal("hello"u8.ToArray(), result.Reply.ToArray());
-        Assert.Equal(2, server.Received);
+        // The server counts a datagram once it has answered it, so the count may trail the answer by a moment.
+        await TestTimeouts.WaitUntilAsync(() => server.Received == 2, "the server to count both tries");
     }
 
     [Fact]
     public async Task ClientGivesUpAfterEveryTryAgainstASilentServer()
     {
-        await using var server = FakeUdpServer.Start(static (_, _) => null);
+        await using var server = MisbehavingUdpServer.Custom(static (_, _, _) => null);
+        var time = new TimerSignalingTimeProvider(Quick.Timeout);
 
-        var result = await UdpExchange.RunAsync(Spec(server.EndPoint), "anyone?"u8.ToArray(), Quick, null, CancellationToken.None);
+        var exchange = RunAsync(server.EndPoint, "anyone?"u8.ToArray(), time);
+        for (var tries = 1; tries <= 3; tries++)
+        {
+            await time.WhenStartedAsync(tries);
+            Assert.False(exchange.IsCompleted, $"gave up before try {tries} timed out");
+            time.Fake.Advance(Quick.Timeout);
+        }
+        var result = await exchange;
 
         Assert.Equal(ExchangeOutcome.TimedOut, result.Outcome);
         Assert.Equal("no reply after 3 tries", result.Message);
         Assert.Equal(3, result.Tries);
-        await server.WaitForReceivedAsync(3);
+        await TestTimeouts.WaitUntilAsync(() => server.Received == 3, "the server to see all three tries");
     }
 
     [Fact]
     public async Task ClientIgnoresDatagramsFromOtherSources()
     {
         using var stranger = new UdpTestClient();
-        await using var server = FakeUdpServer.Start(null, async (socket, data, client) =>
+        await using var server = MisbehavingUdpServer.Custom((_, data, client) =>
         {
             // Someone else answers first, with the wrong bytes; then the server answers.
-            await stranger.SendAsync("forged"u8.ToArray(), client);
-            await Task.Yield();
-            await socket.SendToAsync(data, SocketFlags.None, client);
+            stranger.Socket.SendTo("forged"u8, SocketFlags.None, client);
+            return data;
         });
 
-        var result = await UdpExchange.RunAsync(Spec(server.EndPoint), "genuine"u8.ToArray(), Quick, null, CancellationToken.None);
+        var result = await RunAsync(server.EndPoint, "genuine"u8.ToArray());
 
         Assert.True(result.Success, result.Message);
         Assert.Equal(1, result.Tries);
@@ -63,14 +84,14 @@ public sealed class UdpExchangeTests
     [Fact]
     public async Task ClientReportsTheFirstDifferingByte()
     {
-        await using var server = FakeUdpServer.Start(static (_, data) =>
+        await using var server = MisbehavingUdpServer.Custom(static (_, data, _) =>
         {
             var copy = data.ToArray();
             copy[3] ^= 0xFF;
             return copy;
         });
 
-        var result = await UdpExchange.RunAsync(Spec(server.EndPoint), "abcdefgh"u8.ToArray(), Quick, null, CancellationToken.None);
+        var result = await RunAsync(server.EndPoint, "abcdefgh"u8.ToArray());
 
         Assert.Equal(ExchangeOutcome.Mismatch, result.Outcome);
         Assert.Equal("mismatch at byte 3", result.Message);
@@ -80,9 +101,9 @@ public sealed class UdpExchangeTests
     [Fact]
     public async Task ClientReportsAShortAnswerAsAMismatchWhereItEnds()
     {
-        await using var server = FakeUdpServer.Start(static (_, data) => data[..4]);
+        await using var server = MisbehavingUdpServer.Custom(static (_, data, _) => data[..4]);
 
-        var result = await UdpExchange.RunAsync(Spec(server.EndPoint), "abcdefgh"u8.ToArray(), Quick, null, CancellationToken.None);
+        var result = await RunAsync(server.EndPoint, "abcdefgh"u8.ToArray());
 
         Assert.Equal("mismatch at byte 4", result.Message);
     }
@@ -90,9 +111,9 @@ public sealed class UdpExchangeTests
     [Fact]
     public async Task ClientRefusesADatagramOverTheIPv4Maximum()
     {
-        await using var server = FakeUdpServer.Start(static (_, data) => data);
+        await using var server = MisbehavingUdpServer.Custom(static (_, data, _) => data);
 
-        var result = await UdpExchange.RunAsync(Spec(server.EndPoint), new byte[UdpOptions.MaxIPv4Datagram + 1], Quick, null, CancellationToken.None);
+        var result = await RunAsync(server.EndPoint, new byte[UdpOptions.MaxIPv4Datagram + 1]);
 
         Assert.Equal(ExchangeOutcome.Failed, result.Outcome);
         Assert.Contains("65507", result.Message);
@@ -105,8 +126,8 @@ public sealed class UdpExchangeTests
         await using var server = await TestServer.StartUdpAsync(endpoints: ":0");
         var port = server.EndPoint.Port;
 
-        var v4 = await UdpExchange.RunAsync(EndpointParser.Parse($"127.0.0.1:{port}"), UdpEchoTests.Pattern(UdpOptions.MaxIPv4Datagram), Quick, null, CancellationToken.None);
-        var v6 = await UdpExchange.RunAsync(EndpointParser.Parse($"[::1]:{port}"), UdpEchoTests.Pattern(UdpOptions.MaxIPv6Datagram), Quick, null, CancellationToken.None);
+        var v4 = await UdpExchange.RunAsync(EndpointParser.Parse($"127.0.0.1:{port}"), UdpEchoTests.Pattern(UdpOptions.MaxIPv4Datagram), Quick, new FakeTimeProvider(), TestTimeouts.Token());
+        var v6 = await UdpExchange.RunAsync(EndpointParser.Parse($"[::1]:{port}"), UdpEchoTests.Pattern(UdpOptions.MaxIPv6Datagram), Quick, new FakeTimeProvider(), TestTimeouts.Token());
 
         Assert.True(v4.Success, v4.Message);
         Assert.True(v6.Success, v6.Message);
