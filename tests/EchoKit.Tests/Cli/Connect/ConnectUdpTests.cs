@@ -19,6 +19,7 @@ public sealed class ConnectUdpTests
         var port = ((IPEndPoint)server.LocalEndPoint!).Port;
         var datagrams = new ConcurrentQueue<string>();
         using var stop = new CancellationTokenSource();
+        var inputEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var echo = Task.Run(async () =>
         {
             var buffer = new byte[2048];
@@ -29,17 +30,21 @@ public sealed class ConnectUdpTests
                 datagrams.Enqueue(Encoding.UTF8.GetString(buffer, 0, got.ReceivedBytes));
                 replies.Add((buffer[..got.ReceivedBytes], got.RemoteEndPoint));
             }
-            // Answer only well after the client's input has ended: ncat's UDP client would be gone by now.
-            await Task.Delay(TimeSpan.FromMilliseconds(400), stop.Token);
+            // Answer only once the client says its input has ended: ncat's UDP client would be gone by now.
+            await inputEnded.Task.WaitAsync(stop.Token);
             foreach (var (data, to) in replies)
             {
                 await server.SendToAsync(data, to, stop.Token);
             }
         });
-        await using var connect = EchokitProcess.Start(["connect", "--udp", "--timeout", "1500ms", "-v", $"127.0.0.1:{port}"], timeout: TestTimeouts.Short);
+        // --timeout is how long replies are awaited after the input ends (the same real clock the process runs on);
+        // the replies come as soon as the client says so, so it only needs to outlast a busy machine's pause.
+        await using var connect = EchokitProcess.Start(["connect", "--udp", "--timeout", "3s", "-v", $"127.0.0.1:{port}"], timeout: TestTimeouts.Short);
 
         await connect.WriteAsync("one\ntwo\nthree\n");
         connect.CloseInput();
+        await connect.WaitForStderrAsync("input ended after 14 B; printing datagrams until none comes");
+        inputEnded.SetResult();
         var code = await connect.WaitForExitAsync();
         await echo.WaitAsync(TestTimeouts.Short);
 

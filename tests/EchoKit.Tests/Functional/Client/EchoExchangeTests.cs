@@ -8,13 +8,13 @@ namespace EchoKit.Tests.Client;
 [Trait("Kind", "Functional")]
 public sealed class EchoExchangeTests
 {
-    private static Task<ExchangeResult> RunAsync(int port, byte[] payload, TimeSpan? timeout = null, List<byte>? echoed = null) =>
+    private static Task<ExchangeResult> RunAsync(int port, byte[] payload, TimeSpan? timeout = null, List<byte>? echoed = null, TimeProvider? time = null) =>
         EchoExchange.RunAsync(
             EndpointParser.Parse($"127.0.0.1:{port}"),
             new MemoryStream(payload),
             (chunk, _) => { echoed?.AddRange(chunk.ToArray()); return ValueTask.CompletedTask; },
-            new ExchangeOptions { Timeout = timeout ?? TimeSpan.FromSeconds(20) },
-            TimeProvider.System,
+            new ExchangeOptions { Timeout = timeout ?? TestTimeouts.Short },
+            time ?? TimeProvider.System,
             TestTimeouts.Token());
 
     [Theory]
@@ -68,7 +68,15 @@ public sealed class EchoExchangeTests
     {
         await using var server = FakeServers.Silent();
 
-        var result = await RunAsync(server.Port, "Hello, world"u8.ToArray(), timeout: TimeSpan.FromMilliseconds(300));
+        var timeout = TimeSpan.FromMilliseconds(300);
+        var time = new TimerSignalingTimeProvider(timeout);
+
+        var exchange = RunAsync(server.Port, "Hello, world"u8.ToArray(), timeout, time: time);
+        await time.WhenStartedAsync(1);
+        time.Fake.Advance(timeout - TimeSpan.FromTicks(1));
+        Assert.False(exchange.IsCompleted, "ended before its timeout");
+        time.Fake.Advance(TimeSpan.FromTicks(1));
+        var result = await exchange;
 
         Assert.Equal(ExchangeOutcome.TimedOut, result.Outcome);
         Assert.Equal("timed out after 300ms", result.Message);

@@ -128,10 +128,18 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     public async Task ClientThatSendsNothingIsClosedAfterTheHeaderTimeout()
     {
         var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
-        await using var server = await TestServer.StartServerAsync(Engine, Proxied(TimeSpan.FromMilliseconds(200)), logs);
+        var headerTimeout = TimeSpan.FromMilliseconds(200);
+        var time = new TimerSignalingTimeProvider(headerTimeout);
+        await using var server = await TestServer.StartServerAsync(Engine, Proxied(headerTimeout), logs, time);
         using var silent = await TestClients.ConnectAsync(server.Listeners[0]);
         using var slow = await TestClients.ConnectAsync(server.Listeners[0]);
         await slow.SendAsync(Ascii("PROXY TCP4"));
+        // Both deadlines exist and the slow client's bytes are read: only then does the fake clock cross them.
+        await time.WhenStartedAsync(2);
+        await Faults.LoopbackQueues.WaitUntilServerReadAllAsync(slow);
+        time.Fake.Advance(headerTimeout - TimeSpan.FromTicks(1));
+        Assert.Equal(0, server.Rejections.ProxyHeader);
+        time.Fake.Advance(TimeSpan.FromTicks(1));
 
         Assert.True(await TestClients.ClosedWithoutDataAsync(silent));
         Assert.True(await TestClients.ClosedWithoutDataAsync(slow));

@@ -91,8 +91,14 @@ public sealed class TlsTests : IDisposable
     public async Task SilentClientIsClosedAfterTheHandshakeTimeout()
     {
         var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
-        await using var server = await TestServer.StartServerAsync(Tls(TimeSpan.FromMilliseconds(200)), logs);
+        var handshakeTimeout = TimeSpan.FromMilliseconds(200);
+        var time = new TimerSignalingTimeProvider(handshakeTimeout);
+        await using var server = await TestServer.StartServerAsync(Tls(handshakeTimeout), logs, time);
         using var silent = await TestClients.ConnectAsync(server.Listeners[0]);
+        await time.WhenStartedAsync(1);
+        time.Fake.Advance(handshakeTimeout - TimeSpan.FromTicks(1));
+        Assert.Equal(0, server.Rejections.TlsHandshake);
+        time.Fake.Advance(TimeSpan.FromTicks(1));
         var failed = await logs.WaitForAsync("TlsHandshakeFailed");
         Assert.Contains("no handshake within 0.2s", failed.Message);
         Assert.True(await TestClients.ClosedWithoutDataAsync(silent));
