@@ -25,7 +25,7 @@ public sealed class BenchTransportTests : IDisposable
         {
             var options = new EchoServerOptions();
             options.Endpoints.Add(ListenEndpoint.Unix(path));
-            await using var server = await TestServer.StartServerAsync(options, new LogCapture { WaitTimeout = TestTimeouts.Default });
+            await using var server = await TestServer.StartServerAsync(options, TestServer.Logs());
             var (exit, stdout, stderr) = await EchokitProcess.RunAsync("bench", "--unix", path, "--connections", "2", "--messages", "500", "--warmup", "0", "--json");
             Assert.True(exit == 0, stderr);
             var json = System.Text.Json.JsonDocument.Parse(stdout).RootElement;
@@ -59,7 +59,7 @@ public sealed class BenchTransportTests : IDisposable
     [Fact]
     public async Task BenchLoadsATlsServerTrustingItsCertificate()
     {
-        await using var server = await TestServer.StartServerAsync(TlsServer(), new LogCapture { WaitTimeout = TestTimeouts.Default });
+        await using var server = await TestServer.StartServerAsync(TlsServer(), TestServer.Logs());
         var (exit, stdout, stderr) = await EchokitProcess.RunAsync("bench", $"127.0.0.1:{server.Listeners[0].Port}", "--tls", "--ca", _certificates.CertificatePath,
             "--server-name", "localhost", "--connections", "2", "--pipeline", "2", "--messages", "400", "--warmup", "0", "--json");
         Assert.True(exit == 0, stderr);
@@ -72,7 +72,7 @@ public sealed class BenchTransportTests : IDisposable
     [Fact]
     public async Task AnUntrustedTlsCertificateFailsAtOnceSayingWhy()
     {
-        await using var server = await TestServer.StartServerAsync(TlsServer(), new LogCapture { WaitTimeout = TestTimeouts.Default });
+        await using var server = await TestServer.StartServerAsync(TlsServer(), TestServer.Logs());
         var (exit, _, stderr) = await EchokitProcess.RunAsync("bench", $"127.0.0.1:{server.Listeners[0].Port}", "--tls", "--duration", "60s");
         Assert.Equal(1, exit);
         Assert.Contains("server certificate rejected", stderr);

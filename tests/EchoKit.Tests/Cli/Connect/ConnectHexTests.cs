@@ -16,7 +16,7 @@ public sealed class ConnectHexTests
             await SocketIo.SendAllAsync(socket, payload, token);
             socket.Shutdown(System.Net.Sockets.SocketShutdown.Both);
         });
-        await using var connect = EchokitProcess.Start(["connect", "--hex", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "--hex", server.Endpoint]);
 
         var code = await connect.WaitForExitAsync();
 
@@ -57,13 +57,13 @@ public sealed class ConnectHexTests
             }
             socket.Shutdown(System.Net.Sockets.SocketShutdown.Both);
         });
-        await using var connect = EchokitProcess.Start(["connect", "--encoding", "gbk", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "--encoding", "gbk", server.Endpoint]);
 
         await connect.WriteAsync("中文\n");
         var code = await connect.WaitForExitAsync();
 
         Assert.Equal(0, code);
-        Assert.Equal(gbk.GetBytes("中文\n"), await wire.Task.WaitAsync(TestTimeouts.Short));
+        Assert.Equal(gbk.GetBytes("中文\n"), await wire.Task.WaitAsync(TestTimeouts.Default));
         Assert.Equal("你好，世界\n", connect.Stdout);
     }
 }

@@ -14,7 +14,7 @@ public sealed class ConnectTcpTests
     public async Task ConnectEchoesThreeLinesAndExitsZeroSoonAfterInputEnds()
     {
         await using var server = ScriptedTcpServer.StartEcho();
-        await using var connect = EchokitProcess.Start(["connect", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", server.Endpoint]);
 
         await connect.WriteAsync("one\n");
         await connect.WaitForStdoutAsync("one\n"); // printed while input is still open: both directions at once
@@ -28,7 +28,7 @@ public sealed class ConnectTcpTests
         Assert.Equal("one\ntwo\nthree\n", connect.Stdout);
         Assert.Equal("", connect.Stderr);
         Assert.True(ended.Elapsed < TimeSpan.FromSeconds(3), $"exit took {ended.Elapsed} after the end of input");
-        await server.Completion.WaitAsync(TestTimeouts.Short); // the server saw our half-close and finished
+        await server.Completion.WaitAsync(TestTimeouts.Default); // the server saw our half-close and finished
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public sealed class ConnectTcpTests
                 }
             }
         });
-        await using var connect = EchokitProcess.Start(["connect", "--crlf", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "--crlf", server.Endpoint]);
 
         await connect.WaitForStdoutAsync("220 test ESMTP ready\r\n"); // before we typed anything
         await connect.WriteAsync("HELO me\n");
@@ -76,7 +76,7 @@ public sealed class ConnectTcpTests
 
         Assert.Equal(0, code);
         Assert.Equal("220 test ESMTP ready\r\n250 ok HELO me\r\n250 ok MAIL FROM:<a@b>\r\n221 bye\r\n", connect.Stdout);
-        await server.Completion.WaitAsync(TestTimeouts.Short);
+        await server.Completion.WaitAsync(TestTimeouts.Default);
         Assert.Equal("HELO me\r\nMAIL FROM:<a@b>\r\nQUIT\r\n", Encoding.ASCII.GetString(wire.ToArray()));
     }
 
@@ -95,12 +95,12 @@ public sealed class ConnectTcpTests
             }
             wire.SetResult(Encoding.ASCII.GetString(received.ToArray()));
         });
-        await using var connect = EchokitProcess.Start(["connect", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", server.Endpoint]);
 
         await connect.WriteAsync("HELO me\nQUIT\n");
         connect.CloseInput();
 
-        Assert.Equal("HELO me\nQUIT\n", await wire.Task.WaitAsync(TestTimeouts.Short));
+        Assert.Equal("HELO me\nQUIT\n", await wire.Task.WaitAsync(TestTimeouts.Default));
         Assert.Equal(0, await connect.WaitForExitAsync());
     }
 
@@ -112,7 +112,7 @@ public sealed class ConnectTcpTests
             await SocketIo.SendAllAsync(socket, "bye for now\n"u8.ToArray(), token);
             socket.Shutdown(SocketShutdown.Both);
         });
-        await using var connect = EchokitProcess.Start(["connect", "-v", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "-v", server.Endpoint]);
 
         // Input is never closed: the end comes from the server.
         var code = await connect.WaitForExitAsync();
@@ -131,7 +131,7 @@ public sealed class ConnectTcpTests
             socket.LingerState = new LingerOption(true, 0); // close with RST
             socket.Close();
         });
-        await using var connect = EchokitProcess.Start(["connect", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", server.Endpoint]);
 
         var code = await connect.WaitForExitAsync();
 
@@ -147,7 +147,7 @@ public sealed class ConnectTcpTests
         {
             probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             port = ((IPEndPoint)probe.LocalEndPoint!).Port; // bound but never listening: connecting is refused
-            await using var connect = EchokitProcess.Start(["connect", $"127.0.0.1:{port}"], timeout: TestTimeouts.Short);
+            await using var connect = EchokitProcess.Start(["connect", $"127.0.0.1:{port}"]);
             var code = await connect.WaitForExitAsync();
 
             Assert.Equal(1, code);
@@ -160,7 +160,7 @@ public sealed class ConnectTcpTests
     public async Task ConnectVerbosePrintsAddressesAndByteCountsOnStderrOnly()
     {
         await using var server = ScriptedTcpServer.StartEcho();
-        await using var connect = EchokitProcess.Start(["connect", "-v", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "-v", server.Endpoint]);
 
         await connect.WriteAsync("ping\n");
         connect.CloseInput();
@@ -184,7 +184,7 @@ public sealed class ConnectTcpTests
                 // A silent server: reads, never answers.
             }
         });
-        await using var connect = EchokitProcess.Start(["connect", "--idle-timeout", "400ms", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "--idle-timeout", "400ms", server.Endpoint]);
 
         await connect.WriteAsync("anyone?\n");
         var code = await connect.WaitForExitAsync();
@@ -204,7 +204,7 @@ public sealed class ConnectTcpTests
                 // Silent: only Ctrl+C can end this session.
             }
         });
-        await using var connect = EchokitProcess.Start(["connect", "-v", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "-v", server.Endpoint]);
         await connect.WaitForStderrAsync("connected ");
 
         var interrupted = Stopwatch.StartNew();
@@ -216,7 +216,7 @@ public sealed class ConnectTcpTests
         Assert.EndsWith("echokit: interrupted\n", connect.Stderr);
         Assert.Contains("(interrupted)", connect.Stderr); // the -v summary still came out
         // The server sees our side close: its receive ends with 0 (or a reset), not a hang.
-        await server.Completion.WaitAsync(TestTimeouts.Short);
+        await server.Completion.WaitAsync(TestTimeouts.Default);
     }
 
     [Fact]
@@ -235,7 +235,7 @@ public sealed class ConnectTcpTests
             await SocketIo.SendAllAsync(socket, sawFin ? "got FIN\n"u8.ToArray() : "no FIN\n"u8.ToArray(), token);
             socket.Shutdown(SocketShutdown.Both);
         });
-        await using var connect = EchokitProcess.Start(["connect", "--no-shutdown", "-v", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "--no-shutdown", "-v", server.Endpoint]);
 
         await connect.WriteAsync("hi\n");
         connect.CloseInput();
@@ -258,7 +258,7 @@ public sealed class ConnectTcpTests
                 // Accepts the connection, swallows the ClientHello, never answers.
             }
         });
-        await using var connect = EchokitProcess.Start(["connect", "--tls", "--wait", "2s", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "--tls", "--wait", "2s", server.Endpoint]);
 
         var code = await connect.WaitForExitAsync();
 
@@ -270,7 +270,7 @@ public sealed class ConnectTcpTests
     public async Task ConnectTakesABarePortAsThisMachine()
     {
         await using var server = ScriptedTcpServer.StartEcho();
-        await using var connect = EchokitProcess.Start(["connect", "-v", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "-v", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
 
         await connect.WriteAsync("local\n");
         connect.CloseInput();
@@ -289,7 +289,7 @@ public sealed class ConnectTcpTests
     [InlineData("--timeout", "1s")]
     public async Task ConnectRejectsConflictingOptionsWithUsageError(params string[] args)
     {
-        await using var connect = EchokitProcess.Start(["connect", .. args, "127.0.0.1:9"], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", .. args, "127.0.0.1:9"]);
 
         var code = await connect.WaitForExitAsync();
 

@@ -20,7 +20,7 @@ public sealed class ConnectTlsTests : IDisposable
     public async Task ConnectTlsRejectsSelfSignedCertificateByDefault()
     {
         await using var server = StartTlsEcho(out _);
-        await using var connect = EchokitProcess.Start(["connect", "--tls", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "--tls", server.Endpoint]);
 
         var code = await connect.WaitForExitAsync();
 
@@ -34,7 +34,7 @@ public sealed class ConnectTlsTests : IDisposable
     public async Task ConnectTlsEchoesWithCaFileAndReportsTlsDetails()
     {
         await using var server = StartTlsEcho(out _);
-        await using var connect = EchokitProcess.Start(["connect", "--tls", "--ca", _pem, "-v", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "--tls", "--ca", _pem, "-v", server.Endpoint]);
 
         await connect.WriteAsync("secret one\n");
         await connect.WaitForStdoutAsync("secret one\n");
@@ -52,7 +52,7 @@ public sealed class ConnectTlsTests : IDisposable
     public async Task ConnectTlsChecksTheServerNameAgainstTheCertificate()
     {
         await using var server = StartTlsEcho(out _);
-        await using var connect = EchokitProcess.Start(["connect", "--tls", "--ca", _pem, "--server-name", "example.org", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "--tls", "--ca", _pem, "--server-name", "example.org", server.Endpoint]);
 
         var code = await connect.WaitForExitAsync();
 
@@ -64,7 +64,7 @@ public sealed class ConnectTlsTests : IDisposable
     public async Task ConnectTlsInsecureWorksAndWarns()
     {
         await using var server = StartTlsEcho(out _);
-        await using var connect = EchokitProcess.Start(["connect", "--tls", "--insecure", server.Endpoint], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "--tls", "--insecure", server.Endpoint]);
 
         await connect.WriteAsync("hi\n");
         connect.CloseInput();

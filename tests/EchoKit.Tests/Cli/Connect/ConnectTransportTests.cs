@@ -15,7 +15,7 @@ public sealed class ConnectTransportTests
         options.Endpoints.Add(ListenEndpoint.Unix(path));
         await using var server = new EchoServer(options);
         await server.StartAsync(TestTimeouts.Token());
-        await using var connect = EchokitProcess.Start(["connect", "-U", path, "-v"], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "-U", path, "-v"]);
 
         await connect.WriteAsync("over unix\n");
         await connect.WaitForStdoutAsync("over unix\n");
@@ -29,7 +29,7 @@ public sealed class ConnectTransportTests
     [Fact]
     public async Task ConnectWithDashSixToAnIpv4AddressSaysThereIsNoSuchAddress()
     {
-        var (code, _, stderr) = await EchokitProcess.RunAsync(["connect", "-6", "127.0.0.1:7"], timeout: TestTimeouts.Short);
+        var (code, _, stderr) = await EchokitProcess.RunAsync(["connect", "-6", "127.0.0.1:7"]);
 
         Assert.Equal(1, code);
         Assert.Equal("echokit: 127.0.0.1:7: no address of the IP version asked for (-4/-6, --source)\n", stderr);

@@ -39,14 +39,14 @@ public sealed class ConnectUdpTests
         });
         // --timeout is how long replies are awaited after the input ends (the same real clock the process runs on);
         // the replies come as soon as the client says so, so it only needs to outlast a busy machine's pause.
-        await using var connect = EchokitProcess.Start(["connect", "--udp", "--timeout", "3s", "-v", $"127.0.0.1:{port}"], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "--udp", "--timeout", "3s", "-v", $"127.0.0.1:{port}"]);
 
         await connect.WriteAsync("one\ntwo\nthree\n");
         connect.CloseInput();
         await connect.WaitForStderrAsync("input ended after 14 B; printing datagrams until none comes");
         inputEnded.SetResult();
         var code = await connect.WaitForExitAsync();
-        await echo.WaitAsync(TestTimeouts.Short);
+        await echo.WaitAsync(TestTimeouts.Default);
 
         Assert.Equal(0, code);
         Assert.Equal(["one\n", "two\n", "three\n"], datagrams.ToArray());
@@ -60,7 +60,7 @@ public sealed class ConnectUdpTests
         using var server = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         server.Bind(new IPEndPoint(IPAddress.Loopback, 0)); // bound, so no ICMP refusal, but it never answers
         var port = ((IPEndPoint)server.LocalEndPoint!).Port;
-        await using var connect = EchokitProcess.Start(["connect", "--udp", "--timeout", "300ms", $"127.0.0.1:{port}"], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "--udp", "--timeout", "300ms", $"127.0.0.1:{port}"]);
 
         await connect.WriteAsync("hello?");
         var ended = Stopwatch.StartNew();
@@ -84,7 +84,7 @@ public sealed class ConnectUdpTests
             probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             port = ((IPEndPoint)probe.LocalEndPoint!).Port;
         }
-        await using var connect = EchokitProcess.Start(["connect", "--udp", "--timeout", "5s", $"127.0.0.1:{port}"], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "--udp", "--timeout", "5s", $"127.0.0.1:{port}"]);
 
         await connect.WriteAsync("ping\n");
         var code = await connect.WaitForExitAsync();
@@ -108,14 +108,14 @@ public sealed class ConnectUdpTests
                 await server.SendToAsync(buffer.AsMemory(0, got.ReceivedBytes), got.RemoteEndPoint);
             }
         });
-        await using var connect = EchokitProcess.Start(["connect", "--udp", "--hex", "--timeout", "1s", $"127.0.0.1:{port}"], timeout: TestTimeouts.Short);
+        await using var connect = EchokitProcess.Start(["connect", "--udp", "--hex", "--timeout", "1s", $"127.0.0.1:{port}"]);
 
         await connect.WriteAsync("ab\n");
         await connect.WaitForStdoutAsync("|ab.|\n");
         await connect.WriteAsync("c\n");
         connect.CloseInput();
         var code = await connect.WaitForExitAsync();
-        await echo.WaitAsync(TestTimeouts.Short);
+        await echo.WaitAsync(TestTimeouts.Default);
 
         Assert.Equal(0, code);
         Assert.Equal(

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Lab;
@@ -125,18 +124,6 @@ internal sealed class NetLab : IAsyncDisposable
         return null;
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunScriptAsync(IEnumerable<string> args)
-    {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Script.Value ?? throw new InvalidOperationException("netlab.sh not found"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("bash did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TestTimeouts.Default);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunScriptAsync(IEnumerable<string> args) =>
+        EchokitProcess.RunProgramAsync("bash", [Script.Value ?? throw new InvalidOperationException("netlab.sh not found"), .. args], TestTimeouts.Default);
 }

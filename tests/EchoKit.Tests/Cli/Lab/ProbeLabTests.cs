@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Lab;
 
@@ -10,7 +11,7 @@ namespace EchoKit.Tests.Lab;
 public sealed class ProbeLabTests
 {
     // Generous per-answer timeouts below: on a loaded machine a slow answer must not pass for a lost one.
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan ProbeTimeout = TestTimeouts.Lab;
 
     [LabFact]
     public async Task NatProbeReportsTheAddressTheRouterMasqueradedAndTheMssItClamped()

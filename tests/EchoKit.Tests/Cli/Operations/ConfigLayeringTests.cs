@@ -24,7 +24,7 @@ public sealed class ConfigLayeringTests : IDisposable
 
     private static async Task<JsonElement> PrintConfigAsync(IEnumerable<string> args, Dictionary<string, string>? environment = null)
     {
-        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", .. args, "--print-config"], environment, timeout: TestTimeouts.Short);
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", .. args, "--print-config"], environment);
         Assert.True(code == 0, $"exit {code}: {stderr}");
         return JsonDocument.Parse(stdout).RootElement.Clone();
     }
@@ -139,7 +139,7 @@ public sealed class ConfigLayeringTests : IDisposable
     {
         var path = WriteConfig(json);
 
-        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", "--config", path], timeout: TestTimeouts.Short);
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", "--config", path]);
 
         Assert.Equal(2, code);
         Assert.StartsWith($"echokit serve: config file {path}: ", stderr);
@@ -153,7 +153,7 @@ public sealed class ConfigLayeringTests : IDisposable
     {
         var path = Path.Combine(_directory, "absent.json");
 
-        var (code, _, stderr) = await EchokitProcess.RunAsync(["serve", "--config", path], timeout: TestTimeouts.Short);
+        var (code, _, stderr) = await EchokitProcess.RunAsync(["serve", "--config", path]);
 
         Assert.Equal(1, code);
         Assert.Equal($"echokit serve: config file {path}: no such file\n", stderr);
@@ -166,7 +166,7 @@ public sealed class ConfigLayeringTests : IDisposable
     [InlineData("ECHOKIT_QUIET", "maybe", "environment variable ECHOKIT_QUIET:")]
     public async Task BadEnvironmentValueExitsTwoNamingTheVariable(string variable, string value, string expected)
     {
-        var (code, _, stderr) = await EchokitProcess.RunAsync(["serve"], new Dictionary<string, string> { [variable] = value }, timeout: TestTimeouts.Short);
+        var (code, _, stderr) = await EchokitProcess.RunAsync(["serve"], new Dictionary<string, string> { [variable] = value });
 
         Assert.Equal(2, code);
         Assert.StartsWith("echokit serve: ", stderr);
@@ -186,7 +186,7 @@ public sealed class ConfigLayeringTests : IDisposable
     public async Task ServerListensWhereTheConfigFileSays()
     {
         var path = WriteConfig("""{"tcp": ["127.0.0.1:0"], "metrics": ["127.0.0.1:0"]}""");
-        await using var server = EchokitProcess.Start(["serve", "--config", path], new Dictionary<string, string> { ["ECHOKIT_LOG_FORMAT"] = "text" }, TestTimeouts.Short);
+        await using var server = EchokitProcess.Start(["serve", "--config", path], new Dictionary<string, string> { ["ECHOKIT_LOG_FORMAT"] = "text" }, TestTimeouts.Default);
 
         var listeners = await server.WaitForListenersAsync(2);
 
@@ -201,7 +201,7 @@ public sealed class ConfigLayeringTests : IDisposable
     {
         var path = WriteConfig("""{"backlogg": 1}""");
 
-        var (code, stdout, _) = await EchokitProcess.RunAsync(["serve", "--config", path, "--help"], timeout: TestTimeouts.Short);
+        var (code, stdout, _) = await EchokitProcess.RunAsync(["serve", "--config", path, "--help"]);
 
         Assert.Equal(0, code);
         Assert.Matches(new Regex("--config FILE"), stdout);

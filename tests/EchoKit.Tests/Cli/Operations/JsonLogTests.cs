@@ -12,7 +12,7 @@ public sealed partial class JsonLogTests
     [Fact]
     public async Task EveryConnectionEventCarriesListenerAndClientAddress()
     {
-        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--log-format", "json", "--verbose", "--dump", "hex"], timeout: TestTimeouts.Short);
+        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--log-format", "json", "--verbose", "--dump", "hex"]);
         var tcp = (await server.WaitForListenersAsync(1)).Single();
 
         await MetricsEndpointTests.EchoAsync(tcp, "logged"u8.ToArray());

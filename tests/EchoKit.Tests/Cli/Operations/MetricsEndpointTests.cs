@@ -12,7 +12,7 @@ public sealed partial class MetricsEndpointTests
     [Fact]
     public async Task ScrapeAfterEchoTrafficShowsCountersMovedForThatListener()
     {
-        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--log-format", "json"], timeout: TestTimeouts.Short);
+        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--log-format", "json"]);
         var listeners = await server.WaitForListenersAsync(2);
         var http = listeners.Single(u => u.Scheme == "http");
         var tcp = listeners.Single(u => u.Scheme == "tcp");
@@ -42,7 +42,7 @@ public sealed partial class MetricsEndpointTests
     [Fact]
     public async Task ActiveConnectionsGaugeCountsOpenClients()
     {
-        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0"], timeout: TestTimeouts.Short);
+        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0"]);
         var listeners = await server.WaitForListenersAsync(2);
         var http = listeners.Single(u => u.Scheme == "http");
         var tcp = listeners.Single(u => u.Scheme == "tcp");
@@ -58,7 +58,7 @@ public sealed partial class MetricsEndpointTests
     [Fact]
     public async Task HealthzIsAliveAndUnknownPathsAndMethodsAreRefused()
     {
-        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0"], timeout: TestTimeouts.Short);
+        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0"]);
         var http = (await server.WaitForListenersAsync(2)).Single(u => u.Scheme == "http");
 
         Assert.Equal((200, "ok\n"), Pick(await HttpGetAsync(http, "/healthz")));
@@ -71,7 +71,7 @@ public sealed partial class MetricsEndpointTests
     [Fact]
     public async Task ReadyzTurnsUnavailableTheMomentShutdownBeginsWhileMetricsStillServe()
     {
-        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--shutdown-timeout", "20s"], timeout: TestTimeouts.Short);
+        await using var server = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--shutdown-timeout", "20s"]);
         var listeners = await server.WaitForListenersAsync(2);
         var http = listeners.Single(u => u.Scheme == "http");
         var tcp = listeners.Single(u => u.Scheme == "tcp");
@@ -107,7 +107,7 @@ public sealed partial class MetricsEndpointTests
         taken.Start();
         var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
 
-        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", "--tcp", "127.0.0.1:0", "--metrics", $"127.0.0.1:{port}"], timeout: TestTimeouts.Short);
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", "--tcp", "127.0.0.1:0", "--metrics", $"127.0.0.1:{port}"]);
 
         Assert.Equal(1, code);
         Assert.Contains($"cannot listen on http://127.0.0.1:{port}: address already in use", stderr);
@@ -126,7 +126,7 @@ public sealed partial class MetricsEndpointTests
 
     internal static async Task<byte[]> ReadToEndAsync(Stream stream)
     {
-        using var timeout = new CancellationTokenSource(TestTimeouts.Short);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
         using var buffer = new MemoryStream();
         await stream.CopyToAsync(buffer, timeout.Token);
         return buffer.ToArray();

@@ -12,7 +12,7 @@ namespace EchoKit.Tests.Packaging;
 [Trait("Kind", "Cli")]
 public sealed class PackageVerificationTests
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(20);
+    private static readonly TimeSpan Bound = TestTimeouts.Build;
 
     [Fact]
     public async Task PackagesInstallAndWorkWithoutProjectReferences()

@@ -18,7 +18,7 @@ public sealed partial class UdpCliTests
     [Fact]
     public async Task ServeWithOnlyUdpListensOnUdpAloneAndStopsOnSigterm()
     {
-        await using var serve = EchokitProcess.Start(["serve", "--udp", "127.0.0.1:0", "--quiet"], timeout: TestTimeouts.Short);
+        await using var serve = EchokitProcess.Start(["serve", "--udp", "127.0.0.1:0", "--quiet"]);
         var line = await serve.ReadLineAsync();
         var match = ListeningLine().Match(line ?? "");
         Assert.True(match.Success, $"unexpected first line: {line}");
@@ -105,7 +105,7 @@ public sealed partial class UdpCliTests
     {
         using var ordinary = new UdpTestClient();
         await using var serve = EchokitProcess.Start(["serve", "--udp", "127.0.0.1:0", "--udp-buffer", "65536",
-            "--udp-rate-limit", "5", "--udp-deny-source-ports", $"{ordinary.LocalEndPoint.Port}"], timeout: TestTimeouts.Short);
+            "--udp-rate-limit", "5", "--udp-deny-source-ports", $"{ordinary.LocalEndPoint.Port}"]);
         var port = await serve.WaitForListeningPortAsync();
         var target = new IPEndPoint(IPAddress.Loopback, port);
 
@@ -125,7 +125,7 @@ public sealed partial class UdpCliTests
     [Fact]
     public async Task AnExplicitRateLimitAppliesToLoopbackSources()
     {
-        await using var serve = EchokitProcess.Start(["serve", "--udp", "127.0.0.1:0", "--udp-rate-limit", "2"], timeout: TestTimeouts.Short);
+        await using var serve = EchokitProcess.Start(["serve", "--udp", "127.0.0.1:0", "--udp-rate-limit", "2"]);
         var port = await serve.WaitForListeningPortAsync();
         var target = new IPEndPoint(IPAddress.Loopback, port);
 

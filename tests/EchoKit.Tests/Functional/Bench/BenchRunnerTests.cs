@@ -41,7 +41,7 @@ public sealed class BenchRunnerTests
             Messages = 100,
             Warmup = TimeSpan.Zero,
             StallTimeout = TimeSpan.FromMilliseconds(500),
-        }).WaitAsync(TimeSpan.FromSeconds(30));
+        }).WaitAsync(TestTimeouts.Default);
         Assert.False(result.Success);
         Assert.Equal(0, result.Messages);
         Assert.Equal(1, result.ErrorsByReason[BenchRunner.StalledReason]);

@@ -77,7 +77,7 @@ public sealed class BenchTransportRunnerTests : IDisposable
     [Fact]
     public async Task TlsChurnReconnectsWithHandshakes()
     {
-        await using var server = await TestServer.StartServerAsync(TlsServer(), new LogCapture { WaitTimeout = TestTimeouts.Default });
+        await using var server = await TestServer.StartServerAsync(TlsServer(), TestServer.Logs());
         var result = await BenchRunner.RunAsync(new BenchOptions
         {
             Endpoint = EndpointParser.Parse($"127.0.0.1:{server.Listeners[0].Port}"),

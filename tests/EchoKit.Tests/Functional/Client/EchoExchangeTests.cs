@@ -13,7 +13,7 @@ public sealed class EchoExchangeTests
             EndpointParser.Parse($"127.0.0.1:{port}"),
             new MemoryStream(payload),
             (chunk, _) => { echoed?.AddRange(chunk.ToArray()); return ValueTask.CompletedTask; },
-            new ExchangeOptions { Timeout = timeout ?? TestTimeouts.Short },
+            new ExchangeOptions { Timeout = timeout ?? TestTimeouts.Default },
             time ?? TimeProvider.System,
             TestTimeouts.Token());
 

@@ -16,7 +16,7 @@ namespace EchoKit.Tests.Faults;
 public abstract class BrokenPeerTests(ServerEngine engine)
 {
     // Room on a loaded machine for a stop whose own timeout is StopTimeout; a stuck task would hang far longer.
-    private static readonly TimeSpan StopSlack = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan StopSlack = TestTimeouts.Default;
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(1);
 
     protected ServerEngine Engine { get; } = engine;
@@ -152,7 +152,7 @@ public abstract class BrokenPeerTests(ServerEngine engine)
         var options = TestServer.Tcp();
         options.ShutdownTimeout = StopTimeout;
         configure?.Invoke(options);
-        return await TestServer.StartServerAsync(Engine, options, new LogCapture { WaitTimeout = TestTimeouts.Default });
+        return await TestServer.StartServerAsync(Engine, options, TestServer.Logs());
     }
 
     /// <summary>One echo, so that the engine's loops and the runtime's socket engine exist before a baseline is taken.</summary>

@@ -21,7 +21,7 @@ public abstract class SlowlorisTests(ServerEngine engine)
         options.Engine = Engine;
         options.Endpoints[0] = options.Endpoints[0] with { UseProxyProtocol = true };
         var timeout = options.ProxyProtocol.HeaderTimeout; // the documented default, 3 s
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
 
         var server = await Trickle.RunAsync(options, timeout, logs, "PROXY TCP4 192.0.2.1 192.0.2.2 1000 2000\r\n"u8.ToArray());
 

@@ -21,7 +21,7 @@ public sealed class TlsSlowlorisTests
         options.Endpoints.Add(ListenEndpoint.Tls("127.0.0.1:0"));
         options.Tls.Certificate = certificates.Load();
         var timeout = options.Tls.HandshakeTimeout; // the documented default, 10 s
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
 
         // A TLS handshake record announcing a 512-byte ClientHello, then its body a byte at a time.
         byte[] record = [0x16, 0x03, 0x01, 0x02, 0x00, .. new byte[512]];

@@ -21,7 +21,7 @@ public sealed class PingSessionTests
     {
         Endpoint = new EndpointSpec("127.0.0.1", port, $"127.0.0.1:{port}"),
         Mode = mode,
-        Timeout = TestTimeouts.Short,
+        Timeout = TestTimeouts.Default,
     };
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class PingSessionTests
     [Fact]
     public async Task AFinishedEchoPingClosesItsConnectionWithAFinNotAReset()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         var serverOptions = new EchoServerOptions();
         serverOptions.Endpoints.Add(ListenEndpoint.Tcp("127.0.0.1:0"));
         await using var server = await TestServer.StartServerAsync(serverOptions, logs);
@@ -108,7 +108,7 @@ public sealed class PingSessionTests
         serverOptions.Endpoints.Add(ListenEndpoint.Tls("127.0.0.1:0"));
         serverOptions.Endpoints.Add(ListenEndpoint.Unix(path));
         serverOptions.Tls.Certificate = certificates.Load();
-        await using var server = await TestServer.StartServerAsync(serverOptions, new LogCapture { WaitTimeout = TestTimeouts.Default });
+        await using var server = await TestServer.StartServerAsync(serverOptions, TestServer.Logs());
 
         var tls = To(server.Listeners[0].Port);
         tls.Tls = new EchoKit.Client.ConnectTlsOptions { SkipValidation = true };
@@ -120,7 +120,7 @@ public sealed class PingSessionTests
         tls.Mode = PingMode.Connect;
         var tlsHandshakes = await new PingSession(tls).RunAsync(TestTimeouts.Token());
 
-        var unix = new PingOptions { UnixPath = path, Count = 2, Interval = TimeSpan.FromMilliseconds(10), Timeout = TestTimeouts.Short };
+        var unix = new PingOptions { UnixPath = path, Count = 2, Interval = TimeSpan.FromMilliseconds(10), Timeout = TestTimeouts.Default };
         var overUnix = await new PingSession(unix).RunAsync(TestTimeouts.Token());
         unix.Mode = PingMode.Connect;
         var unixConnects = await new PingSession(unix).RunAsync(TestTimeouts.Token());
@@ -319,7 +319,7 @@ public sealed class PingSessionTests
     {
         var serverOptions = new EchoServerOptions();
         serverOptions.Endpoints.Add(ListenEndpoint.Udp("127.0.0.1:0"));
-        await using var server = await TestServer.StartServerAsync(serverOptions, new LogCapture { WaitTimeout = TestTimeouts.Default });
+        await using var server = await TestServer.StartServerAsync(serverOptions, TestServer.Logs());
         var options = To(server.Listeners[0].Port, PingMode.Udp);
         options.Count = 3;
         options.Size = 100;

@@ -19,7 +19,7 @@ public abstract class AccessControlServerTests(ServerEngine engine)
     [Fact]
     public async Task ServerClosesADeniedClientBeforeReadingAByte()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         var options = TestServer.Tcp();
         options.AccessList = List([], ["127.0.0.0/8"]);
         options.Dump = DumpMode.Hex; // any byte read would be logged as Data
@@ -40,7 +40,7 @@ public abstract class AccessControlServerTests(ServerEngine engine)
     [Fact]
     public async Task DenyWinsOverAllowOnAConnection()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         var options = TestServer.Tcp();
         options.AccessList = List(["127.0.0.0/8"], ["127.0.0.1/32"]);
         await using var server = await TestServer.StartServerAsync(Engine, options, logs);
@@ -52,7 +52,7 @@ public abstract class AccessControlServerTests(ServerEngine engine)
     [Fact]
     public async Task AllowedClientIsEchoed()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         var options = TestServer.Tcp();
         options.AccessList = List(["127.0.0.1"], ["10.0.0.0/8"]);
         await using var server = await TestServer.StartServerAsync(Engine, options, logs);
@@ -65,7 +65,7 @@ public abstract class AccessControlServerTests(ServerEngine engine)
     public async Task DualStackListenerMatchesIpv4ClientsAgainstIpv4RangesAndIpv6ClientsAgainstIpv6Ranges()
     {
         Assert.True(Socket.OSSupportsIPv6, "this test needs IPv6 loopback");
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         var options = TestServer.Tcp(":0"); // [::] dual-stack: IPv4 clients appear as ::ffff:127.0.0.1
         options.AccessList = List(["127.0.0.1/32"], []);
         await using var server = await TestServer.StartServerAsync(Engine, options, logs);

@@ -15,7 +15,7 @@ public abstract class ConnectionLimitTests(ServerEngine engine)
     [Fact]
     public async Task ServerClosesConnectionsBeyondTheLimitWithoutEcho()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         var options = TestServer.Tcp();
         options.MaxConnections = 2;
         await using var server = await TestServer.StartServerAsync(Engine, options, logs);
@@ -47,7 +47,7 @@ public abstract class ConnectionLimitTests(ServerEngine engine)
     [Fact]
     public async Task ServerReusesAFreedSlot()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         var options = TestServer.Tcp();
         options.MaxConnections = 1;
         await using var server = await TestServer.StartServerAsync(Engine, options, logs);

@@ -15,7 +15,7 @@ public abstract class IdleTimeoutTests(ServerEngine engine)
 
     private async Task<(EchoServer Server, LogCapture Logs, FakeTimeProvider Time)> StartAsync(TimeSpan idle)
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var options = TestServer.Tcp();
         options.IdleTimeout = idle;
@@ -66,7 +66,7 @@ public abstract class IdleTimeoutTests(ServerEngine engine)
     public async Task IdleTlsConnectionIsClosedToo()
     {
         using var certificates = new TestCertificates();
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var options = new EchoServerOptions { IdleTimeout = TimeSpan.FromSeconds(10) };
         options.Endpoints.Add(ListenEndpoint.Tls("127.0.0.1:0"));
@@ -84,7 +84,7 @@ public abstract class IdleTimeoutTests(ServerEngine engine)
     [Fact]
     public async Task ServerWithoutIdleTimeoutKeepsQuietConnections()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var server = await TestServer.StartServerAsync(Engine, TestServer.Tcp(), logs, time);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);

@@ -15,7 +15,7 @@ public sealed class MixedListenersTests
         var path = TestServer.UnixPath();
         try
         {
-            var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+            var logs = TestServer.Logs();
             var options = new EchoServerOptions { MaxConnections = 3 };
             options.Endpoints.Add(ListenEndpoint.Tcp("127.0.0.1:0"));
             options.Endpoints.Add(ListenEndpoint.Tls("[::1]:0"));

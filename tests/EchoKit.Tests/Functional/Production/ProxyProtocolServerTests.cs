@@ -30,7 +30,7 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [Fact]
     public async Task V1HeaderGivesTheRealClientAddressAndIsNotEchoed()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         await using var server = await TestServer.StartServerAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
 
@@ -56,7 +56,7 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [Fact]
     public async Task V2HeaderSentByteByByteGivesTheRealIpv6Client()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         await using var server = await TestServer.StartServerAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         client.NoDelay = true;
@@ -73,7 +73,7 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [Fact]
     public async Task V2LocalKeepsTheSocketAddress()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         await using var server = await TestServer.StartServerAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await client.SendAsync(ProxyHeaderParserTests.V2(0, 0x00, []));
@@ -88,7 +88,7 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [InlineData("PROXY SCTP 1.2.3.4 5.6.7.8 1 2\r\n", "protocol is not")]
     public async Task BadHeaderClosesTheConnectionWithALoggedReason(string sent, string reason)
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         await using var server = await TestServer.StartServerAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await client.SendAsync(Ascii(sent));
@@ -104,7 +104,7 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [Fact]
     public async Task OversizedV2HeaderIsRefusedBeforeItsBodyArrives()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         await using var server = await TestServer.StartServerAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await client.SendAsync(ProxyHeaderParserTests.V2(1, 0x11, [], declaredLength: 60000));
@@ -115,7 +115,7 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [Fact]
     public async Task TruncatedHeaderIsRefused()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         await using var server = await TestServer.StartServerAsync(Engine, Proxied(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         await client.SendAsync(Ascii("PROXY TCP4 1.2.3.4 "));
@@ -127,7 +127,7 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [Fact]
     public async Task ClientThatSendsNothingIsClosedAfterTheHeaderTimeout()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         var headerTimeout = TimeSpan.FromMilliseconds(200);
         var time = new TimerSignalingTimeProvider(headerTimeout);
         await using var server = await TestServer.StartServerAsync(Engine, Proxied(headerTimeout), logs, time);
@@ -158,7 +158,7 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
         var path = TestServer.UnixPath();
         try
         {
-            var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+            var logs = TestServer.Logs();
             var options = new EchoServerOptions();
             options.Endpoints.Add(ListenEndpoint.Unix(path) with { UseProxyProtocol = true });
             await using var server = await TestServer.StartServerAsync(Engine, options, logs);
@@ -177,7 +177,7 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     public async Task ProxyHeaderPrecedesTheTlsHandshake()
     {
         using var certificates = new TestCertificates();
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         var options = new EchoServerOptions();
         options.Endpoints.Add(ListenEndpoint.Tls("127.0.0.1:0") with { UseProxyProtocol = true });
         options.Tls.Certificate = certificates.Load();
@@ -193,7 +193,7 @@ public abstract class ProxyProtocolServerTests(ServerEngine engine)
     [Fact]
     public async Task ListenersWithoutTheFlagTreatAHeaderAsData()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         await using var server = await TestServer.StartServerAsync(Engine, TestServer.Tcp(), logs);
         using var client = await TestClients.ConnectAsync(server.Listeners[0]);
         var header = Ascii("PROXY TCP4 203.0.113.7 10.0.0.1 4242 7\r\n");

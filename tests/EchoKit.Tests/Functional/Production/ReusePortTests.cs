@@ -13,12 +13,12 @@ public sealed class ReusePortTests
     {
         var options = TestServer.Tcp();
         options.ReusePort = true;
-        await using var first = await TestServer.StartServerAsync(options, new LogCapture { WaitTimeout = TestTimeouts.Default });
+        await using var first = await TestServer.StartServerAsync(options, TestServer.Logs());
         var port = first.Listeners[0].Port;
 
         var again = TestServer.Tcp($"127.0.0.1:{port}");
         again.ReusePort = true;
-        await using var second = await TestServer.StartServerAsync(again, new LogCapture { WaitTimeout = TestTimeouts.Default });
+        await using var second = await TestServer.StartServerAsync(again, TestServer.Logs());
         Assert.Equal(port, second.Listeners[0].Port);
 
         // Both serve; after the first stops, the port still answers through the second.
@@ -32,8 +32,8 @@ public sealed class ReusePortTests
     {
         var options = TestServer.Tcp();
         options.ReusePort = true; // the first may set it: sharing needs both sides to
-        await using var first = await TestServer.StartServerAsync(options, new LogCapture { WaitTimeout = TestTimeouts.Default });
-        var second = new EchoServer(TestServer.Tcp($"127.0.0.1:{first.Listeners[0].Port}"), new LogCapture { WaitTimeout = TestTimeouts.Default });
+        await using var first = await TestServer.StartServerAsync(options, TestServer.Logs());
+        var second = new EchoServer(TestServer.Tcp($"127.0.0.1:{first.Listeners[0].Port}"), TestServer.Logs());
         var ex = await Assert.ThrowsAsync<ListenerBindException>(() => second.StartAsync(CancellationToken.None));
         Assert.Equal(SocketError.AddressAlreadyInUse, ex.SocketError);
     }

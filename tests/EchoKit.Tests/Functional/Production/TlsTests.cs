@@ -31,7 +31,7 @@ public sealed class TlsTests : IDisposable
     [InlineData(SslProtocols.Tls13)]
     public async Task ServerEchoesOverTls(SslProtocols protocol)
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         await using var server = await TestServer.StartServerAsync(Tls(), logs);
         var listener = server.Listeners[0];
         Assert.Equal(ListenProtocol.Tls, listener.Protocol);
@@ -54,7 +54,7 @@ public sealed class TlsTests : IDisposable
     [Fact]
     public async Task GarbageHandshakeIsCountedAndNeverDisturbsOtherClients()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         await using var server = await TestServer.StartServerAsync(Tls(), logs);
         var endPoint = TestClients.Loopback(server.Listeners[0]);
         await using var good = await TestClients.ConnectTlsAsync(endPoint);
@@ -90,7 +90,7 @@ public sealed class TlsTests : IDisposable
     [Fact]
     public async Task SilentClientIsClosedAfterTheHandshakeTimeout()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         var handshakeTimeout = TimeSpan.FromMilliseconds(200);
         var time = new TimerSignalingTimeProvider(handshakeTimeout);
         await using var server = await TestServer.StartServerAsync(Tls(handshakeTimeout), logs, time);
@@ -108,7 +108,7 @@ public sealed class TlsTests : IDisposable
     [Fact]
     public async Task ClientOfferingOnlyTls11IsRefused()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         await using var server = await TestServer.StartServerAsync(Tls(), logs);
 #pragma warning disable SYSLIB0039 // TLS 1.1 on purpose: the server must refuse it.
         var attempt = TestClients.ConnectTlsAsync(TestClients.Loopback(server.Listeners[0]), SslProtocols.Tls11);

@@ -32,7 +32,7 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
     [Fact]
     public async Task ServerEchoesOverAUnixSocket()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         await using var server = await TestServer.StartServerAsync(Engine, Unix(_path), logs);
         var listener = server.Listeners[0];
         Assert.Equal(ListenProtocol.Unix, listener.Protocol);
@@ -56,7 +56,7 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
     [Fact]
     public async Task ServerRemovesItsSocketFileOnStop()
     {
-        var server = await TestServer.StartServerAsync(Engine, Unix(_path), new LogCapture { WaitTimeout = TestTimeouts.Default });
+        var server = await TestServer.StartServerAsync(Engine, Unix(_path), TestServer.Logs());
         Assert.True(File.Exists(_path));
         await server.StopAsync();
         Assert.False(File.Exists(_path));
@@ -77,7 +77,7 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
         }
         Assert.True(File.Exists(_path));
 
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         await using var server = await TestServer.StartServerAsync(Engine, Unix(_path), logs);
         Assert.Single(logs.Named("UnixSocketReplaced"));
         using var client = await TestClients.ConnectAsync(new UnixDomainSocketEndPoint(_path));
@@ -87,8 +87,8 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
     [Fact]
     public async Task ServerDoesNotReplaceASocketSomeoneListensOn()
     {
-        await using var first = await TestServer.StartServerAsync(Engine, Unix(_path), new LogCapture { WaitTimeout = TestTimeouts.Default });
-        var second = new EchoServer(WithEngine(Unix(_path)), new LogCapture { WaitTimeout = TestTimeouts.Default });
+        await using var first = await TestServer.StartServerAsync(Engine, Unix(_path), TestServer.Logs());
+        var second = new EchoServer(WithEngine(Unix(_path)), TestServer.Logs());
         var ex = await Assert.ThrowsAsync<ListenerBindException>(() => second.StartAsync(CancellationToken.None));
         Assert.Equal(SocketError.AddressAlreadyInUse, ex.SocketError);
         Assert.Contains("another server is listening on it", ex.Message);
@@ -103,7 +103,7 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
     public async Task ServerDoesNotReplaceARegularFile()
     {
         File.WriteAllText(_path, "precious data");
-        var server = new EchoServer(WithEngine(Unix(_path)), new LogCapture { WaitTimeout = TestTimeouts.Default });
+        var server = new EchoServer(WithEngine(Unix(_path)), TestServer.Logs());
         var ex = await Assert.ThrowsAsync<ListenerBindException>(() => server.StartAsync(CancellationToken.None));
         Assert.Contains("is not a socket", ex.Message);
         Assert.Equal("precious data", File.ReadAllText(_path));
@@ -114,7 +114,7 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
     public async Task ServerSetsTheSocketFileMode()
     {
         const UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite; // 660
-        await using var server = await TestServer.StartServerAsync(Engine, Unix(_path, mode), new LogCapture { WaitTimeout = TestTimeouts.Default });
+        await using var server = await TestServer.StartServerAsync(Engine, Unix(_path, mode), TestServer.Logs());
         Assert.Equal(mode, File.GetUnixFileMode(_path));
     }
 
@@ -122,7 +122,7 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
     public async Task MissingDirectoryIsNamedInTheBindError()
     {
         var path = Path.Combine(Path.GetDirectoryName(_path)!, "missing", "echo.sock");
-        var server = new EchoServer(WithEngine(Unix(path)), new LogCapture { WaitTimeout = TestTimeouts.Default });
+        var server = new EchoServer(WithEngine(Unix(path)), TestServer.Logs());
         var ex = await Assert.ThrowsAsync<ListenerBindException>(() => server.StartAsync(CancellationToken.None));
         Assert.Contains($"directory '{Path.GetDirectoryName(path)}' does not exist", ex.Message);
     }

@@ -13,7 +13,7 @@ public sealed class UdpLoggingTests
     public async Task CountsAreLoggedPerIntervalNeverPerDatagram()
     {
         var time = new FakeTimeProvider();
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         await using var server = await TestServer.StartUdpAsync(o => o.Udp.StatsInterval = TimeSpan.FromSeconds(30), logs, time);
         using var client = new UdpTestClient();
 
@@ -40,7 +40,7 @@ public sealed class UdpLoggingTests
     [Fact]
     public async Task PerSourceEventsAreRationedPerInterval()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         await using var server = await TestServer.StartUdpAsync(o =>
         {
             o.Udp.ReceiveLoops = 1;
@@ -71,7 +71,7 @@ public sealed class UdpLoggingTests
     [Fact]
     public async Task DumpLogsEachDatagramAsHex()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         await using var server = await TestServer.StartUdpAsync(o => o.Dump = DumpMode.Hex, logs);
         using var client = new UdpTestClient();
 
@@ -86,7 +86,7 @@ public sealed class UdpLoggingTests
     [Fact]
     public async Task StopLogsTheLastCounts()
     {
-        var logs = new LogCapture { WaitTimeout = TestTimeouts.Default };
+        var logs = TestServer.Logs();
         var server = await TestServer.StartUdpAsync(logs: logs);
         using var client = new UdpTestClient();
         await client.ExchangeAsync([1, 2, 3], server.EndPoint);
