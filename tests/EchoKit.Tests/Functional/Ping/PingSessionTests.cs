@@ -334,11 +334,8 @@ public sealed class PingSessionTests
     [Fact]
     public async Task AUdpPortWithNoServerIsRefused()
     {
-        using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        var port = ((IPEndPoint)closed.LocalEndPoint!).Port;
-        closed.Dispose(); // a UDP port freed this way answers ICMP port unreachable
-        var options = To(port, PingMode.Udp);
+        using var closed = ClosedPort.Udp();
+        var options = To(closed.Port, PingMode.Udp);
         options.Count = 1;
 
         var summary = await new PingSession(options).RunAsync(TestTimeouts.Token());
