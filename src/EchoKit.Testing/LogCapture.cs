@@ -26,6 +26,12 @@ public sealed class LogCapture : ILoggerFactory
     /// </summary>
     public TimeSpan WaitTimeout { get; init; } = DefaultTimeout;
 
+    /// <summary>
+    /// The clock the timeouts of <see cref="WaitForAsync"/> run on: the system clock unless set, a fake one to prove a
+    /// timeout without waiting it out.
+    /// </summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     private readonly Lock _lock = new();
     private readonly List<CapturedLogEvent> _events = [];
     private readonly List<(Func<CapturedLogEvent, bool> Match, TaskCompletionSource<CapturedLogEvent> Done)> _waiters = [];
@@ -75,7 +81,7 @@ public sealed class LogCapture : ILoggerFactory
         }
         try
         {
-            return await done.Task.WaitAsync(timeout ?? WaitTimeout, cancellationToken).ConfigureAwait(false);
+            return await done.Task.WaitAsync(timeout ?? WaitTimeout, TimeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

@@ -117,29 +117,4 @@ public sealed class TlsTests : IDisposable
         await logs.WaitForAsync("TlsHandshakeFailed");
         Assert.Equal(1, server.Rejections.TlsHandshake);
     }
-
-    [Fact]
-    public void TlsListenerWithoutCertificateIsRefused()
-    {
-        var options = new EchoServerOptions();
-        options.Endpoints.Add(ListenEndpoint.Tls("127.0.0.1:0"));
-        Assert.Contains("needs a certificate", Assert.Throws<ArgumentException>(options.Validate).Message);
-    }
-
-    [Fact]
-    public void LoadingMissingOrBadPemFilesNamesTheFile()
-    {
-        var missing = Path.Combine(_certificates.Directory, "missing.pem");
-        var ex = Assert.Throws<FileNotFoundException>(() => TlsOptions.LoadPem(missing, _certificates.KeyPath));
-        Assert.Contains(missing, ex.Message);
-
-        var bogus = Path.Combine(_certificates.Directory, "bogus.pem");
-        File.WriteAllText(bogus, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
-        var bad = Assert.Throws<InvalidDataException>(() => TlsOptions.LoadPem(bogus, _certificates.KeyPath));
-        Assert.Contains(bogus, bad.Message);
-
-        // A key that does not belong to the certificate.
-        using var other = new TestCertificates();
-        Assert.Throws<InvalidDataException>(() => TlsOptions.LoadPem(_certificates.CertificatePath, other.KeyPath));
-    }
 }

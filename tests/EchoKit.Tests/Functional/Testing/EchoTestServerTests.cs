@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using EchoKit.Server;
 using EchoKit.Testing;
 using EchoKit.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EchoKit.Tests.Testing;
 
@@ -56,9 +58,16 @@ public sealed class EchoTestServerTests
     [Fact]
     public async Task WaitingForAnEventThatNeverComesTimesOutNamingWhatWasSeen()
     {
-        await using var echo = await EchoTestServer.StartAsync(cancellationToken: TestTimeouts.Token());
+        var time = new FakeTimeProvider();
+        var log = new LogCapture { TimeProvider = time };
+        await using var echo = await EchoTestServer.StartAsync(new EchoServerOptions(), log, cancellationToken: TestTimeouts.Token());
+        Assert.Same(log, echo.Log);
 
-        var ex = await Assert.ThrowsAsync<TimeoutException>(() => echo.Log.WaitForAsync("NoSuchEvent", timeout: TimeSpan.FromMilliseconds(1)));
+        var wait = echo.Log.WaitForAsync("NoSuchEvent", timeout: TimeSpan.FromSeconds(1));
+        time.Advance(TimeSpan.FromSeconds(1) - TimeSpan.FromTicks(1));
+        Assert.False(wait.IsCompleted, "gave up before its timeout");
+        time.Advance(TimeSpan.FromTicks(1));
+        var ex = await Assert.ThrowsAsync<TimeoutException>(() => wait);
 
         Assert.Contains("NoSuchEvent", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Listening", ex.Message, StringComparison.Ordinal);

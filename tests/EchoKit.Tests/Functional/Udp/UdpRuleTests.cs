@@ -99,16 +99,4 @@ public sealed class UdpRuleTests(ITestOutputHelper output)
 
         Assert.Equal([42], echo);
     }
-
-    [Fact]
-    public void DefaultDenyListHoldsTheClassicServicePorts()
-    {
-        var options = new UdpOptions();
-        foreach (var port in new[] { 0, 7, 9, 13, 17, 19, 37, 53, 69, 123, 161 })
-        {
-            Assert.Contains(port, options.DenySourcePorts);
-        }
-        Assert.True(options.DenyOwnPort);
-        Assert.Equal(1000, options.RateLimit);
-    }
 }
