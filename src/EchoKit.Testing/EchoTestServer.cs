@@ -51,22 +51,44 @@ public sealed class EchoTestServer : IAsyncDisposable
     /// every interface).
     /// </summary>
     /// <param name="configure">Changes the server's settings before it starts; endpoints added here replace the default.</param>
+    /// <param name="log">Where the server's events go, exposed as <see cref="Log"/>; a new capture when omitted.</param>
     /// <param name="timeProvider">The server's clock, e.g. a fake one to drive idle and shutdown timeouts; the system clock when omitted.</param>
     /// <param name="cancellationToken">Stops a start still binding.</param>
     /// <returns>The started server.</returns>
     /// <exception cref="ListenerBindException">A configured endpoint could not be bound.</exception>
-    public static async Task<EchoTestServer> StartAsync(
+    public static Task<EchoTestServer> StartAsync(
         Action<EchoServerOptions>? configure = null,
+        LogCapture? log = null,
         TimeProvider? timeProvider = null,
         CancellationToken cancellationToken = default)
     {
         var options = new EchoServerOptions();
         configure?.Invoke(options);
+        return StartWithOptionsAsync(options, log, timeProvider, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts a server with settings built elsewhere (e.g. by the code under test), logging into a capture the caller
+    /// may share between servers. With no endpoint configured it listens on TCP 127.0.0.1, port 0.
+    /// </summary>
+    /// <param name="options">The server's settings; an endpoint is added to them when they have none.</param>
+    /// <param name="log">Where the server's events go, exposed as <see cref="Log"/>; a new capture when omitted.</param>
+    /// <param name="timeProvider">The server's clock, e.g. a fake one to drive idle and shutdown timeouts; the system clock when omitted.</param>
+    /// <param name="cancellationToken">Stops a start still binding.</param>
+    /// <returns>The started server.</returns>
+    /// <exception cref="ListenerBindException">A configured endpoint could not be bound.</exception>
+    public static async Task<EchoTestServer> StartWithOptionsAsync(
+        EchoServerOptions options,
+        LogCapture? log = null,
+        TimeProvider? timeProvider = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         if (options.Endpoints.Count == 0)
         {
             options.Endpoints.Add(ListenEndpoint.Tcp("127.0.0.1:0"));
         }
-        var log = new LogCapture();
+        log ??= new LogCapture();
         var server = new EchoServer(options, log, timeProvider);
         try
         {

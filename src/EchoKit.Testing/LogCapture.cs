@@ -20,6 +20,18 @@ public sealed class LogCapture : ILoggerFactory
     /// <summary>How long <see cref="WaitForAsync"/> waits when no timeout is given: 10 seconds.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long <see cref="WaitForAsync"/> waits when the call gives no timeout; <see cref="DefaultTimeout"/> unless set.
+    /// A test suite sets its own policy once here (e.g. longer on a loaded CI machine) instead of at every wait.
+    /// </summary>
+    public TimeSpan WaitTimeout { get; init; } = DefaultTimeout;
+
+    /// <summary>
+    /// The clock the timeouts of <see cref="WaitForAsync"/> run on: the system clock unless set, a fake one to prove a
+    /// timeout without waiting it out.
+    /// </summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     private readonly Lock _lock = new();
     private readonly List<CapturedLogEvent> _events = [];
     private readonly List<(Func<CapturedLogEvent, bool> Match, TaskCompletionSource<CapturedLogEvent> Done)> _waiters = [];
@@ -45,7 +57,7 @@ public sealed class LogCapture : ILoggerFactory
     /// </summary>
     /// <param name="name">The event name.</param>
     /// <param name="match">An extra condition on the event; any event of that name when omitted.</param>
-    /// <param name="timeout">How long to wait; <see cref="DefaultTimeout"/> when omitted.</param>
+    /// <param name="timeout">How long to wait; <see cref="WaitTimeout"/> when omitted.</param>
     /// <param name="cancellationToken">Stops the wait.</param>
     /// <exception cref="TimeoutException">No such event in time; the message lists the events that were seen.</exception>
     public async Task<CapturedLogEvent> WaitForAsync(
@@ -69,12 +81,12 @@ public sealed class LogCapture : ILoggerFactory
         }
         try
         {
-            return await done.Task.WaitAsync(timeout ?? DefaultTimeout, cancellationToken).ConfigureAwait(false);
+            return await done.Task.WaitAsync(timeout ?? WaitTimeout, TimeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             throw new TimeoutException(
-                $"no '{name}' event within {(timeout ?? DefaultTimeout).TotalSeconds:0.###} s; saw: {string.Join(" | ", Events.Select(e => $"{e.Name}: {e.Message}"))}");
+                $"no '{name}' event within {(timeout ?? WaitTimeout).TotalSeconds:0.###} s; saw: {string.Join(" | ", Events.Select(e => $"{e.Name}: {e.Message}"))}");
         }
         finally
         {

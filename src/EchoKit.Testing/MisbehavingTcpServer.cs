@@ -161,8 +161,8 @@ public sealed class MisbehavingTcpServer : IAsyncDisposable
 
     /// <summary>
     /// Runs <paramref name="handleConnection"/> for each accepted connection, for misbehaviour of your own. The socket
-    /// is closed when it returns; the token is cancelled when the server is disposed. Socket errors it throws (the
-    /// client went away) are expected and ignored.
+    /// is closed when it returns; the token is cancelled when the server is disposed. Socket errors it throws, directly
+    /// or as the <see cref="IOException"/> of a stream over the socket (the client went away), are expected and ignored.
     /// </summary>
     /// <param name="handleConnection">What to do with each connection.</param>
     public static MisbehavingTcpServer Custom(Func<Socket, CancellationToken, Task> handleConnection)
@@ -223,9 +223,10 @@ public sealed class MisbehavingTcpServer : IAsyncDisposable
         {
             await _handleConnection(socket, _stop.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
-            // The client under test went away, or the server is being disposed: both are what these servers provoke.
+            // The client under test went away (IOException is how a NetworkStream or SslStream over the socket says
+            // so), or the server is being disposed: both are what these servers provoke.
         }
         finally
         {

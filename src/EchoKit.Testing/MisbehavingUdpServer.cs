@@ -24,6 +24,7 @@ public sealed class MisbehavingUdpServer : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly List<(byte[] Data, EndPoint Peer)> _held = [];
     private readonly ITimer? _flushTimer;
+    private readonly Func<long, byte[], IPEndPoint, byte[]?>? _answer;
     private readonly Task _loop;
     private long _sequence;
     private long _received;
@@ -31,11 +32,12 @@ public sealed class MisbehavingUdpServer : IAsyncDisposable
     private long _dropped;
     private int _disposed;
 
-    private enum Mode { Drop, Duplicate, Reorder }
+    private enum Mode { Drop, Duplicate, Reorder, Custom }
 
-    private MisbehavingUdpServer(Mode mode, int n, TimeSpan flushAfter, TimeProvider? timeProvider)
+    private MisbehavingUdpServer(Mode mode, int n, TimeSpan flushAfter, TimeProvider? timeProvider, Func<long, byte[], IPEndPoint, byte[]?>? answer = null)
     {
         _mode = mode;
+        _answer = answer;
         _n = n;
         _flushAfter = flushAfter;
         _time = timeProvider ?? TimeProvider.System;
@@ -107,6 +109,23 @@ public sealed class MisbehavingUdpServer : IAsyncDisposable
         return new(Mode.Reorder, window, flush, timeProvider);
     }
 
+    /// <summary>
+    /// Answers each datagram as <paramref name="answer"/> says, for misbehaviour of your own: it gets the datagram's
+    /// number (from 1), its bytes and its sender, and returns the bytes to send back to that sender, or null for no
+    /// answer. It runs on the receive loop, one datagram at a time, in arrival order.
+    /// </summary>
+    /// <param name="answer">The answer to each datagram, or null for none.</param>
+    /// <example>
+    /// <code>
+    /// await using var server = MisbehavingUdpServer.Custom((n, data, _) => n == 1 ? null : data);   // loses the first
+    /// </code>
+    /// </example>
+    public static MisbehavingUdpServer Custom(Func<long, byte[], IPEndPoint, byte[]?> answer)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        return new(Mode.Custom, 1, TimeSpan.Zero, null, answer);
+    }
+
     /// <summary>Stops receiving and closes the socket; held datagrams are not sent.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -167,6 +186,16 @@ public sealed class MisbehavingUdpServer : IAsyncDisposable
                     break;
                 case Mode.Reorder:
                     Hold(data.ToArray(), got.RemoteEndPoint);
+                    break;
+                case Mode.Custom:
+                    if (_answer!(number, data.ToArray(), (IPEndPoint)got.RemoteEndPoint) is { } answer)
+                    {
+                        Send(answer, got.RemoteEndPoint);
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref _dropped);
+                    }
                     break;
             }
             // Counted once handled, so a test that sees the count knows the datagram was answered, dropped or held.

@@ -5,9 +5,10 @@ namespace EchoKit.Tests.Support;
 /// <summary>Reads and writes exactly, with timeouts, for tests talking to a server by hand.</summary>
 internal static class SocketIo
 {
-    public static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data)
+    public static Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data) => SendAllAsync(socket, data, TestTimeouts.Token());
+
+    public static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken token)
     {
-        var token = TestTimeouts.Token();
         while (!data.IsEmpty)
         {
             var sent = await socket.SendAsync(data, SocketFlags.None, token);

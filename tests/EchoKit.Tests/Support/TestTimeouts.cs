@@ -1,12 +1,20 @@
 namespace EchoKit.Tests.Support;
 
-/// <summary>Bounds for awaiting events in tests: generous, so a loaded machine does not fail them, yet finite.</summary>
+/// <summary>
+/// The one timeout policy of the tests: every wait for an event is bounded by one of these, generous so that a loaded
+/// machine does not fail a test, yet finite so that a hang is reported rather than waited on. A wait is never how a
+/// test lets time pass: timeouts of the code under test run on a fake clock, or the test awaits the event itself.
+/// </summary>
 internal static class TestTimeouts
 {
+    /// <summary>Any awaited event: a connection, an echo, a log event, a line from a process, its exit (30 s).</summary>
     public static readonly TimeSpan Default = TimeSpan.FromSeconds(30);
 
-    /// <summary>The tighter bound (20 s) the connect, metrics/config and UDP process tests were written against.</summary>
-    public static readonly TimeSpan Short = TimeSpan.FromSeconds(20);
+    /// <summary>A process that moves data through the namespace lab's injected faults (loss, a rate limit, a cut): 2 min.</summary>
+    public static readonly TimeSpan Lab = TimeSpan.FromMinutes(2);
+
+    /// <summary>Packing the packages and building a consumer from them, restore included: 20 min.</summary>
+    public static readonly TimeSpan Build = TimeSpan.FromMinutes(20);
 
     /// <summary>A token that cancels after <see cref="Default"/> (or <paramref name="timeout"/>).</summary>
     public static CancellationToken Token(TimeSpan? timeout = null) => new CancellationTokenSource(timeout ?? Default).Token;

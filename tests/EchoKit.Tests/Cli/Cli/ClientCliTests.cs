@@ -1,0 +1,125 @@
+using System.Net.Sockets;
+using EchoKit.Server;
+using EchoKit.Tests.Support;
+using EchoKit.Testing;
+
+namespace EchoKit.Tests.Cli;
+
+/// <summary>The client commands as a user runs them: what they print and how they exit. Few, the rest is tested in process.</summary>
+[Trait("Kind", "Cli")]
+public sealed class ClientCliTests
+{
+    [Fact]
+    public async Task BareEchokitPrintsTheUsage()
+    {
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync();
+
+        Assert.Equal(0, code);
+        Assert.StartsWith("Usage: echokit COMMAND [options]", stdout);
+        Assert.Contains("Commands:", stdout);
+        Assert.Equal("", stderr);
+    }
+
+    [Fact]
+    public async Task AnUnknownOptionIsAUsageErrorWordedTheSameEverywhere()
+    {
+        var send = await EchokitProcess.RunAsync("send", "--bogus", "127.0.0.1:50007");
+        var merge = await EchokitProcess.RunAsync("bench", "merge", "a.json", "--bogus");
+
+        Assert.Equal((2, "echokit send: unknown option '--bogus' (see 'echokit send --help')\n"), (send.ExitCode, send.Stderr));
+        Assert.Equal((2, "echokit bench merge: unknown option '--bogus' (see 'echokit bench merge --help')\n"), (merge.ExitCode, merge.Stderr));
+    }
+
+    [Fact]
+    public async Task DoubleDashSendsWordsThatLookLikeOptions()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var (code, stdout, _) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{server.Port}", "--", "-n");
+
+        Assert.Equal(0, code);
+        Assert.Equal("-n\n", stdout);
+    }
+
+    [Fact]
+    public async Task SendReachesAUnixSocketWithDashU()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"echokit-{Guid.NewGuid():N}.sock");
+        var options = new EchoServerOptions();
+        options.Endpoints.Add(ListenEndpoint.Unix(path));
+        await using var server = new EchoServer(options);
+        await server.StartAsync(TestTimeouts.Token());
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", "-U", path, "over", "unix");
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal("over unix\n", stdout);
+    }
+
+    [Fact]
+    public async Task VerboseFailureListsEachAddressTriedAndNoEmptyTotals()
+    {
+        using var closed = new ClosedPort();
+
+        var (code, _, stderr) = await EchokitProcess.RunAsync("send", "-v", $":{closed.Port}");
+
+        Assert.Equal(1, code);
+        Assert.Contains($"tried 127.0.0.1:{closed.Port}: connection refused\n", stderr);
+        Assert.DoesNotContain("sent 0 B", stderr);
+        Assert.EndsWith($"echokit: :{closed.Port}: connection refused\n", stderr);
+    }
+
+    [Fact]
+    public async Task AMismatchIsShownWithOffsetHexAndContextOnStderr()
+    {
+        await using var server = MisbehavingTcpServer.CorruptingByte(7);
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{server.Port}");
+
+        Assert.Equal(1, code);
+        Assert.DoesNotContain("first difference", stdout);
+        Assert.Contains($"echokit: 127.0.0.1:{server.Port}: mismatch at byte 7\n", stderr);
+        Assert.Contains("first difference at byte 7 (0x7):", stderr);
+        Assert.Matches(@"before \(7 B\)\s+48 65 6c 6c 6f 2c 20\s+\|Hello, \|", stderr);
+        Assert.Matches(@"expected\s+77 6f 72 6c 64\s+\|world\|", stderr);
+        Assert.Matches(@"actual\s+88 6f 72 6c 64\s+\|\.orld\|", stderr);
+    }
+
+    [Theory]
+    [InlineData(EchokitProcess.SigTerm, 143)]
+    [InlineData(EchokitProcess.SigInt, 130)]
+    public async Task ASignalledClientExitsWithTheShellsCodeForTheSignal(int signal, int expected)
+    {
+        // The server says when the message arrived: the client is then connected, its signal handlers in place.
+        var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = MisbehavingTcpServer.Custom(async (client, stop) =>
+        {
+            await client.ReceiveAsync(new byte[64], stop);
+            received.TrySetResult();
+            await Task.Delay(Timeout.Infinite, stop);
+        });
+        await using var send = EchokitProcess.Start("send", $"127.0.0.1:{server.Port}", "hello", "--timeout", "1m");
+        await received.Task.WaitAsync(TestTimeouts.Default);
+
+        send.Signal(signal);
+
+        Assert.Equal(expected, await send.WaitForExitAsync());
+        Assert.Contains("interrupted", send.Stderr);
+    }
+
+    [Fact]
+    public async Task ServeExitsWithTheSignalsCodeWhenASecondSignalForcedTheStop()
+    {
+        await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0", "--shutdown-timeout", "5m");
+        var port = await serve.WaitForListeningPortAsync();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        await serve.WaitForStdoutAsync("online");
+
+        serve.Terminate();
+        await serve.WaitForStdoutAsync("shutting down");
+        serve.Terminate();
+
+        Assert.Equal(143, await serve.WaitForExitAsync());
+    }
+}

@@ -1,0 +1,157 @@
+using System.Net.Sockets;
+using System.Text;
+using EchoKit.Tests.Support;
+
+namespace EchoKit.Tests.Cli;
+
+[Trait("Kind", "Cli")]
+public sealed class ServeCliTests
+{
+    [Fact]
+    public async Task ServePrintsListeningWithTheBoundPortAndEchoes()
+    {
+        await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0");
+        var port = await serve.WaitForListeningPortAsync();
+
+        Assert.Matches(@"(?m)^listening tcp://127\.0\.0\.1:\d+$", serve.Stdout);
+        var (code, stdout, _) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{port}");
+        Assert.Equal(0, code);
+        Assert.Equal("Hello, world\n", stdout);
+    }
+
+    [Fact]
+    public async Task ServeLogsOnlineAndClosedLinesPerClient()
+    {
+        await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0", "--dump", "text");
+        var port = await serve.WaitForListeningPortAsync();
+
+        await EchokitProcess.RunAsync("send", $"127.0.0.1:{port}", "ping");
+        serve.Terminate();
+        Assert.Equal(0, await serve.WaitForExitAsync());
+
+        var output = serve.Stdout;
+        Assert.Matches(@"#1 online 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ on tcp://127\.0\.0\.1:\d+", output);
+        Assert.Contains("ping", output);
+        Assert.Matches(@"#1 closed 127\.0\.0\.1:\d+ \(closed by peer\) in 4 B, out 4 B", output);
+    }
+
+    [Fact]
+    public async Task DumpTextEscapesTerminalControlBytesFromTheClient()
+    {
+        await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0", "--dump", "text");
+        var port = await serve.WaitForListeningPortAsync();
+
+        using (var client = new TcpClient())
+        {
+            await client.ConnectAsync("127.0.0.1", port);
+            var stream = client.GetStream();
+            var payload = "\u001b]0;owned\u0007\u001b[2Jhi\r\0 ✓\n"u8.ToArray();
+            await stream.WriteAsync(payload);
+            client.Client.Shutdown(SocketShutdown.Send);
+            var echoed = new byte[payload.Length];
+            await stream.ReadExactlyAsync(echoed);
+            Assert.Equal(payload, echoed);
+        }
+        await serve.WaitForStdoutAsync("\\x1b]0;owned\\x07\\x1b[2Jhi\\r\\0 ✓");
+        serve.Terminate();
+        Assert.Equal(0, await serve.WaitForExitAsync());
+
+        Assert.DoesNotContain(serve.StdoutBytes, b => b is 0x1b or 0x07 or 0x00 or (byte)'\r');
+    }
+
+    [Fact]
+    public async Task JsonLogFormatPrintsOneObjectPerEvent()
+    {
+        await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0", "--log-format", "json");
+        var port = await serve.WaitForListeningPortAsync();
+        await EchokitProcess.RunAsync("send", $"127.0.0.1:{port}");
+        serve.Interrupt();
+        Assert.Equal(0, await serve.WaitForExitAsync());
+
+        var events = serve.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement).ToList();
+        Assert.Contains(events, e => e.GetProperty("event").GetString() == "Listening");
+        var closed = Assert.Single(events, e => e.GetProperty("event").GetString() == "ConnectionClosed");
+        Assert.Equal(12, closed.GetProperty("bytes_in").GetInt64());
+        Assert.StartsWith("127.0.0.1:", closed.GetProperty("remote").GetString());
+        Assert.StartsWith("tcp://127.0.0.1:", closed.GetProperty("listener").GetString());
+    }
+
+    [Fact]
+    public async Task QuietPrintsOnlyTheListeningLine()
+    {
+        await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0", "--quiet");
+        var port = await serve.WaitForListeningPortAsync();
+        await EchokitProcess.RunAsync("send", $"127.0.0.1:{port}");
+        serve.Terminate();
+        Assert.Equal(0, await serve.WaitForExitAsync());
+
+        Assert.Equal($"listening tcp://127.0.0.1:{port}\n", serve.Stdout);
+    }
+
+    [Fact]
+    public async Task AddressInUseExitsOneNamingTheAddress()
+    {
+        await using var first = await TestServer.StartAsync();
+
+        var (code, _, stderr) = await EchokitProcess.RunAsync("serve", "--tcp", $"127.0.0.1:{first.Port}");
+
+        Assert.Equal(1, code);
+        Assert.Contains($"127.0.0.1:{first.Port}", stderr);
+        Assert.Contains("in use", stderr);
+    }
+
+    [Fact]
+    public async Task PrivilegedPortWithoutPrivilegeExitsOneWithPermissionDeniedAndAHint()
+    {
+        var result = await EchokitProcess.RunUnprivilegedAsync("serve", "--tcp", "127.0.0.1:80");
+        if (result is null)
+        {
+            // Not root here: this process itself is unprivileged, so try directly.
+            result = await EchokitProcess.RunAsync("serve", "--tcp", "127.0.0.1:80");
+        }
+
+        var (code, _, stderr) = result.Value;
+        Assert.Equal(1, code);
+        Assert.Contains("127.0.0.1:80: permission denied", stderr);
+        Assert.Contains("CAP_NET_BIND_SERVICE", stderr);
+    }
+
+    [Theory]
+    [InlineData("--tcp", "127.0.0.1:99999")]
+    [InlineData("--tcp", "[::1")]
+    [InlineData("--backlog", "0")]
+    [InlineData("--shutdown-timeout", "soon")]
+    [InlineData("--dump", "binary")]
+    [InlineData("--no-such-option")]
+    public async Task BadOptionExitsTwoWithAOneLineError(params string[] args)
+    {
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", .. args]);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("echokit serve: ", stderr);
+    }
+
+    [Fact]
+    public async Task SigtermDrainsOpenClientThenExitsZero()
+    {
+        await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0");
+        var port = await serve.WaitForListeningPortAsync();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync("127.0.0.1", port);
+        await SocketIo.SendAllAsync(client, "before"u8.ToArray());
+        await SocketIo.ReceiveExactlyAsync(client, 6);
+
+        serve.Terminate();
+        // The server stops listening but keeps echoing for the open client.
+        await serve.WaitForStdoutAsync("shutting down");
+        await SocketIo.SendAllAsync(client, "after"u8.ToArray());
+        Assert.Equal("after", Encoding.ASCII.GetString(await SocketIo.ReceiveExactlyAsync(client, 5)));
+        Assert.False(serve.HasExited);
+
+        client.Shutdown(SocketShutdown.Send);
+        Assert.Equal(0, await serve.WaitForExitAsync());
+    }
+}

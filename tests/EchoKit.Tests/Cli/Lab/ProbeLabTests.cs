@@ -1,0 +1,104 @@
+using System.Text.Json;
+using EchoKit.Tests.Support;
+
+namespace EchoKit.Tests.Lab;
+
+/// <summary>
+/// <c>echokit probe</c> against <c>serve --reflect-*</c> across a real router built in network namespaces
+/// (bench/lab/netlab.sh): each test configures one thing in the router and checks the probe reports it.
+/// </summary>
+[Trait("Kind", "Cli")]
+public sealed class ProbeLabTests
+{
+    // Generous per-answer timeouts below: on a loaded machine a slow answer must not pass for a lost one.
+    private static readonly TimeSpan ProbeTimeout = TestTimeouts.Lab;
+
+    [LabFact]
+    public async Task NatProbeReportsTheAddressTheRouterMasqueradedAndTheMssItClamped()
+    {
+        await using var lab = await NetLab.UpAsync("--nat", "--mss", "1000", "--dscp", "0");
+        await lab.StartReflectServerAsync();
+
+        var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "nat", $"{lab.ServerIp}:{NetLab.ReflectPort}", "--json");
+
+        Assert.True(code == 0, stderr);
+        var json = JsonDocument.Parse(stdout).RootElement;
+        Assert.True(json.GetProperty("nat").GetBoolean());
+        Assert.StartsWith($"{lab.ClientIp}:", json.GetProperty("local").GetString());
+        Assert.StartsWith($"{lab.RouterServerIp}:", json.GetProperty("seen").GetString());
+        Assert.True(json.GetProperty("port_preserved").GetBoolean());
+        Assert.Equal(1000, json.GetProperty("mss").GetProperty("clamped_to").GetInt32());
+        Assert.Equal(1, json.GetProperty("hops").GetInt32());
+        Assert.True(json.GetProperty("dscp").GetProperty("rewritten").GetBoolean());
+        Assert.Equal(0, json.GetProperty("dscp").GetProperty("seen").GetInt32());
+    }
+
+    [LabFact]
+    public async Task IdleProbeFindsTheFirewallsFiveSecondConntrackTimeout()
+    {
+        await using var lab = await NetLab.UpAsync("--nat", "--filter", "--ct-timeout", "5", "--ct-timeout-udp", "5");
+        await lab.StartReflectServerAsync();
+
+        var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "idle", $"{lab.ServerIp}:{NetLab.ReflectPort}", "--max", "20s", "--grace", "3s", "--json");
+
+        Assert.True(code == 0, stderr);
+        var json = JsonDocument.Parse(stdout).RootElement;
+        foreach (var kind in new[] { "tcp", "udp" })
+        {
+            var finding = json.GetProperty(kind);
+            var survived = finding.GetProperty("survived_seconds").GetDouble();
+            var lost = finding.GetProperty("lost_seconds").GetDouble();
+            Assert.InRange(survived, 4, 8);
+            Assert.InRange(lost, 4, 8);
+            Assert.True(survived < lost, $"{kind}: survived {survived} s, lost {lost} s");
+        }
+        // Progress lines went to stderr while stdout held the document.
+        Assert.Contains("tcp-inbound: idle 1 s survived", stderr);
+    }
+
+    [LabFact]
+    public async Task MtuProbeFindsTheBlackHoleWhenTheRouterDropsFragmentationNeeded()
+    {
+        await using var lab = await NetLab.UpAsync("--mtu", "1400", "--icmp-frag", "drop");
+        await lab.StartReflectServerAsync();
+
+        var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "mtu", $"{lab.ServerIp}:{NetLab.ReflectPort}", "--timeout", "1500ms", "--json");
+
+        Assert.True(code == 0, stderr);
+        var json = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(1372, json.GetProperty("max_udp_payload").GetInt32());
+        Assert.True(json.GetProperty("black_hole").GetBoolean());
+        Assert.Equal(1500, json.GetProperty("path_mtu").GetInt32());
+    }
+
+    [LabFact]
+    public async Task MtuProbeSaysThePathMtuWasDiscoveredWhenTheRouterSendsFragmentationNeeded()
+    {
+        await using var lab = await NetLab.UpAsync("--mtu", "1400", "--icmp-frag", "allow");
+        await lab.StartReflectServerAsync();
+
+        var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "mtu", $"{lab.ServerIp}:{NetLab.ReflectPort}", "--timeout", "1500ms");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("largest payload with DF 1372 bytes", stdout);
+        Assert.Contains("path MTU discovered through ICMP", stdout);
+        Assert.Contains("kernel path MTU 1400", stdout);
+    }
+
+    [LabFact]
+    public async Task LbProbeSeesBothServersBehindTheNumgenBalancer()
+    {
+        await using var lab = await NetLab.UpAsync("--lb");
+        await lab.StartReflectServerAsync("server", "one");
+        await lab.StartReflectServerAsync("server2", "two");
+
+        var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "lb", $"{lab.Vip}:{NetLab.ReflectPort}", "-n", "10", "--timeout", "5s", "--json");
+
+        Assert.True(code == 0, stderr);
+        var instances = JsonDocument.Parse(stdout).RootElement.GetProperty("instances");
+        // numgen inc mod 2 alternates new connections: exactly half each.
+        Assert.Equal(5, instances.GetProperty("one").GetInt32());
+        Assert.Equal(5, instances.GetProperty("two").GetInt32());
+        Assert.False(JsonDocument.Parse(stdout).RootElement.GetProperty("sticky").GetBoolean());
+    }
+}

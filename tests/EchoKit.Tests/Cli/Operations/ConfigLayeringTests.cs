@@ -1,0 +1,209 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using EchoKit.Tests.Support;
+
+namespace EchoKit.Tests.Operations;
+
+/// <summary>
+/// <c>echokit serve</c> configuration from a JSON file (<c>--config</c>), <c>ECHOKIT_*</c> variables and the
+/// command line, in that order of precedence; checked through <c>--print-config</c> and a real start.
+/// </summary>
+[Trait("Kind", "Cli")]
+public sealed class ConfigLayeringTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("echokit-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private string WriteConfig(string json, string name = "echokit.json")
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    private static async Task<JsonElement> PrintConfigAsync(IEnumerable<string> args, Dictionary<string, string>? environment = null)
+    {
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", .. args, "--print-config"], environment);
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        return JsonDocument.Parse(stdout).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task CommandLineWinsOverEnvironmentAndEnvironmentOverFile()
+    {
+        var path = WriteConfig("""
+            {"tcp": ["127.0.0.1:7000"], "backlog": 100, "shutdown-timeout": "5s", "quiet": true, "buffer-size": 4096}
+            """);
+        var config = await PrintConfigAsync(["--config", path, "--backlog", "300"], new()
+        {
+            ["ECHOKIT_BACKLOG"] = "200",
+            ["ECHOKIT_SHUTDOWN_TIMEOUT"] = "7s",
+        });
+
+        Assert.Equal(300, config.GetProperty("backlog").GetInt32());                  // command line over env and file
+        Assert.Equal("7s", config.GetProperty("shutdown-timeout").GetString());        // env over file
+        Assert.Equal(4096, config.GetProperty("buffer-size").GetInt32());              // file over default
+        Assert.True(config.GetProperty("quiet").GetBoolean());
+        Assert.Equal(["127.0.0.1:7000"], config.GetProperty("tcp").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("text", config.GetProperty("log-format").GetString());            // default
+    }
+
+    [Fact]
+    public async Task RepeatableOptionTakesCommaSeparatedEnvironmentValueAndReplacesTheFileList()
+    {
+        var path = WriteConfig("""{"tcp": ["127.0.0.1:7000", "127.0.0.1:7001"]}""");
+        var config = await PrintConfigAsync(["--config", path], new() { ["ECHOKIT_TCP"] = "127.0.0.1:8000, [::1]:8001" });
+
+        Assert.Equal(["127.0.0.1:8000", "[::1]:8001"], config.GetProperty("tcp").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task CommandLineListReplacesTheEnvironmentList()
+    {
+        var config = await PrintConfigAsync(["--tcp", "127.0.0.1:9000"], new() { ["ECHOKIT_TCP"] = "127.0.0.1:8000,127.0.0.1:8001" });
+
+        Assert.Equal(["127.0.0.1:9000"], config.GetProperty("tcp").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task CamelCaseAndSnakeCaseKeysNameTheSameOptions()
+    {
+        var path = WriteConfig("""{"shutdownTimeout": "250ms", "buffer_size": 2048, "logFormat": "json"}""");
+        var config = await PrintConfigAsync(["--config", path]);
+
+        Assert.Equal("250ms", config.GetProperty("shutdown-timeout").GetString());
+        Assert.Equal(2048, config.GetProperty("buffer-size").GetInt32());
+        Assert.Equal("json", config.GetProperty("log-format").GetString());
+    }
+
+    [Fact]
+    public async Task FalseInEnvironmentTurnsOffAFlagSetInTheFile()
+    {
+        var path = WriteConfig("""{"quiet": true, "verbose": true}""");
+        var config = await PrintConfigAsync(["--config", path], new() { ["ECHOKIT_QUIET"] = "false", ["ECHOKIT_VERBOSE"] = "0" });
+
+        Assert.False(config.GetProperty("quiet").GetBoolean());
+        Assert.False(config.GetProperty("verbose").GetBoolean());
+    }
+
+    [Fact]
+    public async Task ConfigFileMayBeNamedByEchokitConfigVariable()
+    {
+        var path = WriteConfig("""{"backlog": 77}""");
+        var config = await PrintConfigAsync([], new() { ["ECHOKIT_CONFIG"] = path });
+
+        Assert.Equal(77, config.GetProperty("backlog").GetInt32());
+    }
+
+    [Fact]
+    public async Task UnrelatedEchokitVariablesAreIgnored()
+    {
+        // What Kubernetes injects for a Service named echokit: none of it is an option.
+        var config = await PrintConfigAsync([], new()
+        {
+            ["ECHOKIT_SERVICE_HOST"] = "10.0.0.1",
+            ["ECHOKIT_PORT"] = "tcp://10.0.0.1:7",
+            ["ECHOKIT_PORT_7_TCP_PROTO"] = "tcp",
+        });
+
+        Assert.Equal(512, config.GetProperty("backlog").GetInt32());
+    }
+
+    [Fact]
+    public async Task PrintedConfigurationReadsBackAsAConfigFile()
+    {
+        var first = await PrintConfigAsync(["--tcp", "127.0.0.1:7000", "--tcp", "[::1]:7001", "--backlog", "64",
+            "--shutdown-timeout", "1500ms", "--dump", "hex", "--log-format", "json", "--metrics", "127.0.0.1:0", "-q"]);
+        var path = WriteConfig(first.GetRawText());
+
+        var second = await PrintConfigAsync(["--config", path]);
+
+        Assert.Equal(first.GetRawText(), second.GetRawText());
+        Assert.Equal("1500ms", second.GetProperty("shutdown-timeout").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"backlogg": 128}""", "unknown key 'backlogg'")]
+    [InlineData("""{"backlog": 0}""", "key 'backlog': invalid value '0' for --backlog")]
+    [InlineData("""{"backlog": "many"}""", "key 'backlog': invalid value 'many' for --backlog")]
+    [InlineData("""{"shutdown-timeout": "soon"}""", "key 'shutdown-timeout': invalid duration 'soon'")]
+    [InlineData("""{"tcp": ["127.0.0.1:99999"]}""", "key 'tcp':")]
+    [InlineData("""{"backlog": [1, 2]}""", "key 'backlog': takes one value, not a list")]
+    [InlineData("""{"backlog": {"value": 1}}""", "key 'backlog': expected a string, number")]
+    [InlineData("""{"backlog": 1, "backlog": 2}""", "key 'backlog' repeats 'backlog'")]
+    [InlineData("""{"config": "other.json"}""", "key 'config' cannot be set in a config file")]
+    [InlineData("""[1, 2]""", "expected a JSON object of options")]
+    [InlineData("""{"backlog": 1""", "invalid JSON at line 1")]
+    public async Task BadConfigFileExitsTwoNamingTheFileAndKey(string json, string expected)
+    {
+        var path = WriteConfig(json);
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", "--config", path]);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith($"echokit serve: config file {path}: ", stderr);
+        Assert.Contains(expected, stderr);
+        Assert.DoesNotContain("listening", stdout);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task MissingConfigFileExitsOneAsSendDoesForAMissingInputFile()
+    {
+        var path = Path.Combine(_directory, "absent.json");
+
+        var (code, _, stderr) = await EchokitProcess.RunAsync(["serve", "--config", path]);
+
+        Assert.Equal(1, code);
+        Assert.Equal($"echokit serve: config file {path}: no such file\n", stderr);
+    }
+
+    [Theory]
+    [InlineData("ECHOKIT_BACKLOG", "lots", "environment variable ECHOKIT_BACKLOG: invalid value 'lots' for --backlog")]
+    [InlineData("ECHOKIT_TCP", "127.0.0.1:7000,nonsense:port:x", "environment variable ECHOKIT_TCP:")]
+    [InlineData("ECHOKIT_LOG_FORMAT", "xml", "environment variable ECHOKIT_LOG_FORMAT: invalid value 'xml' for --log-format")]
+    [InlineData("ECHOKIT_QUIET", "maybe", "environment variable ECHOKIT_QUIET:")]
+    public async Task BadEnvironmentValueExitsTwoNamingTheVariable(string variable, string value, string expected)
+    {
+        var (code, _, stderr) = await EchokitProcess.RunAsync(["serve"], new Dictionary<string, string> { [variable] = value });
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("echokit serve: ", stderr);
+        Assert.Contains(expected, stderr);
+    }
+
+    [Fact]
+    public async Task CommandLineValueHidesABadValueBelowIt()
+    {
+        // The environment's bad value is never used: the command line gives the option.
+        var config = await PrintConfigAsync(["--backlog", "10"], new() { ["ECHOKIT_BACKLOG"] = "lots" });
+
+        Assert.Equal(10, config.GetProperty("backlog").GetInt32());
+    }
+
+    [Fact]
+    public async Task ServerListensWhereTheConfigFileSays()
+    {
+        var path = WriteConfig("""{"tcp": ["127.0.0.1:0"], "metrics": ["127.0.0.1:0"]}""");
+        await using var server = EchokitProcess.Start(["serve", "--config", path], new Dictionary<string, string> { ["ECHOKIT_LOG_FORMAT"] = "text" }, TestTimeouts.Default);
+
+        var listeners = await server.WaitForListenersAsync(2);
+
+        Assert.Contains(listeners, u => u.Scheme == "http" && u.Host == "127.0.0.1" && u.Port > 0);
+        Assert.Contains(listeners, u => u.Scheme == "tcp" && u.Host == "127.0.0.1" && u.Port > 0);
+        server.Terminate();
+        Assert.Equal(0, await server.WaitForExitAsync());
+    }
+
+    [Fact]
+    public async Task HelpIsShownEvenWhenTheConfigFileIsBad()
+    {
+        var path = WriteConfig("""{"backlogg": 1}""");
+
+        var (code, stdout, _) = await EchokitProcess.RunAsync(["serve", "--config", path, "--help"]);
+
+        Assert.Equal(0, code);
+        Assert.Matches(new Regex("--config FILE"), stdout);
+    }
+}

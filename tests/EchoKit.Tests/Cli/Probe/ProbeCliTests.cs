@@ -1,0 +1,65 @@
+using EchoKit.Endpoints;
+using EchoKit.Tests.Support;
+
+namespace EchoKit.Tests.Probe;
+
+[Trait("Kind", "Cli")]
+public sealed class ProbeCliTests
+{
+    [Fact]
+    public async Task ProbeAgainstAClosedPortExitsOneWithOneLine()
+    {
+        using var closed = new ClosedPort();
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("probe", "nat", $"127.0.0.1:{closed.Port}");
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Equal($"echokit probe nat: cannot connect to 127.0.0.1:{closed.Port}: connection refused", stderr.TrimEnd());
+    }
+
+    [Fact]
+    public async Task ProbeAgainstAnEchoPortSaysThereIsNoReflectService()
+    {
+        await using var echo = await TestServer.StartAsync();
+
+        var (code, _, stderr) = await EchokitProcess.RunAsync("probe", "lb", $"127.0.0.1:{echo.Port}", "-n", "2");
+
+        Assert.Equal(1, code);
+        Assert.Contains("no reflect service at 127.0.0.1:", stderr);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("idle", "127.0.0.1:7", "--max", "soon")]
+    [InlineData("lb", "127.0.0.1:7", "-n", "0")]
+    [InlineData("mtu")]
+    [InlineData("nat", "127.0.0.1:7", "--dscp", "64")]
+    public async Task ProbeUsageErrorsExitTwo(params string[] args)
+    {
+        var (code, _, stderr) = await EchokitProcess.RunAsync(["probe", .. args]);
+
+        Assert.Equal(2, code);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public async Task ProbeNatOverLoopbackSeesNoNatAndExitsZero()
+    {
+        await using var server = await TestServer.StartAsync(options =>
+        {
+            options.Reflect.TcpEndpoints.Add(EndpointParser.Parse("127.0.0.1:0"));
+            options.Reflect.InstanceId = "loop";
+        });
+        var port = server.Server.Listeners.Single(l => l.Uri.StartsWith("reflect+tcp", StringComparison.Ordinal)).Port;
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("probe", "nat", $"127.0.0.1:{port}", "--json", "--timeout", "1s");
+
+        Assert.True(code == 0, stderr);
+        var json = System.Text.Json.JsonDocument.Parse(stdout).RootElement;
+        Assert.False(json.GetProperty("nat").GetBoolean());
+        Assert.Equal(json.GetProperty("local").GetString(), json.GetProperty("seen").GetString());
+        Assert.Equal("loop", json.GetProperty("instance").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, json.GetProperty("hops").ValueKind); // no UDP reflect listener
+    }
+}

@@ -1,0 +1,81 @@
+using EchoKit.Bench;
+using EchoKit.Endpoints;
+using EchoKit.Tests.Support;
+
+namespace EchoKit.Tests.Bench;
+
+/// <summary>
+/// The bench's clock checked against ground truth: a server that holds every echo for exactly D, and Little's law
+/// (in a closed loop, mean latency × throughput = messages in flight).
+/// They run alone (<see cref="GroundTruthCollection"/>): Little's law holds only while the generator keeps its window
+/// full, which a test host busy with every other class's tests cannot promise.
+/// </summary>
+[Collection(nameof(GroundTruthCollection))]
+[Trait("Kind", "Functional")]
+public sealed class BenchGroundTruthTests
+{
+    private static readonly TimeSpan Delay = TimeSpan.FromMilliseconds(20);
+
+    [Fact]
+    public async Task LatencyAgainstADelayingServerIsAtLeastTheDelayAndOnlyALittleAbove()
+    {
+        var held = new System.Collections.Concurrent.ConcurrentQueue<TimeSpan>();
+        await using var server = FakeServers.Delaying(Delay, held);
+        var result = await BenchRunner.RunAsync(new BenchOptions
+        {
+            Endpoint = EndpointParser.Parse($"127.0.0.1:{server.Port}"),
+            Connections = 4,
+            Messages = 120,
+            Warmup = TimeSpan.Zero,
+            Workers = 1,
+        }).WaitAsync(TestTimeouts.Default);
+
+        Assert.True(result.Success, $"errors {result.Errors}, mismatches {result.Mismatches}");
+        var delayUs = (long)Delay.TotalMicroseconds;
+        // Every message waited D at the server, so no latency may be below D (the histogram's lowest equivalent
+        // value of min is within its 0.1 % resolution).
+        Assert.True(result.LatencyAt(0) >= delayUs * 999 / 1000, $"min {result.LatencyAt(0)} us is below the server's hold of {delayUs} us");
+        Assert.True(result.LatencyAt(50) >= delayUs, $"p50 {result.LatencyAt(50)} us is below the server's hold of {delayUs} us");
+        // Only a little above: the median is the server's real median hold (D plus its own lateness on a busy
+        // machine, which it measured) plus loopback and the generator's wake-ups, a few ms at most.
+        var heldP50 = (long)held.Select(h => h.TotalMicroseconds).Order().ElementAt(held.Count / 2);
+        Assert.True(result.LatencyAt(50) <= heldP50 + 10_000, $"p50 {result.LatencyAt(50)} us is more than 10 ms above the server's median hold of {heldP50} us");
+    }
+
+    [Fact]
+    public async Task ClosedLoopAgainstADelayingServerSatisfiesLittlesLaw()
+    {
+        await using var server = FakeServers.Delaying(Delay);
+        var result = await BenchRunner.RunAsync(new BenchOptions
+        {
+            Endpoint = EndpointParser.Parse($"127.0.0.1:{server.Port}"),
+            Connections = 3,
+            // Long, so that a pause of the test host at either edge of the window (a message started before it and
+            // finished in it, or cut off at its end) moves the ratio by a few per cent, not by the 0.1 the band allows.
+            Duration = TimeSpan.FromSeconds(3),
+            // Long enough for the three connections to be open before measuring starts, however slow the accept.
+            Warmup = TimeSpan.FromMilliseconds(500),
+            Workers = 1,
+        }).WaitAsync(TestTimeouts.Default);
+
+        Assert.True(result.Success, $"errors {result.Errors}");
+        // 3 messages in flight for 3 s at ~20 ms each: ~450 messages, so the window's edges (at most one message per
+        // connection cut off at each end) move the ratio by under 1 %. Mean latency × rate ÷ 3 must be about 1:
+        // a clock that stamps late or a window that is not kept full pulls it down.
+        Assert.InRange(result.LittlesLawRatio!.Value, BenchResult.LittlesLawLow, BenchResult.LittlesLawHigh);
+    }
+
+    [Fact]
+    public async Task PacedRunsHaveNoLittlesLawRatio()
+    {
+        await using var server = await TestServer.StartServerAsync(TestServer.Tcp());
+        var result = await BenchRunner.RunAsync(new BenchOptions
+        {
+            Endpoint = EndpointParser.Parse(TestServer.Address(server)),
+            Rate = 200,
+            Duration = TimeSpan.FromMilliseconds(300),
+            Warmup = TimeSpan.Zero,
+        }).WaitAsync(TestTimeouts.Default);
+        Assert.Null(result.LittlesLawRatio);
+    }
+}

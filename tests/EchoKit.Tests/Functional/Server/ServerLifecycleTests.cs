@@ -1,0 +1,148 @@
+using System.Net.Sockets;
+using System.Text;
+using EchoKit.Server;
+using EchoKit.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EchoKit.Tests.Server;
+
+/// <remarks>Runs once per server engine: see Support/EngineSuites.cs.</remarks>
+[Trait("Kind", "Functional")]
+public abstract class ServerLifecycleTests(ServerEngine engine)
+{
+    /// <summary>The engine under test.</summary>
+    protected ServerEngine Engine { get; } = engine;
+
+    private EchoServerOptions WithEngine(EchoServerOptions options)
+    {
+        options.Engine = Engine;
+        return options;
+    }
+
+    [Fact]
+    public async Task GracefulStopRefusesNewClientsKeepsEchoingAndEndsWhenTheLastClientLeaves()
+    {
+        await using var server = await TestServer.StartAsync(Engine);
+        var port = server.Port;
+        using var open = await server.ConnectAsync();
+
+        var stopping = server.Server.StopAsync();
+
+        // New connects are refused at once...
+        var refused = await Assert.ThrowsAsync<SocketException>(() => server.ConnectAsync());
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+
+        // ...while the open client keeps echoing.
+        await SocketIo.SendAllAsync(open, "still echoing"u8.ToArray());
+        Assert.Equal("still echoing", Encoding.ASCII.GetString(await SocketIo.ReceiveExactlyAsync(open, 13)));
+        Assert.False(stopping.IsCompleted);
+
+        // The stop completes once the client leaves.
+        open.Shutdown(SocketShutdown.Send);
+        Assert.Empty(await SocketIo.ReceiveToEndAsync(open));
+        await stopping.WaitAsync(TestTimeouts.Default);
+        Assert.Equal(0, server.Server.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task ShutdownTimeoutClosesConnectionsThatOutstayIt()
+    {
+        var time = new FakeTimeProvider();
+        await using var server = await TestServer.StartAsync(Engine, o => o.ShutdownTimeout = TimeSpan.FromSeconds(30), time: time);
+        using var lingering = await server.ConnectAsync();
+        await SocketIo.SendAllAsync(lingering, "x"u8.ToArray());
+        await SocketIo.ReceiveExactlyAsync(lingering, 1);
+
+        var stopping = server.Server.StopAsync();
+
+        // Within the timeout the connection is left alone.
+        time.Advance(TimeSpan.FromSeconds(29));
+        await SocketIo.SendAllAsync(lingering, "y"u8.ToArray());
+        await SocketIo.ReceiveExactlyAsync(lingering, 1);
+        Assert.False(stopping.IsCompleted);
+
+        // Past it, the connection is closed. (The stop's timer may start after our first advance, so keep
+        // moving the fake clock until the stop observes it.)
+        await TestTimeouts.WaitUntilAsync(() =>
+        {
+            time.Advance(TimeSpan.FromSeconds(31));
+            return stopping.IsCompleted;
+        }, "the shutdown timeout to close the connection");
+
+        // The server closed its side: the client reads the end of the stream (or a reset).
+        try
+        {
+            Assert.Empty(await SocketIo.ReceiveToEndAsync(lingering));
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            // Also a close: the socket was disposed with unread data in flight.
+        }
+    }
+
+    [Fact]
+    public async Task CancellingStopClosesEverythingAtOnce()
+    {
+        await using var server = await TestServer.StartAsync(Engine, o => o.ShutdownTimeout = TimeSpan.FromHours(1));
+        using var lingering = await server.ConnectAsync();
+        await TestTimeouts.WaitUntilAsync(() => server.Server.ConnectionCount == 1, "the connection to be accepted");
+
+        using var now = new CancellationTokenSource();
+        now.Cancel();
+        await server.Server.StopAsync(now.Token).WaitAsync(TestTimeouts.Default);
+
+        Assert.Equal(0, server.Server.ConnectionCount);
+        await server.Server.StopAsync(); // twice is harmless
+    }
+
+    [Fact]
+    public async Task RestartOnTheSamePortRightAfterStopWithConnectionsOpen()
+    {
+        var first = await TestServer.StartAsync(Engine, o => o.ShutdownTimeout = TimeSpan.FromHours(1));
+        var port = first.Port;
+        using var open = await first.ConnectAsync();
+        await SocketIo.SendAllAsync(open, "a"u8.ToArray());
+        await SocketIo.ReceiveExactlyAsync(open, 1);
+        var draining = first.Server.StopAsync();
+
+        // The old server still drains its connection; a new one binds the same port at once.
+        await using var second = await TestServer.StartAsync(Engine, endpoint: $"127.0.0.1:{port}");
+        Assert.Equal(port, second.Port);
+        using var fresh = await second.ConnectAsync();
+        await SocketIo.SendAllAsync(fresh, "b"u8.ToArray());
+        Assert.Equal("b", Encoding.ASCII.GetString(await SocketIo.ReceiveExactlyAsync(fresh, 1)));
+
+        // And the old connection still echoes on the old server.
+        await SocketIo.SendAllAsync(open, "c"u8.ToArray());
+        Assert.Equal("c", Encoding.ASCII.GetString(await SocketIo.ReceiveExactlyAsync(open, 1)));
+        open.Close();
+        await draining.WaitAsync(TestTimeouts.Default);
+        await first.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task SecondServerOnABoundPortFailsWithAddressInUse()
+    {
+        await using var first = await TestServer.StartAsync(Engine);
+
+        var error = await Assert.ThrowsAsync<ListenerBindException>(() => TestServer.StartAsync(Engine, endpoint: $"127.0.0.1:{first.Port}"));
+
+        Assert.Equal(SocketError.AddressAlreadyInUse, error.SocketError);
+        Assert.Contains($"127.0.0.1:{first.Port}", error.Message);
+        Assert.Contains("in use", error.Message);
+    }
+
+    [Fact]
+    public async Task ServerThatFailsToBindOneListenerClosesTheOthers()
+    {
+        await using var taken = await TestServer.StartAsync(Engine);
+        var options = new EchoServerOptions();
+        options.Endpoints.Add(ListenEndpoint.Tcp("127.0.0.1:0"));
+        options.Endpoints.Add(ListenEndpoint.Tcp($"127.0.0.1:{taken.Port}"));
+        await using var server = new EchoServer(WithEngine(options));
+
+        await Assert.ThrowsAsync<ListenerBindException>(() => server.StartAsync(TestTimeouts.Token()));
+
+        Assert.Empty(server.Listeners);
+    }
+}

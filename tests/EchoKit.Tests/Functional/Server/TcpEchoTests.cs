@@ -1,0 +1,184 @@
+using EchoKit.Server;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using EchoKit.Tests.Support;
+
+namespace EchoKit.Tests.Server;
+
+/// <remarks>Runs once per server engine: see Support/EngineSuites.cs.</remarks>
+[Trait("Kind", "Functional")]
+public abstract class TcpEchoTests(ServerEngine engine)
+{
+    /// <summary>The engine under test.</summary>
+    protected ServerEngine Engine { get; } = engine;
+
+    [Fact]
+    public async Task TutorialClientGetsHelloWorldBack()
+    {
+        await using var server = await TestServer.StartAsync(Engine);
+        using var client = await server.ConnectAsync();
+
+        await SocketIo.SendAllAsync(client, Encoding.UTF8.GetBytes("Hello, world"));
+        var reply = await SocketIo.ReceiveExactlyAsync(client, 12);
+
+        Assert.Equal("Hello, world", Encoding.UTF8.GetString(reply));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(1023)]
+    [InlineData(64 * 1024)]
+    [InlineData(64 * 1024 + 1)]
+    [InlineData(1024 * 1024)]
+    [InlineData(16 * 1024 * 1024)]
+    public async Task RandomPayloadComesBackExactlyThenServerCloses(int size)
+    {
+        await using var server = await TestServer.StartAsync(Engine);
+        using var client = await server.ConnectAsync();
+        var payload = SocketIo.RandomBytes(size, seed: size);
+
+        // Read while writing, as any correct client must for payloads larger than the socket buffers.
+        var reading = SocketIo.ReceiveToEndAsync(client);
+        await SocketIo.SendAllAsync(client, payload);
+        client.Shutdown(SocketShutdown.Send);
+        var echo = await reading;
+
+        Assert.Equal(payload.Length, echo.Length);
+        Assert.True(payload.AsSpan().SequenceEqual(echo), "echo differs from payload");
+    }
+
+    [Fact]
+    public async Task ThousandSmallWritesComeBackInOrder()
+    {
+        await using var server = await TestServer.StartAsync(Engine);
+        using var client = await server.ConnectAsync();
+        var expected = new MemoryStream();
+
+        var reading = SocketIo.ReceiveToEndAsync(client);
+        for (var i = 0; i < 1000; i++)
+        {
+            var message = Encoding.ASCII.GetBytes($"message {i:D4};");
+            expected.Write(message);
+            await SocketIo.SendAllAsync(client, message);
+        }
+        client.Shutdown(SocketShutdown.Send);
+
+        Assert.Equal(Encoding.ASCII.GetString(expected.ToArray()), Encoding.ASCII.GetString(await reading));
+    }
+
+    [Fact]
+    public async Task ServerEchoesRemainingBytesAfterClientHalfCloses()
+    {
+        await using var server = await TestServer.StartAsync(Engine);
+        using var client = await server.ConnectAsync();
+        var payload = SocketIo.RandomBytes(300_000, seed: 7);
+
+        // Send everything and half-close before reading a single byte.
+        var sending = SocketIo.SendAllAsync(client, payload);
+        var reading = SocketIo.ReceiveToEndAsync(client);
+        await sending;
+        client.Shutdown(SocketShutdown.Send);
+        var echo = await reading;
+
+        Assert.True(payload.AsSpan().SequenceEqual(echo));
+        await TestTimeouts.WaitUntilAsync(() => server.Server.ConnectionCount == 0, "the server to close its side");
+    }
+
+    [Fact]
+    public async Task TwoHundredConcurrentClientsAreEachEchoedExactly()
+    {
+        await using var server = await TestServer.StartAsync(Engine);
+
+        var clients = Enumerable.Range(0, 200).Select(async i =>
+        {
+            using var client = await server.ConnectAsync();
+            var payload = SocketIo.RandomBytes(4096 + i, seed: i);
+            var reading = SocketIo.ReceiveToEndAsync(client);
+            await SocketIo.SendAllAsync(client, payload);
+            client.Shutdown(SocketShutdown.Send);
+            var echo = await reading;
+            return payload.AsSpan().SequenceEqual(echo);
+        }).ToArray();
+
+        var results = await Task.WhenAll(clients);
+        Assert.All(results, Assert.True);
+    }
+
+    [Fact]
+    public async Task NonReadingClientIsBoundedAndDoesNotDelayOthers()
+    {
+        const int bufferSize = 16 * 1024;
+        await using var server = await TestServer.StartAsync(Engine, o => o.ReceiveBufferSize = bufferSize);
+        using var hog = await server.ConnectAsync();
+        hog.ReceiveBufferSize = 64 * 1024;
+        hog.Blocking = false;
+
+        // The hog sends and never reads. Once every buffer between us is full, its sends must stop succeeding.
+        var chunk = new byte[64 * 1024];
+        long pushed = 0;
+        var stalledSince = DateTime.UtcNow;
+        while (DateTime.UtcNow - stalledSince < TimeSpan.FromMilliseconds(500))
+        {
+            Assert.True(pushed < 256L * 1024 * 1024, "the server kept reading from a client that does not read: unbounded buffering");
+            if (hog.Poll(TimeSpan.FromMilliseconds(50), SelectMode.SelectWrite))
+            {
+                var sent = hog.Send(chunk, SocketFlags.None, out var error);
+                if (error == SocketError.Success && sent > 0)
+                {
+                    pushed += sent;
+                    stalledSince = DateTime.UtcNow;
+                }
+            }
+        }
+
+        // The server holds at most one read buffer of the hog's data that it has not echoed (a bulk sender's buffer
+        // grows to four times the configured size).
+        var stats = Assert.Single(server.Server.ConnectionStats());
+        Assert.InRange(stats.BytesIn - stats.BytesOut, 0, 4 * bufferSize);
+        Assert.True(stats.BytesIn < pushed, "some of the hog's bytes should still wait in kernel buffers");
+
+        // Meanwhile another client is served at once.
+        using var other = await server.ConnectAsync();
+        await SocketIo.SendAllAsync(other, "still here"u8.ToArray());
+        Assert.Equal("still here", Encoding.ASCII.GetString(await SocketIo.ReceiveExactlyAsync(other, 10)));
+    }
+
+    [Fact]
+    public async Task ResetStormLeavesNoConnectionBehind()
+    {
+        await using var server = await TestServer.StartAsync(Engine);
+
+        for (var round = 0; round < 5; round++)
+        {
+            var resets = Enumerable.Range(0, 100).Select(async i =>
+            {
+                var client = await server.ConnectAsync();
+                await SocketIo.SendAllAsync(client, SocketIo.RandomBytes(1000, i));
+                client.LingerState = new LingerOption(true, 0); // close() now sends RST
+                client.Close();
+            });
+            await Task.WhenAll(resets);
+        }
+
+        await TestTimeouts.WaitUntilAsync(() => server.Server.ConnectionCount == 0, "every reset connection to be released");
+        using var survivor = await server.ConnectAsync();
+        await SocketIo.SendAllAsync(survivor, "ok"u8.ToArray());
+        Assert.Equal("ok", Encoding.ASCII.GetString(await SocketIo.ReceiveExactlyAsync(survivor, 2)));
+    }
+
+    [Fact]
+    public async Task DualStackListenerEchoesIPv4AndIPv6Clients()
+    {
+        await using var server = await TestServer.StartAsync(Engine, endpoint: ":0");
+        Assert.Equal($"tcp://[::]:{server.Port}", server.Server.Listeners[0].Uri);
+
+        foreach (var address in new[] { IPAddress.Loopback, IPAddress.IPv6Loopback })
+        {
+            using var client = await server.ConnectAsync(address);
+            await SocketIo.SendAllAsync(client, Encoding.ASCII.GetBytes(address.ToString()));
+            Assert.Equal(address.ToString(), Encoding.ASCII.GetString(await SocketIo.ReceiveExactlyAsync(client, address.ToString().Length)));
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Sockets;
+using EchoKit.Tests.Support;
+
+namespace EchoKit.Tests.Udp;
+
+[CollectionDefinition(nameof(UdpAllocationTests), DisableParallelization = true)]
+public sealed class UdpAllocationCollection;
+
+/// <summary>
+/// Measures the whole process's allocations while datagrams flow, so it runs alone (no other test in parallel).
+/// The client side uses the synchronous SocketAddress overloads, which allocate nothing either.
+/// </summary>
+[Collection(nameof(UdpAllocationTests))]
+[Trait("Kind", "Functional")]
+public sealed class UdpAllocationTests
+{
+    [Theory]
+    [InlineData(16)]
+    [InlineData(1)]
+    public async Task ServerAllocatesNothingPerDatagram(int batch)
+    {
+        await using var server = await TestServer.StartUdpAsync(o =>
+        {
+            o.Udp.ReceiveLoops = 2;
+            o.Udp.ReceiveBatch = batch;
+        });
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
+        client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var target = server.EndPoint.Serialize();
+        var from = new SocketAddress(AddressFamily.InterNetwork);
+        var data = UdpEchoTests.Pattern(64);
+        var echo = new byte[2048];
+
+        void Exchange(int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                client.SendTo(data, SocketFlags.None, target);
+                if (client.ReceiveFrom(echo, SocketFlags.None, from) != data.Length)
+                {
+                    Assert.Fail("short echo"); // (no Assert.Equal per datagram: it allocates)
+                }
+            }
+        }
+
+        Exchange(2000); // warm up: JIT tiers, thread pool, cached event args
+        const int Count = 20_000;
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        Exchange(Count);
+        var perDatagram = (double)(GC.GetTotalAllocatedBytes(precise: true) - before) / Count;
+
+        Assert.True(perDatagram < 8, $"{perDatagram:F1} bytes allocated per datagram");
+        Assert.Equal(Count + 2000, server.Server.UdpCounters.DatagramsAnswered);
+    }
+}

@@ -1,0 +1,33 @@
+using EchoKit.Cli.Parsing;
+using EchoKit.Endpoints;
+
+namespace EchoKit.Tests.Udp;
+
+[Trait("Kind", "Unit")]
+public sealed class PortListTests
+{
+    [Theory]
+    [InlineData("7", new[] { 7 })]
+    [InlineData("0, 7,9", new[] { 0, 7, 9 })]
+    [InlineData("13-15,echo", new[] { 7, 13, 14, 15 })]
+    [InlineData("ftp-data", new[] { 20 })]
+    [InlineData("none", new int[0])]
+    [InlineData("default,5353", new[] { 1, 2, 5353 })]
+    public void ParsesPortsRangesNamesAndDefaults(string text, int[] expected)
+    {
+        Assert.True(PortList.TryParse(text, [1, 2], out var ports, out var error), error);
+        Assert.Equal(expected, ports);
+    }
+
+    [Theory]
+    [InlineData("", "empty")]
+    [InlineData("7,,9", "empty item")]
+    [InlineData("70000", "0 to 65535")]
+    [InlineData("20-10", "above")]
+    [InlineData("nosuchservice", "unknown service")]
+    public void RejectsBadListsWithAReason(string text, string reason)
+    {
+        Assert.False(PortList.TryParse(text, [], out _, out var error));
+        Assert.Contains(reason, error);
+    }
+}
