@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using EchoKit.Endpoints;
 using EchoKit.Internal;
-using EchoKit.Probe.Internal;
 using EchoKit.Server.Internal;
 using Microsoft.Extensions.Logging;
 

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using EchoKit.Internal.Linux;
 
-namespace EchoKit.Probe.Internal;
+namespace EchoKit.Server.Reflect;
 
 /// <summary>
 /// One datagram received with recvmsg(2) and its ancillary data: the TTL / hop limit and the TOS / traffic class
