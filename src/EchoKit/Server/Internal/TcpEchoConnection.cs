@@ -19,14 +19,12 @@ internal sealed class TcpEchoConnection
 {
     private const int NotAborted = -1;
 
+    // Only what differs per connection is a field; the logger, clock, metrics and --dump come from the listener's
+    // context, so an idle connection on the epoll engine stays small.
     private readonly StreamListenerContext _context;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
     private readonly long _startTimestamp;
-    private readonly IPEndPoint? _remoteIp;
+    private readonly PeerAddress _peer;  // the TCP client's address, as bytes; empty for Unix clients
     private readonly bool _tracksActivity; // only --idle-timeout reads the clock stamps: skip them otherwise
-    private readonly ListenerMetrics _metrics;
-    private readonly DumpMode _dump;
     private Socket? _socket;             // the managed socket: for the whole life on sockets, until the hand-over on epoll
     private SocketEchoLoop? _sockets;
     private volatile EpollEchoConnection? _epoll;
@@ -43,30 +41,45 @@ internal sealed class TcpEchoConnection
     private int _disposed;
     private int _finished;
 
-    public TcpEchoConnection(long id, Socket socket, StreamListenerContext context, IPEndPoint? remoteIp, string? remote)
+    /// <summary>A client accepted by the managed accept loop (sockets engine, PROXY, TLS).</summary>
+    public TcpEchoConnection(long id, Socket socket, StreamListenerContext context, PeerAddress peer, string? remote)
+        : this(id, context, peer, remote)
+    {
+        _socket = socket;
+    }
+
+    /// <summary>A client accepted natively on an epoll loop (<see cref="EpollAcceptor"/>): its descriptor, no socket.</summary>
+    public TcpEchoConnection(long id, int fd, StreamListenerContext context, PeerAddress peer, string? remote)
+        : this(id, context, peer, remote)
+    {
+        _epoll = new EpollEchoConnection(this, fd, context.Epoll!.NextLoop(), ReadOnlySpan<byte>.Empty);
+    }
+
+    private TcpEchoConnection(long id, StreamListenerContext context, PeerAddress peer, string? remote)
     {
         Id = id;
-        _socket = socket;
         _context = context;
-        _metrics = context.Metrics;
-        _remoteIp = remoteIp;
+        _peer = peer;
         _remote = remote;
-        _dump = context.Server.Options.Dump;
-        _logger = context.Server.Logger;
-        _time = context.Server.Time;
-        _startTimestamp = _time.GetTimestamp();
+        _startTimestamp = context.Server.Time.GetTimestamp();
         _lastActivity = _startTimestamp;
         _tracksActivity = context.Server.Options.IdleTimeout is not null;
     }
+
+    private TimeProvider Time => _context.Server.Time;
+
+    private ListenerMetrics Metrics => _context.Metrics;
+
+    private DumpMode DumpSetting => _context.Server.Options.Dump;
 
     public long Id { get; }
 
     public StreamListenerContext Context => _context;
 
-    public ILogger Logger => _logger;
+    public ILogger Logger => _context.Server.Logger;
 
     /// <summary>The client's address as text (the real client's when a PROXY header said so).</summary>
-    public string Remote => _remote ??= _remoteIp is not null ? EndpointResolver.FormatAddress(_remoteIp) : "unknown";
+    public string Remote => _remote ??= _peer.ToEndPoint() is { } ip ? EndpointResolver.FormatAddress(ip) : "unknown";
 
     /// <summary>Bytes received so far (read from another thread only for diagnostics).</summary>
     public long BytesIn => Volatile.Read(ref _bytesIn);
@@ -95,6 +108,13 @@ internal sealed class TcpEchoConnection
     public void Start(ConnectionTracker tracker)
     {
         _tracker = tracker;
+        if (_socket is null && _epoll is { } accepted)
+        {
+            // Accepted natively on a loop: open, then let the connection's own loop register it.
+            Open();
+            accepted.Adopt();
+            return;
+        }
         if (_context.Epoll is { } engine && !_context.UseProxyProtocol)
         {
             // Nothing to read before the echo: open and hand the socket to a loop right here, with no task at all,
@@ -230,12 +250,12 @@ internal sealed class TcpEchoConnection
     /// <summary>The online line and metrics: the echo starts now.</summary>
     private void Open()
     {
-        if (_logger.IsEnabled(LogLevel.Information))
+        if (Logger.IsEnabled(LogLevel.Information))
         {
             // Guarded: the local address is looked up only when someone reads it.
-            ServerLog.ConnectionOpened(_logger, Id, Remote, FormatLocal(), _context.Uri);
+            ServerLog.ConnectionOpened(Logger, Id, Remote, FormatLocal(), _context.Uri);
         }
-        _metrics.ConnectionOpened();
+        Metrics.ConnectionOpened();
         _opened = true;
         MarkActivity();
         _echoing = true;
@@ -257,12 +277,12 @@ internal sealed class TcpEchoConnection
         }
         if (_opened)
         {
-            var elapsed = _time.GetElapsedTime(_startTimestamp);
+            var elapsed = Time.GetElapsedTime(_startTimestamp);
             // Metrics before the log line: whoever sees the line (a test, an operator) finds the counters updated.
-            _metrics.ConnectionClosed(reason, elapsed);
-            if (_logger.IsEnabled(LogLevel.Information))
+            Metrics.ConnectionClosed(reason, elapsed);
+            if (Logger.IsEnabled(LogLevel.Information))
             {
-                ServerLog.ConnectionClosed(_logger, Id, Remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _context.Uri);
+                ServerLog.ConnectionClosed(Logger, Id, Remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _context.Uri);
             }
         }
         _tracker?.Remove(this);
@@ -272,15 +292,15 @@ internal sealed class TcpEchoConnection
     /// <summary>Adopts the real client's address from a PROXY header.</summary>
     public void SetRemote(string remote) => _remote = remote;
 
-    public void LogReset(SocketError error) => ServerLog.ConnectionReset(_logger, Id, Remote, _context.Uri, error.ToString());
+    public void LogReset(SocketError error) => ServerLog.ConnectionReset(Logger, Id, Remote, _context.Uri, error.ToString());
 
-    public void LogFault(Exception ex) => ServerLog.ConnectionFault(_logger, Id, Remote, _context.Uri, ex);
+    public void LogFault(Exception ex) => ServerLog.ConnectionFault(Logger, Id, Remote, _context.Uri, ex);
 
     public void MarkActivity()
     {
         if (_tracksActivity)
         {
-            Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+            Volatile.Write(ref _lastActivity, Time.GetTimestamp());
         }
     }
 
@@ -292,14 +312,14 @@ internal sealed class TcpEchoConnection
         _bytesIn += data.Length;
         if (cell is null)
         {
-            _metrics.AddReceived(data.Length);
+            Metrics.AddReceived(data.Length);
         }
         else
         {
             cell.Values.BytesReceived += data.Length;
         }
         MarkActivity();
-        if (_dump != DumpMode.None)
+        if (DumpSetting != DumpMode.None)
         {
             Dump(data);
         }
@@ -313,7 +333,7 @@ internal sealed class TcpEchoConnection
         _bytesOut += count;
         if (cell is null)
         {
-            _metrics.AddSent(count);
+            Metrics.AddSent(count);
         }
         else
         {
@@ -326,7 +346,7 @@ internal sealed class TcpEchoConnection
     {
         try
         {
-            return EndpointResolver.FormatEndPoint(_socket?.LocalEndPoint);
+            return _socket is null && _epoll is { } epoll ? epoll.FormatLocal() : EndpointResolver.FormatEndPoint(_socket?.LocalEndPoint);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -337,7 +357,7 @@ internal sealed class TcpEchoConnection
     private void Dump(ReadOnlySpan<byte> data)
     {
         string text;
-        if (_dump == DumpMode.Hex)
+        if (DumpSetting == DumpMode.Hex)
         {
             text = HexDump.Format(data, _bytesIn - data.Length);
         }
@@ -348,7 +368,7 @@ internal sealed class TcpEchoConnection
             var count = _dumpDecoder.GetChars(data, chars, flush: false);
             text = new string(chars, 0, count);
         }
-        ServerLog.Data(_logger, Id, Remote, data.Length, text, _context.Uri);
+        ServerLog.Data(Logger, Id, Remote, data.Length, text, _context.Uri);
     }
 
     private void DisposeSocket()
