@@ -33,7 +33,8 @@ internal sealed class EpollAcceptor : IEventLoopHandler
     private AcceptBackoff _backoff;
     private ITimer? _resume; // made on the first failed accept
     private int _token = -1;
-    private bool _stopping;  // loop thread only
+    private volatile bool _closing; // set by Stop, on any thread
+    private bool _closed;    // loop thread only
     private bool _paused;    // loop thread only: not watched while backing off
 
     /// <param name="listener">The listening socket; owned from now on (closed on the loop at stop).</param>
@@ -58,12 +59,25 @@ internal sealed class EpollAcceptor : IEventLoopHandler
     /// <summary>Registers the listener on its loop.</summary>
     public void Start() => _loop.Post(this, CommandStart);
 
-    /// <summary>Closes the listener on its loop; safe from any thread, harmless twice.</summary>
-    public void Stop() => _loop.Post(this, CommandStop);
+    /// <summary>
+    /// Refuses new clients at once and closes the listener on its loop; safe from any thread, harmless twice.
+    /// shutdown() here, on the caller's thread, makes the kernel refuse connects before this returns (the stop order
+    /// promises it); the descriptor itself is still closed only on its loop.
+    /// </summary>
+    public void Stop()
+    {
+        if (_closing)
+        {
+            return;
+        }
+        _closing = true;
+        Libc.Shutdown(_fd, Libc.SHUT_RDWR);
+        _loop.Post(this, CommandStop);
+    }
 
     public void OnCommand(int command)
     {
-        if (_stopping)
+        if (_closed)
         {
             return;
         }
@@ -82,16 +96,7 @@ internal sealed class EpollAcceptor : IEventLoopHandler
                 Watch(EpollEvents.EPOLLIN);
                 break;
             case CommandStop:
-                _stopping = true;
-                if (_token >= 0)
-                {
-                    _loop.Unregister(_fd, _token);
-                    _token = -1;
-                }
-                _resume?.Dispose();
-                // Closing the listening socket makes the kernel refuse new connects at once.
-                _listener.Dispose();
-                _stopped.TrySetResult();
+                Close();
                 break;
             default:
                 break;
@@ -100,6 +105,11 @@ internal sealed class EpollAcceptor : IEventLoopHandler
 
     public void OnEvents(uint events)
     {
+        if (_closing)
+        {
+            Close(); // shut down: the listener reports readiness until it is closed
+            return;
+        }
         for (var i = 0; i < MaxAcceptsPerEvent && !_paused; i++)
         {
             var length = (uint)_address.Length;
@@ -121,6 +131,23 @@ internal sealed class EpollAcceptor : IEventLoopHandler
             }
             Pause(errno);
         }
+    }
+
+    private void Close()
+    {
+        if (_closed)
+        {
+            return;
+        }
+        _closed = true;
+        if (_token >= 0)
+        {
+            _loop.Unregister(_fd, _token);
+            _token = -1;
+        }
+        _resume?.Dispose();
+        _listener.Dispose();
+        _stopped.TrySetResult();
     }
 
     /// <summary>After a failed accept: stop watching the listener for the back-off's wait, then watch it again.</summary>

@@ -25,13 +25,9 @@ internal sealed class TcpEchoConnection
     private readonly long _startTimestamp;
     private readonly PeerAddress _peer;  // the TCP client's address, as bytes; empty for Unix clients
     private readonly bool _tracksActivity; // only --idle-timeout reads the clock stamps: skip them otherwise
-    private Socket? _socket;             // the managed socket: for the whole life on sockets, until the hand-over on epoll
-    private SocketEchoLoop? _sockets;
+    private ManagedState? _managed;      // only connections with a managed socket (sockets engine, PROXY, TLS) or --dump
     private volatile EpollEchoConnection? _epoll;
-    private TaskCompletionSource? _done; // epoll: completed by the loop when it closes the connection
-    private ConnectionTracker? _tracker;
     private string? _remote; // formatted on first use: most connections are never logged
-    private Decoder? _dumpDecoder;
     private long _bytesIn;
     private long _bytesOut;
     private long _lastActivity;
@@ -45,7 +41,7 @@ internal sealed class TcpEchoConnection
     public TcpEchoConnection(long id, Socket socket, StreamListenerContext context, PeerAddress peer, string? remote)
         : this(id, context, peer, remote)
     {
-        _socket = socket;
+        Managed.Socket = socket;
     }
 
     /// <summary>A client accepted natively on an epoll loop (<see cref="EpollAcceptor"/>): its descriptor, no socket.</summary>
@@ -88,14 +84,14 @@ internal sealed class TcpEchoConnection
     public long BytesOut => Volatile.Read(ref _bytesOut);
 
     /// <summary>True while the connection holds a buffer (sockets: a busy receive buffer; epoll: bytes not yet sent).</summary>
-    public bool HoldsBuffer => _sockets?.HoldsBuffer ?? _epoll?.HoldsBuffer ?? false;
+    public bool HoldsBuffer => _managed?.Sockets?.HoldsBuffer ?? _epoll?.HoldsBuffer ?? false;
 
     /// <summary>
     /// The task running the connection (preamble, sockets echo), if any; never faults (faults are logged and end the
     /// connection only). A connection handed to an epoll loop straight from accept has none (a completed task): the
     /// tracker sees its end when <see cref="Finish"/> removes it.
     /// </summary>
-    public Task Completion { get; private set; } = Task.CompletedTask;
+    public Task Completion => _managed?.Completion ?? Task.CompletedTask;
 
     /// <summary>True when it holds a connection-limit permit, released when it ends.</summary>
     public bool HoldsPermit { get; init; }
@@ -107,8 +103,7 @@ internal sealed class TcpEchoConnection
 
     public void Start(ConnectionTracker tracker)
     {
-        _tracker = tracker;
-        if (_socket is null && _epoll is { } accepted)
+        if (_managed?.Socket is null && _epoll is { } accepted)
         {
             // Accepted natively on a loop: open, then let the connection's own loop register it.
             Open();
@@ -132,7 +127,7 @@ internal sealed class TcpEchoConnection
             }
             return;
         }
-        Completion = RunAsync();
+        Managed.Completion = RunAsync();
     }
 
     /// <summary>Closes the connection at once; the echo then ends with reason Shutdown. Harmless twice.</summary>
@@ -163,7 +158,7 @@ internal sealed class TcpEchoConnection
             {
                 epoll.RequestClose(graceful: true);
             }
-            else if (_sockets is { } sockets)
+            else if (_managed?.Sockets is { } sockets)
             {
                 sockets.CloseGracefully();
             }
@@ -171,7 +166,7 @@ internal sealed class TcpEchoConnection
     }
 
     /// <summary>Called by the tracker's sweep once per period (sockets engine: idle busy buffers go back).</summary>
-    public void SweepIdleBuffer() => _sockets?.SweepIdleBuffer();
+    public void SweepIdleBuffer() => _managed?.Sockets?.SweepIdleBuffer();
 
     private async Task RunAsync()
     {
@@ -179,7 +174,7 @@ internal sealed class TcpEchoConnection
         await Task.Yield();
         var reason = ConnectionCloseReason.Error;
         var handedOver = false;
-        var socket = _socket!;
+        var socket = _managed!.Socket!;
         try
         {
             using var preamble = new ConnectionPreamble(this, socket);
@@ -190,15 +185,15 @@ internal sealed class TcpEchoConnection
             Open();
             if (_context.Epoll is { } engine && preamble.Tls is null)
             {
-                _done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Managed.Done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 HandOver(engine, preamble.EarlyData.Span);
                 handedOver = true;
             }
             else
             {
-                _sockets = new SocketEchoLoop(this, socket);
-                _tracker!.EnsureSweeping();
-                await _sockets.RunAsync(preamble.EarlyData, preamble.Tls).ConfigureAwait(false);
+                var sockets = Managed.Sockets = new SocketEchoLoop(this, socket);
+                _context.Server.Tracker.EnsureSweeping();
+                await sockets.RunAsync(preamble.EarlyData, preamble.Tls).ConfigureAwait(false);
                 // An idle close ends the loop as a normal end of stream would.
                 reason = IsAborted ? AbortReason : ConnectionCloseReason.ClosedByPeer;
             }
@@ -232,16 +227,16 @@ internal sealed class TcpEchoConnection
         }
         if (handedOver)
         {
-            await _done!.Task.ConfigureAwait(false); // the loop finishes the connection
+            await Managed.Done!.Task.ConfigureAwait(false); // the loop finishes the connection
         }
     }
 
     /// <summary>Gives the socket's descriptor to one of the engine's loops; the managed socket is closed here.</summary>
     private void HandOver(EpollEngine engine, ReadOnlySpan<byte> earlyData)
     {
-        var socket = _socket!;
+        var socket = _managed!.Socket!;
         var fd = EpollEngine.TakeDescriptor(socket);
-        _socket = null;
+        Managed.Socket = null;
         var connection = new EpollEchoConnection(this, fd, engine.NextLoop(), earlyData);
         _epoll = connection;
         connection.Adopt();
@@ -285,8 +280,8 @@ internal sealed class TcpEchoConnection
                 ServerLog.ConnectionClosed(Logger, Id, Remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _context.Uri);
             }
         }
-        _tracker?.Remove(this);
-        _done?.TrySetResult();
+        _context.Server.Tracker.Remove(this); // harmless when it never started: the tracker does not hold it
+        _managed?.Done?.TrySetResult();
     }
 
     /// <summary>Adopts the real client's address from a PROXY header.</summary>
@@ -346,7 +341,7 @@ internal sealed class TcpEchoConnection
     {
         try
         {
-            return _socket is null && _epoll is { } epoll ? epoll.FormatLocal() : EndpointResolver.FormatEndPoint(_socket?.LocalEndPoint);
+            return _managed?.Socket is null && _epoll is { } epoll ? epoll.FormatLocal() : EndpointResolver.FormatEndPoint(_managed?.Socket?.LocalEndPoint);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -363,9 +358,9 @@ internal sealed class TcpEchoConnection
         }
         else
         {
-            _dumpDecoder ??= new UTF8Encoding(false, false).GetDecoder();
-            var chars = new char[_dumpDecoder.GetCharCount(data, flush: false)];
-            var count = _dumpDecoder.GetChars(data, chars, flush: false);
+            var decoder = Managed.DumpDecoder ??= new UTF8Encoding(false, false).GetDecoder();
+            var chars = new char[decoder.GetCharCount(data, flush: false)];
+            var count = decoder.GetChars(data, chars, flush: false);
             text = new string(chars, 0, count);
         }
         ServerLog.Data(Logger, Id, Remote, data.Length, text, _context.Uri);
@@ -375,7 +370,27 @@ internal sealed class TcpEchoConnection
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _socket?.Dispose();
+            _managed?.Socket?.Dispose();
         }
+    }
+
+    /// <summary>Made on first use, never for a plain epoll connection, whose idle cost is then only this object.</summary>
+    private ManagedState Managed => _managed ??= new ManagedState();
+
+    /// <summary>What only connections with a managed socket (or --dump) need.</summary>
+    private sealed class ManagedState
+    {
+        /// <summary>The managed socket: for the whole life on sockets, until the hand-over on epoll.</summary>
+        public Socket? Socket;
+
+        public SocketEchoLoop? Sockets;
+
+        /// <summary>The task running the preamble and the sockets echo.</summary>
+        public Task? Completion;
+
+        /// <summary>After a PROXY preamble on epoll: completed when the loop closes the connection.</summary>
+        public TaskCompletionSource? Done;
+
+        public Decoder? DumpDecoder;
     }
 }
