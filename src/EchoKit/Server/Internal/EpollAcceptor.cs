@@ -27,11 +27,10 @@ internal sealed class EpollAcceptor : IEventLoopHandler
     private readonly EventLoop _loop;
     private readonly TcpEchoListener _owner;
     private readonly Action<SocketError, TimeSpan> _failed;
-    private readonly TimeProvider _time;
     private readonly byte[] _address = GC.AllocateArray<byte>(128, pinned: true); // sockaddr_un is 110 bytes
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private AcceptBackoff _backoff;
-    private ITimer? _resume; // made on the first failed accept
+    private readonly ITimer _resume;
     private int _token = -1;
     private volatile bool _closing; // set by Stop, on any thread
     private bool _closed;    // loop thread only
@@ -41,7 +40,7 @@ internal sealed class EpollAcceptor : IEventLoopHandler
     /// <param name="loop">The loop that accepts.</param>
     /// <param name="owner">Takes each accepted descriptor.</param>
     /// <param name="failed">Reports a failed accept and the wait before the next.</param>
-    /// <param name="time">Clock for the back-off.</param>
+    /// <param name="time">Clock for the back-off (its one timer is made here).</param>
     public EpollAcceptor(Socket listener, EventLoop loop, TcpEchoListener owner, Action<SocketError, TimeSpan> failed, TimeProvider time)
     {
         _listener = listener;
@@ -50,7 +49,11 @@ internal sealed class EpollAcceptor : IEventLoopHandler
         _loop = loop;
         _owner = owner;
         _failed = failed;
-        _time = time;
+        // Made and scheduled once now, not first at an EMFILE: the runtime starts its timer thread when a timer is
+        // first due, and starting a thread fails (OutOfMemoryException, seen with a low descriptor limit) once the
+        // process has no descriptor left; the listener would then never be watched again. The priming run posts a
+        // resume that finds nothing paused.
+        _resume = time.CreateTimer(static state => ((EpollAcceptor)state!).Resume(), this, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Ends once the listening descriptor is closed (after <see cref="Stop"/>); never faults.</summary>
@@ -145,7 +148,7 @@ internal sealed class EpollAcceptor : IEventLoopHandler
             _loop.Unregister(_fd, _token);
             _token = -1;
         }
-        _resume?.Dispose();
+        _resume.Dispose();
         _listener.Dispose();
         _stopped.TrySetResult();
     }
@@ -157,7 +160,6 @@ internal sealed class EpollAcceptor : IEventLoopHandler
         _failed(Errno.ToSocketError(errno), delay);
         _paused = true;
         Watch(0);
-        _resume ??= _time.CreateTimer(static state => ((EpollAcceptor)state!).Resume(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _resume.Change(delay, Timeout.InfiniteTimeSpan);
     }
 
