@@ -22,6 +22,7 @@ internal static partial class Libc
     public const int SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1;
     public const int SO_ERROR = 4;
+    public const int SO_PEERCRED = 17;
     public const int IPPROTO_TCP = 6;
     public const int TCP_NODELAY = 1;
     public const int MSG_NOSIGNAL = 0x4000;
@@ -67,6 +68,15 @@ internal static partial class Libc
 
     [LibraryImport(Name, EntryPoint = "getsockopt", SetLastError = true)]
     public static partial int GetSockOpt(int fd, int level, int name, ref int value, ref uint length);
+
+    [LibraryImport(Name, EntryPoint = "getsockopt", SetLastError = true)]
+    public static partial int GetSockOptBytes(int fd, int level, int name, ref byte value, ref uint length);
+
+    [LibraryImport(Name, EntryPoint = "accept4", SetLastError = true)]
+    public static partial int Accept4(int fd, ref byte address, ref uint length, int flags);
+
+    [LibraryImport(Name, EntryPoint = "getsockname", SetLastError = true)]
+    public static partial int GetSockName(int fd, ref byte address, ref uint length);
 
     [LibraryImport(Name, EntryPoint = "shutdown", SetLastError = true)]
     public static partial int Shutdown(int fd, int how);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using EchoKit.Endpoints;
 using EchoKit.Internal;
 using EchoKit.Internal.Linux;
 
@@ -52,6 +53,33 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
             owner.Received(earlyData);
             Hold(earlyData);
         }
+    }
+
+    /// <summary>
+    /// The local address as text, for the online line: called before <see cref="Adopt"/>, while the descriptor
+    /// cannot yet be closed by the loop.
+    /// </summary>
+    public string FormatLocal()
+    {
+        Span<byte> address = stackalloc byte[128];
+        var length = (uint)address.Length;
+        if (Libc.GetSockName(_fd, ref address[0], ref length) != 0)
+        {
+            return "unknown";
+        }
+        address = address[..(int)Math.Min(length, (uint)address.Length)];
+        if (SocketAddresses.Read(address) is { } ip)
+        {
+            return EndpointResolver.FormatAddress(ip);
+        }
+        // A Unix socket: its path (the listener's), or unnamed.
+        if (address.Length > 2 && address[2] != 0)
+        {
+            var path = address[2..];
+            var end = path.IndexOf((byte)0);
+            return System.Text.Encoding.UTF8.GetString(end < 0 ? path : path[..end]);
+        }
+        return "unnamed";
     }
 
     /// <summary>True while bytes wait to be sent (read from other threads for diagnostics only).</summary>

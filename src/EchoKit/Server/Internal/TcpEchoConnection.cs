@@ -19,21 +19,15 @@ internal sealed class TcpEchoConnection
 {
     private const int NotAborted = -1;
 
+    // Only what differs per connection is a field; the logger, clock, metrics and --dump come from the listener's
+    // context, so an idle connection on the epoll engine stays small.
     private readonly StreamListenerContext _context;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
     private readonly long _startTimestamp;
-    private readonly IPEndPoint? _remoteIp;
+    private readonly PeerAddress _peer;  // the TCP client's address, as bytes; empty for Unix clients
     private readonly bool _tracksActivity; // only --idle-timeout reads the clock stamps: skip them otherwise
-    private readonly ListenerMetrics _metrics;
-    private readonly DumpMode _dump;
-    private Socket? _socket;             // the managed socket: for the whole life on sockets, until the hand-over on epoll
-    private SocketEchoLoop? _sockets;
+    private ManagedState? _managed;      // only connections with a managed socket (sockets engine, PROXY, TLS) or --dump
     private volatile EpollEchoConnection? _epoll;
-    private TaskCompletionSource? _done; // epoll: completed by the loop when it closes the connection
-    private ConnectionTracker? _tracker;
     private string? _remote; // formatted on first use: most connections are never logged
-    private Decoder? _dumpDecoder;
     private long _bytesIn;
     private long _bytesOut;
     private long _lastActivity;
@@ -43,30 +37,45 @@ internal sealed class TcpEchoConnection
     private int _disposed;
     private int _finished;
 
-    public TcpEchoConnection(long id, Socket socket, StreamListenerContext context, IPEndPoint? remoteIp, string? remote)
+    /// <summary>A client accepted by the managed accept loop (sockets engine, PROXY, TLS).</summary>
+    public TcpEchoConnection(long id, Socket socket, StreamListenerContext context, PeerAddress peer, string? remote)
+        : this(id, context, peer, remote)
+    {
+        Managed.Socket = socket;
+    }
+
+    /// <summary>A client accepted natively on an epoll loop (<see cref="EpollAcceptor"/>): its descriptor, no socket.</summary>
+    public TcpEchoConnection(long id, int fd, StreamListenerContext context, PeerAddress peer, string? remote)
+        : this(id, context, peer, remote)
+    {
+        _epoll = new EpollEchoConnection(this, fd, context.Epoll!.NextLoop(), ReadOnlySpan<byte>.Empty);
+    }
+
+    private TcpEchoConnection(long id, StreamListenerContext context, PeerAddress peer, string? remote)
     {
         Id = id;
-        _socket = socket;
         _context = context;
-        _metrics = context.Metrics;
-        _remoteIp = remoteIp;
+        _peer = peer;
         _remote = remote;
-        _dump = context.Server.Options.Dump;
-        _logger = context.Server.Logger;
-        _time = context.Server.Time;
-        _startTimestamp = _time.GetTimestamp();
+        _startTimestamp = context.Server.Time.GetTimestamp();
         _lastActivity = _startTimestamp;
         _tracksActivity = context.Server.Options.IdleTimeout is not null;
     }
+
+    private TimeProvider Time => _context.Server.Time;
+
+    private ListenerMetrics Metrics => _context.Metrics;
+
+    private DumpMode DumpSetting => _context.Server.Options.Dump;
 
     public long Id { get; }
 
     public StreamListenerContext Context => _context;
 
-    public ILogger Logger => _logger;
+    public ILogger Logger => _context.Server.Logger;
 
     /// <summary>The client's address as text (the real client's when a PROXY header said so).</summary>
-    public string Remote => _remote ??= _remoteIp is not null ? EndpointResolver.FormatAddress(_remoteIp) : "unknown";
+    public string Remote => _remote ??= _peer.ToEndPoint() is { } ip ? EndpointResolver.FormatAddress(ip) : "unknown";
 
     /// <summary>Bytes received so far (read from another thread only for diagnostics).</summary>
     public long BytesIn => Volatile.Read(ref _bytesIn);
@@ -75,14 +84,14 @@ internal sealed class TcpEchoConnection
     public long BytesOut => Volatile.Read(ref _bytesOut);
 
     /// <summary>True while the connection holds a buffer (sockets: a busy receive buffer; epoll: bytes not yet sent).</summary>
-    public bool HoldsBuffer => _sockets?.HoldsBuffer ?? _epoll?.HoldsBuffer ?? false;
+    public bool HoldsBuffer => _managed?.Sockets?.HoldsBuffer ?? _epoll?.HoldsBuffer ?? false;
 
     /// <summary>
     /// The task running the connection (preamble, sockets echo), if any; never faults (faults are logged and end the
     /// connection only). A connection handed to an epoll loop straight from accept has none (a completed task): the
     /// tracker sees its end when <see cref="Finish"/> removes it.
     /// </summary>
-    public Task Completion { get; private set; } = Task.CompletedTask;
+    public Task Completion => _managed?.Completion ?? Task.CompletedTask;
 
     /// <summary>True when it holds a connection-limit permit, released when it ends.</summary>
     public bool HoldsPermit { get; init; }
@@ -94,7 +103,13 @@ internal sealed class TcpEchoConnection
 
     public void Start(ConnectionTracker tracker)
     {
-        _tracker = tracker;
+        if (_managed?.Socket is null && _epoll is { } accepted)
+        {
+            // Accepted natively on a loop: open, then let the connection's own loop register it.
+            Open();
+            accepted.Adopt();
+            return;
+        }
         if (_context.Epoll is { } engine && !_context.UseProxyProtocol)
         {
             // Nothing to read before the echo: open and hand the socket to a loop right here, with no task at all,
@@ -112,7 +127,7 @@ internal sealed class TcpEchoConnection
             }
             return;
         }
-        Completion = RunAsync();
+        Managed.Completion = RunAsync();
     }
 
     /// <summary>Closes the connection at once; the echo then ends with reason Shutdown. Harmless twice.</summary>
@@ -143,7 +158,7 @@ internal sealed class TcpEchoConnection
             {
                 epoll.RequestClose(graceful: true);
             }
-            else if (_sockets is { } sockets)
+            else if (_managed?.Sockets is { } sockets)
             {
                 sockets.CloseGracefully();
             }
@@ -151,7 +166,7 @@ internal sealed class TcpEchoConnection
     }
 
     /// <summary>Called by the tracker's sweep once per period (sockets engine: idle busy buffers go back).</summary>
-    public void SweepIdleBuffer() => _sockets?.SweepIdleBuffer();
+    public void SweepIdleBuffer() => _managed?.Sockets?.SweepIdleBuffer();
 
     private async Task RunAsync()
     {
@@ -159,7 +174,7 @@ internal sealed class TcpEchoConnection
         await Task.Yield();
         var reason = ConnectionCloseReason.Error;
         var handedOver = false;
-        var socket = _socket!;
+        var socket = _managed!.Socket!;
         try
         {
             using var preamble = new ConnectionPreamble(this, socket);
@@ -170,15 +185,15 @@ internal sealed class TcpEchoConnection
             Open();
             if (_context.Epoll is { } engine && preamble.Tls is null)
             {
-                _done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Managed.Done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 HandOver(engine, preamble.EarlyData.Span);
                 handedOver = true;
             }
             else
             {
-                _sockets = new SocketEchoLoop(this, socket);
-                _tracker!.EnsureSweeping();
-                await _sockets.RunAsync(preamble.EarlyData, preamble.Tls).ConfigureAwait(false);
+                var sockets = Managed.Sockets = new SocketEchoLoop(this, socket);
+                _context.Server.Tracker.EnsureSweeping();
+                await sockets.RunAsync(preamble.EarlyData, preamble.Tls).ConfigureAwait(false);
                 // An idle close ends the loop as a normal end of stream would.
                 reason = IsAborted ? AbortReason : ConnectionCloseReason.ClosedByPeer;
             }
@@ -212,16 +227,16 @@ internal sealed class TcpEchoConnection
         }
         if (handedOver)
         {
-            await _done!.Task.ConfigureAwait(false); // the loop finishes the connection
+            await Managed.Done!.Task.ConfigureAwait(false); // the loop finishes the connection
         }
     }
 
     /// <summary>Gives the socket's descriptor to one of the engine's loops; the managed socket is closed here.</summary>
     private void HandOver(EpollEngine engine, ReadOnlySpan<byte> earlyData)
     {
-        var socket = _socket!;
+        var socket = _managed!.Socket!;
         var fd = EpollEngine.TakeDescriptor(socket);
-        _socket = null;
+        Managed.Socket = null;
         var connection = new EpollEchoConnection(this, fd, engine.NextLoop(), earlyData);
         _epoll = connection;
         connection.Adopt();
@@ -230,12 +245,12 @@ internal sealed class TcpEchoConnection
     /// <summary>The online line and metrics: the echo starts now.</summary>
     private void Open()
     {
-        if (_logger.IsEnabled(LogLevel.Information))
+        if (Logger.IsEnabled(LogLevel.Information))
         {
             // Guarded: the local address is looked up only when someone reads it.
-            ServerLog.ConnectionOpened(_logger, Id, Remote, FormatLocal(), _context.Uri);
+            ServerLog.ConnectionOpened(Logger, Id, Remote, FormatLocal(), _context.Uri);
         }
-        _metrics.ConnectionOpened();
+        Metrics.ConnectionOpened();
         _opened = true;
         MarkActivity();
         _echoing = true;
@@ -257,30 +272,30 @@ internal sealed class TcpEchoConnection
         }
         if (_opened)
         {
-            var elapsed = _time.GetElapsedTime(_startTimestamp);
+            var elapsed = Time.GetElapsedTime(_startTimestamp);
             // Metrics before the log line: whoever sees the line (a test, an operator) finds the counters updated.
-            _metrics.ConnectionClosed(reason, elapsed);
-            if (_logger.IsEnabled(LogLevel.Information))
+            Metrics.ConnectionClosed(reason, elapsed);
+            if (Logger.IsEnabled(LogLevel.Information))
             {
-                ServerLog.ConnectionClosed(_logger, Id, Remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _context.Uri);
+                ServerLog.ConnectionClosed(Logger, Id, Remote, reason.ToDisplayString(), _bytesIn, _bytesOut, (long)elapsed.TotalMilliseconds, _context.Uri);
             }
         }
-        _tracker?.Remove(this);
-        _done?.TrySetResult();
+        _context.Server.Tracker.Remove(this); // harmless when it never started: the tracker does not hold it
+        _managed?.Done?.TrySetResult();
     }
 
     /// <summary>Adopts the real client's address from a PROXY header.</summary>
     public void SetRemote(string remote) => _remote = remote;
 
-    public void LogReset(SocketError error) => ServerLog.ConnectionReset(_logger, Id, Remote, _context.Uri, error.ToString());
+    public void LogReset(SocketError error) => ServerLog.ConnectionReset(Logger, Id, Remote, _context.Uri, error.ToString());
 
-    public void LogFault(Exception ex) => ServerLog.ConnectionFault(_logger, Id, Remote, _context.Uri, ex);
+    public void LogFault(Exception ex) => ServerLog.ConnectionFault(Logger, Id, Remote, _context.Uri, ex);
 
     public void MarkActivity()
     {
         if (_tracksActivity)
         {
-            Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+            Volatile.Write(ref _lastActivity, Time.GetTimestamp());
         }
     }
 
@@ -292,14 +307,14 @@ internal sealed class TcpEchoConnection
         _bytesIn += data.Length;
         if (cell is null)
         {
-            _metrics.AddReceived(data.Length);
+            Metrics.AddReceived(data.Length);
         }
         else
         {
             cell.Values.BytesReceived += data.Length;
         }
         MarkActivity();
-        if (_dump != DumpMode.None)
+        if (DumpSetting != DumpMode.None)
         {
             Dump(data);
         }
@@ -313,7 +328,7 @@ internal sealed class TcpEchoConnection
         _bytesOut += count;
         if (cell is null)
         {
-            _metrics.AddSent(count);
+            Metrics.AddSent(count);
         }
         else
         {
@@ -326,7 +341,7 @@ internal sealed class TcpEchoConnection
     {
         try
         {
-            return EndpointResolver.FormatEndPoint(_socket?.LocalEndPoint);
+            return _managed?.Socket is null && _epoll is { } epoll ? epoll.FormatLocal() : EndpointResolver.FormatEndPoint(_managed?.Socket?.LocalEndPoint);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -337,25 +352,45 @@ internal sealed class TcpEchoConnection
     private void Dump(ReadOnlySpan<byte> data)
     {
         string text;
-        if (_dump == DumpMode.Hex)
+        if (DumpSetting == DumpMode.Hex)
         {
             text = HexDump.Format(data, _bytesIn - data.Length);
         }
         else
         {
-            _dumpDecoder ??= new UTF8Encoding(false, false).GetDecoder();
-            var chars = new char[_dumpDecoder.GetCharCount(data, flush: false)];
-            var count = _dumpDecoder.GetChars(data, chars, flush: false);
+            var decoder = Managed.DumpDecoder ??= new UTF8Encoding(false, false).GetDecoder();
+            var chars = new char[decoder.GetCharCount(data, flush: false)];
+            var count = decoder.GetChars(data, chars, flush: false);
             text = new string(chars, 0, count);
         }
-        ServerLog.Data(_logger, Id, Remote, data.Length, text, _context.Uri);
+        ServerLog.Data(Logger, Id, Remote, data.Length, text, _context.Uri);
     }
 
     private void DisposeSocket()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _socket?.Dispose();
+            _managed?.Socket?.Dispose();
         }
+    }
+
+    /// <summary>Made on first use, never for a plain epoll connection, whose idle cost is then only this object.</summary>
+    private ManagedState Managed => _managed ??= new ManagedState();
+
+    /// <summary>What only connections with a managed socket (or --dump) need.</summary>
+    private sealed class ManagedState
+    {
+        /// <summary>The managed socket: for the whole life on sockets, until the hand-over on epoll.</summary>
+        public Socket? Socket;
+
+        public SocketEchoLoop? Sockets;
+
+        /// <summary>The task running the preamble and the sockets echo.</summary>
+        public Task? Completion;
+
+        /// <summary>After a PROXY preamble on epoll: completed when the loop closes the connection.</summary>
+        public TaskCompletionSource? Done;
+
+        public Decoder? DumpDecoder;
     }
 }

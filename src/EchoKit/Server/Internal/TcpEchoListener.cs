@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using EchoKit.Endpoints;
 using EchoKit.Internal;
+using EchoKit.Internal.Linux;
 
 namespace EchoKit.Server.Internal;
 
@@ -19,6 +20,8 @@ internal sealed class TcpEchoListener : IEchoListener
     private readonly ServerContext _server;
     private readonly string? _unixPath;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _lock = new(); // the acceptor's start against a stop
+    private EpollAcceptor? _acceptor;    // plain listeners on the epoll engine accept on a loop
     private int _disposed;
 
     private TcpEchoListener(Socket socket, BoundListener bound, StreamListenerContext context, string? unixPath)
@@ -60,12 +63,84 @@ internal sealed class TcpEchoListener : IEchoListener
         return new TcpEchoListener(socket, bound, new StreamListenerContext(server, uri, isUnix: true, endpoint.UseProxyProtocol, null, epoll), path);
     }
 
-    public Task RunAsync() => AcceptLoop.RunAsync(
-        _socket,
-        Accept,
-        (error, delay) => ServerLog.AcceptError(_server.Logger, Bound.Uri, error.SocketErrorCode.ToString(), (int)delay.TotalMilliseconds),
-        _server.Time,
-        _stopping.Token);
+    public Task RunAsync()
+    {
+        if (_context.Epoll is { } engine && !_context.UseProxyProtocol && _context.Tls is null)
+        {
+            // The hot path: accept4() on one of the engine's loops, no managed socket per client. A PROXY header
+            // still needs the managed socket and its preamble, so those listeners keep the accept loop below.
+            lock (_lock)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return Task.CompletedTask;
+                }
+                _acceptor = new EpollAcceptor(_socket, engine.NextLoop().Loop, this,
+                    (error, delay) => ServerLog.AcceptError(_server.Logger, Bound.Uri, error.ToString(), (int)delay.TotalMilliseconds),
+                    _server.Time);
+                _acceptor.Start();
+                return _acceptor.Completion;
+            }
+        }
+        return AcceptLoop.RunAsync(
+            _socket,
+            Accept,
+            (error, delay) => ServerLog.AcceptError(_server.Logger, Bound.Uri, error.SocketErrorCode.ToString(), (int)delay.TotalMilliseconds),
+            _server.Time,
+            _stopping.Token);
+    }
+
+    /// <summary>
+    /// A client the <see cref="EpollAcceptor"/> accepted: <paramref name="fd"/> is non-blocking and now owned here,
+    /// <paramref name="sockaddr"/> its address as the kernel wrote it. Runs on the accepting loop.
+    /// </summary>
+    internal void AcceptNative(int fd, ReadOnlySpan<byte> sockaddr)
+    {
+        string? remote = null;
+        var peer = default(PeerAddress);
+        if (_context.IsUnix)
+        {
+            remote = UnixPeer.Describe(fd, sockaddr);
+        }
+        else
+        {
+            var on = 1;
+            Libc.SetSockOpt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, ref on, sizeof(int)); // as Accept below
+            peer = PeerAddress.Read(sockaddr);
+        }
+        if (!Admit(peer, remote, out var permit))
+        {
+            return;
+        }
+        _server.Tracker.Run(new TcpEchoConnection(_server.Tracker.NextId(), fd, _context, peer, remote) { HoldsPermit = permit });
+
+        bool Admit(PeerAddress peer, string? remote, out bool permit)
+        {
+            permit = false;
+            if (!peer.IsEmpty && _server.Options.AccessList is { } access && !access.Allows(peer.ToAddress()!))
+            {
+                RejectNative(fd, remote ?? EndpointResolver.FormatAddress(peer.ToEndPoint()!), ConnectionRejectReason.Denied, "denied by the access list");
+                return false;
+            }
+            if (_server.Limiter is { } limiter)
+            {
+                if (!limiter.TryAcquire())
+                {
+                    RejectNative(fd, remote ?? (peer.ToEndPoint() is { } ip ? EndpointResolver.FormatAddress(ip) : "unknown"), ConnectionRejectReason.MaxConnections, $"{limiter.Max} connections open (--max-connections)");
+                    return false;
+                }
+                permit = true;
+            }
+            return true;
+        }
+    }
+
+    private void RejectNative(int fd, string remote, ConnectionRejectReason reason, string why)
+    {
+        _context.CountRejection(reason);
+        Libc.CloseQuietly(fd); // as Reject: FIN (or RST if it already sent data), nothing echoed
+        ServerLog.ConnectionRejected(_server.Logger, remote, Bound.Uri, why);
+    }
 
     private void Accept(Socket client)
     {
@@ -108,7 +183,7 @@ internal sealed class TcpEchoListener : IEchoListener
             }
             permit = true;
         }
-        var connection = new TcpEchoConnection(_server.Tracker.NextId(), client, _context, ip, remote) { HoldsPermit = permit };
+        var connection = new TcpEchoConnection(_server.Tracker.NextId(), client, _context, PeerAddress.From(ip), remote) { HoldsPermit = permit };
         _server.Tracker.Run(connection);
     }
 
@@ -122,11 +197,21 @@ internal sealed class TcpEchoListener : IEchoListener
 
     public void StopAccepting()
     {
-        if (!_stopping.IsCancellationRequested)
+        lock (_lock)
         {
-            _stopping.Cancel();
-            // Closing the listening socket makes the kernel refuse new connects at once.
-            _socket.Dispose();
+            if (!_stopping.IsCancellationRequested)
+            {
+                _stopping.Cancel();
+                if (_acceptor is { } acceptor)
+                {
+                    acceptor.Stop(); // the listening descriptor is registered on a loop: closed there
+                }
+                else
+                {
+                    // Closing the listening socket makes the kernel refuse new connects at once.
+                    _socket.Dispose();
+                }
+            }
         }
     }
 

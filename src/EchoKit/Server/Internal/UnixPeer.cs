@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Text;
+using EchoKit.Internal.Linux;
 
 namespace EchoKit.Server.Internal;
 
@@ -35,6 +37,31 @@ internal static class UnixPeer
             {
                 // No credentials to show: fall back to the bare scheme below.
             }
+        }
+        return "unix:unnamed";
+    }
+
+    /// <summary>The same for a client accepted natively: its <c>sockaddr_un</c> as accept4() wrote it, then SO_PEERCRED.</summary>
+    public static string Describe(int fd, ReadOnlySpan<byte> sockaddr)
+    {
+        if (sockaddr.Length > 2)
+        {
+            var path = sockaddr[2..];
+            if (path[0] == 0)
+            {
+                // An abstract name, shown as .NET shows it.
+                return "unix:" + PeerText.Field("@" + Encoding.UTF8.GetString(path[1..]));
+            }
+            var end = path.IndexOf((byte)0);
+            return "unix:" + PeerText.Field(Encoding.UTF8.GetString(end < 0 ? path : path[..end]));
+        }
+        Span<byte> credentials = stackalloc byte[12];
+        var length = 12u;
+        if (Libc.GetSockOptBytes(fd, Libc.SOL_SOCKET, Libc.SO_PEERCRED, ref credentials[0], ref length) == 0 && length == 12)
+        {
+            var pid = MemoryMarshal.Read<int>(credentials);
+            var uid = MemoryMarshal.Read<uint>(credentials[4..]);
+            return string.Create(CultureInfo.InvariantCulture, $"unix:pid={pid},uid={uid}");
         }
         return "unix:unnamed";
     }
