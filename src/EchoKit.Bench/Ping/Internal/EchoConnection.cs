@@ -54,8 +54,12 @@ internal sealed class EchoConnection : IAsyncDisposable
 
     public void Start() => _receiving = ReceiveAsync();
 
-    /// <summary>Sends probe <paramref name="sequence"/> and waits for its echo until <paramref name="probeToken"/> (the probe's timeout, or the stop) fires.</summary>
-    public async Task<ProbeOutcome> ProbeAsync(long sequence, CancellationToken probeToken, CancellationToken stop)
+    /// <summary>
+    /// Sends probe <paramref name="sequence"/> and waits for its echo until <paramref name="probeToken"/> (the probe's
+    /// timeout, or the stop) fires. Null when the connection had closed before the probe went out (e.g. an earlier
+    /// probe's timeout found it silent just now): nothing was sent, so the caller may try a new connection.
+    /// </summary>
+    public async Task<ProbeOutcome?> ProbeAsync(long sequence, CancellationToken probeToken, CancellationToken stop)
     {
         var answer = new TaskCompletionSource<EchoAnswer>(TaskCreationOptions.RunContinuationsAsynchronously);
         long sentAt;
@@ -72,9 +76,9 @@ internal sealed class EchoConnection : IAsyncDisposable
             ProbeFrame.Write(_sendBuffer, _tag, sequence);
             lock (_gate)
             {
-                if (_closedReason is { } reason)
+                if (_closedReason is not null)
                 {
-                    return ProbeOutcome.Failed(PingStatus.Error, reason, Remote);
+                    return null;
                 }
                 // The clock starts just before send(); the echo cannot arrive before this is recorded.
                 sentAt = _time.GetTimestamp();

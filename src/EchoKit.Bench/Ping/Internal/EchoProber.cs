@@ -40,6 +40,30 @@ internal sealed class EchoProber : IProber
             return lookupFailure;
         }
 
+        // A connection can close between taking it and sending on it (an earlier probe's timeout found it silent):
+        // nothing went out then, so the probe tries once more on a new connection.
+        for (var attempt = 1; ; attempt++)
+        {
+            var (connection, failure) = await TakeConnectionAsync(address, sequence, probe.Token, stop).ConfigureAwait(false);
+            if (connection is null)
+            {
+                return failure;
+            }
+            if (await connection.ProbeAsync(sequence, probe.Token, stop).ConfigureAwait(false) is { } outcome)
+            {
+                return outcome;
+            }
+            if (attempt == 2)
+            {
+                return ProbeOutcome.Failed(PingStatus.Error, "the connection closed before the probe was sent", address);
+            }
+        }
+    }
+
+    /// <summary>The open connection to <paramref name="address"/>, or a new one (shared by probes that need one at once).</summary>
+    private async Task<(EchoConnection? Connection, ProbeOutcome Failure)> TakeConnectionAsync(
+        EndPoint address, long sequence, CancellationToken probeToken, CancellationToken stop)
+    {
         Task<ConnectAttempt>? attempt = null;
         EchoConnection? retired = null;
         EchoConnection? connection;
@@ -69,19 +93,19 @@ internal sealed class EchoProber : IProber
             ConnectAttempt result;
             try
             {
-                result = await attempt.WaitAsync(probe.Token).ConfigureAwait(false);
+                result = await attempt.WaitAsync(probeToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!stop.IsCancellationRequested)
             {
-                return ProbeOutcome.Failed(PingStatus.Timeout, "connect timed out", address);
+                return (null, ProbeOutcome.Failed(PingStatus.Timeout, "connect timed out", address));
             }
             if (result.Connection is null)
             {
-                return result.Failure;
+                return (null, result.Failure);
             }
             connection = result.Connection;
         }
-        return await connection!.ProbeAsync(sequence, probe.Token, stop).ConfigureAwait(false);
+        return (connection, default);
     }
 
     private async Task<ConnectAttempt> ConnectAsync(EndPoint address, long sequence)
