@@ -128,18 +128,24 @@ public sealed class PrometheusExporterTests : IDisposable
         var counter = _meter.CreateCounter<long>("events");
         var histogram = _meter.CreateHistogram<double>("seconds");
         var reason = new KeyValuePair<string, object?>("reason", "closed_by_peer");
-        counter.Add(1, ListenerA);
-        histogram.Record(1, ListenerA, reason);
-
-        var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 10_000; i++)
+        {
+            counter.Add(1, ListenerA); // warm-up: the series exist and the code has been compiled
+            histogram.Record(1, ListenerA, reason);
+        }
+
+        const int Records = 20_000;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < Records / 2; i++)
         {
             counter.Add(1, ListenerA);
             histogram.Record(0.5, ListenerA, reason);
         }
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        Assert.Equal(0, allocated);
+        // Under one byte per record: an allocation per record would be at least 24 bytes each (480 KB). A one-off
+        // allocation by the runtime on this thread (2.7 KB was seen once in a CI run) may land in the window.
+        Assert.True(allocated < Records, $"{allocated} bytes allocated for {Records} records");
     }
 
     [Theory]
