@@ -33,7 +33,7 @@ internal sealed class BenchRun
         {
             Sockaddr = new byte[28];
             SockaddrLength = LinuxNative.WriteSockaddr(ip, Sockaddr);
-            Family = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? LinuxNative.AF_INET : LinuxNative.AF_INET6;
+            Family = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? EchoKit.Internal.Linux.Libc.AF_INET : EchoKit.Internal.Linux.Libc.AF_INET6;
         }
         else
         {

@@ -13,9 +13,6 @@ namespace EchoKit.Bench.Internal;
 /// </summary>
 internal static class LinuxNative
 {
-    public const int AF_INET = Libc.AF_INET;
-    public const int AF_INET6 = Libc.AF_INET6;
-
     /// <summary>True where this engine runs: Linux, on a 64-bit process.</summary>
     public static bool IsSupported => Libc.IsSupported;
 
