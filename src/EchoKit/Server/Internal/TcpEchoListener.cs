@@ -92,7 +92,8 @@ internal sealed class TcpEchoListener : IEchoListener
 
     /// <summary>
     /// A client the <see cref="EpollAcceptor"/> accepted: <paramref name="fd"/> is non-blocking and now owned here,
-    /// <paramref name="sockaddr"/> its address as the kernel wrote it. Runs on the accepting loop.
+    /// <paramref name="sockaddr"/> its address as the kernel wrote it. Runs on the accepting loop, or at stop on the
+    /// stopping thread (<see cref="TakeQueued"/>).
     /// </summary>
     internal void AcceptNative(int fd, ReadOnlySpan<byte> sockaddr)
     {
@@ -202,6 +203,7 @@ internal sealed class TcpEchoListener : IEchoListener
             if (!_stopping.IsCancellationRequested)
             {
                 _stopping.Cancel();
+                TakeQueued();
                 if (_acceptor is { } acceptor)
                 {
                     acceptor.Stop(); // the listening descriptor is registered on a loop: closed there
@@ -212,6 +214,54 @@ internal sealed class TcpEchoListener : IEchoListener
                     _socket.Dispose();
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Before the listener closes: accepts every client already in its accept queue, so they are served (and get the
+    /// stop's grace) like any other open connection. Their handshake is done and they may have sent data already;
+    /// closing the listener would reset them. A client that completes its handshake after this is refused as new.
+    /// Bounded by the backlog, so a connect storm cannot hold the stop. Linux only (elsewhere the queue is reset).
+    /// </summary>
+    private void TakeQueued()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        try
+        {
+            if (_acceptor is null)
+            {
+                _socket.Blocking = false; // accept4() below must say EAGAIN once the queue is empty, never wait
+            }
+            var listener = (int)_socket.SafeHandle.DangerousGetHandle();
+            Span<byte> address = stackalloc byte[128]; // sockaddr_un is 110 bytes
+            for (var i = 0; i < _server.Options.Backlog; i++)
+            {
+                var length = (uint)address.Length;
+                var fd = Libc.Accept4(listener, ref address[0], ref length, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
+                if (fd < 0)
+                {
+                    if (Libc.LastPInvokeError == Errno.EINTR)
+                    {
+                        continue;
+                    }
+                    return; // EAGAIN: the queue is empty (or an accept error: the listener closes anyway)
+                }
+                if (_acceptor is not null)
+                {
+                    AcceptNative(fd, address[..(int)Math.Min(length, (uint)address.Length)]);
+                }
+                else
+                {
+                    Accept(new Socket(new SafeSocketHandle(fd, ownsHandle: true)));
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The listener is already closed: nothing queued is left to take.
         }
     }
 
