@@ -61,8 +61,6 @@ internal sealed class TcpConnection : IEventLoopHandler
         OutArmed = false;
     }
 
+    /// <remarks>Nothing is posted to a load connection (the worker's thread is the only one that touches it), so it keeps the handler's default OnCommand.</remarks>
     public void OnEvents(uint events) => _worker.OnEvents(this, events);
-
-    /// <summary>Nothing is posted to a load connection: the worker's thread is the only one that touches it.</summary>
-    public void OnCommand(int command) => throw new InvalidOperationException($"unexpected command {command} for a load connection");
 }

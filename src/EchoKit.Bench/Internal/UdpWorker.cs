@@ -336,9 +336,7 @@ internal sealed class UdpWorker : BenchWorker
         public int InFlight;
         public long HighestAnswered = -1;
 
+        /// <remarks>Nothing is posted to a load socket (the worker's thread is the only one that touches it), so it keeps the handler's default OnCommand.</remarks>
         public void OnEvents(uint events) => worker.OnEvents(this);
-
-        /// <summary>Nothing is posted to a load socket: the worker's thread is the only one that touches it.</summary>
-        public void OnCommand(int command) => throw new InvalidOperationException($"unexpected command {command} for a load socket");
     }
 }
