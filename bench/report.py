@@ -61,6 +61,13 @@ def ratio(v, base):
     return f"{v / base:.2f}x"
 
 
+def per_cpu_second(msg_per_s, cpu_pct):
+    """Messages the server echoed per second of its own CPU time (None without both figures)."""
+    if msg_per_s is None or not cpu_pct:
+        return None
+    return msg_per_s / (cpu_pct / 100.0)
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -185,22 +192,26 @@ def main():
                 if r["status"] != "ok":
                     notes.append(f"{srv}: {r['status']}: {r.get('note', '')}")
         else:
-            w(f"| Server | msg/s | vs {baseline} | MiB/s | p50 µs | p99 µs | p99.9 µs | max µs | server CPU % | load CPU % | server peak RSS MiB | errors | mismatched bytes |")
-            w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            w(f"| Server | msg/s | vs {baseline} | MiB/s | p50 µs | p99 µs | p99.9 µs | max µs | server CPU % | msg per server CPU-s | vs {baseline} | load CPU % | server peak RSS MiB | errors | mismatched bytes |")
+            w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             for srv in servers:
                 r = rows.get((srv, s))
                 if r is None:
                     continue
                 L = r.get("load")
                 if not L:
-                    w(f"| {srv} | n/a |" + " |" * 11)
+                    w(f"| {srv} | n/a |" + " |" * 13)
                 else:
                     v = L["msg_per_s"]
-                    b = (rows.get((baseline, s)) or {}).get("load") or {}
+                    base_row = rows.get((baseline, s)) or {}
+                    b = base_row.get("load") or {}
                     hwm = r.get("server_hwm_kib")
+                    # Work per CPU second: what a machine's steal and noise disturb least (both rows from one round).
+                    per_cpu = per_cpu_second(v, r.get("server_cpu_pct"))
+                    base_per_cpu = per_cpu_second(b.get("msg_per_s"), base_row.get("server_cpu_pct"))
                     w(f"| {srv} | {fmt(v, 0)} | {ratio(v, b.get('msg_per_s'))} | {fmt(L['mib_per_s'], 1)} | {fmt(L['p50_us'], 1)} | "
                       f"{fmt(L['p99_us'], 1)} | {fmt(L['p999_us'], 1)} | {fmt(L['max_us'], 0)} | {fmt(r.get('server_cpu_pct'), 0)} | "
-                      f"{fmt(L['client_cpu_pct'], 0)} | {fmt(None if hwm is None else hwm / 1024, 1)} | {L['errors']} | "
+                      f"{fmt(per_cpu, 0)} | {ratio(per_cpu, base_per_cpu)} | {fmt(L['client_cpu_pct'], 0)} | {fmt(None if hwm is None else hwm / 1024, 1)} | {L['errors']} | "
                       f"{L['mismatches'] + L.get('excess_bytes', 0)} |")
                 if r["status"] != "ok":
                     notes.append(f"{srv}: {r['status']}: {r.get('note', '')}")

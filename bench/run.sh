@@ -297,7 +297,12 @@ done
 
 case " $SERVERS $UDP_SERVERS " in *" echokit"*)
     if [ "$SKIP_PUBLISH" = 1 ]; then
-        log "SKIP_PUBLISH=1: using $B/echokit as it is"
+        # A stale build measures old code: say which commit it is, and whether src/ moved on since.
+        built=$(cat "$B/echokit.commit" 2>/dev/null || echo unknown)
+        log "SKIP_PUBLISH=1: using $B/echokit as it is (built from $built)"
+        if [ "$built" = unknown ] || ! git -C "$ROOT" diff --quiet "${built%%+*}" -- src 2>/dev/null || [[ "$built" == *+dirty ]]; then
+            log "WARNING: src/ differs from the published echokit's commit; publish again (SKIP_PUBLISH=0) to measure this tree"
+        fi
     elif [ ! -d "$ROOT/src/EchoKit.Cli" ]; then
         log "src/EchoKit.Cli does not exist yet: echokit rows will be n/a"
     else
@@ -310,6 +315,10 @@ case " $SERVERS $UDP_SERVERS " in *" echokit"*)
                 --artifacts-path "$B/artifacts" -o "$B/echokit" "${aot[@]}" -nologo) >"$B/publish.log" 2>&1; then
             log "dotnet publish failed (see $B/publish.log): echokit rows will be n/a"
             rm -rf "$B/echokit"
+        else
+            commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+            git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || commit="$commit+dirty"
+            echo "$commit" >"$B/echokit.commit"
         fi
     fi
 esac
@@ -356,7 +365,7 @@ python3 "$HERE/report.py" "$RAW" \
     --server-core "$SERVER_CORE" --load-core "$LOAD_CORE" \
     --servers "$SERVERS" --udp-servers "$UDP_SERVERS" --scenarios "$SCENARIOS" \
     --tcp-baseline "$TCP_BASELINE" --udp-baseline "$UDP_BASELINE" \
-    --echokit-build "$([ "$ECHOKIT_AOT" = 1 ] && echo 'Release, Native AOT' || echo 'Release, JIT'); TCP load: $([ "$LOADGEN" = echokit ] && echo 'echokit bench' || echo 'echo_load')" \
+    --echokit-build "$([ "$ECHOKIT_AOT" = 1 ] && echo 'Release, Native AOT' || echo 'Release, JIT'), commit $(cat "$B/echokit.commit" 2>/dev/null || echo unknown); TCP load: $([ "$LOADGEN" = echokit ] && echo 'echokit bench' || echo 'echo_load')" \
     >"$HERE/results/latest.md"
 python3 "$HERE/chart.py" "$RAW" "$HERE/results/latest.svg" || log "chart failed"
 cat "$HERE/results/latest.md"
