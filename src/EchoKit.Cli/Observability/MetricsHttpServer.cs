@@ -319,11 +319,12 @@ internal sealed class MetricsHttpServer : IAsyncDisposable
         {
             return;
         }
+        // Cancel first, then close: the accept loops then see the close as the stop it is.
+        _stopping.Cancel();
         foreach (var (socket, _) in _sockets)
         {
             socket.Dispose();
         }
-        _stopping.Cancel();
         await Task.WhenAll(_loops).ConfigureAwait(false);
         await Task.WhenAll(_requests.Values).ConfigureAwait(false);
     }

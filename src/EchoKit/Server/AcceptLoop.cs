@@ -36,6 +36,10 @@ public static class AcceptLoop
             {
                 break;
             }
+            catch (ObjectDisposedException)
+            {
+                break; // the listener was closed before the token was cancelled: it can never accept again
+            }
             catch (SocketException ex)
             {
                 var delay = backoff.Next();

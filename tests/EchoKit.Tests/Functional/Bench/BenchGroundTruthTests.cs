@@ -45,7 +45,10 @@ public sealed class BenchGroundTruthTests
     [Fact]
     public async Task ClosedLoopAgainstADelayingServerSatisfiesLittlesLaw()
     {
-        await using var server = FakeServers.Delaying(Delay);
+        // 50 ms per echo, not the 20 ms above: the generator's own turnaround (its thread descheduled on a loaded
+        // 2-core machine, a few ms) leaves the window briefly empty, and against 20 ms that read 0.82 once in a loop
+        // of 20 CI runs. A clock that stamps late (the bug this guards against, about 30 % short) still fails it.
+        await using var server = FakeServers.Delaying(TimeSpan.FromMilliseconds(50));
         var result = await BenchRunner.RunAsync(new BenchOptions
         {
             Endpoint = EndpointParser.Parse($"127.0.0.1:{server.Port}"),
@@ -59,8 +62,8 @@ public sealed class BenchGroundTruthTests
         }).WaitAsync(TestTimeouts.Default);
 
         Assert.True(result.Success, $"errors {result.Errors}");
-        // 3 messages in flight for 3 s at ~20 ms each: ~450 messages, so the window's edges (at most one message per
-        // connection cut off at each end) move the ratio by under 1 %. Mean latency × rate ÷ 3 must be about 1:
+        // 3 messages in flight for 3 s at ~50 ms each: ~180 messages, so the window's edges (at most one message per
+        // connection cut off at each end) move the ratio by about 2 %. Mean latency × rate ÷ 3 must be about 1:
         // a clock that stamps late or a window that is not kept full pulls it down.
         Assert.InRange(result.LittlesLawRatio!.Value, BenchResult.LittlesLawLow, BenchResult.LittlesLawHigh);
     }
