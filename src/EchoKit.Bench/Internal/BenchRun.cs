@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using EchoKit.Internal.Linux;
 using HdrHistogram;
 
 namespace EchoKit.Bench.Internal;
@@ -33,7 +34,7 @@ internal sealed class BenchRun
         {
             Sockaddr = new byte[28];
             SockaddrLength = LinuxNative.WriteSockaddr(ip, Sockaddr);
-            Family = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? EchoKit.Internal.Linux.Libc.AF_INET : EchoKit.Internal.Linux.Libc.AF_INET6;
+            Family = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? Libc.AF_INET : Libc.AF_INET6;
         }
         else
         {

@@ -32,13 +32,13 @@ public static class AcceptLoop
                 client = await listener.AcceptAsync(stopping).ConfigureAwait(false);
                 backoff.Reset();
             }
-            catch (Exception ex) when (stopping.IsCancellationRequested && ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            catch (Exception ex) when (stopping.IsCancellationRequested && ex is OperationCanceledException or SocketException)
             {
                 break;
             }
             catch (ObjectDisposedException)
             {
-                break; // the listener was closed before the token was cancelled: it can never accept again
+                break; // the listener was closed (as part of a stop, or before its token was cancelled): it can never accept again
             }
             catch (SocketException ex)
             {

@@ -140,6 +140,31 @@ internal static partial class Libc
         return n >= 0 ? n : -LastError;
     }
 
+    /// <summary>
+    /// accept4() of one queued client, non-blocking and close-on-exec: its descriptor, with its address in
+    /// <paramref name="address"/> (<paramref name="addressLength"/> bytes); or -errno, -EAGAIN once the queue is empty
+    /// (on a non-blocking listener). EINTR is retried.
+    /// </summary>
+    public static int AcceptNonBlocking(int listener, Span<byte> address, out int addressLength)
+    {
+        while (true)
+        {
+            var length = (uint)address.Length;
+            var fd = Accept4(listener, ref MemoryMarshal.GetReference(address), ref length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd >= 0)
+            {
+                addressLength = (int)Math.Min(length, (uint)address.Length);
+                return fd;
+            }
+            var errno = LastPInvokeError;
+            if (errno != Errno.EINTR)
+            {
+                addressLength = 0;
+                return -errno;
+            }
+        }
+    }
+
     /// <summary>Closes a descriptor; negative values are ignored. EINTR still closes it on Linux, so there is no retry.</summary>
     public static void CloseQuietly(int fd)
     {

@@ -115,24 +115,18 @@ internal sealed class EpollAcceptor : IEventLoopHandler
         }
         for (var i = 0; i < MaxAcceptsPerEvent && !_paused; i++)
         {
-            var length = (uint)_address.Length;
-            var fd = Libc.Accept4(_fd, ref _address[0], ref length, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
+            var fd = Libc.AcceptNonBlocking(_fd, _address, out var length);
             if (fd >= 0)
             {
                 _backoff.Reset();
-                _owner.AcceptNative(fd, _address.AsSpan(0, (int)Math.Min(length, (uint)_address.Length)));
+                _owner.AcceptNative(fd, _address.AsSpan(0, length));
                 continue;
             }
-            var errno = Libc.LastPInvokeError;
-            if (errno == Errno.EAGAIN)
+            if (fd == -Errno.EAGAIN)
             {
                 return; // drained; level-triggered reports the next
             }
-            if (errno == Errno.EINTR)
-            {
-                continue;
-            }
-            Pause(errno);
+            Pause(-fd);
         }
     }
 

@@ -239,19 +239,14 @@ internal sealed class TcpEchoListener : IEchoListener
             Span<byte> address = stackalloc byte[128]; // sockaddr_un is 110 bytes
             for (var i = 0; i < _server.Options.Backlog; i++)
             {
-                var length = (uint)address.Length;
-                var fd = Libc.Accept4(listener, ref address[0], ref length, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
+                var fd = Libc.AcceptNonBlocking(listener, address, out var length);
                 if (fd < 0)
                 {
-                    if (Libc.LastPInvokeError == Errno.EINTR)
-                    {
-                        continue;
-                    }
                     return; // EAGAIN: the queue is empty (or an accept error: the listener closes anyway)
                 }
                 if (_acceptor is not null)
                 {
-                    AcceptNative(fd, address[..(int)Math.Min(length, (uint)address.Length)]);
+                    AcceptNative(fd, address[..length]);
                 }
                 else
                 {
