@@ -33,4 +33,16 @@ internal static class TestTimeouts
             await Task.Delay(10);
         }
     }
+
+    /// <summary>
+    /// Moves the fake clock by <paramref name="step"/> at a time until <paramref name="condition"/> holds: for code that
+    /// arms its timer (or stamps its last activity) just after the event the test awaited, so one advance may come too
+    /// early. Fails after <see cref="Default"/> of real time.
+    /// </summary>
+    public static Task AdvanceUntilAsync(Microsoft.Extensions.Time.Testing.FakeTimeProvider time, TimeSpan step, Func<bool> condition, string what) =>
+        WaitUntilAsync(() =>
+        {
+            time.Advance(step);
+            return condition();
+        }, what);
 }

@@ -28,11 +28,7 @@ public abstract class IdleTimeoutTests(ServerEngine engine)
     /// </summary>
     private static async Task<CapturedLogEvent> AdvanceUntilClosedAsync(FakeTimeProvider time, LogCapture logs, TimeSpan step)
     {
-        await TestTimeouts.WaitUntilAsync(() =>
-        {
-            time.Advance(step);
-            return logs.Named("ConnectionClosed").Count > 0;
-        }, "the idle connection to be closed");
+        await TestTimeouts.AdvanceUntilAsync(time, step, () => logs.Named("ConnectionClosed").Count > 0, "the idle connection to be closed");
         return logs.Named("ConnectionClosed")[0];
     }
 

@@ -63,11 +63,7 @@ public abstract class ServerLifecycleTests(ServerEngine engine)
 
         // Past it, the connection is closed. (The stop's timer may start after our first advance, so keep
         // moving the fake clock until the stop observes it.)
-        await TestTimeouts.WaitUntilAsync(() =>
-        {
-            time.Advance(TimeSpan.FromSeconds(31));
-            return stopping.IsCompleted;
-        }, "the shutdown timeout to close the connection");
+        await TestTimeouts.AdvanceUntilAsync(time, TimeSpan.FromSeconds(31), () => stopping.IsCompleted, "the shutdown timeout to close the connection");
 
         // The server closed its side: the client reads the end of the stream (or a reset).
         try
