@@ -59,7 +59,7 @@ public static class EchoExchange
             if (options.Tls is { } tls)
             {
                 var handshake = TlsHandshake.For(tls, options.Transport.UnixSocketPath is null ? endpoint.Host : null);
-                stream = await handshake.AuthenticateAsync(socket, token).ConfigureAwait(false);
+                stream = await handshake.AuthenticateDuplexAsync(socket, token).ConfigureAwait(false);
             }
             else
             {
@@ -199,9 +199,9 @@ public static class EchoExchange
                 Interlocked.Add(ref state.SentField, read);
             }
             await expected.CompleteAsync().ConfigureAwait(false);
-            if (stream is SslStream ssl)
+            if (stream is DuplexTlsStream tls)
             {
-                await ssl.ShutdownAsync().ConfigureAwait(false); // close_notify before the FIN
+                await tls.ShutdownAsync().ConfigureAwait(false); // close_notify before the FIN
             }
             socket.Shutdown(SocketShutdown.Send);
         }

@@ -129,12 +129,12 @@ internal sealed class InteractiveSession
         }
     }
 
-    private async Task<SslStream> HandshakeAsync(Socket socket, ConnectTlsOptions tls, CancellationToken cancellationToken)
+    private async Task<DuplexTlsStream> HandshakeAsync(Socket socket, ConnectTlsOptions tls, CancellationToken cancellationToken)
     {
         var handshake = TlsHandshake.For(tls, _options.Transport.UnixSocketPath is null ? _endpoint.Host : null);
         var start = _time.GetTimestamp();
-        var ssl = await handshake.AuthenticateAsync(socket, cancellationToken).ConfigureAwait(false);
-        var (protocol, cipher, subject, issuer, notAfter) = TlsHandshake.Describe(ssl);
+        var ssl = await handshake.AuthenticateDuplexAsync(socket, cancellationToken).ConfigureAwait(false);
+        var (protocol, cipher, subject, issuer, notAfter) = TlsHandshake.Describe(ssl.Ssl);
         ClientLog.TlsEstablished(_logger, _localText, _remoteText, protocol, cipher, Math.Round(_time.GetElapsedTime(start).TotalMilliseconds, 3), subject, issuer, notAfter);
         if (tls.SkipValidation)
         {
@@ -153,9 +153,10 @@ internal sealed class InteractiveSession
         var send = SendStreamAsync(stream, socket, idle, stop.Token);
 
         var first = await Task.WhenAny(receive, send).ConfigureAwait(false);
-        if (first == receive || send.Exception?.InnerException is InputReadException)
+        if (first == receive || (send.IsFaulted && AsSocketError(send.Exception.InnerException) is null))
         {
-            // The peer closed (or the connection or our output failed), or the input broke: nothing more to send.
+            // The peer closed (or the connection or our output failed), or the input broke, or sending failed for a
+            // reason the receiving side will never see (a TLS error): nothing more to send, and nothing to wait for.
             // A read of the input still blocked is abandoned (see InputReader).
             await stop.CancelAsync().ConfigureAwait(false);
         }
@@ -192,9 +193,9 @@ internal sealed class InteractiveSession
             ClientLog.InputEnded(_logger, _localText, _remoteText, Interlocked.Read(ref _sent), "not half-closing; printing until the peer closes");
             return;
         }
-        if (stream is SslStream ssl)
+        if (stream is DuplexTlsStream tls)
         {
-            await ssl.ShutdownAsync().ConfigureAwait(false); // close_notify first, or the FIN would look like a truncation attack
+            await tls.ShutdownAsync().ConfigureAwait(false); // close_notify first, or the FIN would look like a truncation attack
         }
         socket.Shutdown(SocketShutdown.Send);
         ClientLog.InputEnded(_logger, _localText, _remoteText, Interlocked.Read(ref _sent), "sent FIN (half-close); printing until the peer closes");

@@ -30,9 +30,20 @@ internal sealed class TlsHandshake
     };
 
     /// <summary>Runs the handshake; throws <see cref="AuthenticationException"/> with a one-line reason when it fails.</summary>
-    public async Task<SslStream> AuthenticateAsync(Socket socket, CancellationToken cancellationToken)
+    public Task<SslStream> AuthenticateAsync(Socket socket, CancellationToken cancellationToken) =>
+        AuthenticateAsync(new NetworkStream(socket, ownsSocket: false), cancellationToken);
+
+    /// <summary>
+    /// The handshake for a connection that is read and written at once and closed with close_notify while a read is
+    /// pending (<c>connect</c>, <c>send</c>): see <see cref="DuplexTlsStream"/>.
+    /// </summary>
+    public Task<DuplexTlsStream> AuthenticateDuplexAsync(Socket socket, CancellationToken cancellationToken) =>
+        DuplexTlsStream.AuthenticateAsync(new NetworkStream(socket, ownsSocket: false), AuthenticateAsync, cancellationToken);
+
+    /// <summary>Runs the handshake over <paramref name="transport"/>, which the returned stream owns (and disposes on failure).</summary>
+    private async Task<SslStream> AuthenticateAsync(Stream transport, CancellationToken cancellationToken)
     {
-        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
         var options = new SslClientAuthenticationOptions
         {
             TargetHost = TargetHost,
