@@ -1,4 +1,5 @@
 using System.Net.Security;
+using EchoKit.Internal;
 
 namespace EchoKit.Client.Internal;
 
@@ -16,16 +17,14 @@ namespace EchoKit.Client.Internal;
 /// <see cref="ShutdownAsync"/> takes the gate. A close therefore waits at most for one decryption, never for data.
 /// </para>
 /// </summary>
-internal sealed class DuplexTlsStream : Stream
+internal sealed class DuplexTlsStream : PassThroughStream
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Transport _transport;
     private bool _readerHolds; // touched only by the one reader (reads are sequential)
 
-    private DuplexTlsStream(SslStream ssl, Transport transport)
+    private DuplexTlsStream(SslStream ssl, Transport transport) : base(ssl)
     {
         Ssl = ssl;
-        _transport = transport;
         transport.Owner = this;
     }
 
@@ -57,8 +56,8 @@ internal sealed class DuplexTlsStream : Stream
         }
     }
 
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Ssl.WriteAsync(buffer, cancellationToken);
+    /// <summary>Reads go through the gate, which only the asynchronous path takes.</summary>
+    public override int Read(Span<byte> buffer) => throw new NotSupportedException("read a DuplexTlsStream asynchronously");
 
     /// <summary>Sends close_notify, never while the reader is decrypting. Call it once, after the last write.</summary>
     public async Task ShutdownAsync()
@@ -98,71 +97,12 @@ internal sealed class DuplexTlsStream : Stream
         return read;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-    public override void Write(byte[] buffer, int offset, int count) => Ssl.Write(buffer, offset, count);
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    public override void Flush() => Ssl.Flush();
-    public override Task FlushAsync(CancellationToken cancellationToken) => Ssl.FlushAsync(cancellationToken);
-    public override bool CanRead => true;
-    public override bool CanWrite => true;
-    public override bool CanSeek => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            Ssl.Dispose(); // and the transport under it
-        }
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await Ssl.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
-    }
-
     /// <summary>The connection under the <see cref="SslStream"/>: its reads are where the reader lets go of the gate.</summary>
-    private sealed class Transport(Stream inner) : Stream
+    private sealed class Transport(Stream inner) : PassThroughStream(inner)
     {
         public DuplexTlsStream? Owner { get; set; }
 
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Owner is { } owner ? owner.WaitForNetworkAsync(inner, buffer, cancellationToken) : inner.ReadAsync(buffer, cancellationToken);
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.WriteAsync(buffer, offset, count, cancellationToken);
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count); // the handshake is async: never on the duplex path
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-        public override void Flush() => inner.Flush();
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-        public override bool CanRead => true;
-        public override bool CanWrite => true;
-        public override bool CanSeek => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-            base.Dispose(disposing);
-        }
-
-        public override async ValueTask DisposeAsync()
-        {
-            await inner.DisposeAsync().ConfigureAwait(false);
-            await base.DisposeAsync().ConfigureAwait(false);
-        }
+            Owner is { } owner ? owner.WaitForNetworkAsync(Inner, buffer, cancellationToken) : Inner.ReadAsync(buffer, cancellationToken);
     }
 }
