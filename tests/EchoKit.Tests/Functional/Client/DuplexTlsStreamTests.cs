@@ -21,8 +21,20 @@ public sealed class DuplexTlsStreamTests : IDisposable
 
     public void Dispose() => _certificates.Dispose();
 
-    private async Task<(EchoServer Server, DuplexTlsStream Stream, Socket Socket)> ConnectAsync(LogCapture logs)
+    /// <summary>A TLS echo server and one client connected to it through <see cref="DuplexTlsStream"/>.</summary>
+    private sealed record Connection(EchoServer Server, Socket Socket, DuplexTlsStream Stream, LogCapture Logs) : IAsyncDisposable
     {
+        public async ValueTask DisposeAsync()
+        {
+            await Stream.DisposeAsync();
+            Socket.Dispose();
+            await Server.DisposeAsync();
+        }
+    }
+
+    private async Task<Connection> ConnectAsync()
+    {
+        var logs = TestServer.Logs();
         var options = new EchoServerOptions();
         options.Endpoints.Add(ListenEndpoint.Tls("127.0.0.1:0"));
         options.Tls.Certificate = TlsOptions.LoadPem(_certificates.CertificatePath, _certificates.KeyPath);
@@ -30,18 +42,14 @@ public sealed class DuplexTlsStreamTests : IDisposable
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(TestClients.Loopback(server.Listeners[0]), TestTimeouts.Token());
         var handshake = TlsHandshake.For(new ConnectTlsOptions { SkipValidation = true }, "localhost");
-        var stream = await handshake.AuthenticateDuplexAsync(socket, TestTimeouts.Token());
-        return (server, stream, socket);
+        return new Connection(server, socket, await handshake.AuthenticateDuplexAsync(socket, TestTimeouts.Token()), logs);
     }
 
     [Fact]
     public async Task CloseNotifyGoesAtOnceWhileAReadWaitsAndThatReadSeesThePeersClose()
     {
-        var logs = TestServer.Logs();
-        var (server, stream, socket) = await ConnectAsync(logs);
-        await using var _ = server;
-        using var __ = socket;
-        await using var ___ = stream;
+        await using var connection = await ConnectAsync();
+        var (stream, socket) = (connection.Stream, connection.Socket);
 
         var buffer = new byte[64];
         var read = stream.ReadAsync(buffer, TestTimeouts.Token()).AsTask();
@@ -52,18 +60,15 @@ public sealed class DuplexTlsStreamTests : IDisposable
 
         // The server reads our close_notify, answers with its own and a FIN: the read that waited all along ends.
         Assert.Equal(0, await read.WaitAsync(TestTimeouts.Token()));
-        var closed = await logs.WaitForAsync("ConnectionClosed");
+        var closed = await connection.Logs.WaitForAsync("ConnectionClosed");
         Assert.Equal("closed by peer", closed.Field("Reason"));
     }
 
     [Fact]
     public async Task EchoesReachAReaderThatRunsBesideTheWriterAndTheClose()
     {
-        var logs = TestServer.Logs();
-        var (server, stream, socket) = await ConnectAsync(logs);
-        await using var _ = server;
-        using var __ = socket;
-        await using var ___ = stream;
+        await using var connection = await ConnectAsync();
+        var (stream, socket) = (connection.Stream, connection.Socket);
 
         var sent = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 2000).Select(i => $"line {i}\n")));
         var reader = Task.Run(async () =>
