@@ -36,11 +36,21 @@ internal static partial class Program
             PingCommand.Create(),
             ProbeCommand.Create(),
         };
+        UseEchokitHelp(root);
+        return root;
+    }
+
+    /// <summary>EchoKit's help on <paramref name="root"/> and every command under it, spelled -h, --help or -?.</summary>
+    internal static void UseEchokitHelp(RootCommand root)
+    {
         foreach (var option in root.Options.OfType<HelpOption>())
         {
             option.Action = new EchokitHelpAction();
+            // No Windows-style /h and /?: the parser splits "/h:x" into the alias and a value, so a value that starts
+            // that way (a path such as /h:x, or any text) would print help and exit 0 instead of being taken or refused.
+            option.Aliases.Remove("/h");
+            option.Aliases.Remove("/?");
         }
-        return root;
     }
 
     internal static async Task<int> RunAsync(RootCommand root, string[] args)

@@ -361,4 +361,23 @@ public sealed class CliConventionTests
         Assert.Contains("# TYPE t_dotnet_thread_pool_queue_length gauge", text);
         Assert.DoesNotContain("thread_count_total", text);
     }
+
+    [Theory]
+    [InlineData("/h:1k")]
+    [InlineData("/?:1k")]
+    public void AValueShapedLikeAWindowsHelpSwitchIsAValueNotAHelpRequest(string value)
+    {
+        // Found by SizeOptionsAcceptExactlyTheNumbersInTheirRange: "/h:J#3l," printed help and exited 0.
+        var parse = Root.Parse(["serve", "--buffer-size", value]);
+
+        Assert.IsNotType<EchokitHelpAction>(parse.Action);
+        Assert.NotEmpty(parse.Errors); // refused as a size, like any other bad size
+    }
+
+    [Theory]
+    [InlineData("-h")]
+    [InlineData("--help")]
+    [InlineData("-?")]
+    public void HelpAnswersToItsUnixSpellings(string flag) =>
+        Assert.IsType<EchokitHelpAction>(Root.Parse(["serve", flag]).Action);
 }

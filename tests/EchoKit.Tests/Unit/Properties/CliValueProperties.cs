@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using CsCheck;
+using EchoKit.Cli;
 using EchoKit.Cli.Parsing;
 using EchoKit.Endpoints;
 
@@ -37,6 +38,7 @@ public sealed class CliValueProperties
         {
             var option = CliOptions.Int("--buffer-size", "test", 4096, 1, 16 * 1024 * 1024);
             var command = new RootCommand { option };
+            Program.UseEchokitHelp(command);
 
             var parse = command.Parse(["--buffer-size", text]);
 
