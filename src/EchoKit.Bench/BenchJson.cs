@@ -15,6 +15,9 @@ public static class BenchJson
     public static string Serialize(BenchResult result, bool indented = false)
     {
         ArgumentNullException.ThrowIfNull(result);
+        // The rate is written rounded and read back as written, so what derives from it (MiB/s, the Little's law
+        // ratio) is written from the rounded rate: a document read back and written again is then the same text.
+        var messagesPerSec = Math.Round(result.MessagesPerSecond, 3);
         var document = new BenchJsonDocument
         {
             Mode = result.Parameters.Mode,
@@ -22,14 +25,14 @@ public static class BenchJson
             Messages = result.Messages,
             Bytes = result.Bytes,
             Seconds = Math.Round(result.Seconds, 6),
-            MessagesPerSec = Math.Round(result.MessagesPerSecond, 3),
-            MibPerSec = Math.Round(result.MiBPerSecond, 6),
-            ConnectionsPerSec = result.Parameters.Mode == "connect-rate" ? Math.Round(result.MessagesPerSecond, 3) : null,
+            MessagesPerSec = messagesPerSec,
+            MibPerSec = Math.Round(result.MiBPerSecondAt(messagesPerSec), 6),
+            ConnectionsPerSec = result.Parameters.Mode == "connect-rate" ? messagesPerSec : null,
             Errors = result.Errors,
             ErrorsByReason = new Dictionary<string, long>(result.ErrorsByReason),
             Mismatches = result.Mismatches,
             LatencyUs = Percentiles(result.Latency),
-            LittlesLawRatio = result.LittlesLawRatio is { } ratio ? Math.Round(ratio, 4) : null,
+            LittlesLawRatio = result.LittlesLawRatio is null ? null : Math.Round(result.LittlesLawRatioAt(messagesPerSec), 4),
             ConnectUs = Percentiles(result.ConnectTime),
             Udp = result.Udp is { } u ? new BenchJsonUdp { Sent = u.Sent, Lost = u.Lost, Duplicated = u.Duplicated, Reordered = u.Reordered, Late = u.Late } : null,
             Runs = result.Runs,

@@ -42,7 +42,10 @@ public sealed class BenchResult
     public required double MessagesPerSecond { get; init; }
 
     /// <summary>MiB per second of payload, one way.</summary>
-    public double MiBPerSecond => MessagesPerSecond * Parameters.Size / (1024.0 * 1024.0);
+    public double MiBPerSecond => MiBPerSecondAt(MessagesPerSecond);
+
+    /// <summary>The MiB/s that <paramref name="messagesPerSecond"/> messages of this run's size make.</summary>
+    internal double MiBPerSecondAt(double messagesPerSecond) => messagesPerSecond * Parameters.Size / (1024.0 * 1024.0);
 
     /// <summary>Errors by reason ("refused", "reset", "timed out", "closed by server", ...).</summary>
     public required IReadOnlyDictionary<string, long> ErrorsByReason { get; init; }
@@ -97,10 +100,13 @@ public sealed class BenchResult
             {
                 return null;
             }
-            var window = (double)TotalConnections * Parameters.Pipeline;
-            return Latency.GetMean() / 1e6 * MessagesPerSecond / window;
+            return LittlesLawRatioAt(MessagesPerSecond);
         }
     }
+
+    /// <summary><see cref="LittlesLawRatio"/>'s formula at a given rate (the JSON writes it at the rate it writes).</summary>
+    internal double LittlesLawRatioAt(double messagesPerSecond) =>
+        Latency.GetMean() / 1e6 * messagesPerSecond / ((double)TotalConnections * Parameters.Pipeline);
 
     /// <summary>The range of <see cref="LittlesLawRatio"/> outside which a run warns that its window or clock was wrong.</summary>
     public const double LittlesLawLow = 0.9, LittlesLawHigh = 1.1;

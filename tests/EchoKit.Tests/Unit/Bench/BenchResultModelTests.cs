@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CsCheck;
 using EchoKit.Bench;
 using EchoKit.Cli.Commands;
 using EchoKit.Cli.Output;
@@ -224,4 +225,14 @@ public sealed class BenchResultModelTests
         Assert.Null(BenchAssertions.Value(Result([100]), loss));
         Assert.Equal(0.5, BenchAssertions.Value(Result([100], mode: "udp", udp: new UdpStats(1000, 5, 0, 0, 0)), loss));
     }
+
+    [Fact]
+    public void AJsonDocumentReadBackAndWrittenAgainIsTheSameTextWhateverTheRate() =>
+        // Found by the CI loop: littles_law_ratio 0.9891 came back as 0.989, recomputed from the rate as written
+        // (rounded to 3 decimals); MiB/s could round the other way too.
+        Gen.Double[1, 1_000_000].Sample(rate =>
+        {
+            var json = BenchJson.Serialize(Result([90, 100, 120, 250], messagesPerSecond: rate, connections: 3, pipeline: 2));
+            Assert.Equal(json, BenchJson.Serialize(BenchJson.Deserialize(json)));
+        }, iter: 3000);
 }
