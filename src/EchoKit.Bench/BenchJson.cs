@@ -32,7 +32,7 @@ public static class BenchJson
             ErrorsByReason = new Dictionary<string, long>(result.ErrorsByReason),
             Mismatches = result.Mismatches,
             LatencyUs = Percentiles(result.Latency),
-            LittlesLawRatio = result.LittlesLawRatio is null ? null : Math.Round(result.LittlesLawRatioAt(messagesPerSec), 4),
+            LittlesLawRatio = result.LittlesLawRatioAt(messagesPerSec) is { } ratio ? Math.Round(ratio, 4) : null,
             ConnectUs = Percentiles(result.ConnectTime),
             Udp = result.Udp is { } u ? new BenchJsonUdp { Sent = u.Sent, Lost = u.Lost, Duplicated = u.Duplicated, Reordered = u.Reordered, Late = u.Late } : null,
             Runs = result.Runs,

@@ -92,21 +92,17 @@ public sealed class BenchResult
     /// in no message's latency). Null for paced (<c>--rate</c>) and connect-rate runs, where the window is not full
     /// by design, and without messages.
     /// </summary>
-    public double? LittlesLawRatio
-    {
-        get
-        {
-            if (Parameters.Rate is not null || Parameters.Mode == "connect-rate" || Latency.TotalCount == 0 || MessagesPerSecond <= 0)
-            {
-                return null;
-            }
-            return LittlesLawRatioAt(MessagesPerSecond);
-        }
-    }
+    public double? LittlesLawRatio => LittlesLawRatioAt(MessagesPerSecond);
 
-    /// <summary><see cref="LittlesLawRatio"/>'s formula at a given rate (the JSON writes it at the rate it writes).</summary>
-    internal double LittlesLawRatioAt(double messagesPerSecond) =>
-        Latency.GetMean() / 1e6 * messagesPerSecond / ((double)TotalConnections * Parameters.Pipeline);
+    /// <summary><see cref="LittlesLawRatio"/> at a given rate (the JSON writes it at the rate it writes).</summary>
+    internal double? LittlesLawRatioAt(double messagesPerSecond)
+    {
+        if (Parameters.Rate is not null || Parameters.Mode == "connect-rate" || Latency.TotalCount == 0 || messagesPerSecond <= 0)
+        {
+            return null;
+        }
+        return Latency.GetMean() / 1e6 * messagesPerSecond / ((double)TotalConnections * Parameters.Pipeline);
+    }
 
     /// <summary>The range of <see cref="LittlesLawRatio"/> outside which a run warns that its window or clock was wrong.</summary>
     public const double LittlesLawLow = 0.9, LittlesLawHigh = 1.1;

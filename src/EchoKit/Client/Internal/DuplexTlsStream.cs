@@ -12,20 +12,19 @@ namespace EchoKit.Client.Internal;
 /// session, and then the echo is never delivered and the shutdown never completes (seen about once in a few hundred
 /// runs of <c>connect --tls</c> under load, and as a 30 s hang in CI).
 /// <para>
-/// So the reader holds <see cref="_gate"/> for as long as it is inside the <see cref="SslStream"/> (decrypting), and
+/// So the reader holds a gate for as long as it is inside the <see cref="SslStream"/> (decrypting), and
 /// lets go only while it waits for the network (inside <see cref="Transport.ReadAsync(Memory{byte}, CancellationToken)"/>);
 /// <see cref="ShutdownAsync"/> takes the gate. A close therefore waits at most for one decryption, never for data.
 /// </para>
 /// </summary>
 internal sealed class DuplexTlsStream : PassThroughStream
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private bool _readerHolds; // touched only by the one reader (reads are sequential)
+    private readonly Transport _transport;
 
     private DuplexTlsStream(SslStream ssl, Transport transport) : base(ssl)
     {
         Ssl = ssl;
-        transport.Owner = this;
+        _transport = transport;
     }
 
     /// <summary>The authenticated stream, for its protocol, cipher and certificate.</summary>
@@ -44,15 +43,14 @@ internal sealed class DuplexTlsStream : PassThroughStream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        _readerHolds = true;
+        await _transport.EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             return await Ssl.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            LetGo();
+            _transport.LetGo();
         }
     }
 
@@ -62,47 +60,55 @@ internal sealed class DuplexTlsStream : PassThroughStream
     /// <summary>Sends close_notify, never while the reader is decrypting. Call it once, after the last write.</summary>
     public async Task ShutdownAsync()
     {
-        await _gate.WaitAsync().ConfigureAwait(false);
+        await _transport.Gate.WaitAsync().ConfigureAwait(false);
         try
         {
             await Ssl.ShutdownAsync().ConfigureAwait(false);
         }
         finally
         {
-            _gate.Release();
+            _transport.Gate.Release();
         }
     }
 
-    private void LetGo()
-    {
-        if (_readerHolds)
-        {
-            _readerHolds = false;
-            _gate.Release();
-        }
-    }
-
-    /// <summary>The reader waits for the network (and only that) without the gate.</summary>
-    private async ValueTask<int> WaitForNetworkAsync(Stream inner, Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        if (!_readerHolds)
-        {
-            // A read outside ReadAsync (the handshake's): nothing else runs then.
-            return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        }
-        LetGo();
-        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false); // a close in progress ends promptly
-        _readerHolds = true;
-        return read;
-    }
-
-    /// <summary>The connection under the <see cref="SslStream"/>: its reads are where the reader lets go of the gate.</summary>
+    /// <summary>
+    /// The connection under the <see cref="SslStream"/>, and the gate: the reader takes it on entering
+    /// <see cref="DuplexTlsStream.ReadAsync(Memory{byte}, CancellationToken)"/> and lets go of it here, while it waits
+    /// for the network.
+    /// </summary>
     private sealed class Transport(Stream inner) : PassThroughStream(inner)
     {
-        public DuplexTlsStream? Owner { get; set; }
+        private bool _readerHolds; // touched only by the one reader (reads are sequential)
 
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Owner is { } owner ? owner.WaitForNetworkAsync(Inner, buffer, cancellationToken) : Inner.ReadAsync(buffer, cancellationToken);
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public async ValueTask EnterAsync(CancellationToken cancellationToken)
+        {
+            await Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _readerHolds = true;
+        }
+
+        public void LetGo()
+        {
+            if (_readerHolds)
+            {
+                _readerHolds = false;
+                Gate.Release();
+            }
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (!_readerHolds)
+            {
+                // The handshake's reads: nothing else runs then.
+                return await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            LetGo();
+            var read = await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            await Gate.WaitAsync(CancellationToken.None).ConfigureAwait(false); // a close in progress ends promptly
+            _readerHolds = true;
+            return read;
+        }
     }
 }
