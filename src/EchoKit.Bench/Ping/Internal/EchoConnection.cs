@@ -213,7 +213,16 @@ internal sealed class EchoConnection : IAsyncDisposable
     /// Closes once. <paramref name="failWaiting"/> settles the probes still waiting with the reason (the connection
     /// died under them); otherwise they time out on their own timers.
     /// </summary>
-    public void Close(string reason, bool failWaiting, bool report = true)
+    public void Close(string reason, bool failWaiting) => Close(reason, failWaiting, goodbye: false);
+
+    /// <param name="reason">Why, for the report.</param>
+    /// <param name="failWaiting">Settle the probes still waiting with the reason.</param>
+    /// <param name="goodbye">
+    /// Our own end of the run: say goodbye with a FIN and report nothing. The close is claimed before the FIN goes, so
+    /// the receive loop, which sees its read end when the socket shuts down, finds it closed and reports nothing
+    /// either (it used to win that race now and then, and `ping` ended a clean run with "connection lost").
+    /// </param>
+    private void Close(string reason, bool failWaiting, bool goodbye)
     {
         TaskCompletionSource<EchoAnswer>[] failed;
         lock (_gate)
@@ -233,9 +242,22 @@ internal sealed class EchoConnection : IAsyncDisposable
         {
             waiting.TrySetResult(new EchoAnswer(PingStatus.Error, 0, reason));
         }
+        if (goodbye)
+        {
+            try
+            {
+                // Closing with the receive still pending would reset the connection, and the server would log every
+                // finished ping as a reset.
+                _socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (SocketException)
+            {
+                // Already reset: nothing to say goodbye to.
+            }
+        }
         // Ends the receive loop's read; the stream is disposed once the loop has ended.
         _socket.Dispose();
-        if (report)
+        if (!goodbye)
         {
             _events.Disconnected(reason);
         }
@@ -243,17 +265,8 @@ internal sealed class EchoConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            // The end of a run: say goodbye with a FIN. Closing with the receive still pending would reset the
-            // connection, and the server would log every finished ping as a reset.
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // Already closed or reset: nothing to say goodbye to.
-        }
-        Close("closed", failWaiting: true, report: false);
+        // The end of a run (or a connection already closed for a reason it reported).
+        Close("closed", failWaiting: true, goodbye: true);
         await _receiving.ConfigureAwait(false);
         // The send lock is not disposed: a probe of a connection closed under it may still be leaving it.
         await _stream.DisposeAsync().ConfigureAwait(false);
