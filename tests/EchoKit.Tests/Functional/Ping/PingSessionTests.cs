@@ -99,7 +99,6 @@ public sealed class PingSessionTests
         Assert.Empty(logs.Named("ConnectionReset"));
     }
 
-
     [Fact]
     public async Task AFinishedEchoPingDoesNotReportItsOwnCloseAsALostConnection()
     {
@@ -118,6 +117,7 @@ public sealed class PingSessionTests
             Assert.Empty(observer.Events.OfType<string>()); // OnDisconnected's reasons
         }
     }
+
     [Fact]
     public async Task EchoProbesWorkOverTlsAndUnixSockets()
     {
