@@ -16,6 +16,7 @@ internal static class EpollEvents
     public const uint EPOLLERR = 0x8;
     public const uint EPOLLHUP = 0x10;
     public const uint EPOLLRDHUP = 0x2000;
+    public const uint EPOLLET = 0x80000000;
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;
     public const int EPOLL_CTL_MOD = 3;

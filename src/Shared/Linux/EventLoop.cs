@@ -6,8 +6,8 @@ using System.Runtime.CompilerServices;
 namespace EchoKit.Internal.Linux;
 
 /// <summary>
-/// One epoll loop. Descriptors are registered with a handler and dispatched level-triggered: one readiness report,
-/// one call. The loop runs one of two ways:
+/// One epoll loop. Descriptors are registered with a handler, level- or edge-triggered as the handler asks
+/// (<see cref="EpollEvents.EPOLLET"/>), and dispatched one call per readiness report. The loop runs one of two ways:
 /// <list type="bullet">
 /// <item><see cref="Start"/>: on a thread of its own that waits without a timeout (the server's I/O loops);</item>
 /// <item><see cref="Poll"/>: driven by its owner's thread, which waits at most until its own next deadline (the load
@@ -177,7 +177,7 @@ internal sealed class EventLoop : IDisposable
                 continue;
             }
             // A handler earlier in this batch may have closed this one: its slot is empty (or reused, which at worst
-            // costs the new owner one read that finds nothing, as level-triggered reports may).
+            // costs the new owner one read that finds nothing and is told EAGAIN).
             var handler = _handlers[(int)data];
             if (handler is not null)
             {

@@ -7,13 +7,18 @@ using EchoKit.Internal.Linux;
 namespace EchoKit.Server.Internal;
 
 /// <summary>
-/// The epoll engine's echo for one connection, run only on its loop's thread. Level-triggered: each readiness report
-/// is a recv() into the loop's shared buffer and, at once, a send() of what came, repeated while reads fill the
-/// buffer (at most <see cref="MaxReadsPerEvent"/> times, so one busy client cannot starve the loop's others); a
-/// short read means the socket is drained, so no call is made on a guess (no recv() that would only say EAGAIN).
+/// The epoll engine's echo for one connection, run only on its loop's thread. Edge-triggered: each report is a
+/// recv() into the loop's shared buffer and, at once, a send() of what came, repeated while reads fill the buffer (at
+/// most <see cref="MaxReadsPerEvent"/> times, so one busy client cannot starve the loop's others: then the connection
+/// is re-armed, which queues it behind them). A short read means the socket is drained, as it does for nginx: bytes
+/// that arrive after it are a new edge, so no call is made on a guess (no recv() that would only say EAGAIN). The one
+/// thing that arrives without a later edge is an end of stream already there when the report was made, and the report
+/// says so (<c>EPOLLRDHUP</c>): then reads go on to it. Edge-triggered rather than level-triggered because the kernel
+/// then forgets a connection once it has reported it, instead of polling it again at the next epoll_wait.
 /// Only what the client would not take yet is copied into a buffer of the connection's own (at most one read,
 /// <see cref="EchoServerOptions.ReceiveBufferSize"/>), and while it holds that the connection is watched for
-/// EPOLLOUT only, not read: that is the back-pressure. An idle connection holds no buffer at all.
+/// EPOLLOUT only, not read: that is the back-pressure. Every change of interest (epoll_ctl MOD) makes the kernel look
+/// at the socket again, so readiness that came meanwhile is reported, never lost. An idle connection holds no buffer.
 /// Other threads ask it to close through <see cref="RequestClose"/>, which posts to the loop; the descriptor is
 /// closed only here.
 /// </summary>
@@ -28,6 +33,12 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     /// bulk sender's receive window closed for longer (the kernel reopens it only once the queue shrinks a lot).
     /// </summary>
     private const int MaxReadsPerEvent = 16;
+
+    /// <summary>Interest while nothing is held: data, and an end of stream that came with it.</summary>
+    private const uint ReadEvents = EpollEvents.EPOLLIN | EpollEvents.EPOLLRDHUP | EpollEvents.EPOLLET;
+
+    /// <summary>Interest while bytes are held: room to send them (errors and hang-ups are always reported).</summary>
+    private const uint WriteEvents = EpollEvents.EPOLLOUT | EpollEvents.EPOLLET;
 
     private readonly TcpEchoConnection _owner;
     private readonly EpollIoLoop _loop;
@@ -107,7 +118,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
                     Close(_owner.AbortReason);
                     return;
                 }
-                var token = _loop.Loop.Register(_fd, _pendingCount > 0 ? EpollEvents.EPOLLOUT : EpollEvents.EPOLLIN, this);
+                var token = _loop.Loop.Register(_fd, _pendingCount > 0 ? WriteEvents : ReadEvents, this);
                 if (token < 0)
                 {
                     _owner.LogFault(new SocketException((int)Errno.ToSocketError(-token)));
@@ -137,12 +148,14 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         }
         else
         {
-            Read();
+            Read(events);
         }
     }
 
-    private void Read()
+    private void Read(uint events)
     {
+        // An end of stream (or an error) already there when the report was made brings no later edge: read on to it.
+        var toTheEnd = (events & (EpollEvents.EPOLLRDHUP | EpollEvents.EPOLLHUP | EpollEvents.EPOLLERR)) != 0;
         var buffer = _loop.Buffer;
         for (var turn = 0; turn < MaxReadsPerEvent; turn++)
         {
@@ -151,9 +164,9 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
             {
                 var data = buffer.AsSpan(0, (int)n);
                 _owner.Received(data, _cell);
-                if (!Echo(data) || n < buffer.Length)
+                if (!Echo(data) || (n < buffer.Length && !toTheEnd))
                 {
-                    return; // held (or failed), or a short read: the socket is drained, level-triggered reports the rest
+                    return; // held (or failed), or a short read: the socket is drained, and what comes next is an edge
                 }
             }
             else if (n == 0)
@@ -169,6 +182,12 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
                 Failed((int)-n);
                 return;
             }
+        }
+        // Still full after its share of reads: re-arm, which queues it behind the loop's other ready connections.
+        var error = _loop.Loop.Modify(_fd, _token, ReadEvents);
+        if (error != 0)
+        {
+            Failed(error);
         }
     }
 
@@ -196,7 +215,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         }
         // The client is not reading fast enough: keep the rest, stop reading, wait until it can take more.
         Hold(data[(int)sent..]);
-        var error = _loop.Loop.Modify(_fd, _token, EpollEvents.EPOLLOUT);
+        var error = _loop.Loop.Modify(_fd, _token, WriteEvents);
         if (error != 0)
         {
             Failed(error);
@@ -206,26 +225,30 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
 
     private void Flush()
     {
-        var sent = Libc.SendNoSignal(_fd, _pending.AsSpan(_pendingOffset, _pendingCount));
-        if (sent < 0)
+        // Until all of it is gone or the socket is full: edge-triggered, only a full socket (EAGAIN) promises an edge
+        // when room comes.
+        while (_pendingCount > 0)
         {
-            if (sent != -Errno.EAGAIN)
+            var sent = Libc.SendNoSignal(_fd, _pending.AsSpan(_pendingOffset, _pendingCount));
+            if (sent < 0)
             {
-                Failed((int)-sent);
+                if (sent != -Errno.EINTR)
+                {
+                    Failed((int)-sent); // EAGAIN: wait for room
+                    return;
+                }
+                continue;
             }
-            return;
+            _owner.Sent((int)sent, _cell);
+            _pendingOffset += (int)sent;
+            Volatile.Write(ref _pendingCount, _pendingCount - (int)sent);
         }
-        _owner.Sent((int)sent, _cell);
-        _pendingOffset += (int)sent;
-        Volatile.Write(ref _pendingCount, _pendingCount - (int)sent);
-        if (_pendingCount == 0)
+        ReleasePending();
+        // Read again. The change makes the kernel look at the socket, so what came while we held is reported.
+        var error = _loop.Loop.Modify(_fd, _token, ReadEvents);
+        if (error != 0)
         {
-            ReleasePending();
-            var error = _loop.Loop.Modify(_fd, _token, EpollEvents.EPOLLIN);
-            if (error != 0)
-            {
-                Failed(error);
-            }
+            Failed(error);
         }
     }
 
@@ -252,7 +275,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     {
         if (errno is Errno.EAGAIN or Errno.EINTR)
         {
-            return; // nothing there after all: level-triggered, the loop reports again when there is
+            return; // nothing there after all (drained, or full): the next edge reports it
         }
         if (_owner.IsAborted)
         {
