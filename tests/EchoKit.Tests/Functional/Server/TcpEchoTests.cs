@@ -87,6 +87,22 @@ public abstract class TcpEchoTests(ServerEngine engine)
     }
 
     [Fact]
+    public async Task ABulkWriteComesBackWholeWhileTheClientWaitsWithoutSendingMore()
+    {
+        // 1 KiB reads: the megabyte queues far faster than the server's share of reads per report takes it, so the
+        // server must come back for the rest on its own (the client sends nothing more and does not close).
+        await using var server = await TestServer.StartAsync(Engine, o => o.ReceiveBufferSize = 1024);
+        using var client = await server.ConnectAsync();
+        var payload = SocketIo.RandomBytes(1024 * 1024, seed: 11);
+
+        var reading = SocketIo.ReceiveExactlyAsync(client, payload.Length);
+        await SocketIo.SendAllAsync(client, payload);
+        var echo = await reading;
+
+        Assert.True(payload.AsSpan().SequenceEqual(echo), "echo differs from payload");
+    }
+
+    [Fact]
     public async Task TwoHundredConcurrentClientsAreEachEchoedExactly()
     {
         await using var server = await TestServer.StartAsync(Engine);
