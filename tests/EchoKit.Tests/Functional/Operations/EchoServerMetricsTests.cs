@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net.Sockets;
 using EchoKit.Server;
 using EchoKit.Server.Internal;
+using EchoKit.Tests.Support;
 using Microsoft.Extensions.Logging;
 
 namespace EchoKit.Tests.Operations;
@@ -141,17 +142,13 @@ public abstract class EchoServerMetricsTests(ServerEngine engine)
         listener.ConnectionOpened();
         listener.ConnectionClosed(ConnectionCloseReason.ClosedByPeer, TimeSpan.FromSeconds(1));
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10_000; i++)
+        AllocationAssert.NothingPerCall(10_000, _ =>
         {
             listener.AddReceived(100);
             listener.AddSent(100);
             listener.ConnectionOpened();
             listener.ConnectionClosed(ConnectionCloseReason.ClosedByPeer, TimeSpan.FromMilliseconds(5));
-        }
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.Equal(0, allocated);
+        });
         Assert.True(sum > 0);
     }
 
