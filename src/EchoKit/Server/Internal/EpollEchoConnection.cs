@@ -184,11 +184,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
             }
         }
         // Still full after its share of reads: re-arm, which queues it behind the loop's other ready connections.
-        var error = _loop.Loop.Modify(_fd, _token, ReadEvents);
-        if (error != 0)
-        {
-            Failed(error);
-        }
+        Watch(ReadEvents);
     }
 
     /// <summary>Sends <paramref name="data"/> back; true when all of it went, false when some is held (or it failed).</summary>
@@ -215,11 +211,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         }
         // The client is not reading fast enough: keep the rest, stop reading, wait until it can take more.
         Hold(data[(int)sent..]);
-        var error = _loop.Loop.Modify(_fd, _token, WriteEvents);
-        if (error != 0)
-        {
-            Failed(error);
-        }
+        Watch(WriteEvents);
         return false;
     }
 
@@ -245,7 +237,13 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         }
         ReleasePending();
         // Read again. The change makes the kernel look at the socket, so what came while we held is reported.
-        var error = _loop.Loop.Modify(_fd, _token, ReadEvents);
+        Watch(ReadEvents);
+    }
+
+    /// <summary>Changes what the connection is watched for (epoll_ctl MOD, which also re-polls the socket).</summary>
+    private void Watch(uint events)
+    {
+        var error = _loop.Loop.Modify(_fd, _token, events);
         if (error != 0)
         {
             Failed(error);
