@@ -27,8 +27,8 @@ LOAD_CORE=${LOAD_CORE:-0}
 # name=command pairs, the baseline first; {PORT} is filled in.
 SERVERS=${SERVERS:-"epoll-c=$B/epoll_echo {PORT} 127.0.0.1;echokit=$B/echokit/echokit serve --tcp 127.0.0.1:{PORT} --quiet"}
 
-# The scenarios are bench/run.sh's own (one definition).
-eval "$(sed -n '/^scenario_args() {/,/^}/p' "$HERE/run.sh")"
+# The scenarios and the free-port helper are bench/run.sh's own (one definition each).
+eval "$(sed -n '/^scenario_args() {/,/^}/p; /^free_port() {/,/^}/p' "$HERE/run.sh")"
 
 for tool in "$B/echo_load" "$B/epoll_echo"; do
     [ -x "$tool" ] || { echo "shared-core: $tool is missing: run bench/run.sh first" >&2; exit 2; }
@@ -39,7 +39,6 @@ cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done; wait 2>
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 cpu_ns() { # nanoseconds on CPU of all the process's threads (bash's 64-bit sum: mawk's printf %d stops at 2^31)
     local f ns rest sum=0
     for f in /proc/"$1"/task/*/schedstat; do
@@ -58,7 +57,7 @@ for scen in $SCENARIOS; do
         if ((round % 2 == 0)); then order=(); for ((i = ${#entries[@]} - 1; i >= 0; i--)); do order+=("${entries[$i]}"); done; fi
         names=() ports=() PIDS=()
         for entry in "${order[@]}"; do
-            name=${entry%%=*} port=$(free_port)
+            name=${entry%%=*} port=$(free_port tcp)
             read -r -a argv <<<"${entry#*=}"
             argv=("${argv[@]//\{PORT\}/$port}")
             taskset -c "$SERVER_CORE" "${argv[@]}" >/dev/null 2>&1 &
