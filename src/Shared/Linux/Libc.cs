@@ -32,7 +32,11 @@ internal static partial class Libc
     public const int F_GETFL = 3;
     public const int F_SETFL = 4;
     public const int F_DUPFD_CLOEXEC = 1030;
+    public const int F_SETPIPE_SZ = 1031;
+    public const int O_CLOEXEC = 0x80000;
     public const int O_NONBLOCK = 0x800;
+    public const int SPLICE_F_MOVE = 1;
+    public const int SPLICE_F_NONBLOCK = 2;
     public const int EFD_NONBLOCK = 0x800;
     public const int EFD_CLOEXEC = 0x80000;
 
@@ -103,6 +107,13 @@ internal static partial class Libc
     [SuppressGCTransition]
     public static partial nint Read(int fd, ref byte buffer, nuint length);
 
+    [LibraryImport(Name, EntryPoint = "splice")]
+    [SuppressGCTransition]
+    private static partial nint SpliceRaw(int input, nint inputOffset, int output, nint outputOffset, nuint length, uint flags);
+
+    [LibraryImport(Name, EntryPoint = "pipe2", SetLastError = true)]
+    private static partial int Pipe2(ref int fds, int flags);
+
     [LibraryImport(Name, EntryPoint = "recvmsg", SetLastError = true)]
     public static partial nint RecvMsg(int fd, nint message, int flags);
 
@@ -130,6 +141,32 @@ internal static partial class Libc
     {
         var n = Recv(fd, ref MemoryMarshal.GetReference(buffer), (nuint)buffer.Length, 0);
         return n >= 0 ? n : -LastError;
+    }
+
+    /// <summary>
+    /// splice() of at most <paramref name="length"/> bytes from <paramref name="input"/> to <paramref name="output"/>
+    /// (one of them a pipe), without blocking on the pipe: bytes moved, 0 at the input's end of stream, or -errno.
+    /// Blocks no more than recv() and send() do on the same descriptors: call it only with non-blocking sockets.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long Splice(int input, int output, int length)
+    {
+        var n = SpliceRaw(input, 0, output, 0, (nuint)length, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        return n >= 0 ? n : -LastError;
+    }
+
+    /// <summary>A non-blocking, close-on-exec pipe: 0 with its two ends, or errno.</summary>
+    public static int CreatePipe(out int readEnd, out int writeEnd)
+    {
+        Span<int> fds = stackalloc int[2];
+        if (Pipe2(ref fds[0], O_NONBLOCK | O_CLOEXEC) != 0)
+        {
+            readEnd = writeEnd = -1;
+            return LastPInvokeError;
+        }
+        readEnd = fds[0];
+        writeEnd = fds[1];
+        return 0;
     }
 
     /// <summary>send() without SIGPIPE: bytes taken, or -errno.</summary>

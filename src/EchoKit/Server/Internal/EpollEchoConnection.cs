@@ -34,6 +34,12 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     /// </summary>
     private const int MaxReadsPerEvent = 16;
 
+    /// <summary>
+    /// A read at least this large makes the connection's next read a splice (<see cref="SplicePipe"/>): its bytes then
+    /// stay in the kernel. Below it, copying them costs less than splicing (docs/benchmarks.md, "seventh pass").
+    /// </summary>
+    internal const int SpliceThreshold = 8 * 1024;
+
     /// <summary>Interest while nothing is held: data, and an end of stream that came with it.</summary>
     private const uint ReadEvents = EpollEvents.EPOLLIN | EpollEvents.EPOLLRDHUP | EpollEvents.EPOLLET;
 
@@ -48,6 +54,8 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     private byte[]? _pending;
     private int _pendingOffset;
     private int _pendingCount;
+    private bool _bulk;       // the last read was large: the next one splices
+    private readonly bool _maySplice;
 
     /// <param name="owner">The connection's lifetime (counters, log lines).</param>
     /// <param name="fd">The accepted descriptor, non-blocking; owned from now on.</param>
@@ -58,6 +66,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         _owner = owner;
         _fd = fd;
         _loop = loop;
+        _maySplice = owner.MaySplice;
         if (!earlyData.IsEmpty)
         {
             // Counted now and sent by the loop as held bytes: the loop sends them before it reads anything.
@@ -159,14 +168,33 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         var buffer = _loop.Buffer;
         for (var turn = 0; turn < MaxReadsPerEvent; turn++)
         {
-            var n = Libc.Receive(_fd, buffer);
+            var pipe = _bulk ? _loop.Pipe : null;
+            var n = pipe is null ? Libc.Receive(_fd, buffer) : pipe.Fill(_fd, buffer.Length);
             if (n > 0)
             {
-                var data = buffer.AsSpan(0, (int)n);
-                _owner.Received(data, _cell);
-                if (!Echo(data) || (n < buffer.Length && !toTheEnd))
+                bool echoed;
+                if (pipe is null)
                 {
-                    return; // held (or failed), or a short read: the socket is drained, and what comes next is an edge
+                    var data = buffer.AsSpan(0, (int)n);
+                    _owner.Received(data, _cell);
+                    echoed = Echo(data);
+                }
+                else
+                {
+                    _owner.Received((int)n, _cell);
+                    echoed = EchoFromPipe(pipe);
+                }
+                if (!echoed)
+                {
+                    return; // held (or failed)
+                }
+                // A short recv() means drained, and what comes next is an edge. A short splice proves nothing (the
+                // pipe may have run out of pages): those read on until EAGAIN.
+                var drained = pipe is null && n < buffer.Length && !toTheEnd;
+                _bulk = n >= SpliceThreshold && _maySplice && _loop.Pipe is { IsOpen: true };
+                if (drained)
+                {
+                    return;
                 }
             }
             else if (n == 0)
@@ -179,12 +207,44 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
             }
             else
             {
-                Failed((int)-n);
+                Failed((int)-n); // EAGAIN: drained
                 return;
             }
         }
         // Still full after its share of reads: re-arm, which queues it behind the loop's other ready connections.
         Watch(ReadEvents);
+    }
+
+    /// <summary>
+    /// Sends the bytes just spliced into the pipe back; true when all of them went, false when some are held (copied
+    /// out of the pipe, as <see cref="Echo"/> holds them) or the connection failed. Either way the pipe is left empty
+    /// for the loop's next connection.
+    /// </summary>
+    private bool EchoFromPipe(SplicePipe pipe)
+    {
+        var sent = pipe.Empty(_fd, out var errno);
+        if (sent > 0)
+        {
+            _owner.Sent(sent, _cell);
+        }
+        if (errno == 0)
+        {
+            return true;
+        }
+        if (errno == Errno.EAGAIN)
+        {
+            var rest = pipe.Count;
+            var pending = Rent(rest);
+            if (pipe.Take(pending.AsSpan(0, rest)) == rest)
+            {
+                Watch(WriteEvents);
+                return false;
+            }
+            errno = Errno.EIO; // the pipe broke under the bytes: they are lost, so the connection cannot go on
+        }
+        pipe.Discard(_loop.Buffer);
+        Failed(errno);
+        return false;
     }
 
     /// <summary>Sends <paramref name="data"/> back; true when all of it went, false when some is held (or it failed).</summary>
@@ -250,12 +310,15 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         }
     }
 
-    private void Hold(ReadOnlySpan<byte> rest)
+    private void Hold(ReadOnlySpan<byte> rest) => rest.CopyTo(Rent(rest.Length));
+
+    /// <summary>Takes a buffer for <paramref name="count"/> bytes about to be held (the caller fills it).</summary>
+    private byte[] Rent(int count)
     {
-        _pending = ArrayPool<byte>.Shared.Rent(rest.Length);
-        rest.CopyTo(_pending);
+        _pending = ArrayPool<byte>.Shared.Rent(count);
         _pendingOffset = 0;
-        Volatile.Write(ref _pendingCount, rest.Length);
+        Volatile.Write(ref _pendingCount, count);
+        return _pending;
     }
 
     private void ReleasePending()

@@ -78,7 +78,7 @@ internal sealed class EpollEngine : IDisposable
     {
         foreach (var loop in _loops)
         {
-            loop?.Loop.Dispose();
+            loop?.Dispose();
         }
     }
 }

@@ -304,21 +304,35 @@ internal sealed class TcpEchoConnection
     /// <param name="cell">The epoll loop's own counters, or null for the listener's shared (interlocked) ones.</param>
     public void Received(ReadOnlySpan<byte> data, StreamCounterCell? cell = null)
     {
-        _bytesIn += data.Length;
-        if (cell is null)
-        {
-            Metrics.AddReceived(data.Length);
-        }
-        else
-        {
-            cell.Values.BytesReceived += data.Length;
-        }
-        MarkActivity();
+        Received(data.Length, cell);
         if (DumpSetting != DumpMode.None)
         {
             Dump(data);
         }
     }
+
+    /// <summary>
+    /// Counts bytes received that never reached this process (spliced straight back), which is why only a
+    /// connection that is not dumped may splice (<see cref="MaySplice"/>).
+    /// </summary>
+    /// <param name="count">Bytes received.</param>
+    /// <param name="cell">The epoll loop's own counters.</param>
+    public void Received(int count, StreamCounterCell? cell)
+    {
+        _bytesIn += count;
+        if (cell is null)
+        {
+            Metrics.AddReceived(count);
+        }
+        else
+        {
+            cell.Values.BytesReceived += count;
+        }
+        MarkActivity();
+    }
+
+    /// <summary>True when the connection's bytes need not pass through this process: nothing dumps them.</summary>
+    public bool MaySplice => DumpSetting == DumpMode.None;
 
     /// <summary>Counts bytes echoed back.</summary>
     /// <param name="count">Bytes sent.</param>

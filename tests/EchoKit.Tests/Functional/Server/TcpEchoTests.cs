@@ -162,6 +162,36 @@ public abstract class TcpEchoTests(ServerEngine engine)
     }
 
     [Fact]
+    public async Task BulkEchoesStayExactWhileOtherClientsResetMidTransfer()
+    {
+        // Bulk reads share the loop's buffer (and, on epoll, its splice pipe): a connection that fails with bytes still
+        // in them must not leave one byte behind for the next.
+        await using var server = await TestServer.StartAsync(Engine);
+
+        var resetting = Enumerable.Range(0, 20).Select(async i =>
+        {
+            var client = await server.ConnectAsync();
+            await SocketIo.SendAllAsync(client, SocketIo.RandomBytes(256 * 1024, seed: 100 + i));
+            client.LingerState = new LingerOption(true, 0); // close() now sends RST, with echoes unread
+            client.Close();
+        });
+        var echoing = Enumerable.Range(0, 4).Select(async i =>
+        {
+            using var client = await server.ConnectAsync();
+            var payload = SocketIo.RandomBytes(2 * 1024 * 1024, seed: 200 + i);
+            var reading = SocketIo.ReceiveToEndAsync(client);
+            await SocketIo.SendAllAsync(client, payload);
+            client.Shutdown(SocketShutdown.Send);
+            var echo = await reading;
+            return payload.AsSpan().SequenceEqual(echo);
+        }).ToArray();
+
+        await Task.WhenAll(resetting);
+        Assert.All(await Task.WhenAll(echoing), Assert.True);
+        await TestTimeouts.WaitUntilAsync(() => server.Server.ConnectionCount == 0, "every connection to be released");
+    }
+
+    [Fact]
     public async Task ResetStormLeavesNoConnectionBehind()
     {
         await using var server = await TestServer.StartAsync(Engine);
