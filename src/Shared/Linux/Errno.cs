@@ -16,11 +16,13 @@ internal static class Errno
     public const int EAGAIN = 11;
     public const int ENOMEM = 12;
     public const int EACCES = 13;
+    public const int EINVAL = 22;
     public const int ENFILE = 23;
     public const int EMFILE = 24;
     public const int EPIPE = 32;
     public const int ENOSYS = 38;
     public const int ENOTSOCK = 88;
+    public const int EOPNOTSUPP = 95;
     public const int EMSGSIZE = 90;
     public const int EADDRNOTAVAIL = 99;
     public const int ENETDOWN = 100;

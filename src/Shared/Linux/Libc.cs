@@ -146,7 +146,9 @@ internal static partial class Libc
     /// <summary>
     /// splice() of at most <paramref name="length"/> bytes from <paramref name="input"/> to <paramref name="output"/>
     /// (one of them a pipe), without blocking on the pipe: bytes moved, 0 at the input's end of stream, or -errno.
-    /// Blocks no more than recv() and send() do on the same descriptors: call it only with non-blocking sockets.
+    /// Blocks no more than recv() and send() do on the same descriptors: call it only with non-blocking sockets. Unlike
+    /// send() it has no MSG_NOSIGNAL: a splice to a closed socket raises SIGPIPE, which the .NET runtime ignores in
+    /// every process it runs, so the call just fails with EPIPE.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long Splice(int input, int output, int length)

@@ -55,7 +55,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     private int _pendingOffset;
     private int _pendingCount;
     private bool _bulk;       // the last read was large: the next one splices
-    private readonly bool _maySplice;
+    private bool _maySplice; // nothing dumps the bytes, and the kernel has not refused to splice this socket
 
     /// <param name="owner">The connection's lifetime (counters, log lines).</param>
     /// <param name="fd">The accepted descriptor, non-blocking; owned from now on.</param>
@@ -168,7 +168,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         var buffer = _loop.Buffer;
         for (var turn = 0; turn < MaxReadsPerEvent; turn++)
         {
-            var pipe = _bulk ? _loop.Pipe : null;
+            var pipe = _bulk && _loop.Pipe is { IsOpen: true } open ? open : null;
             var n = pipe is null ? Libc.Receive(_fd, buffer) : pipe.Fill(_fd, buffer.Length);
             if (n > 0)
             {
@@ -191,7 +191,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
                 // A short recv() means drained, and what comes next is an edge. A short splice proves nothing (the
                 // pipe may have run out of pages): those read on until EAGAIN.
                 var drained = pipe is null && n < buffer.Length && !toTheEnd;
-                _bulk = n >= SpliceThreshold && _maySplice && _loop.Pipe is { IsOpen: true };
+                _bulk = n >= SpliceThreshold && _maySplice && _loop.Pipe is not null;
                 if (drained)
                 {
                     return;
@@ -204,6 +204,10 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
                 Libc.Shutdown(_fd, Libc.SHUT_WR);
                 Close(_owner.IsAborted ? _owner.AbortReason : ConnectionCloseReason.ClosedByPeer);
                 return;
+            }
+            else if (pipe is not null && SpliceRefused((int)-n))
+            {
+                _maySplice = _bulk = false; // nothing was moved: read it the ordinary way
             }
             else
             {
@@ -231,8 +235,11 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         {
             return true;
         }
-        if (errno == Errno.EAGAIN)
+        if (errno == Errno.EAGAIN || SpliceRefused(errno))
         {
+            // Held, and sent with send() once there is room (at once, if the socket only refused the splice).
+            _maySplice &= errno == Errno.EAGAIN;
+            _bulk &= _maySplice;
             var rest = pipe.Count;
             var pending = Rent(rest);
             if (pipe.Take(pending.AsSpan(0, rest)) == rest)
@@ -246,6 +253,9 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         Failed(errno);
         return false;
     }
+
+    /// <summary>The kernel will not splice this socket (some socket types and security modules refuse): copy instead.</summary>
+    private static bool SpliceRefused(int errno) => errno is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP;
 
     /// <summary>Sends <paramref name="data"/> back; true when all of it went, false when some is held (or it failed).</summary>
     private bool Echo(ReadOnlySpan<byte> data)
