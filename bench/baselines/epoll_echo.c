@@ -11,9 +11,13 @@
  * flow control instead of growing our memory (back-pressure). On EOF the
  * connection closes (anything unsent was flushed before we read again).
  *
- * usage: epoll_echo PORT [HOST [CHUNK_KIB]]
+ * usage: epoll_echo PORT [HOST [CHUNK_KIB [splice]]]
  *   HOST defaults to 127.0.0.1, PORT 0 = any, CHUNK_KIB (default 64, max 1024) is
  *   the recv() size and so the most a connection ever buffers.
+ *   "splice" moves every chunk through a pipe with splice(2) instead of recv()
+ *   and send() (socket -> pipe -> same socket, no copy into the process), reading
+ *   on until EAGAIN. Not the reference: a second baseline for echokit's epoll
+ *   engine, which splices reads of 8 KiB or more (docs/benchmarks.md, seventh pass).
  * prints "listening tcp://HOST:PORT" on stdout once bound.
  *
  * build: gcc -O2 -Wall -o epoll_echo epoll_echo.c
@@ -21,6 +25,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -49,6 +54,8 @@ static size_t chunk = 64 * 1024; /* bytes per recv() */
 static struct conn *conns;   /* indexed by fd */
 static size_t nconns;
 static int ep;
+static int use_splice;          /* the "splice" argument */
+static int pipe_rd = -1, pipe_wr = -1;
 
 static void die(const char *what) { perror(what); exit(1); }
 
@@ -96,6 +103,43 @@ static int flush_pending(int fd, struct conn *c)
     return 0;
 }
 
+/* One chunk through the pipe: 1 when all of it went back (read on), 0 when the
+ * socket is drained, -1 when the connection closed or now holds a remainder.
+ * The pipe is always empty again on return. */
+static int splice_turn(int fd, struct conn *c)
+{
+    ssize_t n = splice(fd, NULL, pipe_wr, NULL, chunk, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n == 0) { close_conn(fd); return -1; }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        if (errno == EINTR) return 1;
+        close_conn(fd);
+        return -1;
+    }
+    ssize_t off = 0;
+    while (off < n) {
+        ssize_t w = splice(pipe_rd, NULL, fd, NULL, (size_t)(n - off), SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        off += w;
+    }
+    if (off == n) return 1;
+    /* Take the rest out of the pipe: held (socket full) or dropped (socket failed). */
+    int full = errno == EAGAIN || errno == EWOULDBLOCK;
+    if (!c->pending && !(c->pending = malloc(chunk))) die("malloc");
+    size_t got = 0;
+    while (got < (size_t)(n - off)) {
+        ssize_t r = read(pipe_rd, c->pending + got, (size_t)(n - off) - got);
+        if (r <= 0) die("read pipe");
+        got += (size_t)r;
+    }
+    if (!full) { close_conn(fd); return -1; }
+    c->pend_off = 0;
+    c->pend_len = (unsigned)got;
+    set_interest(fd, EPOLLOUT);
+    return -1;
+}
+
 static void on_readable(int fd, struct conn *c)
 {
     /* Drain the socket in 64 KiB chunks, up to MAX_TURN per readiness event so
@@ -105,6 +149,11 @@ static void on_readable(int fd, struct conn *c)
      * and a sender stuck on a closed window then waits for a delayed-ACK timer
      * (tens of ms). */
     for (int turn = 0; turn < MAX_TURN; turn++) {
+        if (use_splice) {
+            int r = splice_turn(fd, c);
+            if (r <= 0) return;  /* drained, closed, or holding */
+            continue;
+        }
         ssize_t n = recv(fd, buf, chunk, 0);
         if (n == 0) { close_conn(fd); return; }            /* EOF, nothing pending */
         if (n < 0) {
@@ -171,14 +220,22 @@ static void accept_all(int lfd)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 4) {
-        fprintf(stderr, "usage: %s PORT [HOST [CHUNK_KIB]]\n", argv[0]);
+    if (argc < 2 || argc > 5) {
+        fprintf(stderr, "usage: %s PORT [HOST [CHUNK_KIB [splice]]]\n", argv[0]);
         return 2;
     }
     if (argc > 3) {
         long kib = atol(argv[3]);
         if (kib < 1 || kib > MAX_CHUNK / 1024) { fprintf(stderr, "CHUNK_KIB must be 1..1024\n"); return 2; }
         chunk = (size_t)kib * 1024;
+    }
+    if (argc > 4) {
+        if (strcmp(argv[4], "splice") != 0) { fprintf(stderr, "the fourth argument can only be \"splice\"\n"); return 2; }
+        int p[2];
+        if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) die("pipe2");
+        pipe_rd = p[0]; pipe_wr = p[1];
+        fcntl(pipe_wr, F_SETPIPE_SZ, (int)(4 * chunk)); /* room for a chunk of small pieces; the default if refused */
+        use_splice = 1;
     }
     const char *port = argv[1];
     const char *host = argc > 2 ? argv[2] : "127.0.0.1";

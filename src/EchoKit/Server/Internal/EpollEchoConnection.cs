@@ -166,12 +166,14 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         // An end of stream (or an error) already there when the report was made brings no later edge: read on to it.
         var toTheEnd = (events & (EpollEvents.EPOLLRDHUP | EpollEvents.EPOLLHUP | EpollEvents.EPOLLERR)) != 0;
         var buffer = _loop.Buffer;
+        var total = 0L; // bytes this report brought: what decides how the next report is read
         for (var turn = 0; turn < MaxReadsPerEvent; turn++)
         {
             var pipe = _bulk && _loop.Pipe is { IsOpen: true } open ? open : null;
             var n = pipe is null ? Libc.Receive(_fd, buffer) : pipe.Fill(_fd, buffer.Length);
             if (n > 0)
             {
+                total += n;
                 bool echoed;
                 if (pipe is null)
                 {
@@ -188,14 +190,15 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
                 {
                     return; // held (or failed)
                 }
-                // A short recv() means drained, and what comes next is an edge. A short splice proves nothing (the
-                // pipe may have run out of pages): those read on until EAGAIN.
-                var drained = pipe is null && n < buffer.Length && !toTheEnd;
-                _bulk = n >= SpliceThreshold && _maySplice && _loop.Pipe is not null;
-                if (drained)
+                if (pipe is null && n < buffer.Length && !toTheEnd)
                 {
+                    // A short recv() means drained, and what comes next is an edge.
+                    Drained(total);
                     return;
                 }
+                // A large read: the rest of this report is spliced. (A short splice proves nothing, since the pipe may
+                // have run out of pages: those read on until EAGAIN.)
+                _bulk |= n >= SpliceThreshold && _maySplice && _loop.Pipe is not null;
             }
             else if (n == 0)
             {
@@ -211,13 +214,24 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
             }
             else
             {
-                Failed((int)-n); // EAGAIN: drained
+                if (n == -Errno.EAGAIN)
+                {
+                    Drained(total);
+                }
+                Failed((int)-n); // EAGAIN: drained, nothing else to do
                 return;
             }
         }
         // Still full after its share of reads: re-arm, which queues it behind the loop's other ready connections.
         Watch(ReadEvents);
     }
+
+    /// <summary>
+    /// The socket is drained: its next report is spliced if this one brought at least
+    /// <see cref="SpliceThreshold"/> bytes. Deciding per report rather than per read keeps a bulk sender spliced through
+    /// the small reads its stream is also cut into now and then.
+    /// </summary>
+    private void Drained(long total) => _bulk = total >= SpliceThreshold && _maySplice && _loop.Pipe is not null;
 
     /// <summary>
     /// Sends the bytes just spliced into the pipe back; true when all of them went, false when some are held (copied
