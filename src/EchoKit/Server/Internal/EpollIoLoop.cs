@@ -23,9 +23,11 @@ internal sealed class EpollIoLoop(EventLoop loop, int bufferSize) : IDisposable
     /// Where bulk reads go instead of <see cref="Buffer"/>: their bytes stay in the kernel, spliced from the socket into
     /// the pipe and straight back out, and the pipe is empty again before the next connection's turn. Room for four
     /// reads, because a splice takes a page of the pipe for every piece of data the socket holds, however small.
-    /// Null where no pipe could be made: then every read is copied.
+    /// Null where no pipe could be made, or where the buffer is smaller than
+    /// <see cref="EpollEchoConnection.SpliceThreshold"/> (splicing so little at a time costs more than copying it):
+    /// then every read is copied.
     /// </summary>
-    public SplicePipe? Pipe { get; } = SplicePipe.TryCreate(4 * bufferSize);
+    public SplicePipe? Pipe { get; } = bufferSize >= EpollEchoConnection.SpliceThreshold ? SplicePipe.TryCreate(4 * bufferSize) : null;
 
     /// <summary>This loop's counters for <paramref name="metrics"/>' listener, made on first use; loop thread only.</summary>
     public StreamCounterCell CellFor(ListenerMetrics metrics)

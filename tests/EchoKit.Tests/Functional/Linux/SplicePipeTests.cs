@@ -102,6 +102,19 @@ public sealed class SplicePipeTests
         Assert.Equal("hello"u8.ToArray(), await SocketIo.ReceiveToEndAsync(next.Client));
     }
 
+    [Theory]
+    [InlineData(1024, false)]
+    [InlineData(EchoKit.Server.Internal.EpollEchoConnection.SpliceThreshold - 1, false)]
+    [InlineData(EchoKit.Server.Internal.EpollEchoConnection.SpliceThreshold, true)]
+    [InlineData(64 * 1024, true)]
+    public void OnlyALoopWhoseReadsCanBeLargeSplices(int bufferSize, bool splices)
+    {
+        // Below the threshold no read is ever large, and splicing that little at a time costs more than copying it.
+        using var loop = new EchoKit.Server.Internal.EpollIoLoop(new EventLoop("test-loop"), bufferSize);
+
+        Assert.Equal(splices, loop.Pipe is { IsOpen: true });
+    }
+
     private static SplicePipe CreatePipe() =>
         SplicePipe.TryCreate(256 * 1024) ?? throw new InvalidOperationException("no pipe could be made");
 
