@@ -35,7 +35,8 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     private const int MaxReadsPerEvent = 16;
 
     /// <summary>
-    /// A read at least this large makes the connection's next read a splice (<see cref="SplicePipe"/>): its bytes then
+    /// A readiness report that brings at least this much makes the connection's next report spliced
+    /// (<see cref="SplicePipe"/>), and a read this large makes the rest of its own report spliced: those bytes then
     /// stay in the kernel. Below it, copying them costs less than splicing (docs/benchmarks.md, "seventh pass").
     /// </summary>
     internal const int SpliceThreshold = 8 * 1024;
@@ -54,8 +55,8 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     private byte[]? _pending;
     private int _pendingOffset;
     private int _pendingCount;
-    private bool _bulk;       // the last read was large: the next one splices
-    private bool _maySplice; // nothing dumps the bytes, and the kernel has not refused to splice this socket
+    private bool _bulk;      // reads splice: the last report was large, or a read in this one was
+    private bool _maySplice; // the loop has a pipe, nothing dumps the bytes, and the kernel has not refused this socket
 
     /// <param name="owner">The connection's lifetime (counters, log lines).</param>
     /// <param name="fd">The accepted descriptor, non-blocking; owned from now on.</param>
@@ -66,7 +67,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         _owner = owner;
         _fd = fd;
         _loop = loop;
-        _maySplice = owner.MaySplice;
+        _maySplice = owner.MaySplice && loop.Pipe is not null;
         if (!earlyData.IsEmpty)
         {
             // Counted now and sent by the loop as held bytes: the loop sends them before it reads anything.
@@ -198,7 +199,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
                 }
                 // A large read: the rest of this report is spliced. (A short splice proves nothing, since the pipe may
                 // have run out of pages: those read on until EAGAIN.)
-                _bulk |= n >= SpliceThreshold && _maySplice && _loop.Pipe is not null;
+                _bulk |= n >= SpliceThreshold && _maySplice;
             }
             else if (n == 0)
             {
@@ -231,7 +232,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     /// <see cref="SpliceThreshold"/> bytes. Deciding per report rather than per read keeps a bulk sender spliced through
     /// the small reads its stream is also cut into now and then.
     /// </summary>
-    private void Drained(long total) => _bulk = total >= SpliceThreshold && _maySplice && _loop.Pipe is not null;
+    private void Drained(long total) => _bulk = total >= SpliceThreshold && _maySplice;
 
     /// <summary>
     /// Sends the bytes just spliced into the pipe back; true when all of them went, false when some are held (copied
