@@ -18,6 +18,8 @@ namespace EchoKit.Server.Internal;
 internal sealed class TcpEchoConnection
 {
     private const int NotAborted = -1;
+    private const int Disposed = 1; // the managed socket is disposed
+    private const int Finished = 2; // the last act has run
 
     // Only what differs per connection is a field; the logger, clock, metrics and --dump come from the listener's
     // context, so an idle connection on the epoll engine stays small.
@@ -34,8 +36,7 @@ internal sealed class TcpEchoConnection
     private volatile bool _echoing;
     private bool _opened;
     private int _abortReason = NotAborted;
-    private int _disposed;
-    private int _finished;
+    private int _ended; // Disposed | Finished, each set once (Interlocked.Or)
 
     /// <summary>A client accepted by the managed accept loop (sockets engine, PROXY, TLS).</summary>
     public TcpEchoConnection(long id, Socket socket, StreamListenerContext context, PeerAddress peer, string? remote)
@@ -69,6 +70,9 @@ internal sealed class TcpEchoConnection
     private DumpMode DumpSetting => _context.Server.Options.Dump;
 
     public long Id { get; }
+
+    /// <summary>Where the <see cref="ConnectionTracker"/> keeps it, -1 when it does not; the tracker's, under its lock.</summary>
+    public int TrackerSlot { get; set; } = -1;
 
     public StreamListenerContext Context => _context;
 
@@ -261,7 +265,7 @@ internal sealed class TcpEchoConnection
     /// </summary>
     public void Finish(ConnectionCloseReason reason)
     {
-        if (Interlocked.Exchange(ref _finished, 1) != 0)
+        if ((Interlocked.Or(ref _ended, Finished) & Finished) != 0)
         {
             return;
         }
@@ -382,7 +386,7 @@ internal sealed class TcpEchoConnection
 
     private void DisposeSocket()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        if ((Interlocked.Or(ref _ended, Disposed) & Disposed) == 0)
         {
             _managed?.Socket?.Dispose();
         }

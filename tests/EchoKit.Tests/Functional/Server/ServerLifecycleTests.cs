@@ -92,6 +92,61 @@ public abstract class ServerLifecycleTests(ServerEngine engine)
     }
 
     [Fact]
+    public async Task ConnectionsThatComeAndGoAreEachCountedOnceAndStopClosesEveryOneStillOpen()
+    {
+        // More clients than the tracker's first table holds (64), and places freed and taken again in between.
+        await using var server = await TestServer.StartAsync(Engine, o => o.ShutdownTimeout = TimeSpan.FromHours(1));
+        var clients = new List<Socket>();
+        for (var i = 0; i < 150; i++)
+        {
+            clients.Add(await server.ConnectAsync());
+        }
+        await TestTimeouts.WaitUntilAsync(() => server.Server.ConnectionCount == 150, "150 connections to be accepted");
+
+        // Every other client leaves; as many new ones take their places.
+        foreach (var leaving in clients.Where((_, i) => i % 2 == 0).ToArray())
+        {
+            leaving.Dispose();
+            clients.Remove(leaving);
+        }
+        await TestTimeouts.WaitUntilAsync(() => server.Server.ConnectionCount == 75, "75 connections to be left");
+        for (var i = 0; i < 75; i++)
+        {
+            clients.Add(await server.ConnectAsync());
+        }
+        await TestTimeouts.WaitUntilAsync(() => server.Server.ConnectionCount == 150, "150 connections again");
+
+        // Each open connection is listed once, and each still echoes.
+        var stats = server.Server.ConnectionStats();
+        Assert.Equal(150, stats.Count);
+        Assert.Equal(150, stats.Select(s => s.Id).Distinct().Count());
+        foreach (var client in clients)
+        {
+            await SocketIo.SendAllAsync(client, "z"u8.ToArray());
+            Assert.Equal("z", Encoding.ASCII.GetString(await SocketIo.ReceiveExactlyAsync(client, 1)));
+        }
+
+        // A stop that cannot wait closes all of them: each client reads the end of its stream, or a reset (the sockets
+        // engine aborts a socket with a receive pending).
+        using var now = new CancellationTokenSource();
+        now.Cancel();
+        await server.Server.StopAsync(now.Token).WaitAsync(TestTimeouts.Default);
+        Assert.Equal(0, server.Server.ConnectionCount);
+        Assert.Empty(server.Server.ConnectionStats());
+        foreach (var client in clients)
+        {
+            try
+            {
+                Assert.Empty(await SocketIo.ReceiveToEndAsync(client).WaitAsync(TestTimeouts.Default));
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+            {
+            }
+            client.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task RestartOnTheSamePortRightAfterStopWithConnectionsOpen()
     {
         var first = await TestServer.StartAsync(Engine, o => o.ShutdownTimeout = TimeSpan.FromHours(1));
