@@ -7,7 +7,9 @@ namespace EchoKit.Server;
 /// The accept loop every listener shares (the echo listeners, the reflect service, the <c>echokit</c> metrics
 /// endpoint): accept until stopped, hand each client over, and after a failed accept (EMFILE, ENOBUFS, a connection
 /// reset while queued...) report it, wait and go on: 10 ms, doubling to at most 1 s, back to nothing after a
-/// success. The listener lives; only cancelling its token ends the loop.
+/// success. The listener lives; only cancelling its token ends the loop. Out of descriptors (EMFILE, ENFILE), the
+/// process's few reserved descriptors are given up for the wait, so the runtime can still start the threads it needs,
+/// and accepting resumes only once they are reserved again.
 /// </summary>
 public static class AcceptLoop
 {
@@ -24,6 +26,7 @@ public static class AcceptLoop
         ArgumentNullException.ThrowIfNull(failed);
         ArgumentNullException.ThrowIfNull(time);
         var backoff = new AcceptBackoff();
+        DescriptorReserve.EnsureFilled();
         while (!stopping.IsCancellationRequested)
         {
             Socket client;
@@ -42,15 +45,29 @@ public static class AcceptLoop
             }
             catch (SocketException ex)
             {
-                var delay = backoff.Next();
-                failed(ex, delay);
-                try
+                var error = ex;
+                while (true)
                 {
-                    await Task.Delay(delay, time, stopping).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
+                    if (DescriptorReserve.IsOutOfDescriptors(error.SocketErrorCode))
+                    {
+                        DescriptorReserve.Release();
+                    }
+                    var delay = backoff.Next();
+                    failed(error, delay);
+                    try
+                    {
+                        await Task.Delay(delay, time, stopping).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                    if (DescriptorReserve.Refill())
+                    {
+                        break;
+                    }
+                    // Still out of descriptors (no client has left): accepting now would take the runtime's last ones.
+                    error = new SocketException((int)SocketError.TooManyOpenSockets);
                 }
                 continue;
             }

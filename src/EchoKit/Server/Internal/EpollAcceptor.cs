@@ -10,8 +10,10 @@ namespace EchoKit.Server.Internal;
 /// <see cref="Socket"/>, handle, endpoint or <c>dup()</c>. Each client is handed to
 /// <see cref="TcpEchoListener.AcceptNative"/> (access list, limit, then the next loop in turn). A failed accept
 /// (EMFILE, ENFILE, ENOBUFS...) is reported, and the listener is not watched for the back-off's wait (10 ms doubling
-/// to 1 s, one timer per listener), then watched again: the listener lives on. The listening descriptor is
-/// registered, and at stop unregistered and closed, on the loop only.
+/// to 1 s, one timer per listener), then watched again: the listener lives on. Out of descriptors, it also gives up
+/// the <see cref="DescriptorReserve"/> (the runtime needs descriptors to start threads) and resumes only once the
+/// reserve is whole again. The listening descriptor is registered, and at stop unregistered and closed, on the loop
+/// only.
 /// </summary>
 internal sealed class EpollAcceptor : IEventLoopHandler
 {
@@ -54,6 +56,7 @@ internal sealed class EpollAcceptor : IEventLoopHandler
         // process has no descriptor left; the listener would then never be watched again. The priming run posts a
         // resume that finds nothing paused.
         _resume = time.CreateTimer(static state => ((EpollAcceptor)state!).Resume(), this, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        DescriptorReserve.EnsureFilled();
     }
 
     /// <summary>Ends once the listening descriptor is closed (after <see cref="Stop"/>); never faults.</summary>
@@ -95,6 +98,13 @@ internal sealed class EpollAcceptor : IEventLoopHandler
                 _token = token;
                 break;
             case CommandResume when _paused && _token >= 0:
+                if (!DescriptorReserve.Refill())
+                {
+                    // Still out of descriptors (no client has left): accepting now would take the runtime's last ones.
+                    _paused = false;
+                    Pause(Errno.EMFILE);
+                    break;
+                }
                 _paused = false;
                 Watch(EpollEvents.EPOLLIN);
                 break;
@@ -150,6 +160,10 @@ internal sealed class EpollAcceptor : IEventLoopHandler
     /// <summary>After a failed accept: stop watching the listener for the back-off's wait, then watch it again.</summary>
     private void Pause(int errno)
     {
+        if (errno is Errno.EMFILE or Errno.ENFILE)
+        {
+            DescriptorReserve.Release();
+        }
         var delay = _backoff.Next();
         _failed(Errno.ToSocketError(errno), delay);
         _paused = true;

@@ -1,0 +1,87 @@
+using System.Net.Sockets;
+using Microsoft.Win32.SafeHandles;
+
+namespace EchoKit.Internal;
+
+/// <summary>
+/// A few descriptors held back for the runtime, given up when accepts run out of descriptors (EMFILE, ENFILE) and taken
+/// back before accepting again. Once a process has no descriptor left, the .NET runtime cannot start a thread (a new
+/// thread opens a pipe as it starts; strace shows <c>pipe2</c> failing with EMFILE) and ends the process with "Out of
+/// memory." The thread pool starts threads when
+/// it likes (a back-off timer's callback, a connection's continuation, a stop signal's handler), so a server that
+/// fills its descriptor table with clients would be killed by its own runtime instead of backing off. With the reserve
+/// closed, those threads start. Accepting resumes after the back-off only once the reserve is whole again (clients
+/// left), so the last descriptors are never the ones clients take. Process-wide, as the limit is: every accept loop
+/// shares one. Opening <c>/dev/null</c> costs a descriptor and nothing else.
+/// </summary>
+internal static class DescriptorReserve
+{
+    /// <summary>Descriptors held back: enough for several threads to start (a pipe, two descriptors, each).</summary>
+    public const int Size = 16;
+
+    private static readonly Lock s_lock = new();
+    private static readonly List<SafeFileHandle> s_held = [];
+    private static bool s_filled;
+
+    /// <summary>True for the accept failures that mean "no descriptor left" (EMFILE, ENFILE).</summary>
+    public static bool IsOutOfDescriptors(SocketError error) => error == SocketError.TooManyOpenSockets;
+
+    /// <summary>Fills the reserve (the first time, or what a stopped server left given up); called when an accept loop starts.</summary>
+    public static void EnsureFilled()
+    {
+        lock (s_lock)
+        {
+            s_filled = true;
+            FillLocked();
+        }
+    }
+
+    /// <summary>Closes the reserve: an accept found no descriptor left. Safe from any thread, harmless twice.</summary>
+    public static void Release()
+    {
+        lock (s_lock)
+        {
+            foreach (var handle in s_held)
+            {
+                handle.Dispose();
+            }
+            s_held.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Takes back what the reserve gave up, as far as descriptors are free; called before accepting again. False while
+    /// it is not whole: then the process is still out of descriptors, and accepting would only take the last ones.
+    /// </summary>
+    public static bool Refill()
+    {
+        lock (s_lock)
+        {
+            return !s_filled || FillLocked();
+        }
+    }
+
+    private static bool FillLocked()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return true; // handles there are not a small per-process table that a thread start needs
+        }
+        while (s_held.Count < Size)
+        {
+            try
+            {
+                s_held.Add(File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Read));
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+            {
+                return true; // no /dev/null to open here: no reserve, as before it existed
+            }
+            catch (IOException)
+            {
+                return false; // no descriptor free now (EMFILE, ENFILE): the rest is taken at the next refill
+            }
+        }
+        return true;
+    }
+}
