@@ -174,6 +174,8 @@ internal sealed class EchoConnection : IAsyncDisposable
     private bool Deliver(byte[] frame, long arrivedAt)
     {
         PingStray? stray = null;
+        TaskCompletionSource<EchoAnswer>[]? closing = null; // set when this frame ends the connection
+        string? reason = null;
         int difference;
         lock (_gate)
         {
@@ -185,16 +187,22 @@ internal sealed class EchoConnection : IAsyncDisposable
             else
             {
                 difference = ProbeFrame.FirstDifference(frame, _tag, expected.Sequence, _size);
-                if (_waiting.Remove(expected.Sequence, out var waiting))
-                {
-                    waiting.TrySetResult(difference < 0
-                        ? new EchoAnswer(PingStatus.Ok, arrivedAt, null)
-                        : new EchoAnswer(PingStatus.Mismatch, arrivedAt, $"mismatch at byte {difference}"));
-                }
-                else
+                var found = _waiting.Remove(expected.Sequence, out var waiting);
+                if (!found)
                 {
                     stray = new PingStray(difference < 0 ? PingStrayKind.Late : PingStrayKind.Mismatch, expected.Sequence, _time.GetElapsedTime(expected.SentAt, arrivedAt));
                 }
+                if (difference >= 0)
+                {
+                    // The close is claimed before the probe hears its answer: a next probe, sent as soon as this one
+                    // has heard, finds the connection closed and opens another instead of being sent here and then
+                    // failed by this close.
+                    reason = $"echo mismatch at byte {difference}";
+                    closing = ClaimCloseLocked(reason, failWaiting: true);
+                }
+                waiting?.TrySetResult(difference < 0
+                    ? new EchoAnswer(PingStatus.Ok, arrivedAt, null)
+                    : new EchoAnswer(PingStatus.Mismatch, arrivedAt, $"mismatch at byte {difference}"));
             }
         }
         if (stray is not null)
@@ -203,7 +211,14 @@ internal sealed class EchoConnection : IAsyncDisposable
         }
         if (difference >= 0)
         {
-            Close(stray is { Sequence: 0 } ? "the server sent bytes that were never sent to it" : $"echo mismatch at byte {difference}", failWaiting: true);
+            if (reason is null)
+            {
+                Close("the server sent bytes that were never sent to it", failWaiting: true);
+            }
+            else if (closing is not null)
+            {
+                FinishClose(closing, reason, goodbye: false); // null: it was already closed
+            }
             return false;
         }
         return true;
@@ -224,20 +239,39 @@ internal sealed class EchoConnection : IAsyncDisposable
     /// </param>
     private void Close(string reason, bool failWaiting, bool goodbye)
     {
-        TaskCompletionSource<EchoAnswer>[] failed;
+        TaskCompletionSource<EchoAnswer>[]? failed;
         lock (_gate)
         {
-            if (_closedReason is not null)
-            {
-                return;
-            }
-            _closedReason = reason;
-            failed = failWaiting ? _waiting.Values.ToArray() : [];
-            if (failWaiting)
-            {
-                _waiting.Clear();
-            }
+            failed = ClaimCloseLocked(reason, failWaiting);
         }
+        if (failed is not null)
+        {
+            FinishClose(failed, reason, goodbye);
+        }
+    }
+
+    /// <summary>
+    /// Marks the connection closed (under <c>_gate</c>), so no probe is sent on it from now on; null when it already
+    /// was. Returns the probes to fail (all still waiting when <paramref name="failWaiting"/>, else none).
+    /// </summary>
+    private TaskCompletionSource<EchoAnswer>[]? ClaimCloseLocked(string reason, bool failWaiting)
+    {
+        if (_closedReason is not null)
+        {
+            return null;
+        }
+        _closedReason = reason;
+        var failed = failWaiting ? _waiting.Values.ToArray() : [];
+        if (failWaiting)
+        {
+            _waiting.Clear();
+        }
+        return failed;
+    }
+
+    /// <summary>The rest of a close claimed by <see cref="ClaimCloseLocked"/>, outside the lock.</summary>
+    private void FinishClose(TaskCompletionSource<EchoAnswer>[] failed, string reason, bool goodbye)
+    {
         foreach (var waiting in failed)
         {
             waiting.TrySetResult(new EchoAnswer(PingStatus.Error, 0, reason));
