@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using EchoKit.Bench.Internal;
 using EchoKit.Endpoints;
 using EchoKit.Internal;
+using EchoKit.Internal.Linux;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -47,6 +48,7 @@ public static class BenchRunner
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("EchoKit.Bench");
         var target = await ChooseTargetAsync(options, cancellationToken).ConfigureAwait(false);
         var address = target is IPEndPoint ip ? EndpointResolver.FormatAddress(ip) : options.UnixPath!;
+        CheckDescriptors(options, address);
         BenchLog.BenchStarted(logger, ModeName(options.Mode), address, options.Connections, options.Pipeline, options.Size);
 
         var run = new BenchRun(options, target, Stopwatch.GetTimestamp());
@@ -228,7 +230,30 @@ public static class BenchRunner
     /// the connect timeout, the run fails at once with the reason (refused, timed out, unreachable) instead of
     /// counting errors for its whole duration. UDP has no connection to prove.
     /// </summary>
-    private static async Task<EndPoint> ChooseTargetAsync(BenchOptions options, CancellationToken cancellationToken)
+     /// <summary>Descriptors kept free beside the connections: the workers' epoll and wake descriptors, and the runtime's.</summary>
+    private const int SpareDescriptors = 16;
+
+    /// <summary>
+    /// Refuses a run whose connections cannot all be open at once under the process's descriptor limit. Without this the
+    /// workers would fill the descriptor table and keep retrying connects with EMFILE, and the .NET runtime, which needs
+    /// a descriptor to start a thread, could no longer end the run.
+    /// </summary>
+    private static void CheckDescriptors(BenchOptions options, string address)
+    {
+        if (options.Mode == BenchMode.ConnectRate || !OperatingSystem.IsLinux() || Libc.OpenFileLimit() is not { } limit)
+        {
+            return; // connect-rate holds one connection at a time
+        }
+        var open = Directory.GetFileSystemEntries("/proc/self/fd").Length;
+        var needed = (ulong)open + (ulong)options.Connections + SpareDescriptors;
+        if (needed > limit)
+        {
+            throw new BenchConnectException(address,
+                $"{options.Connections} connections need about {needed} open files, but this process may open {limit} (ulimit -n): raise the limit or use at most {Math.Max(0, (long)limit - open - SpareDescriptors)} connections");
+        }
+    }
+
+   private static async Task<EndPoint> ChooseTargetAsync(BenchOptions options, CancellationToken cancellationToken)
     {
         if (options.UnixPath is { } path)
         {

@@ -22,6 +22,7 @@ internal static partial class Libc
     public const int SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1;
     public const int SO_ERROR = 4;
+    public const int RLIMIT_NOFILE = 7;
     public const int SO_PEERCRED = 17;
     public const int IPPROTO_TCP = 6;
     public const int TCP_NODELAY = 1;
@@ -87,6 +88,19 @@ internal static partial class Libc
 
     [LibraryImport(Name, EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport(Name, EntryPoint = "getrlimit", SetLastError = true)]
+    private static partial int GetRLimit(int resource, ref ulong limits); // struct rlimit: two 64-bit values
+
+    /// <summary>
+    /// The descriptors this process may have open (RLIMIT_NOFILE's soft limit; the .NET runtime raises it to the hard
+    /// limit as it starts), or null where it cannot be read.
+    /// </summary>
+    public static ulong? OpenFileLimit()
+    {
+        Span<ulong> limits = stackalloc ulong[2];
+        return GetRLimit(RLIMIT_NOFILE, ref limits[0]) == 0 ? limits[0] : null;
+    }
 
     [LibraryImport(Name, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

@@ -59,6 +59,20 @@ public sealed class BenchCliTests
     }
 
     [Fact]
+    public async Task MoreConnectionsThanTheDescriptorLimitAllowsFailAtOnceNamingTheLimit()
+    {
+        // Before the check, the workers filled the descriptor table, retried their connects with EMFILE, and the
+        // runtime could not start the thread that ends the run: a 2 s run hung until killed.
+        await using var server = await TestServer.StartServerAsync(TestServer.Tcp());
+        var (exit, stdout, stderr) = await EchokitProcess.RunWrappedAsync(
+            ["sh", "-c", "ulimit -n 200 && exec \"$@\"", "sh"],
+            ["bench", TestServer.Address(server), "--connections", "300", "--duration", "2s"]);
+        Assert.Equal(1, exit);
+        Assert.Matches(@"^echokit: bench 127\.0\.0\.1:\d+: cannot connect to 127\.0\.0\.1:\d+: 300 connections need about \d+ open files, but this process may open 200 \(ulimit -n\): raise the limit or use at most \d+ connections$", stderr.Trim());
+        Assert.Equal("", stdout);
+    }
+
+    [Fact]
     public async Task AConnectThatHangsFailsAfterTheConnectTimeoutAsTimedOut()
     {
         using var backlog = new FullBacklog();
