@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using EchoKit.Internal.Linux;
 using Microsoft.Win32.SafeHandles;
 
 namespace EchoKit.Internal;
@@ -10,8 +11,9 @@ namespace EchoKit.Internal;
 /// memory." The thread pool starts threads when
 /// it likes (a back-off timer's callback, a connection's continuation, a stop signal's handler), so a server that
 /// fills its descriptor table with clients would be killed by its own runtime instead of backing off. With the reserve
-/// closed, those threads start. Accepting resumes after the back-off only once the reserve is whole again (clients
-/// left), so the last descriptors are never the ones clients take. Process-wide, as the limit is: every accept loop
+/// closed, those threads start. Accepting resumes after the back-off only once clients have left enough descriptors free
+/// to refill the reserve and leave some to spare (counted in <c>/proc/self/fd</c>, not grabbed to find out), so the last
+/// descriptors are never the ones clients take. Process-wide, as the limit is: every accept loop
 /// shares one. Opening <c>/dev/null</c> costs a descriptor and nothing else.
 /// </summary>
 internal static class DescriptorReserve
@@ -57,7 +59,39 @@ internal static class DescriptorReserve
     {
         lock (s_lock)
         {
-            return !s_filled || FillLocked();
+            if (!s_filled || s_held.Count == Size)
+            {
+                return true;
+            }
+            if (FreeDescriptors() is { } free && free < Size - s_held.Count + Spare)
+            {
+                // Only the descriptors the reserve gave up are free: taking them back would leave none for a thread
+                // that starts right now (the back-off timer's own pool thread may be starting one), and accepting
+                // would end at EMFILE at once. Stay given up.
+                return false;
+            }
+            return FillLocked();
+        }
+    }
+
+    /// <summary>Free descriptors beyond the reserve that must be there before it is refilled and accepting resumes.</summary>
+    private const int Spare = 16;
+
+    /// <summary>Descriptors this process may still open (its limit less those open), or null where that is not known.</summary>
+    private static long? FreeDescriptors()
+    {
+        if (!OperatingSystem.IsLinux() || !Libc.IsSupported || Libc.OpenFileLimit() is not { } limit)
+        {
+            return null;
+        }
+        try
+        {
+            // Listing the directory takes one descriptor, which the given-up reserve left free.
+            return (long)Math.Min(limit, long.MaxValue) - Directory.EnumerateFileSystemEntries("/proc/self/fd").LongCount();
+        }
+        catch (IOException)
+        {
+            return 0; // not even one free
         }
     }
 
