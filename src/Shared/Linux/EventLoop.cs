@@ -31,10 +31,7 @@ internal sealed class EventLoop : IDisposable
     private Thread? _thread;   // the loop's own thread (Start), if it has one
     private Thread? _owner;    // the one thread that runs the loop: its own, or the first to call Poll
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private IEventLoopHandler?[] _handlers = new IEventLoopHandler?[64];
-    private int[] _free = new int[64];
-    private int _freeCount;
-    private int _used;
+    private readonly SlotTable<IEventLoopHandler> _handlers = new(64); // by token
     private int _wakePending;
     private volatile bool _stopping;
 
@@ -87,27 +84,13 @@ internal sealed class EventLoop : IDisposable
     /// <summary>Registers <paramref name="fd"/> for <paramref name="events"/>; loop thread only. Returns the token, or -errno.</summary>
     public int Register(int fd, uint events, IEventLoopHandler handler)
     {
-        int token;
-        if (_freeCount > 0)
-        {
-            token = _free[--_freeCount];
-        }
-        else
-        {
-            if (_used == _handlers.Length)
-            {
-                Array.Resize(ref _handlers, _handlers.Length * 2);
-                Array.Resize(ref _free, _handlers.Length);
-            }
-            token = _used++;
-        }
+        var token = _handlers.Add(handler); // nothing can be reported for it before the ADD below
         var error = EpollEvents.Control(_epoll, EpollEvents.EPOLL_CTL_ADD, fd, events, (ulong)token);
         if (error != 0)
         {
-            _free[_freeCount++] = token;
+            _handlers.Remove(token);
             return -error;
         }
-        _handlers[token] = handler;
         return token;
     }
 
@@ -120,8 +103,7 @@ internal sealed class EventLoop : IDisposable
     {
         // close() alone would remove it too; removing it first keeps a duplicate of the descriptor from reporting on.
         EpollEvents.Control(_epoll, EpollEvents.EPOLL_CTL_DEL, fd, 0, 0);
-        _handlers[token] = null;
-        _free[_freeCount++] = token;
+        _handlers.Remove(token);
     }
 
     /// <summary>Asks the loop to leave after the commands already posted; safe from any thread, harmless twice.</summary>

@@ -1,3 +1,5 @@
+using EchoKit.Internal;
+
 namespace EchoKit.Server.Internal;
 
 /// <summary>
@@ -15,10 +17,7 @@ internal sealed class ConnectionTracker : IDisposable
     private readonly TimeProvider _time;
     private readonly Lock _lock = new(); // the sweep timer's creation and disposal, and the all-closed source
     private readonly Lock _slotsLock = new(); // the table: adding and removing
-    private TcpEchoConnection?[] _slots = new TcpEchoConnection?[64]; // replaced (doubled) under _slotsLock, read without
-    private int[] _free = new int[64]; // slots below _used that are empty again
-    private int _freeCount;
-    private int _used;
+    private readonly SlotTable<TcpEchoConnection> _slots = new(64); // walked without the lock
     private ITimer? _sweep;
     private bool _disposed;
     private TaskCompletionSource? _allClosed; // made by WhenAllClosed, completed by the last Remove
@@ -77,25 +76,7 @@ internal sealed class ConnectionTracker : IDisposable
     {
         lock (_slotsLock)
         {
-            int slot;
-            if (_freeCount > 0)
-            {
-                slot = _free[--_freeCount];
-            }
-            else
-            {
-                if (_used == _slots.Length)
-                {
-                    // Copied first and published after: a walk that read the old table still finds everyone in it.
-                    var larger = new TcpEchoConnection?[_slots.Length * 2];
-                    Array.Copy(_slots, larger, _slots.Length);
-                    Volatile.Write(ref _slots, larger);
-                    Array.Resize(ref _free, larger.Length);
-                }
-                slot = _used++;
-            }
-            connection.TrackerSlot = slot;
-            _slots[slot] = connection;
+            connection.TrackerSlot = _slots.Add(connection);
         }
         Interlocked.Increment(ref _open);
         connection.Start(this);
@@ -111,8 +92,7 @@ internal sealed class ConnectionTracker : IDisposable
             {
                 return;
             }
-            _slots[slot] = null;
-            _free[_freeCount++] = slot;
+            _slots.Remove(slot);
             connection.TrackerSlot = -1;
         }
         if (Interlocked.Decrement(ref _open) == 0)
@@ -128,7 +108,7 @@ internal sealed class ConnectionTracker : IDisposable
     /// </summary>
     private IEnumerable<TcpEchoConnection> Walk()
     {
-        var slots = Volatile.Read(ref _slots);
+        var slots = _slots.Items;
         for (var i = 0; i < slots.Length; i++)
         {
             if (Volatile.Read(ref slots[i]) is { } connection)
