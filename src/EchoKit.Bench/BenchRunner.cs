@@ -223,14 +223,7 @@ public static class BenchRunner
         RampSeconds = options.Ramp.TotalSeconds,
     };
 
-    /// <summary>
-    /// The address to load, proven to accept before any load starts. A name may resolve to several (localhost:
-    /// 127.0.0.1 and ::1); stream modes try each in turn and take the first that accepts (with TLS: completes the
-    /// handshake), as a client would, so a server listening on one family only is still found. When none does within
-    /// the connect timeout, the run fails at once with the reason (refused, timed out, unreachable) instead of
-    /// counting errors for its whole duration. UDP has no connection to prove.
-    /// </summary>
-     /// <summary>Descriptors kept free beside the connections: the workers' epoll and wake descriptors, and the runtime's.</summary>
+    /// <summary>Descriptors kept free beside the connections: the workers' epoll and wake descriptors, and the runtime's.</summary>
     private const int SpareDescriptors = 16;
 
     /// <summary>
@@ -240,20 +233,27 @@ public static class BenchRunner
     /// </summary>
     private static void CheckDescriptors(BenchOptions options, string address)
     {
-        if (options.Mode == BenchMode.ConnectRate || !OperatingSystem.IsLinux() || Libc.OpenFileLimit() is not { } limit)
+        if (options.Mode == BenchMode.ConnectRate || Libc.Descriptors() is not { } descriptors)
         {
             return; // connect-rate holds one connection at a time
         }
-        var open = Directory.GetFileSystemEntries("/proc/self/fd").Length;
-        var needed = (ulong)open + (ulong)options.Connections + SpareDescriptors;
-        if (needed > limit)
+        var (limit, free) = descriptors;
+        if (options.Connections + SpareDescriptors > free)
         {
+            var needed = limit - free + options.Connections + SpareDescriptors;
             throw new BenchConnectException(address,
-                $"{options.Connections} connections need about {needed} open files, but this process may open {limit} (ulimit -n): raise the limit or use at most {Math.Max(0, (long)limit - open - SpareDescriptors)} connections");
+                $"{options.Connections} connections need about {needed} open files, but this process may open {limit} (ulimit -n): raise the limit or use at most {Math.Max(0, free - SpareDescriptors)} connections");
         }
     }
 
-   private static async Task<EndPoint> ChooseTargetAsync(BenchOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// The address to load, proven to accept before any load starts. A name may resolve to several (localhost:
+    /// 127.0.0.1 and ::1); stream modes try each in turn and take the first that accepts (with TLS: completes the
+    /// handshake), as a client would, so a server listening on one family only is still found. When none does within
+    /// the connect timeout, the run fails at once with the reason (refused, timed out, unreachable) instead of
+    /// counting errors for its whole duration. UDP has no connection to prove.
+    /// </summary>
+    private static async Task<EndPoint> ChooseTargetAsync(BenchOptions options, CancellationToken cancellationToken)
     {
         if (options.UnixPath is { } path)
         {

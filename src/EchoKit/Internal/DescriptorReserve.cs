@@ -63,7 +63,8 @@ internal static class DescriptorReserve
             {
                 return true;
             }
-            if (FreeDescriptors() is { } free && free < Size - s_held.Count + Spare)
+            // Counted, not grabbed to find out; listing them takes one descriptor, which the given-up reserve left free.
+            if (Libc.Descriptors() is { } descriptors && descriptors.Free < Size - s_held.Count + Spare)
             {
                 // Only the descriptors the reserve gave up are free: taking them back would leave none for a thread
                 // that starts right now (the back-off timer's own pool thread may be starting one), and accepting
@@ -76,24 +77,6 @@ internal static class DescriptorReserve
 
     /// <summary>Free descriptors beyond the reserve that must be there before it is refilled and accepting resumes.</summary>
     private const int Spare = 16;
-
-    /// <summary>Descriptors this process may still open (its limit less those open), or null where that is not known.</summary>
-    private static long? FreeDescriptors()
-    {
-        if (!OperatingSystem.IsLinux() || !Libc.IsSupported || Libc.OpenFileLimit() is not { } limit)
-        {
-            return null;
-        }
-        try
-        {
-            // Listing the directory takes one descriptor, which the given-up reserve left free.
-            return (long)Math.Min(limit, long.MaxValue) - Directory.EnumerateFileSystemEntries("/proc/self/fd").LongCount();
-        }
-        catch (IOException)
-        {
-            return 0; // not even one free
-        }
-    }
 
     private static bool FillLocked()
     {

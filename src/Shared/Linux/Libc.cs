@@ -93,13 +93,27 @@ internal static partial class Libc
     private static partial int GetRLimit(int resource, ref ulong limits); // struct rlimit: two 64-bit values
 
     /// <summary>
-    /// The descriptors this process may have open (RLIMIT_NOFILE's soft limit; the .NET runtime raises it to the hard
-    /// limit as it starts), or null where it cannot be read.
+    /// The descriptors this process may have open (<c>Limit</c>: RLIMIT_NOFILE's soft limit, which the .NET runtime
+    /// raises to the hard limit as it starts) and how many of them it may still open now (<c>Free</c>: the limit less
+    /// the entries of <c>/proc/self/fd</c>; 0 when not even the one that listing takes is free). Null where the limit
+    /// cannot be read.
     /// </summary>
-    public static ulong? OpenFileLimit()
+    public static (long Limit, long Free)? Descriptors()
     {
         Span<ulong> limits = stackalloc ulong[2];
-        return GetRLimit(RLIMIT_NOFILE, ref limits[0]) == 0 ? limits[0] : null;
+        if (!IsSupported || GetRLimit(RLIMIT_NOFILE, ref limits[0]) != 0)
+        {
+            return null;
+        }
+        var limit = (long)Math.Min(limits[0], long.MaxValue);
+        try
+        {
+            return (limit, limit - Directory.EnumerateFileSystemEntries("/proc/self/fd").LongCount());
+        }
+        catch (IOException)
+        {
+            return (limit, 0);
+        }
     }
 
     [LibraryImport(Name, EntryPoint = "close", SetLastError = true)]
