@@ -174,54 +174,53 @@ internal sealed class EchoConnection : IAsyncDisposable
     private bool Deliver(byte[] frame, long arrivedAt)
     {
         PingStray? stray = null;
-        TaskCompletionSource<EchoAnswer>[]? closing = null; // set when this frame ends the connection
-        string? reason = null;
-        int difference;
+        string? reason = null; // set when this frame ends the connection
+        TaskCompletionSource<EchoAnswer>[]? closing = null;
         lock (_gate)
         {
+            var difference = 0;
+            TaskCompletionSource<EchoAnswer>? waiting = null;
             if (!_unechoed.TryDequeue(out var expected))
             {
                 stray = new PingStray(PingStrayKind.Mismatch, 0, null);
-                difference = 0;
+                reason = "the server sent bytes that were never sent to it";
             }
             else
             {
                 difference = ProbeFrame.FirstDifference(frame, _tag, expected.Sequence, _size);
-                var found = _waiting.Remove(expected.Sequence, out var waiting);
-                if (!found)
+                if (!_waiting.Remove(expected.Sequence, out waiting))
                 {
                     stray = new PingStray(difference < 0 ? PingStrayKind.Late : PingStrayKind.Mismatch, expected.Sequence, _time.GetElapsedTime(expected.SentAt, arrivedAt));
                 }
                 if (difference >= 0)
                 {
-                    // The close is claimed before the probe hears its answer: a next probe, sent as soon as this one
-                    // has heard, finds the connection closed and opens another instead of being sent here and then
-                    // failed by this close.
                     reason = $"echo mismatch at byte {difference}";
-                    closing = ClaimCloseLocked(reason, failWaiting: true);
                 }
-                waiting?.TrySetResult(difference < 0
-                    ? new EchoAnswer(PingStatus.Ok, arrivedAt, null)
-                    : new EchoAnswer(PingStatus.Mismatch, arrivedAt, $"mismatch at byte {difference}"));
             }
+            if (reason is not null)
+            {
+                // The close is claimed before the probe hears its answer: a next probe, sent as soon as this one has
+                // heard, finds the connection closed and opens another instead of being sent here and then failed by
+                // this close.
+                closing = ClaimCloseLocked(reason, failWaiting: true);
+            }
+            waiting?.TrySetResult(difference < 0
+                ? new EchoAnswer(PingStatus.Ok, arrivedAt, null)
+                : new EchoAnswer(PingStatus.Mismatch, arrivedAt, $"mismatch at byte {difference}"));
         }
         if (stray is not null)
         {
             _events.Stray(stray);
         }
-        if (difference >= 0)
+        if (reason is null)
         {
-            if (reason is null)
-            {
-                Close("the server sent bytes that were never sent to it", failWaiting: true);
-            }
-            else if (closing is not null)
-            {
-                FinishClose(closing, reason, goodbye: false); // null: it was already closed
-            }
-            return false;
+            return true;
         }
-        return true;
+        if (closing is not null) // null: it was already closed
+        {
+            FinishClose(closing, reason, goodbye: false);
+        }
+        return false;
     }
 
     /// <summary>

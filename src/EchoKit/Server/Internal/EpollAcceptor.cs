@@ -101,7 +101,6 @@ internal sealed class EpollAcceptor : IEventLoopHandler
                 if (!DescriptorReserve.Refill())
                 {
                     // Still out of descriptors (no client has left): accepting now would take the runtime's last ones.
-                    _paused = false;
                     Pause(Errno.EMFILE);
                     break;
                 }
@@ -160,12 +159,13 @@ internal sealed class EpollAcceptor : IEventLoopHandler
     /// <summary>After a failed accept: stop watching the listener for the back-off's wait, then watch it again.</summary>
     private void Pause(int errno)
     {
-        if (errno is Errno.EMFILE or Errno.ENFILE)
+        var error = Errno.ToSocketError(errno);
+        if (DescriptorReserve.IsOutOfDescriptors(error))
         {
             DescriptorReserve.Release();
         }
         var delay = _backoff.Next();
-        _failed(Errno.ToSocketError(errno), delay);
+        _failed(error, delay);
         _paused = true;
         Watch(0);
         _resume.Change(delay, Timeout.InfiniteTimeSpan);
