@@ -61,7 +61,7 @@ internal static class ServeCommand
         ReflectServeOptions.AddTo(command);
         command.Options.Add(OtlpOption.Otlp);
         command.SetAction((parse, _) => RunAsync(parse));
-        ConfigOptions.ValidateWith(command, parse => BuildOptions(parse));
+        ConfigOptions.ValidateWith(command, parse => DescribeEngines(BuildOptions(parse)));
         return command;
     }
 
@@ -91,8 +91,31 @@ internal static class ServeCommand
             // The program's default, :50007 on every interface; the library's own default is loopback, port 0.
             options.Endpoints.Add(ListenEndpoint.Tcp($":{EchoServerOptions.DefaultPort}"));
         }
+        // Checked once every listener is known: a rule such as "--engine epoll needs a TCP or Unix listener" must
+        // see the UDP ones too.
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message.Split(" (Parameter", 2)[0]);
+        }
         return options;
     }
+
+    /// <summary>
+    /// For --print-config: which engine each stream listener would be served by, which the configuration itself
+    /// leaves to <c>--engine auto</c> and the machine.
+    /// </summary>
+    private static IReadOnlyList<string> DescribeEngines(EchoServerOptions options) =>
+        options.Endpoints
+            .Select(e => (Endpoint: e, Engine: options.EngineFor(e.Protocol)))
+            .Where(x => x.Engine is not null)
+            .Select(x => $"{x.Endpoint.Protocol.ToString().ToLowerInvariant()} {x.Endpoint.Endpoint}: " + (x.Engine == ServerEngine.Epoll
+                ? $"epoll engine, {options.EventLoopCount} event loop(s)"
+                : x.Endpoint.Protocol == ListenProtocol.Tls ? "sockets engine (TLS is always served by System.Net.Sockets)" : "sockets engine"))
+            .ToList();
 
     private static async Task<int> RunAsync(ParseResult parse)
     {

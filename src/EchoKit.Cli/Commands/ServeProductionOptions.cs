@@ -184,15 +184,6 @@ internal static class ServeProductionOptions
         {
             options.Endpoints.Add(ListenEndpoint.Unix(path, mode) with { UseProxyProtocol = proxyKinds.Contains(ListenProtocol.Unix) });
         }
-
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new UsageException(ex.Message.Split(" (Parameter", 2)[0]);
-        }
     }
 
     private static IpAccessList? BuildAccessList(ParseResult parse)

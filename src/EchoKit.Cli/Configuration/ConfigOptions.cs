@@ -27,20 +27,17 @@ internal static class ConfigOptions
         Action = new PrintConfigAction(),
     };
 
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Command, Action<ParseResult>> Validators = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Command, Func<ParseResult, IReadOnlyList<string>>> Validators = new();
 
     /// <summary>
     /// Registers the checks a real start of <paramref name="command"/> makes (option combinations, files, ranges), so
     /// <c>--print-config</c> refuses exactly what the command would: a TLS listener without a certificate fails there too.
+    /// The checks return notes on what the start would decide that the configuration does not say (which engine
+    /// serves each listener); --print-config prints them on standard error, so its standard output stays a config file.
     /// </summary>
-    public static void ValidateWith(Command command, Action<ParseResult> validate) => Validators.AddOrUpdate(command, validate);
+    public static void ValidateWith(Command command, Func<ParseResult, IReadOnlyList<string>> validate) => Validators.AddOrUpdate(command, validate);
 
-    /// <summary>Runs the checks registered for the parsed command; throws as the command would.</summary>
-    public static void Validate(ParseResult parse)
-    {
-        if (Validators.TryGetValue(parse.CommandResult.Command, out var validate))
-        {
-            validate(parse);
-        }
-    }
+    /// <summary>Runs the checks registered for the parsed command; throws as the command would. Returns their notes.</summary>
+    public static IReadOnlyList<string> Validate(ParseResult parse) =>
+        Validators.TryGetValue(parse.CommandResult.Command, out var validate) ? validate(parse) : [];
 }

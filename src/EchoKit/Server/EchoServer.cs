@@ -127,7 +127,14 @@ public sealed class EchoServer : IAsyncDisposable
                 ServerLog.Listening(_logger, listener.Bound.Uri);
                 if (listener is TcpEchoListener stream)
                 {
-                    ServerLog.ListenerEngine(_logger, listener.Bound.Uri, stream.EngineName, stream.EngineName == "epoll" ? _epoll!.LoopCount : 0);
+                    if (stream.EngineName == "epoll")
+                    {
+                        ServerLog.ListenerOnEpoll(_logger, listener.Bound.Uri, _epoll!.LoopCount);
+                    }
+                    else
+                    {
+                        ServerLog.ListenerOnSockets(_logger, listener.Bound.Uri);
+                    }
                 }
                 _listenerLoops.Add(RunListenerAsync(listener));
             }
@@ -243,7 +250,7 @@ public sealed class EchoServer : IAsyncDisposable
 
     /// <summary>The epoll engine for a plain stream listener, started with the first one; null when sockets serve them.</summary>
     private EpollEngine? Epoll() => _options.UsesEpoll
-        ? _epoll ??= new EpollEngine(_options.IoThreads ?? Environment.ProcessorCount, _options.ReceiveBufferSize, _logger)
+        ? _epoll ??= new EpollEngine(_options.EventLoopCount, _options.ReceiveBufferSize, _logger)
         : null;
 
     /// <summary>

@@ -90,6 +90,21 @@ public sealed class EchoServerOptions
         _ => false,
     };
 
+    /// <summary>The event loops the epoll engine runs: <see cref="IoThreads"/>, or one per processor the process may use.</summary>
+    public int EventLoopCount => IoThreads ?? Environment.ProcessorCount;
+
+    /// <summary>
+    /// The engine that serves a listener of <paramref name="protocol"/> with these options on this machine:
+    /// <see cref="ServerEngine.Epoll"/> or <see cref="ServerEngine.Sockets"/> (never <see cref="ServerEngine.Auto"/>);
+    /// null for UDP, which has receive loops of its own whatever the engine.
+    /// </summary>
+    public ServerEngine? EngineFor(ListenProtocol protocol) => protocol switch
+    {
+        ListenProtocol.Tcp or ListenProtocol.Unix => UsesEpoll ? ServerEngine.Epoll : ServerEngine.Sockets,
+        ListenProtocol.Tls => ServerEngine.Sockets,
+        _ => null,
+    };
+
     /// <summary>Certificate and handshake timeout for TLS listeners.</summary>
     public TlsOptions Tls { get; } = new();
 
@@ -135,7 +150,7 @@ public sealed class EchoServerOptions
         }
         if (Engine == ServerEngine.Epoll && Endpoints.Count > 0 && Endpoints.All(e => e.Protocol is ListenProtocol.Tls or ListenProtocol.Udp))
         {
-            throw new ArgumentException("the epoll engine serves TCP and Unix listeners only; TLS listeners use sockets", nameof(Engine));
+            throw new ArgumentException("the epoll engine serves TCP and Unix listeners only, and none is given (TLS listeners use sockets; UDP has receive loops of its own)", nameof(Engine));
         }
         Internal.ProductionOptionsValidator.Validate(this);
         Udp.Validate();

@@ -14,8 +14,12 @@ internal static partial class ServerLog
     public static partial void Listening(ILogger logger, string listener);
 
     [LoggerMessage(EventId = 5, EventName = "ListenerEngine", Level = LogLevel.Debug,
-        Message = "{Listener} served by the {Engine} engine ({Loops} event loops)")]
-    public static partial void ListenerEngine(ILogger logger, string listener, string engine, int loops);
+        Message = "{Listener} served by the epoll engine ({Loops} event loop(s))")]
+    public static partial void ListenerOnEpoll(ILogger logger, string listener, int loops);
+
+    [LoggerMessage(EventId = 6, EventName = "ListenerEngineSockets", Level = LogLevel.Debug,
+        Message = "{Listener} served by the sockets engine (System.Net.Sockets)")]
+    public static partial void ListenerOnSockets(ILogger logger, string listener);
 
     [LoggerMessage(EventId = 2, EventName = "ShutdownStarted", Level = LogLevel.Information,
         Message = "shutting down: listeners closed, waiting up to {TimeoutSeconds}s for {Connections} open connection(s)")]

@@ -20,7 +20,7 @@ internal sealed class StreamListenerContext(ServerContext server, string uri, bo
     /// <summary>The epoll engine serving this listener's connections; null when System.Net.Sockets serves them.</summary>
     public EpollEngine? Epoll { get; } = epoll;
 
-    /// <summary>The engine's name, for the debug line and --print-config.</summary>
+    /// <summary>The engine's name ("epoll" or "sockets").</summary>
     public string EngineName => Epoll is null ? "sockets" : "epoll";
 
     public RejectionCounters Rejections { get; } = new();

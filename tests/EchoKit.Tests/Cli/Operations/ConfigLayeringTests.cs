@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using EchoKit.Tests.Production;
 using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Operations;
@@ -194,6 +195,32 @@ public sealed class ConfigLayeringTests : IDisposable
         Assert.Contains(listeners, u => u.Scheme == "tcp" && u.Host == "127.0.0.1" && u.Port > 0);
         server.Terminate();
         Assert.Equal(0, await server.WaitForExitAsync());
+    }
+
+    [Fact]
+    public async Task PrintConfigNamesTheEngineOfEachStreamListenerOnStandardErrorOnly()
+    {
+        using var certificate = new TestCertificates();
+        var unix = Path.Combine(_directory, "e.sock");
+        string[] listeners = ["--tcp", "127.0.0.1:7000", "--tls", "127.0.0.1:7001", "--tls-cert", certificate.CertificatePath,
+            "--tls-key", certificate.KeyPath, "--unix", unix, "--udp", "127.0.0.1:7002", "--print-config"];
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", .. listeners, "--engine", "epoll", "--io-threads", "3"]);
+        var (sockets, _, socketsErr) = await EchokitProcess.RunAsync(["serve", .. listeners, "--engine", "sockets"]);
+
+        Assert.Equal(0, code);
+        Assert.Equal(0, sockets);
+        JsonDocument.Parse(stdout).Dispose(); // standard output is still a config file
+        Assert.Equal(
+            ["# tcp 127.0.0.1:7000: epoll engine, 3 event loop(s)",
+             "# tls 127.0.0.1:7001: sockets engine (TLS is always served by System.Net.Sockets)",
+             $"# unix {unix}: epoll engine, 3 event loop(s)"],
+            stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(
+            ["# tcp 127.0.0.1:7000: sockets engine",
+             "# tls 127.0.0.1:7001: sockets engine (TLS is always served by System.Net.Sockets)",
+             $"# unix {unix}: sockets engine"],
+            socketsErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]

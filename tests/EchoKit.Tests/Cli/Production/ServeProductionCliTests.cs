@@ -65,11 +65,16 @@ public sealed class ServeProductionCliTests
         Assert.Equal($"echokit serve: {expected}\n", stderr);
     }
 
-    [Fact]
-    public async Task EpollEngineForOnlyATlsListenerIsAUsageError()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task EpollEngineWithNoTcpOrUnixListenerIsAUsageError(bool tls)
     {
         using var certificate = new TestCertificates();
-        var (code, stdout, stderr) = await EchokitProcess.RunAsync("serve", "--tls", "127.0.0.1:0", "--tls-cert", certificate.CertificatePath, "--tls-key", certificate.KeyPath, "--engine", "epoll");
+        string[] listener = tls
+            ? ["--tls", "127.0.0.1:0", "--tls-cert", certificate.CertificatePath, "--tls-key", certificate.KeyPath]
+            : ["--udp", "127.0.0.1:0"];
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", .. listener, "--engine", "epoll"]);
         Assert.Equal(2, code);
         Assert.Contains("epoll engine serves TCP and Unix listeners only", stderr);
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -80,7 +85,7 @@ public sealed class ServeProductionCliTests
     public async Task VerboseServeSaysWhichEngineServesEachListener()
     {
         await using var server = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0", "--engine", "epoll", "--io-threads", "2", "-v");
-        await server.WaitForStdoutAsync("served by the epoll engine (2 event loops)");
+        await server.WaitForStdoutAsync("served by the epoll engine (2 event loop(s))");
         server.Terminate();
         Assert.Equal(0, await server.WaitForExitAsync());
     }
