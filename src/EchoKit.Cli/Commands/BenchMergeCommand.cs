@@ -40,9 +40,9 @@ internal static class BenchMergeCommand
             {
                 text = await File.ReadAllTextAsync(file.FullName);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (Parsing.FileErrors.IsFileError(ex))
             {
-                await Console.Error.WriteLineAsync($"echokit: cannot read {file.FullName}: {ex.Message}");
+                await Console.Error.WriteLineAsync($"echokit bench merge: cannot read {Parsing.FileErrors.Describe(file.FullName, ex)}");
                 return ExitCodes.Failure;
             }
             try

@@ -83,9 +83,9 @@ internal static class ServeCommand
         {
             options.Endpoints.Add(new ListenEndpoint(ListenProtocol.Tcp, endpoint));
         }
-        ServeProductionOptions.Apply(parse, options);
         UdpServeOptions.Apply(parse, options);
         ReflectServeOptions.Apply(parse, options);
+        ServeProductionOptions.Apply(parse, options); // last: --proxy-protocol must know every other listener
         if (options.Endpoints.Count == 0 && !options.Reflect.HasEndpoints)
         {
             // The program's default, :50007 on every interface; the library's own default is loopback, port 0.

@@ -107,6 +107,11 @@ internal static class ServeProductionOptions
     /// Copies the flags into <paramref name="options"/>, after the TCP endpoints were added. Bad combinations, files
     /// that cannot be read and out-of-range settings throw <see cref="UsageException"/> (exit 2) naming the input.
     /// </summary>
+    /// <summary>
+    /// Applies the production options, and adds the TLS and Unix listeners; call it after the TCP, UDP and reflect
+    /// listeners are in <paramref name="options"/>, so that <c>--proxy-protocol</c> knows whether the server's implicit
+    /// TCP listener will be there.
+    /// </summary>
     public static void Apply(ParseResult parse, EchoServerOptions options)
     {
         if (parse.GetValue(MaxConnections) is > 0 and var max)
@@ -145,10 +150,16 @@ internal static class ServeProductionOptions
         var tlsEndpoints = parse.GetValue(Tls) ?? [];
         LoadCertificate(parse, options, tlsEndpoints.Length > 0);
 
+        // The server's own listener (:50007) comes only when no listener of any kind is given.
+        var implicitTcp = options.Endpoints.Count == 0 && !options.Reflect.HasEndpoints && unixPaths.Length == 0 && tlsEndpoints.Length == 0;
+        var tcpListeners = implicitTcp || options.Endpoints.Any(e => e.Protocol == ListenProtocol.Tcp);
+        if (proxyKinds.Length > 0 && !tcpListeners && unixPaths.Length == 0 && tlsEndpoints.Length == 0)
+        {
+            throw new UsageException("--proxy-protocol: there is no TCP, TLS or Unix listener (PROXY headers do not apply to UDP or the reflect service)");
+        }
         if (parse.GetValue(ProxyProtocol) is { Length: > 0 } namedKinds)
         {
             // Named kinds with no listener of that kind would silently do nothing: say so.
-            var tcpListeners = options.Endpoints.Count > 0 || (unixPaths.Length == 0 && tlsEndpoints.Length == 0);
             foreach (var kind in namedKinds.Distinct())
             {
                 var present = kind switch
@@ -164,7 +175,7 @@ internal static class ServeProductionOptions
                 }
             }
         }
-        if (proxyKinds.Contains(ListenProtocol.Tcp) && options.Endpoints.Count == 0 && unixPaths.Length == 0 && tlsEndpoints.Length == 0)
+        if (proxyKinds.Contains(ListenProtocol.Tcp) && implicitTcp)
         {
             // The server's implicit default listener must carry the flag too: make it explicit.
             options.Endpoints.Add(ListenEndpoint.Tcp($":{EchoServerOptions.DefaultPort}"));

@@ -133,6 +133,20 @@ public sealed class BenchCliTests
     }
 
     [Fact]
+    public async Task MergeOfAFileThatCannotBeReadSaysWhyInOneLineAndExitsOne()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"echokit-no-such-{Guid.NewGuid():N}.json");
+
+        var absent = await EchokitProcess.RunAsync("bench", "merge", missing);
+        var directory = await EchokitProcess.RunAsync("bench", "merge", Path.GetTempPath().TrimEnd('/'));
+
+        Assert.Equal(1, absent.ExitCode);
+        Assert.Equal($"echokit bench merge: cannot read {missing}: no such file\n", absent.Stderr);
+        Assert.Equal(1, directory.ExitCode);
+        Assert.Equal($"echokit bench merge: cannot read {Path.GetTempPath().TrimEnd('/')}: is a directory, not a file\n", directory.Stderr);
+    }
+
+    [Fact]
     public async Task MergeRefusesRunsOfDifferentSizesUnlessForced()
     {
         var dir = Directory.CreateTempSubdirectory("echokit-bench-merge-");

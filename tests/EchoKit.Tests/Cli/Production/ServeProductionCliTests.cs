@@ -22,6 +22,8 @@ public sealed class ServeProductionCliTests
     [InlineData(new[] { "--tls-cert", "cert.pem" }, "need a --tls listener")]
     [InlineData(new[] { "--proxy-protocol", "udp" }, "'udp' for --proxy-protocol")]
     [InlineData(new[] { "--proxy-timeout", "1s" }, "--proxy-timeout needs --proxy-protocol")]
+    [InlineData(new[] { "--udp", "127.0.0.1:0", "--proxy-protocol" }, "--proxy-protocol: there is no TCP, TLS or Unix listener")]
+    [InlineData(new[] { "--reflect-tcp", "127.0.0.1:0", "--proxy-protocol", "tcp" }, "--proxy-protocol: there is no TCP, TLS or Unix listener")]
     [InlineData(new[] { "--unix", "/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock" }, "longer than 107 bytes")]
     [InlineData(new[] { "--engine", "fast" }, "'fast' for --engine")]
     [InlineData(new[] { "--io-threads", "0" }, "'0' for --io-threads")]
