@@ -179,9 +179,9 @@ public sealed class EchoServer : IAsyncDisposable
                 listener.StopAccepting();
             }
             await Task.WhenAll(_listenerLoops).ConfigureAwait(false);
-            _idleSweeper?.Dispose();
 
-            // 2. Let open connections finish, up to the timeout.
+            // 2. Let open connections finish, up to the timeout. The idle sweep goes on: a connection that falls
+            //    quiet for --idle-timeout while the server drains leaves as it would at any other time.
             var open = _tracker.Count;
             if (open > 0)
             {
@@ -197,7 +197,11 @@ public sealed class EchoServer : IAsyncDisposable
                 }
             }
 
-            // 4. Abort whatever is left and wait for every connection task to observe it.
+            // 4. Abort whatever is left and wait for every connection task to observe it; no sweep runs after this.
+            if (_idleSweeper is not null)
+            {
+                await _idleSweeper.DisposeAsync().ConfigureAwait(false);
+            }
             _tracker.AbortAll();
             await _tracker.WhenAllClosed().ConfigureAwait(false);
 

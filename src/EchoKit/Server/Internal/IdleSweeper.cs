@@ -8,7 +8,7 @@ namespace EchoKit.Server.Internal;
 /// the time of its last read or write (a plain write, no allocation, no timer reset per message), and the sweep
 /// compares. A connection closes between the timeout and the timeout plus one sweep period.
 /// </summary>
-internal sealed class IdleSweeper : IDisposable
+internal sealed class IdleSweeper : IAsyncDisposable
 {
     private readonly ITimer _timer;
 
@@ -34,5 +34,6 @@ internal sealed class IdleSweeper : IDisposable
     public static TimeSpan PeriodFor(TimeSpan idleTimeout) =>
         TimeSpan.FromTicks(Math.Clamp(idleTimeout.Ticks / 4, TimeSpan.FromMilliseconds(25).Ticks, TimeSpan.FromSeconds(1).Ticks));
 
-    public void Dispose() => _timer.Dispose();
+    /// <summary>Stops the sweep; completes once no sweep is running.</summary>
+    public ValueTask DisposeAsync() => _timer.DisposeAsync();
 }

@@ -54,6 +54,30 @@ public abstract class IdleTimeoutTests(ServerEngine engine)
     }
 
     [Fact]
+    public async Task AConnectionLeftIdleWhileTheServerDrainsIsStillClosedByTheIdleTimeout()
+    {
+        var logs = TestServer.Logs();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var options = TestServer.Tcp();
+        options.IdleTimeout = TimeSpan.FromSeconds(10);
+        options.ShutdownTimeout = TimeSpan.FromDays(1); // the drain itself never runs out here
+        await using var server = await TestServer.StartServerAsync(Engine, options, logs, time);
+        using var client = await TestClients.ConnectAsync(server.Listeners[0]);
+        Assert.Equal("hi"u8.ToArray(), await TestClients.EchoAsync(client, "hi"u8.ToArray()));
+
+        var stop = server.StopAsync();
+        await TestTimeouts.WaitUntilAsync(() => logs.Named("ShutdownStarted").Count > 0, "the drain to begin");
+        // Still echoing while it drains: the drain keeps connections, it does not freeze them.
+        Assert.Equal("again"u8.ToArray(), await TestClients.EchoAsync(client, "again"u8.ToArray()));
+
+        var closed = await AdvanceUntilClosedAsync(time, logs, TimeSpan.FromSeconds(11));
+        Assert.Equal("idle", closed.Field("Reason"));
+        await stop.WaitAsync(TestTimeouts.Default);
+        Assert.Empty(logs.Named("ShutdownAborting"));
+        Assert.Equal(0, await client.ReceiveAsync(new byte[16].AsMemory(), SocketFlags.None).AsTask().WaitAsync(TestClients.Timeout));
+    }
+
+    [Fact]
     public async Task TrafficKeepsAConnectionOpenPastTheIdleTimeout()
     {
         var (server, logs, time) = await StartAsync(TimeSpan.FromSeconds(30));
