@@ -109,7 +109,7 @@ internal sealed class LineLoggerFactory(OutputSink sink, LogFormat format, LogLe
 
     /// <summary>
     /// The metrics' label for a connection's close or rejection reason, so a log shipper can join logs and metrics:
-    /// "closed by peer" is <c>closed_by_peer</c>, "3 connections open (--max-connections)" is <c>max_connections</c>.
+    /// "closed by peer" is <c>closed_by_peer</c>, "3 connection(s) open (--max-connections)" is <c>max_connections</c>.
     /// </summary>
     internal static string? ReasonLabel(string eventName, string prose) => eventName switch
     {

@@ -127,7 +127,7 @@ internal sealed class TcpEchoListener : IEchoListener
             {
                 if (!limiter.TryAcquire())
                 {
-                    RejectNative(fd, remote ?? (peer.ToEndPoint() is { } ip ? EndpointResolver.FormatAddress(ip) : "unknown"), ConnectionRejectReason.MaxConnections, $"{limiter.Max} connections open (--max-connections)");
+                    RejectNative(fd, remote ?? (peer.ToEndPoint() is { } ip ? EndpointResolver.FormatAddress(ip) : "unknown"), ConnectionRejectReason.MaxConnections, $"{limiter.Max} connection(s) open (--max-connections)");
                     return false;
                 }
                 permit = true;
@@ -179,7 +179,7 @@ internal sealed class TcpEchoListener : IEchoListener
         {
             if (!limiter.TryAcquire())
             {
-                Reject(client, remote ?? (ip is not null ? EndpointResolver.FormatAddress(ip) : "unknown"), ConnectionRejectReason.MaxConnections, $"{limiter.Max} connections open (--max-connections)");
+                Reject(client, remote ?? (ip is not null ? EndpointResolver.FormatAddress(ip) : "unknown"), ConnectionRejectReason.MaxConnections, $"{limiter.Max} connection(s) open (--max-connections)");
                 return;
             }
             permit = true;

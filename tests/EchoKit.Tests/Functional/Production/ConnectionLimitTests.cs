@@ -31,7 +31,7 @@ public abstract class ConnectionLimitTests(ServerEngine engine)
         Assert.True(await TestClients.ClosedWithoutDataAsync(third));
 
         var rejected = await logs.WaitForAsync("ConnectionRejected");
-        Assert.Contains("2 connections open", rejected.Message);
+        Assert.Contains("2 connection(s) open", rejected.Message);
         Assert.Equal(listener.Uri, rejected.Field("Listener"));
         Assert.StartsWith("127.0.0.1:", rejected.Field("Remote"));
         Assert.Equal(1, server.Rejections.MaxConnections);

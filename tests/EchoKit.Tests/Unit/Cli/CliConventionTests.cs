@@ -311,7 +311,7 @@ public sealed class CliConventionTests
     [Theory]
     [InlineData("ConnectionClosed", "closed by peer", "closed_by_peer")]
     [InlineData("ConnectionClosed", "idle", "idle")]
-    [InlineData("ConnectionRejected", "3 connections open (--max-connections)", "max_connections")]
+    [InlineData("ConnectionRejected", "3 connection(s) open (--max-connections)", "max_connections")]
     [InlineData("ConnectionRejected", "denied by the access list", "denied")]
     public void JsonReasonsUseTheMetricsWords(string eventName, string prose, string label) =>
         Assert.Equal(label, LineLoggerFactory.ReasonLabel(eventName, prose));
