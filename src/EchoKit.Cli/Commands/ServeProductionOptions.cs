@@ -104,13 +104,10 @@ internal static class ServeProductionOptions
     }
 
     /// <summary>
-    /// Copies the flags into <paramref name="options"/>, after the TCP endpoints were added. Bad combinations, files
-    /// that cannot be read and out-of-range settings throw <see cref="UsageException"/> (exit 2) naming the input.
-    /// </summary>
-    /// <summary>
-    /// Applies the production options, and adds the TLS and Unix listeners; call it after the TCP, UDP and reflect
-    /// listeners are in <paramref name="options"/>, so that <c>--proxy-protocol</c> knows whether the server's implicit
-    /// TCP listener will be there.
+    /// Copies the flags into <paramref name="options"/> and adds the TLS and Unix listeners. Call it after the TCP, UDP
+    /// and reflect listeners were added, so that <c>--proxy-protocol</c> knows whether the server's implicit TCP
+    /// listener will be there. Bad combinations, files that cannot be read and out-of-range settings throw
+    /// <see cref="UsageException"/> (exit 2) naming the input.
     /// </summary>
     public static void Apply(ParseResult parse, EchoServerOptions options)
     {
