@@ -14,4 +14,10 @@ internal static class ExitCodes
 
     /// <summary>The job ran, but an <c>--assert</c> expression did not hold (bench, ping).</summary>
     public const int AssertionFailed = 3;
+
+    /// <summary>
+    /// Standard output was closed under a command that runs until stopped (<c>ping ... | head -3</c>): 128 + SIGPIPE,
+    /// the status a C tool dies with there, so <c>set -o pipefail</c> scripts read it the same way.
+    /// </summary>
+    public const int OutputClosed = 141;
 }

@@ -81,27 +81,26 @@ internal static class BenchCommand
             options.Tls!.TrustedRoots = ClientOptionSet.LoadCa(caFile);
         }
 
+        // Interval lines and the JSON stream: when nobody reads them any more (| head -3), the run stops, as ping does.
+        using var progress = ReaderAwareWriter.OpenStandardOutput();
+        var progressOut = TextWriter.Synchronized(progress);
         var live = !json && !stream && interval is null && BenchLiveLine.IsWanted ? new BenchLiveLine(Console.Out) : null;
-        var lines = interval is not null && !stream ? new BenchIntervalLine(Console.Out) : null;
+        var lines = interval is not null && !stream ? new BenchIntervalLine(progressOut) : null;
         Action<BenchSample>? onSample = stream ? sample =>
         {
             if (!sample.IsWarmup && sample.Seconds > 0)
             {
-                Console.Out.WriteLine(BenchJson.IntervalEvent(sample));
-                Console.Out.Flush();
+                progressOut.WriteLine(BenchJson.IntervalEvent(sample));
             }
         } : lines is not null ? lines.Show : live is not null ? live.Show : null;
-        Action<BenchParameters>? onStart = stream ? parameters =>
-        {
-            Console.Out.WriteLine(BenchJson.StartEvent(parameters));
-            Console.Out.Flush();
-        } : null;
+        Action<BenchParameters>? onStart = stream ? parameters => progressOut.WriteLine(BenchJson.StartEvent(parameters)) : null;
         using var signals = new ShutdownSignals();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(signals.RequestedToken, progress.ReaderGone);
         BenchResult result;
         var target = options.UnixPath is { } path ? $"unix:{path}" : options.Endpoint!.Text;
         try
         {
-            result = await BenchRunner.RunAsync(options, onStart, onSample, loggerFactory: null, signals.RequestedToken);
+            result = await BenchRunner.RunAsync(options, onStart, onSample, loggerFactory: null, stop.Token);
         }
         catch (BenchConnectException ex)
         {
@@ -126,6 +125,10 @@ internal static class BenchCommand
             // Interrupted before the load started (while proving the target answers).
             await Console.Error.WriteLineAsync("echokit: interrupted");
             return signals.ExitCode;
+        }
+        if (progress.ReaderGone.IsCancellationRequested)
+        {
+            return ExitCodes.OutputClosed;
         }
         live?.Clear();
         return await BenchOutput.WriteAsync(result, stream ? BenchOutputFormat.JsonStream : json ? BenchOutputFormat.Json : BenchOutputFormat.Table, report, assertions, signals.ExitCode);

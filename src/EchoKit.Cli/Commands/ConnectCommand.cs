@@ -82,7 +82,7 @@ internal static class ConnectCommand
             var logs = new LineLoggerFactory(sink, LogFormat.Text, parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Warning);
             using var signals = new ShutdownSignals();
             await using var stdin = OpenStandardInput();
-            await using var stdout = OpenStandardOutput();
+            await using var stdout = StandardOutput.Open();
             try
             {
                 result = await InteractiveClient.RunAsync(endpoint, stdin, stdout, options, logs, TimeProvider.System, signals.RequestedToken);
@@ -165,30 +165,6 @@ internal static class ConnectCommand
 
     private static TimeSpan AtMost(TimeSpan value, TimeSpan max, string option) =>
         value <= max ? value : throw new UsageException($"{option} must be at most {ClientErrors.FormatDuration(max)}");
-
-    /// <summary>
-    /// Standard output for the server's bytes. On a pipe or a terminal, the raw file descriptor: a write to a pipe
-    /// whose reader has gone (<c>| head -1</c>) fails with EPIPE and ends the session, where Console's stream
-    /// would swallow EPIPE and leave us echoing into nothing for ever. A regular file keeps Console's stream, which
-    /// writes at (and moves) the shared file offset, so <c>(echokit connect ...; echo done) &gt; log</c> appends in order.
-    /// </summary>
-    private static Stream OpenStandardOutput()
-    {
-        try
-        {
-            var raw = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
-            if (!raw.CanSeek)
-            {
-                return raw;
-            }
-            raw.Dispose();
-        }
-        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
-        {
-            // fd 1 is unusable as a file: let Console decide (it writes nowhere if stdout is closed).
-        }
-        return Console.OpenStandardOutput();
-    }
 
     /// <summary>
     /// Standard input as the raw file descriptor. Console.OpenStandardInput would, on a terminal, run .NET's own line

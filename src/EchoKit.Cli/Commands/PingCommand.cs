@@ -85,16 +85,19 @@ internal static class PingCommand
             : PingOutputMode.Text;
         var target = options.UnixPath ?? options.Endpoint!.Text;
         var named = options.Endpoint is { Host: { } host } && !IPAddress.TryParse(host, out _);
-        var output = Console.Out;
+        // A ping runs until stopped: when nobody reads its lines any more (| head -3), it stops, as C's ping does.
+        using var stdout = ReaderAwareWriter.OpenStandardOutput();
+        var output = TextWriter.Synchronized(stdout);
         var session = new PingSession(options, new PingConsoleObserver(output, mode, Header(options, target), options.Endpoint?.Host ?? target, named));
 
         PingSummary summary;
         using (var signals = new ShutdownSignals())
+        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(signals.RequestedToken, stdout.ReaderGone))
         using (new PingInterimTriggers(() => Console.Error.Write(PingText.Summary(session.Snapshot(), "statistics so far"))))
         {
             try
             {
-                summary = await session.RunAsync(signals.RequestedToken);
+                summary = await session.RunAsync(stop.Token);
             }
             catch (PingTargetException ex)
             {
@@ -103,6 +106,10 @@ internal static class PingCommand
             }
         }
 
+        if (stdout.ReaderGone.IsCancellationRequested)
+        {
+            return ExitCodes.OutputClosed;
+        }
         switch (mode)
         {
             case PingOutputMode.Json:

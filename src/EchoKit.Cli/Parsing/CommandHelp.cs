@@ -59,7 +59,7 @@ internal static class CommandHelp
 
     private static readonly Dictionary<string, string[]> ExitCodeTable = new(StringComparer.Ordinal)
     {
-        [""] = ["0 ok, 1 failed, 2 usage error, 130/143 stopped by SIGINT/SIGTERM; see each command's --help"],
+        [""] = ["0 ok, 1 failed, 2 usage error, 3 an --assert failed, 130/143 stopped by SIGINT/SIGTERM, 141 output closed; see each command's --help"],
         ["serve"] =
         [
             "0    stopped by SIGINT/SIGTERM after a clean drain (or --print-config printed)",
@@ -80,7 +80,17 @@ internal static class CommandHelp
             "0    the run completed with no error and no mismatch",
             "1    errors, mismatches or no connection",
             "2    usage: a bad option, value or endpoint",
+            "3    an --assert expression did not hold",
             "130  stopped by SIGINT (Ctrl+C); 143 by SIGTERM",
+            "141  nobody reads the --interval or --json-stream lines any more (| head): the run stopped",
+        ],
+        ["ping"] =
+        [
+            "0    every probe was answered (with --assert: every assertion held); Ctrl+C ends the run the same way",
+            "1    a probe went unanswered (timeout, refused, error) or an echo did not match",
+            "2    usage: a bad option, value or endpoint",
+            "3    an --assert expression did not hold",
+            "141  nobody reads the output any more (| head): the ping stopped",
         ],
         ["bench merge"] =
         [

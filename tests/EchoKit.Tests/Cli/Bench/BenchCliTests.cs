@@ -132,6 +132,24 @@ public sealed class BenchCliTests
         Assert.Equal(intervals.Sum(e => e.GetProperty("data").GetProperty("messages").GetInt64()), events[^1].GetProperty("data").GetProperty("messages").GetInt64());
     }
 
+    [Theory]
+    [InlineData("--interval")]
+    [InlineData("--json-stream")]
+    public async Task ALongRunStopsWhenNobodyReadsItsProgressAnyMore(string progress)
+    {
+        await using var server = await TestServer.StartAsync();
+        string[] args = progress == "--interval" ? ["--interval", "100ms"] : ["--json-stream", "--interval", "100ms"];
+
+        // A one-hour run: without noticing that head has gone, it would outlast the test's timeout.
+        await using var bench = EchokitProcess.StartWrapped(EchoKit.Tests.Ping.PingCliTests.ThroughHead(2),
+            ["bench", $"127.0.0.1:{server.Port}", "--duration", "1h", "--warmup", "0", .. args]);
+        var code = await bench.WaitForExitAsync();
+
+        Assert.True(code == 141, $"exit {code}: {bench.Stderr}");
+        Assert.Equal(2, bench.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal("", bench.Stderr);
+    }
+
     [Fact]
     public async Task MergeOfAFileThatCannotBeReadSaysWhyInOneLineAndExitsOne()
     {

@@ -1,0 +1,31 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace EchoKit.Cli.Output;
+
+/// <summary>
+/// Standard output as a stream that tells when nobody reads it any more. On a pipe or a terminal it is the raw file
+/// descriptor: a write to a pipe whose reader has gone (<c>| head -1</c>) fails with EPIPE, where Console's stream
+/// swallows EPIPE and a command would go on writing into nothing for ever (the .NET runtime ignores SIGPIPE, which
+/// is what stops <c>ping | head</c> in C). A regular file keeps Console's stream, which writes at (and moves) the
+/// shared file offset, so <c>(echokit connect ...; echo done) &gt; log</c> appends in order.
+/// </summary>
+internal static class StandardOutput
+{
+    public static Stream Open()
+    {
+        try
+        {
+            var raw = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            if (!raw.CanSeek)
+            {
+                return raw;
+            }
+            raw.Dispose();
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            // fd 1 is unusable as a file: let Console decide (it writes nowhere if stdout is closed).
+        }
+        return Console.OpenStandardOutput();
+    }
+}
