@@ -105,6 +105,13 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunWrappedAsync(IReadOnlyList<string> wrapper, IEnumerable<string> args, TimeSpan? timeout = null)
         => RunToEndAsync(StartWrapped(wrapper, args, timeout), null, CancellationToken.None);
 
+    /// <summary>
+    /// Runs <c>echokit ARGS | head -n LINES</c> to its end, as <c>bash -c 'set -o pipefail; ...'</c>: the exit code is
+    /// the program's (head's is 0), standard output what head let through, standard error the program's.
+    /// </summary>
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunIntoHeadAsync(int lines, IEnumerable<string> args)
+        => RunWrappedAsync(["bash", "-c", $"set -o pipefail; \"$@\" | head -n {lines}", "bash"], args);
+
     /// <summary>Runs <c>echokit ARGS</c> to its end with stdin closed at once; returns the exit code and both outputs.</summary>
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) => RunAsync(args, environment: null);
 

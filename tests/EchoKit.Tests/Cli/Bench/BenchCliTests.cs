@@ -141,13 +141,12 @@ public sealed class BenchCliTests
         string[] args = progress == "--interval" ? ["--interval", "100ms"] : ["--json-stream", "--interval", "100ms"];
 
         // A one-hour run: without noticing that head has gone, it would outlast the test's timeout.
-        await using var bench = EchokitProcess.StartWrapped(EchoKit.Tests.Ping.PingCliTests.ThroughHead(2),
+        var (code, stdout, stderr) = await EchokitProcess.RunIntoHeadAsync(2,
             ["bench", $"127.0.0.1:{server.Port}", "--duration", "1h", "--warmup", "0", .. args]);
-        var code = await bench.WaitForExitAsync();
 
-        Assert.True(code == 141, $"exit {code}: {bench.Stderr}");
-        Assert.Equal(2, bench.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal("", bench.Stderr);
+        Assert.True(code == 141, $"exit {code}: {stderr}");
+        Assert.Equal(2, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal("", stderr);
     }
 
     [Fact]

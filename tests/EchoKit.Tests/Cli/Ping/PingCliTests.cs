@@ -30,12 +30,6 @@ public sealed class PingCliTests
         Assert.Matches(@"rtt p50/p90/p99 = [\d.]+/[\d.]+/[\d.]+ ms, jitter [\d.]+ ms", stdout);
     }
 
-    /// <summary>
-    /// <c>bash -c 'set -o pipefail; "$@" | head -n LINES'</c>: the program's exit status comes back through pipefail
-    /// (head's is 0), and its standard output is a pipe whose reader leaves after LINES lines.
-    /// </summary>
-    internal static string[] ThroughHead(int lines) => ["bash", "-c", $"set -o pipefail; \"$@\" | head -n {lines}", "bash"];
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -45,12 +39,11 @@ public sealed class PingCliTests
         string[] args = jsonStream ? ["--json-stream"] : [];
 
         // No -c: without noticing that head has gone, this would ping until the test's timeout.
-        await using var ping = EchokitProcess.StartWrapped(ThroughHead(2), ["ping", $"127.0.0.1:{server.Port}", "-i", "20ms", .. args]);
-        var code = await ping.WaitForExitAsync();
+        var (code, stdout, stderr) = await EchokitProcess.RunIntoHeadAsync(2, ["ping", $"127.0.0.1:{server.Port}", "-i", "20ms", .. args]);
 
-        Assert.True(code == 141, $"exit {code}: {ping.Stderr}");
-        Assert.Equal(2, ping.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Equal("", ping.Stderr);
+        Assert.True(code == 141, $"exit {code}: {stderr}");
+        Assert.Equal(2, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal("", stderr);
     }
 
     [Fact]
