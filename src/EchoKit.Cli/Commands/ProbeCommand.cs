@@ -35,7 +35,7 @@ internal static class ProbeCommand
         {
             endpoint, dscp, Json, Timeout,
         };
-        command.SetAction((parse, ct) => RunAsync(parse, "nat", async token =>
+        command.SetAction((parse, ct) => RunAsync(parse, "nat", async (token, _) =>
         {
             var result = await NatProbe.RunAsync(parse.GetValue(endpoint)!, parse.GetValue(Timeout), parse.GetValue(dscp), token);
             return parse.GetValue(Json) ? ProbeJson.Nat(result) : ProbeText.Nat(result);
@@ -70,12 +70,12 @@ internal static class ProbeCommand
     }
 
     private static Task<int> RunIdleAsync(ParseResult parse, Argument<EndpointSpec> endpoint, Option<TimeSpan> max, Option<TimeSpan> grace, Option<bool> noUdp, Option<bool> noTcp)
-        => RunAsync(parse, "idle", async token =>
+        => RunAsync(parse, "idle", async (token, stdout) =>
         {
             var options = new IdleProbeOptions { Max = parse.GetValue(max), Grace = parse.GetValue(grace), Udp = !parse.GetValue(noUdp), Tcp = !parse.GetValue(noTcp) };
             var json = parse.GetValue(Json);
             // Progress goes to stderr with --json (stdout holds the document), to stdout otherwise.
-            var progress = new SynchronousProgress(line => (json ? Console.Error : Console.Out).WriteLine(line));
+            var progress = new SynchronousProgress(line => (json ? Console.Error : stdout).WriteLine(line));
             var result = await IdleProbe.RunAsync(parse.GetValue(endpoint)!, options, progress, token);
             return json ? ProbeJson.Idle(result) : ProbeText.Idle(result);
         });
@@ -88,7 +88,7 @@ internal static class ProbeCommand
         {
             endpoint, timeout, Json,
         };
-        command.SetAction((parse, ct) => RunAsync(parse, "mtu", async token =>
+        command.SetAction((parse, ct) => RunAsync(parse, "mtu", async (token, _) =>
         {
             var result = await MtuProbe.RunAsync(parse.GetValue(endpoint)!, parse.GetValue(timeout), null, token);
             return parse.GetValue(Json) ? ProbeJson.Mtu(result) : ProbeText.Mtu(result);
@@ -105,7 +105,7 @@ internal static class ProbeCommand
         {
             endpoint, count, udp, Json, Timeout,
         };
-        command.SetAction((parse, ct) => RunAsync(parse, "lb", async token =>
+        command.SetAction((parse, ct) => RunAsync(parse, "lb", async (token, _) =>
         {
             var result = await LbProbe.RunAsync(parse.GetValue(endpoint)!, parse.GetValue(count), parse.GetValue(udp), parse.GetValue(Timeout), token);
             return parse.GetValue(Json) ? ProbeJson.Lb(result) : ProbeText.Lb(result);
@@ -113,14 +113,24 @@ internal static class ProbeCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, string name, Func<CancellationToken, Task<string>> probe)
+    /// <summary>
+    /// Runs a probe and prints its report. The probe gets standard output for its progress lines (probe idle's run for
+    /// up to twice --max): when nobody reads them any more (| head), the probe stops and exits 141, as ping does.
+    /// </summary>
+    private static async Task<int> RunAsync(ParseResult parse, string name, Func<CancellationToken, TextWriter, Task<string>> probe)
     {
         using var signals = new ShutdownSignals();
+        using var stdout = ReaderAwareWriter.OpenStandardOutput();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(signals.RequestedToken, stdout.ReaderGone);
         try
         {
-            var output = await probe(signals.RequestedToken);
-            await Console.Out.WriteAsync(output);
-            return ExitCodes.Ok;
+            var output = await probe(stop.Token, TextWriter.Synchronized(stdout));
+            await stdout.WriteAsync(output);
+            return stdout.ReaderGone.IsCancellationRequested ? ExitCodes.OutputClosed : ExitCodes.Ok;
+        }
+        catch (OperationCanceledException) when (stdout.ReaderGone.IsCancellationRequested)
+        {
+            return ExitCodes.OutputClosed;
         }
         catch (ProbeException ex)
         {

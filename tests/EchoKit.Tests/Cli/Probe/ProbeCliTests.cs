@@ -62,4 +62,18 @@ public sealed class ProbeCliTests
         Assert.Equal("loop", json.GetProperty("instance").GetString());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, json.GetProperty("hops").ValueKind); // no UDP reflect listener
     }
+
+    [Fact]
+    public async Task ProbeIdleStopsWhenNobodyReadsItsProgressAnyMore()
+    {
+        await using var server = await TestServer.StartAsync(options => options.Reflect.TcpEndpoints.Add(EndpointParser.Parse("127.0.0.1:0")));
+        var port = server.Server.Listeners.Single(l => l.Uri.StartsWith("reflect+tcp", StringComparison.Ordinal)).Port;
+
+        // Up to an hour of idle periods: without noticing that head has gone, it would outlast the test's timeout.
+        var (code, stdout, stderr) = await EchokitProcess.RunIntoHeadAsync(1, ["probe", "idle", $"127.0.0.1:{port}", "--no-udp", "--max", "1h"]);
+
+        Assert.True(code == 141, $"exit {code}: {stderr}");
+        Assert.Matches(@"^tcp-\w+: idle 1 s survived\n$", stdout);
+        Assert.Equal("", stderr);
+    }
 }
