@@ -161,7 +161,8 @@ internal static partial class Program
         {
             var word = match.Groups[1].Value;
             return LooksLikeOption(word) ? $"unknown option '{word}'"
-                : error.SymbolResult is CommandResult { Command: RootCommand } ? $"unknown command '{word}' (commands: serve, send, connect, bench)"
+                : error.SymbolResult is CommandResult { Command: RootCommand root }
+                    ? $"unknown command '{word}' (commands: {string.Join(", ", root.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))})"
                 : $"unexpected argument '{word}'";
         }
         if (MissingArgumentPattern().Match(message) is { Success: true } missing)

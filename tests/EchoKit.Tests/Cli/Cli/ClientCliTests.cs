@@ -21,6 +21,16 @@ public sealed class ClientCliTests
     }
 
     [Fact]
+    public async Task AnUnknownCommandIsAUsageErrorListingEveryCommand()
+    {
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("pnig", "127.0.0.1:7");
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Equal("echokit: unknown command 'pnig' (commands: serve, send, connect, bench, ping, probe) (see 'echokit --help')\n", stderr);
+    }
+
+    [Fact]
     public async Task AnUnknownOptionIsAUsageErrorWordedTheSameEverywhere()
     {
         var send = await EchokitProcess.RunAsync("send", "--bogus", "127.0.0.1:50007");
