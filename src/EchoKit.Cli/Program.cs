@@ -161,8 +161,8 @@ internal static partial class Program
         {
             var word = match.Groups[1].Value;
             return LooksLikeOption(word) ? $"unknown option '{word}'"
-                : error.SymbolResult is CommandResult { Command: RootCommand root }
-                    ? $"unknown command '{word}' (commands: {string.Join(", ", root.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))})"
+                : error.SymbolResult is CommandResult { Command: { Subcommands.Count: > 0, Arguments.Count: 0 } parent }
+                    ? $"unknown command '{word}' ({CommandList(parent)})"
                 : $"unexpected argument '{word}'";
         }
         if (MissingArgumentPattern().Match(message) is { Success: true } missing)
@@ -175,10 +175,13 @@ internal static partial class Program
         }
         if (message.StartsWith("Required command was not provided", StringComparison.Ordinal))
         {
-            return "missing command";
+            return error.SymbolResult is CommandResult { Command: var parent } ? $"missing command ({CommandList(parent)})" : "missing command";
         }
         return message.TrimEnd('.');
     }
+
+    /// <summary>"commands: nat, idle, mtu, lb": what may follow <paramref name="parent"/>, from the command tree itself.</summary>
+    private static string CommandList(Command parent) => $"commands: {string.Join(", ", parent.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))}";
 
     /// <summary>.NET's TimeSpan text ("00:00:00.0100000") as a user writes it ("10ms"), wherever a message carries one.</summary>
     internal static string Humanize(string message) => TimeSpanPattern().Replace(message, match =>

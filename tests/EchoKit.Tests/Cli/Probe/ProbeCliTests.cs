@@ -43,6 +43,17 @@ public sealed class ProbeCliTests
         Assert.Single(stderr.TrimEnd().Split('\n'));
     }
 
+    [Theory]
+    [InlineData(new string[0], "missing command (commands: nat, idle, mtu, lb)")]
+    [InlineData(new[] { "nta", "127.0.0.1:7" }, "unknown command 'nta' (commands: nat, idle, mtu, lb)")]
+    public async Task ProbeWithoutAKnownCommandNamesTheCommandsThereAre(string[] args, string expected)
+    {
+        var (code, _, stderr) = await EchokitProcess.RunAsync(["probe", .. args]);
+
+        Assert.Equal(2, code);
+        Assert.Equal($"echokit probe: {expected} (see 'echokit probe --help')\n", stderr);
+    }
+
     [Fact]
     public async Task ProbeNatOverLoopbackSeesNoNatAndExitsZero()
     {
