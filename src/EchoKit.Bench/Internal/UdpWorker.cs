@@ -108,7 +108,11 @@ internal sealed class UdpWorker : BenchWorker
         }
     }
 
-    /// <summary>The loop reports a socket readable: take its replies, then refill its window.</summary>
+    /// <summary>
+    /// The loop reports a socket readable: take its replies, each answered datagram sending the next at once (a closed
+    /// loop: the window stays full, so the run measures what --pipeline says; refilled only after the whole batch, a
+    /// 64-datagram window spent half its time nearly empty), then top the window up.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void OnEvents(Socket socket)
     {
@@ -282,8 +286,28 @@ internal sealed class UdpWorker : BenchWorker
                         RecordWarmupMessage(now - socket.SentTicks[slot], _size);
                     }
                     socket.HighestAnswered = Math.Max(socket.HighestAnswered, seq);
+                    if (seq == socket.Oldest)
+                    {
+                        // The window moves on at once. Left to Expire (every 1 ms) it stalled each socket after a ring
+                        // of sends per millisecond, so a pipelined run was capped and its window never full.
+                        SkipAnswered(socket);
+                    }
+                    if (!_draining)
+                    {
+                        Fill(socket, now);
+                    }
                     break;
             }
+        }
+    }
+
+    /// <summary>Moves the socket's window past the datagrams at its start that are resolved (answered, or lost).</summary>
+    private static void SkipAnswered(Socket socket)
+    {
+        var mask = socket.Sequence.Length - 1;
+        while (socket.Oldest < socket.Next && socket.State[(int)(socket.Oldest & mask)] != SlotInFlight)
+        {
+            socket.Oldest++;
         }
     }
 
