@@ -92,16 +92,18 @@ public sealed class BenchRunTests
     public async Task UdpBenchKeepsItsWindowFullSoLittlesLawHolds()
     {
         // Little's law, mean latency x rate = datagrams in flight, is an identity when the window stays full; it is
-        // not a speed. Each reply sends the next datagram at once, so at most one of the 16 is missing at any moment
-        // (ratio >= 15/16 whatever the machine's load). It read 0.33 with 8 in flight when the window moved only every
-        // 1 ms, and about 0.6 when it was refilled only after a whole batch of replies.
+        // not a speed. Each reply sends the next datagram at once, so at most one of the 64 is missing at any moment.
+        // It read 0.33 with 8 in flight when the window moved only every 1 ms, and about 0.55 with 64 when it was
+        // refilled only after a whole batch of replies. What the bound must allow for is the edges of the measured
+        // window: a stall of a loaded machine as the warm-up ends (its datagrams then hold the window while the clock
+        // runs) read 0.75 in a 1 s CI run; 3 s dilute it, and the warm-up takes the start-up (thread, JIT) off the clock.
         await using var server = await TestServer.StartUdpAsync();
-        var outcome = await EchokitProcess.RunAsync("bench", $"127.0.0.1:{server.Port}", "--udp", "--connections", "1", "--pipeline", "16",
-            "--duration", "1s", "--warmup", "200ms", "--json");
+        var outcome = await EchokitProcess.RunAsync("bench", $"127.0.0.1:{server.Port}", "--udp", "--connections", "1", "--pipeline", "64",
+            "--duration", "3s", "--warmup", "500ms", "--json");
         Assert.True(outcome.ExitCode == 0, outcome.Stderr + outcome.Stdout);
         var json = Json(outcome);
         Assert.Equal(0, json.GetProperty("udp").GetProperty("lost").GetInt64());
-        Assert.InRange(json.GetProperty("littles_law_ratio").GetDouble(), 0.85, 1.15);
+        Assert.InRange(json.GetProperty("littles_law_ratio").GetDouble(), 0.8, 1.2);
     }
 
     [Fact]
