@@ -26,21 +26,8 @@ internal static class ConnectCommand
     private static readonly Option<Encoding?> TextEncoding = RawByDefault(CliOptions.EncodingOption());
     private static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "On stderr: local and peer address, time to connect, TLS details, bytes each way at the end." };
     private static readonly Option<TimeSpan> Wait = CliOptions.WithAlias(CliOptions.Duration("--wait", "Connect timeout (with the TLS handshake), as nc -w. Default 10s.", TimeSpan.FromSeconds(10)), "-w");
-    private static readonly Option<TimeSpan?> IdleTimeout = new("--idle-timeout", "-i")
-    {
-        Description = "Give up (exit 1) when nothing moves either way for DURATION. Default: wait for ever.",
-        HelpName = "DURATION",
-        CustomParser = result =>
-        {
-            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-            if (!DurationParser.TryParse(text, out var value) || value == TimeSpan.Zero)
-            {
-                result.AddError(DurationParser.Invalid(text, "--idle-timeout"));
-                return null;
-            }
-            return value;
-        },
-    };
+    private static readonly Option<TimeSpan?> IdleTimeout = CliOptions.WithAlias(CliOptions.OptionalDuration("--idle-timeout",
+        "Give up (exit 1) when nothing moves either way for DURATION. Default: wait for ever."), "-i");
     private static readonly Option<TimeSpan> Timeout = CliOptions.Duration("--timeout",
         "With --udp: after input ends, wait until no datagram has come for DURATION. Default 2s.", TimeSpan.FromSeconds(2), allowZero: true);
     private static readonly Option<bool> NoShutdown = new("--no-shutdown") { Description = "At the end of input, do not half-close (no FIN); keep printing until the peer closes." };

@@ -44,9 +44,9 @@ internal static class CliOptions
         CustomParser = result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-            if (!DurationParser.TryParse(text, out var value) || (!allowZero && value == TimeSpan.Zero))
+            if (DurationParser.Read(text, name, allowZero, out var value) is { } error)
             {
-                result.AddError(DurationParser.Invalid(text, name));
+                result.AddError(error);
                 return default;
             }
             return value;
@@ -61,9 +61,9 @@ internal static class CliOptions
         CustomParser = result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-            if (!DurationParser.TryParse(text, out var value) || value == TimeSpan.Zero)
+            if (DurationParser.Read(text, name, allowZero: false, out var value) is { } error)
             {
-                result.AddError(DurationParser.Invalid(text, name));
+                result.AddError(error);
                 return null;
             }
             return value;

@@ -36,6 +36,19 @@ internal static class DurationParser
     /// <summary>The error for a rejected duration, naming the option and the accepted forms.</summary>
     public static string Invalid(string text, string option) => $"invalid duration '{text}' for {option}: expected {AcceptedForms}";
 
+    /// <summary>
+    /// Reads an option's duration: null with the value, or the one-line error. A zero that the option does not take
+    /// is told as such ("must be more than 0"), not as a form the parser cannot read.
+    /// </summary>
+    public static string? Read(string text, string option, bool allowZero, out TimeSpan duration)
+    {
+        if (!TryParse(text, out duration))
+        {
+            return Invalid(text, option);
+        }
+        return duration == TimeSpan.Zero && !allowZero ? $"{option} must be more than 0 (got '{text}')" : null;
+    }
+
     /// <summary>The shortest exact form <see cref="TryParse"/> reads back: <c>30s</c>, <c>2m</c>, <c>250ms</c>, <c>1.5s</c>, <c>7d</c>.</summary>
     public static string Format(TimeSpan duration)
     {

@@ -80,6 +80,20 @@ public sealed class CliConventionTests
         Assert.Contains("250ms, 10s, 1.5m, 2h, 1d", message);
     }
 
+    [Theory]
+    [InlineData(new[] { "send", "127.0.0.1:7", "--timeout" }, "0")]
+    [InlineData(new[] { "send", "127.0.0.1:7", "--timeout" }, "0s")]
+    [InlineData(new[] { "serve", "--idle-timeout" }, "0ms")]
+    [InlineData(new[] { "connect", "127.0.0.1:7", "-i" }, "0")]
+    [InlineData(new[] { "ping", "127.0.0.1:7", "--interval" }, "0s")]
+    public void AZeroDurationWhereNoneIsTakenSaysItMustBeMoreThanZero(string[] args, string text)
+    {
+        var parse = Root.Parse([.. args, text]);
+        var message = Assert.Single(parse.Errors).Message;
+        Assert.EndsWith($"must be more than 0 (got '{text}')", message);
+        Assert.DoesNotContain("invalid duration", message);
+    }
+
     [Fact]
     public void DotNetTimeSpanTextInAMessageIsShownAsAUserWritesIt() =>
         Assert.Equal("idle timeout must be from 100ms to 7 days, not 10ms", Program.Humanize("idle timeout must be from 100ms to 7 days, not 00:00:00.0100000"));
