@@ -155,5 +155,6 @@ public sealed class EchoServerOptions
         Internal.ProductionOptionsValidator.Validate(this);
         Udp.Validate();
         Reflect.Validate();
+        Internal.ListenerOverlap.Validate(this);
     }
 }

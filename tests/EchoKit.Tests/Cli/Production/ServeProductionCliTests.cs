@@ -28,6 +28,10 @@ public sealed class ServeProductionCliTests
     [InlineData(new[] { "--engine", "fast" }, "'fast' for --engine")]
     [InlineData(new[] { "--io-threads", "0" }, "'0' for --io-threads")]
     [InlineData(new[] { "--io-threads", "-1" }, "'-1' for --io-threads")]
+    [InlineData(new[] { "--tcp", "127.0.0.1:1", "--tcp", "127.0.0.1:1" }, "listeners tcp 127.0.0.1:1 and tcp 127.0.0.1:1 would both bind TCP port 1")]
+    [InlineData(new[] { "--tcp", ":1", "--tcp", "127.0.0.1:1" }, "would both bind TCP port 1 (a wildcard and an address on it)")]
+    [InlineData(new[] { "--udp", "127.0.0.1:1", "--reflect-udp", "127.0.0.1:1" }, "listeners udp 127.0.0.1:1 and reflect-udp 127.0.0.1:1 would both bind UDP port 1")]
+    [InlineData(new[] { "--unix", "/tmp/x.sock", "--unix", "/tmp/../tmp/x.sock" }, "the Unix listener /tmp/../tmp/x.sock is given twice")]
     public async Task BadProductionFlagsExitWithUsageErrorNamingTheInput(string[] args, string expected)
     {
         var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", .. args]);

@@ -32,4 +32,41 @@ public sealed class EchoServerOptionsTests
         Assert.Contains(named, error.Message);
         Assert.Throws<ArgumentException>(() => new EchoServer(options));
     }
+
+    [Theory]
+    [InlineData("127.0.0.1:7", "127.0.0.1:7", false, true)]
+    [InlineData(":7", "[::1]:7", false, true)]
+    [InlineData(":7", "127.0.0.1:7", true, false)]
+    [InlineData("127.0.0.1:7", "[::1]:7", false, false)]
+    [InlineData("127.0.0.1:0", "127.0.0.1:0", false, false)]
+    [InlineData("127.0.0.1:7", "127.0.0.1:8", false, false)]
+    public void TwoTcpListenersThatWouldBindTheSamePortAreRefusedBeforeAnyBind(string first, string second, bool reusePort, bool refused)
+    {
+        var options = new EchoServerOptions { ReusePort = reusePort };
+        options.Endpoints.Add(ListenEndpoint.Tcp(first));
+        options.Endpoints.Add(ListenEndpoint.Tcp(second));
+
+        var error = Record.Exception(options.Validate);
+
+        if (refused)
+        {
+            Assert.Contains("would both bind TCP port 7", Assert.IsType<ArgumentException>(error).Message);
+        }
+        else
+        {
+            Assert.Null(error);
+        }
+    }
+
+    [Fact]
+    public void TcpAndUdpListenersMayShareAPortNumber()
+    {
+        var options = new EchoServerOptions();
+        options.Endpoints.Add(ListenEndpoint.Tcp("127.0.0.1:7"));
+        options.Endpoints.Add(ListenEndpoint.Udp("127.0.0.1:7"));
+        options.Reflect.TcpEndpoints.Add(EchoKit.Endpoints.EndpointParser.Parse("127.0.0.1:8"));
+        options.Reflect.UdpEndpoints.Add(EchoKit.Endpoints.EndpointParser.Parse("127.0.0.1:8"));
+
+        options.Validate();
+    }
 }
