@@ -44,6 +44,62 @@ public static class PeerText
     /// <summary>Peer bytes for one log field (a TLV value, an SNI name): UTF-8 where valid, <c>\xNN</c> where not.</summary>
     public static string Field(ReadOnlySpan<byte> data) => Cut(Pieces(data, keepNewline: false));
 
+    /// <summary>
+    /// Peer bytes of a stream for a terminal (<c>connect</c> writing to one): escaped as a dump is, but line breaks,
+    /// tabs and carriage returns pass as they are, a backslash is not doubled and nothing is wrapped, so a line-based
+    /// conversation reads as it would raw. A UTF-8 sequence cut at the end of <paramref name="data"/> is left for the
+    /// next call (the count returned stops before it) unless <paramref name="final"/>, when its bytes are escaped.
+    /// </summary>
+    /// <returns>The bytes of <paramref name="data"/> consumed.</returns>
+    internal static int AppendForTerminal(StringBuilder builder, ReadOnlySpan<byte> data, bool final)
+    {
+        var consumedTotal = 0;
+        while (consumedTotal < data.Length)
+        {
+            var rest = data[consumedTotal..];
+            var status = Rune.DecodeFromUtf8(rest, out var rune, out var consumed);
+            if (status == System.Buffers.OperationStatus.Done)
+            {
+                AppendForTerminal(builder, rune);
+            }
+            else if (status == System.Buffers.OperationStatus.NeedMoreData && !final)
+            {
+                break;
+            }
+            else
+            {
+                consumed = Math.Max(consumed, 1);
+                foreach (var b in rest[..consumed])
+                {
+                    builder.Append(Hex(b));
+                }
+            }
+            consumedTotal += consumed;
+        }
+        return consumedTotal;
+    }
+
+    /// <summary>Decoded peer text of a stream for a terminal, escaped as <see cref="AppendForTerminal(StringBuilder, ReadOnlySpan{byte}, bool)"/> does.</summary>
+    internal static void AppendForTerminal(StringBuilder builder, ReadOnlySpan<char> text)
+    {
+        foreach (var rune in text.EnumerateRunes())
+        {
+            AppendForTerminal(builder, rune);
+        }
+    }
+
+    private static void AppendForTerminal(StringBuilder builder, Rune rune)
+    {
+        if (rune.Value is '\\' or '\n' or '\t' or '\r' || Escape(rune, keepNewline: true) is not { } escape)
+        {
+            builder.Append(rune.ToString());
+        }
+        else
+        {
+            builder.Append(escape);
+        }
+    }
+
     /// <summary>The text as printable pieces: each one character, one rune or one escape ("\n" stays a line break when kept).</summary>
     private static List<string> Pieces(ReadOnlySpan<byte> data, bool keepNewline)
     {

@@ -23,6 +23,10 @@ internal static class ConnectCommand
     private static readonly Option<bool> Udp = new("--udp", "-u") { Description = "UDP: each line of input is one datagram; each datagram received is printed." };
     private static readonly Option<bool> Crlf = new("--crlf", "-C") { Description = "Send line ends as CRLF, as SMTP, POP3, IMAP, HTTP and FTP require." };
     private static readonly Option<bool> Hex = new("--hex") { Description = "Print what arrives as a hex dump (offset, hex, ASCII)." };
+    private static readonly Option<bool> Raw = new("--raw")
+    {
+        Description = "On a terminal too, write what arrives as it is, escape sequences included. Default: a terminal gets control bytes shown escaped (\\x1b); pipes and files always get the bytes as they are.",
+    };
     private static readonly Option<Encoding?> TextEncoding = RawByDefault(CliOptions.EncodingOption());
     private static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "On stderr: local and peer address, time to connect, TLS details, bytes each way at the end." };
     private static readonly Option<TimeSpan> Wait = CliOptions.WithAlias(CliOptions.Duration("--wait", "Connect timeout (with the TLS handshake), as nc -w. Default 10s.", TimeSpan.FromSeconds(10)), "-w");
@@ -36,7 +40,7 @@ internal static class ConnectCommand
     {
         var command = new Command("connect", "Talk to a server by hand: stdin to the server, the server to stdout, both at once (like nc/ncat).");
         Client.AddArgumentTo(command);
-        foreach (var option in new Option[] { Udp, Crlf, Hex, TextEncoding, Verbose, Wait, IdleTimeout, Timeout, NoShutdown })
+        foreach (var option in new Option[] { Udp, Crlf, Hex, Raw, TextEncoding, Verbose, Wait, IdleTimeout, Timeout, NoShutdown })
         {
             command.Options.Add(option);
         }
@@ -119,6 +123,11 @@ internal static class ConnectCommand
         {
             throw new UsageException("give either --hex or --encoding, not both");
         }
+        var raw = parse.GetValue(Raw);
+        if (hex && raw)
+        {
+            throw new UsageException("give either --hex or --raw, not both");
+        }
         if (!udp && parse.GetResult(Timeout) is { Implicit: false })
         {
             throw new UsageException("--timeout is for --udp (the wait for replies after input ends); use --idle-timeout for TCP");
@@ -135,6 +144,8 @@ internal static class ConnectCommand
             Crlf = parse.GetValue(Crlf),
             HexDump = hex,
             Encoding = encoding,
+            // A server's escape sequences must not reach a terminal as commands (docs/connect.md).
+            EscapeControls = !raw && !Console.IsOutputRedirected,
             HalfClose = !parse.GetValue(NoShutdown),
             ConnectTimeout = AtMost(parse.GetValue(Wait), TimeSpan.FromHours(1), "--wait"),
             IdleTimeout = parse.GetValue(IdleTimeout) is { } idle ? AtMost(idle, TimeSpan.FromDays(1), "--idle-timeout") : null,

@@ -34,6 +34,15 @@ public sealed class ConnectOptions
     public bool HexDump { get; set; }
 
     /// <summary>
+    /// Show the control bytes of what arrives escaped as <c>cat -v</c> and <c>socat -v</c> do (<c>\x1b</c>,
+    /// <c>\x07</c>, <c>\u{202E}</c>, <c>\xff</c> for a byte that is not UTF-8), so a server's escape sequences
+    /// are seen, not run, by the terminal; line breaks, tabs and carriage returns pass. Default false (bytes as they
+    /// are, which pipes and files need); the <c>echokit connect</c> program sets it when its output is a terminal.
+    /// No effect with <see cref="HexDump"/>, which is escaped already.
+    /// </summary>
+    public bool EscapeControls { get; set; }
+
+    /// <summary>
     /// At the end of input, half-close the connection (send FIN, after TLS close_notify) and keep printing until
     /// the peer closes. Default true, as the peer often only answers or closes once it sees the end; false keeps
     /// our side open (ncat's --no-shutdown) for servers that treat a half-close as an abort.

@@ -112,6 +112,34 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunIntoHeadAsync(int lines, IEnumerable<string> args)
         => RunWrappedAsync(["bash", "-c", $"set -o pipefail; \"$@\" | head -n {lines}", "bash"], args);
 
+    /// <summary>
+    /// Runs <c>echokit ARGS</c> to its end with a terminal (a pseudo-terminal that python3's pty module opens) as its
+    /// standard input, output and error, as a user at a shell runs it; returns the exit code and everything the
+    /// terminal received (the terminal turns each "\n" into "\r\n"). Nothing is typed at it.
+    /// </summary>
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunOnTerminalAsync(IEnumerable<string> args)
+        => RunWrappedAsync(["python3", "-c", OnTerminal], args);
+
+    // Runs argv[1:] on a new pseudo-terminal, copies what it wrote to stdout once it ends, exits with its exit code.
+    private const string OnTerminal = """
+        import os, pty, sys
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execvp(sys.argv[1], sys.argv[1:])
+        chunks = []
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        _, status = os.waitpid(pid, 0)
+        sys.stdout.buffer.write(b"".join(chunks))
+        sys.exit(os.waitstatus_to_exitcode(status))
+        """;
+
     /// <summary>Runs <c>echokit ARGS</c> to its end with stdin closed at once; returns the exit code and both outputs.</summary>
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) => RunAsync(args, environment: null);
 

@@ -42,7 +42,7 @@ internal sealed class InteractiveSession
         _options = options;
         _logger = logger;
         _time = time;
-        _writer = new ReceivedDataWriter(output, options.Encoding, options.HexDump);
+        _writer = new ReceivedDataWriter(output, options.Encoding, options.HexDump, options.EscapeControls);
         _translator = new InputTranslator(options.Crlf, options.Encoding, options.Udp ? Math.Max(options.BufferSize, options.MaxDatagramSize) : options.BufferSize);
         _remoteText = endpoint.Text;
     }

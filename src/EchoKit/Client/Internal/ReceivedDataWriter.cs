@@ -8,14 +8,20 @@ namespace EchoKit.Client.Internal;
 /// Writes what arrives to the output as the user asked: the bytes as they are, text decoded with one stateful
 /// decoder (so a character split across reads comes out whole) and re-encoded as UTF-8, or a hex dump whose
 /// offsets run on across reads. Each chunk is written and flushed before the next read, which is the back-pressure:
-/// a slow output slows the socket, never grows a buffer.
+/// a slow output slows the socket, never grows a buffer. For a terminal (<paramref name="escapeForTerminal"/>) the
+/// text, raw or decoded, passes <see cref="PeerText"/> first, so the server's control bytes and escape sequences are
+/// shown (<c>\x1b</c>) rather than acted on; line breaks, tabs and carriage returns pass.
 /// </summary>
-internal sealed class ReceivedDataWriter(Stream output, Encoding? encoding, bool hexDump) : IDisposable
+internal sealed class ReceivedDataWriter(Stream output, Encoding? encoding, bool hexDump, bool escapeForTerminal = false) : IDisposable
 {
     private static readonly UTF8Encoding Utf8 = new(false);
     private static readonly ReadOnlyMemory<byte> NewLine = new[] { (byte)'\n' };
     private readonly TextStreamDecoder? _decoder = encoding is null || hexDump ? null : new TextStreamDecoder(encoding);
     private readonly StringBuilder? _hex = hexDump ? new StringBuilder() : null;
+    private readonly StringBuilder? _terminal = escapeForTerminal && !hexDump ? new StringBuilder() : null;
+    // Raw bytes for a terminal: the start of a UTF-8 sequence that the last read cut (at most 3 bytes).
+    private readonly byte[] _carry = new byte[4];
+    private int _carryLength;
     private byte[] _scratch = ArrayPool<byte>.Shared.Rent(4096);
     private long _offset;
 
@@ -33,7 +39,20 @@ internal sealed class ReceivedDataWriter(Stream output, Encoding? encoding, bool
     /// <summary>The stream ended: flushes a character the decoder held back (as U+FFFD, since it never completed).</summary>
     public async ValueTask CompleteAsync(CancellationToken cancellationToken)
     {
-        if (_decoder is not null)
+        if (_terminal is not null)
+        {
+            _terminal.Clear();
+            if (_decoder is not null)
+            {
+                PeerText.AppendForTerminal(_terminal, _decoder.Flush());
+            }
+            else
+            {
+                AppendBytesForTerminal([], final: true);
+            }
+            await PutAsync(EncodeUtf8(_terminal), cancellationToken).ConfigureAwait(false);
+        }
+        else if (_decoder is not null)
         {
             var length = EncodeUtf8(_decoder.Flush(), 0);
             await PutAsync(length, cancellationToken).ConfigureAwait(false);
@@ -55,17 +74,31 @@ internal sealed class ReceivedDataWriter(Stream output, Encoding? encoding, bool
             {
                 _hex.Append('\n');
             }
-            var length = 0;
-            foreach (var chunk in _hex.GetChunks())
-            {
-                length = EncodeUtf8(chunk.Span, length);
-            }
-            await PutAsync(length, cancellationToken).ConfigureAwait(false);
+            await PutAsync(EncodeUtf8(_hex), cancellationToken).ConfigureAwait(false);
             return;
         }
 
         bool endsWithNewline;
-        if (_decoder is not null)
+        if (_terminal is not null)
+        {
+            _terminal.Clear();
+            if (_decoder is not null)
+            {
+                PeerText.AppendForTerminal(_terminal, _decoder.Decode(data.Span));
+                if (datagram)
+                {
+                    PeerText.AppendForTerminal(_terminal, _decoder.Flush());
+                }
+            }
+            else
+            {
+                AppendBytesForTerminal(data.Span, final: datagram);
+            }
+            var length = EncodeUtf8(_terminal);
+            endsWithNewline = length > 0 && _scratch[length - 1] == (byte)'\n';
+            await PutAsync(length, cancellationToken).ConfigureAwait(false);
+        }
+        else if (_decoder is not null)
         {
             var length = EncodeUtf8(_decoder.Decode(data.Span), 0);
             if (datagram)
@@ -86,6 +119,40 @@ internal sealed class ReceivedDataWriter(Stream output, Encoding? encoding, bool
             await Guard(output.WriteAsync(NewLine, cancellationToken)).ConfigureAwait(false);
         }
         await Guard(new ValueTask(output.FlushAsync(cancellationToken))).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Escapes raw bytes for a terminal into <see cref="_terminal"/>: a UTF-8 sequence cut at the end waits in
+    /// <see cref="_carry"/> for the next read, unless <paramref name="final"/> (end of stream, or a whole datagram).
+    /// </summary>
+    private void AppendBytesForTerminal(ReadOnlySpan<byte> data, bool final)
+    {
+        byte[]? joined = null;
+        var input = data;
+        if (_carryLength > 0)
+        {
+            joined = ArrayPool<byte>.Shared.Rent(_carryLength + data.Length);
+            _carry.AsSpan(0, _carryLength).CopyTo(joined);
+            data.CopyTo(joined.AsSpan(_carryLength));
+            input = joined.AsSpan(0, _carryLength + data.Length);
+        }
+        var used = PeerText.AppendForTerminal(_terminal!, input, final);
+        input[used..].CopyTo(_carry);
+        _carryLength = input.Length - used;
+        if (joined is not null)
+        {
+            ArrayPool<byte>.Shared.Return(joined);
+        }
+    }
+
+    private int EncodeUtf8(StringBuilder text)
+    {
+        var length = 0;
+        foreach (var chunk in text.GetChunks())
+        {
+            length = EncodeUtf8(chunk.Span, length);
+        }
+        return length;
     }
 
     /// <summary>Encodes <paramref name="chars"/> as UTF-8 into the scratch buffer at <paramref name="at"/>; returns the new length.</summary>

@@ -40,6 +40,34 @@ public sealed class ConnectHexTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OnATerminalTheServersEscapeSequencesAreShownNotRunUnlessRawIsAsked(bool raw)
+    {
+        var hostile = "\x1b]0;owned\x07\x1b[2Jhello\n"u8.ToArray();
+        await using var server = ScriptedTcpServer.Start(async (socket, token) =>
+        {
+            await SocketIo.SendAllAsync(socket, hostile, token);
+            socket.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+        });
+
+        var (code, shown, _) = await EchokitProcess.RunOnTerminalAsync(raw ? ["connect", "--raw", server.Endpoint] : ["connect", server.Endpoint]);
+
+        Assert.Equal(0, code);
+        if (raw)
+        {
+            Assert.Contains("\x1b]0;owned\x07\x1b[2Jhello\r\n", shown);
+        }
+        else
+        {
+            Assert.Contains(@"\x1b]0;owned\x07\x1b[2Jhello" + "\r\n", shown);
+            Assert.DoesNotContain("\x1b]0;", shown);
+            Assert.DoesNotContain("\x1b[2J", shown);
+            Assert.DoesNotContain("\x07", shown);
+        }
+    }
+
     [Fact]
     public async Task ConnectEncodingDecodesRepliesAndEncodesInput()
     {

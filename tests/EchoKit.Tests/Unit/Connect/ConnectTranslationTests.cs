@@ -76,4 +76,48 @@ public sealed class ConnectTranslationTests
 
         Assert.Equal(binary, output.ToArray());
     }
+
+    [Fact]
+    public async Task ForATerminalControlBytesAreShownEscapedAndLineBreaksPass()
+    {
+        var output = new MemoryStream();
+        using var writer = new ReceivedDataWriter(output, encoding: null, hexDump: false, escapeForTerminal: true);
+        byte[] sent = [.. "\x1b]0;owned\x07\x1b[2J ok\ttab\r\n"u8, 0xff, 0xc2, 0x9b, .. "\u202e é \\ end\n"u8];
+
+        await writer.WriteAsync(sent, CancellationToken.None);
+        await writer.CompleteAsync(CancellationToken.None);
+
+        var shown = output.ToArray();
+        Assert.DoesNotContain((byte)0x1b, shown);
+        Assert.DoesNotContain((byte)0x07, shown);
+        Assert.Equal("\\x1b]0;owned\\x07\\x1b[2J ok\ttab\r\n\\xff\\x9b\\u{202E} é \\ end\n", Encoding.UTF8.GetString(shown));
+    }
+
+    [Fact]
+    public async Task ForATerminalACharacterSplitAcrossReadsComesOutWholeAndACutOneAtTheEndAsHex()
+    {
+        var output = new MemoryStream();
+        using var writer = new ReceivedDataWriter(output, encoding: null, hexDump: false, escapeForTerminal: true);
+        var bytes = Encoding.UTF8.GetBytes("é€😀");
+
+        foreach (var b in bytes)
+        {
+            await writer.WriteAsync(new[] { b }, CancellationToken.None); // one byte per read
+        }
+        await writer.WriteAsync(new byte[] { 0xe2, 0x82 }, CancellationToken.None); // the stream ends mid-character
+        await writer.CompleteAsync(CancellationToken.None);
+
+        Assert.Equal("é€😀\\xe2\\x82", Encoding.UTF8.GetString(output.ToArray()));
+    }
+
+    [Fact]
+    public async Task ForATerminalDecodedTextIsEscapedToo()
+    {
+        var output = new MemoryStream();
+        using var writer = new ReceivedDataWriter(output, Encoding.Latin1, hexDump: false, escapeForTerminal: true);
+
+        await writer.WriteDatagramAsync(new byte[] { 0x1b, (byte)'[', (byte)'H', 0xe9 }, CancellationToken.None);
+
+        Assert.Equal("\\x1b[Hé\n", Encoding.UTF8.GetString(output.ToArray()));
+    }
 }
