@@ -30,7 +30,7 @@ public static class LbProbe
                     continue;
                 }
                 flowSticky &= instances.Distinct().Count() == 1;
-                var id = ReflectClient.Printable(instances[0]);
+                var id = PeerText.Field(instances[0]);
                 counts[id] = counts.GetValueOrDefault(id) + 1;
             }
             catch (ProbeException ex)

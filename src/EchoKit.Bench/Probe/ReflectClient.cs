@@ -112,7 +112,7 @@ internal sealed class ReflectClient : IAsyncDisposable
                     }
                     if (report.Error is not null)
                     {
-                        throw new ProbeException($"the reflect service at {EndpointResolver.FormatAddress(Remote)} refused the request: {Printable(report.Error)}");
+                        throw new ProbeException($"the reflect service at {EndpointResolver.FormatAddress(Remote)} refused the request: {PeerText.Field(report.Error)}");
                     }
                     return report;
                 }
@@ -146,6 +146,4 @@ internal sealed class ReflectClient : IAsyncDisposable
     }
 
     internal static string ClientErrorText(SocketError error) => Client.ClientErrors.Describe(error).Message;
-
-    internal static string Printable(string text) => new(text.Take(200).Select(c => c is < ' ' or > '~' ? '?' : c).ToArray());
 }

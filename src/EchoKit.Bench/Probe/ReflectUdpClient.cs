@@ -126,7 +126,7 @@ internal sealed class ReflectUdpClient : IDisposable
                 }
                 if (report.Error is not null)
                 {
-                    throw new ProbeException($"the reflect service at {EndpointResolver.FormatAddress(Remote)} refused the request: {ReflectClient.Printable(report.Error)}");
+                    throw new ProbeException($"the reflect service at {EndpointResolver.FormatAddress(Remote)} refused the request: {PeerText.Field(report.Error)}");
                 }
                 if (report.Id == request.Id)
                 {

@@ -97,6 +97,6 @@ internal static class ProbeText
 
     private static string Addr(System.Net.IPEndPoint? endPoint) => endPoint is null ? "unknown" : EndpointResolver.FormatAddress(endPoint);
 
-    /// <summary>Peer-controlled text, made safe for a terminal: printable ASCII only, bounded.</summary>
-    public static string Safe(string? text) => text is null ? "unknown" : new(text.Take(200).Select(c => c is < ' ' or > '~' ? '?' : c).ToArray());
+    /// <summary>Peer-controlled text, made safe for a terminal by the one sanitiser (escaped, one line, bounded); "unknown" when absent.</summary>
+    public static string Safe(string? text) => text is null ? "unknown" : PeerText.Field(text);
 }
