@@ -179,29 +179,24 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
     private static EchokitProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, bool unprivileged,
         IReadOnlyList<string>? wrapper = null)
     {
-        var info = new ProcessStartInfo(wrapper is [var first, ..] ? first : unprivileged ? Setpriv : "dotnet")
+        List<string> command = [.. DefaultSignals];
+        if (wrapper is { Count: > 0 })
+        {
+            command.AddRange(wrapper);
+        }
+        else if (unprivileged)
+        {
+            command.AddRange([Setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]);
+        }
+        command.AddRange(["dotnet", ProgramPath, .. args]);
+        var info = new ProcessStartInfo(command[0])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (wrapper is { Count: > 0 })
-        {
-            foreach (var arg in wrapper.Skip(1).Append("dotnet"))
-            {
-                info.ArgumentList.Add(arg);
-            }
-        }
-        else if (unprivileged)
-        {
-            foreach (var arg in (string[])["--reuid=65534", "--regid=65534", "--clear-groups", "dotnet"])
-            {
-                info.ArgumentList.Add(arg);
-            }
-        }
-        info.ArgumentList.Add(ProgramPath);
-        foreach (var arg in args)
+        foreach (var arg in command.Skip(1))
         {
             info.ArgumentList.Add(arg);
         }
@@ -216,6 +211,28 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
             info.Environment[key] = value;
         }
         return new EchokitProcess(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start"), timeout);
+    }
+
+    /// <summary>
+    /// <c>env --default-signal=INT,QUIT</c> when the tests themselves run with SIGINT or SIGQUIT ignored, else nothing.
+    /// Started from a background job (<c>nohup</c>, <c>cmd &amp;</c> in a script) the test run inherits both ignored,
+    /// and so would every echokit it starts, which then rightly ignores them, as nohup asks. The tests that send them
+    /// stand for a user at a shell, whose commands get the default dispositions: this gives those back.
+    /// </summary>
+    private static readonly string[] DefaultSignals = InteractiveSignalsIgnored() ? ["env", "--default-signal=INT,QUIT"] : [];
+
+    private static bool InteractiveSignalsIgnored()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+            const ulong SigintAndSigquit = (1UL << (2 - 1)) | (1UL << (3 - 1));
+            return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & SigintAndSigquit) != 0;
+        }
+        catch (IOException)
+        {
+            return false; // not Linux: nothing to correct
+        }
     }
 
     /// <summary>Writes <paramref name="bytes"/> to stdin and flushes them, so the program sees them now.</summary>
