@@ -51,6 +51,7 @@ public static class BenchRunner
         CheckDescriptors(options, address);
         BenchLog.BenchStarted(logger, ModeName(options.Mode), address, options.Connections, options.Pipeline, options.Size);
 
+        SampleAggregator.Prime(options, target); // before the clock starts: see there
         var run = new BenchRun(options, target, Stopwatch.GetTimestamp());
         var workers = CreateWorkers(run);
         onStart?.Invoke(Parameters(options, address, workers.Length));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using HdrHistogram;
 
 namespace EchoKit.Bench.Internal;
@@ -19,6 +20,32 @@ internal sealed class SampleAggregator(BenchRun run, Action<BenchSample>? onSamp
     public IReadOnlyList<BenchSample> Timeline => _timeline;
 
     private readonly object _lock = new();
+
+    /// <summary>
+    /// Runs the work of one interval once, on a throwaway sample, before the run's clock starts. The first interval
+    /// ends at the moment measuring starts, inside a worker's loop, and its first-time costs (JIT of HdrHistogram's
+    /// percentile code, the sorted dictionary, the channel; 15 to 25 ms on a 2-core machine) then stalled that
+    /// worker: the message in flight read as a 20 ms latency, or the first messages started 20 ms late.
+    /// </summary>
+    public static void Prime(BenchOptions options, System.Net.EndPoint target)
+    {
+        var run = new BenchRun(options, target, Stopwatch.GetTimestamp());
+        var channel = Channel.CreateUnbounded<BenchSample>(new UnboundedChannelOptions { SingleReader = true });
+        var aggregator = new SampleAggregator(run, sample => channel.Writer.TryWrite(sample));
+        var recorder = new LatencyRecorder();
+        recorder.Record(1);
+        for (var worker = 0; worker < run.Workers; worker++)
+        {
+            var histogram = run.RentHistogram();
+            recorder.AddTo(histogram);
+            aggregator.Add(new WorkerSample
+            {
+                Worker = worker, Index = -1, Final = false, EndTicks = run.MeasureTicks, Messages = 1, Bytes = 1, Errors = 0, Histogram = histogram,
+            });
+        }
+        recorder.Reset();
+        _ = Environment.CpuUsage; // read as measuring starts (BenchRun.NoteMeasureStart)
+    }
 
     public void Add(WorkerSample sample)
     {
