@@ -138,12 +138,6 @@ internal static class ServeCommand
             logs.Write(LogLevel.Error, "ListenFailed", ex.Message, ("Listener", ex.Address), ("SocketError", ex.SocketError.ToString()));
             return ExitCodes.Failure;
         }
-        catch (System.Net.Sockets.SocketException ex)
-        {
-            // Name resolution of a listen host failed.
-            logs.Write(LogLevel.Error, "ListenFailed", $"cannot resolve listen address: {ex.Message}");
-            return ExitCodes.Failure;
-        }
         catch (OperationCanceledException)
         {
             return ExitCodes.Ok; // stopped by a signal before we were up

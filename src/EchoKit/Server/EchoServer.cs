@@ -239,6 +239,7 @@ public sealed class EchoServer : IAsyncDisposable
         // A name resolving to several addresses with port 0: every socket shares the first one's port.
         var listeners = await ListenerBinding.BindEachAsync<IEchoListener>(
             endpoint.Endpoint,
+            endpoint.Protocol switch { ListenProtocol.Tls => "tls", ListenProtocol.Udp => "udp", _ => "tcp" },
             (target, dualStack) => endpoint.Protocol switch
             {
                 ListenProtocol.Tcp => AddStreamListener(TcpEchoListener.Bind(target, dualStack, endpoint, _context, null, Epoll())),
@@ -269,6 +270,7 @@ public sealed class EchoServer : IAsyncDisposable
         {
             var listeners = await ListenerBinding.BindEachAsync<IEchoListener>(
                 endpoint,
+                udp ? "reflect+udp" : "reflect+tcp",
                 (target, dualStack) => udp
                     ? Reflect.ReflectUdpListener.Bind(target, dualStack, _options, _logger, _time)
                     : Reflect.ReflectTcpListener.Bind(target, dualStack, _options, _logger, _time),

@@ -24,7 +24,7 @@ public static class ListenerBinding
     /// <param name="cancellationToken">Cancels the name resolution.</param>
     /// <returns>The bound sockets, in resolution order; all on the same port.</returns>
     /// <exception cref="ListenerBindException">An address could not be bound or listened on; nothing is left open.</exception>
-    /// <exception cref="SocketException">The host name does not resolve.</exception>
+    /// <exception cref="ListenerBindException">The host name does not resolve either (<see cref="ListenerBindException.SocketError"/> HostNotFound).</exception>
     public static Task<IReadOnlyList<Socket>> ListenAsync(EndpointSpec endpoint, string scheme, int backlog, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
@@ -32,6 +32,7 @@ public static class ListenerBinding
         ArgumentOutOfRangeException.ThrowIfLessThan(backlog, 1);
         return BindEachAsync(
             endpoint,
+            scheme,
             (address, dualStack) => ListenSockets.Listen(address, dualStack, scheme, backlog),
             socket => ((IPEndPoint)socket.LocalEndPoint!).Port,
             socket =>
@@ -45,12 +46,23 @@ public static class ListenerBinding
     /// <summary>
     /// Resolves <paramref name="endpoint"/> and calls <paramref name="bind"/> for each address (with whether it is a
     /// dual-stack wildcard); after the first, each address gets the port the previous one bound, so a name with port 0
-    /// ends up on one port. If a bind fails, those already bound are disposed and the exception goes on.
+    /// ends up on one port. If a bind fails, those already bound are disposed and the exception goes on. A name that
+    /// does not resolve is a <see cref="ListenerBindException"/> too, naming the listener as <c>SCHEME://ENDPOINT</c>.
     /// </summary>
-    internal static async Task<IReadOnlyList<T>> BindEachAsync<T>(EndpointSpec endpoint, Func<IPEndPoint, bool, T> bind, Func<T, int> boundPort,
+    internal static async Task<IReadOnlyList<T>> BindEachAsync<T>(EndpointSpec endpoint, string scheme, Func<IPEndPoint, bool, T> bind, Func<T, int> boundPort,
         Func<T, ValueTask> dispose, CancellationToken cancellationToken)
     {
-        var addresses = await EndpointResolver.ResolveForListenAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<IPEndPoint> addresses;
+        try
+        {
+            addresses = await EndpointResolver.ResolveForListenAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            var listener = $"{scheme}://{endpoint.Text}";
+            var reason = SocketErrors.Classify(ex.SocketErrorCode) == EchoKit.Internal.SocketErrorKind.HostNotFound ? "host not found" : ex.Message;
+            throw new ListenerBindException(listener, ex.SocketErrorCode, $"cannot listen on {listener}: cannot resolve '{endpoint.Host}': {reason}", ex);
+        }
         var bound = new List<T>(addresses.Count);
         var port = endpoint.Port;
         try

@@ -42,6 +42,20 @@ public sealed class ServeProductionCliTests
         Assert.DoesNotContain("listening", stdout);
     }
 
+    [Theory]
+    [InlineData("--tcp", "tcp")]
+    [InlineData("--udp", "udp")]
+    [InlineData("--reflect-tcp", "reflect+tcp")]
+    [InlineData("--metrics", "http")]
+    public async Task AListenHostThatDoesNotResolveIsOneLineNamingTheListenerAndTheHost(string flag, string scheme)
+    {
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", "--tcp", "127.0.0.1:0", flag, "no-such-host.invalid:7000"]);
+
+        Assert.Equal(1, code);
+        Assert.Equal($"echokit: cannot listen on {scheme}://no-such-host.invalid:7000: cannot resolve 'no-such-host.invalid': host not found", stderr.Trim());
+        Assert.DoesNotContain("listening", stdout);
+    }
+
     [Fact]
     public async Task BadRangeInAnAllowFileNamesFileAndLine()
     {
