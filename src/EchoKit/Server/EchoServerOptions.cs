@@ -117,6 +117,13 @@ public sealed class EchoServerOptions
     /// <summary>The reflect service's listeners and bounds (docs/reflect.md); none by default.</summary>
     public Reflect.ReflectOptions Reflect { get; } = new();
 
+    /// <summary>
+    /// The epoll engine splices bulk reads only for clients on other machines: one on this machine (a Unix socket, a
+    /// loopback address, or the server's own address) gets copies, because splicing then moves work to it rather than
+    /// saving any (docs/architecture.md). True splices everyone's, so that tests on loopback run the splice path.
+    /// </summary>
+    internal bool SpliceOnHostClients { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {

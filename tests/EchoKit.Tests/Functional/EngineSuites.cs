@@ -14,6 +14,13 @@ namespace EchoKit.Tests.Server
     [Trait("Kind", "Functional")]
     public sealed class TcpEchoTestsOnEpoll() : TcpEchoTests(ServerEngine.Epoll);
 
+    /// <summary>The epoll engine splicing bulk reads for loopback clients too (it splices only for other machines').</summary>
+    [Trait("Kind", "Functional")]
+    public sealed class TcpEchoTestsOnEpollSplicing() : TcpEchoTests(ServerEngine.Epoll)
+    {
+        protected override bool SpliceOnHostClients => true;
+    }
+
     [Trait("Kind", "Functional")]
     public sealed class ServerLifecycleTestsOnSockets() : ServerLifecycleTests(ServerEngine.Sockets);
 

@@ -338,6 +338,12 @@ internal sealed class TcpEchoConnection
     /// <summary>True when the connection's bytes need not pass through this process: nothing dumps them.</summary>
     public bool MaySplice => DumpSetting == DumpMode.None;
 
+    /// <summary>Splice the bulk reads of clients on this machine too (tests only; see <see cref="EchoServerOptions.SpliceOnHostClients"/>).</summary>
+    public bool SpliceOnHostClients => _context.Server.Options.SpliceOnHostClients;
+
+    /// <summary>The TCP client's address (the PROXY header's sender, not the client it names); null for a Unix client.</summary>
+    public System.Net.IPAddress? PeerAddress => _peer.ToAddress();
+
     /// <summary>Counts bytes echoed back.</summary>
     /// <param name="count">Bytes sent.</param>
     /// <param name="cell">The epoll loop's own counters, or null for the listener's shared (interlocked) ones.</param>

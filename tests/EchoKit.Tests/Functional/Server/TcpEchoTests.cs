@@ -13,10 +13,24 @@ public abstract class TcpEchoTests(ServerEngine engine)
     /// <summary>The engine under test.</summary>
     protected ServerEngine Engine { get; } = engine;
 
+    /// <summary>
+    /// True runs the suite with bulk reads spliced for loopback clients too: the epoll engine splices only for clients
+    /// on other machines, so without it no test on loopback would take the splice path.
+    /// </summary>
+    protected virtual bool SpliceOnHostClients => false;
+
+    /// <summary>The suite's server, on its engine (and splicing as <see cref="SpliceOnHostClients"/> says).</summary>
+    private Task<EchoKit.Testing.EchoTestServer> StartAsync(Action<EchoServerOptions>? configure = null, string endpoint = "127.0.0.1:0") =>
+        TestServer.StartAsync(Engine, o =>
+        {
+            o.SpliceOnHostClients = SpliceOnHostClients;
+            configure?.Invoke(o);
+        }, endpoint);
+
     [Fact]
     public async Task TutorialClientGetsHelloWorldBack()
     {
-        await using var server = await TestServer.StartAsync(Engine);
+        await using var server = await StartAsync();
         using var client = await server.ConnectAsync();
 
         await SocketIo.SendAllAsync(client, Encoding.UTF8.GetBytes("Hello, world"));
@@ -35,7 +49,7 @@ public abstract class TcpEchoTests(ServerEngine engine)
     [InlineData(16 * 1024 * 1024)]
     public async Task RandomPayloadComesBackExactlyThenServerCloses(int size)
     {
-        await using var server = await TestServer.StartAsync(Engine);
+        await using var server = await StartAsync();
         using var client = await server.ConnectAsync();
         var payload = SocketIo.RandomBytes(size, seed: size);
 
@@ -52,7 +66,7 @@ public abstract class TcpEchoTests(ServerEngine engine)
     [Fact]
     public async Task ThousandSmallWritesComeBackInOrder()
     {
-        await using var server = await TestServer.StartAsync(Engine);
+        await using var server = await StartAsync();
         using var client = await server.ConnectAsync();
         var expected = new MemoryStream();
 
@@ -71,7 +85,7 @@ public abstract class TcpEchoTests(ServerEngine engine)
     [Fact]
     public async Task ServerEchoesRemainingBytesAfterClientHalfCloses()
     {
-        await using var server = await TestServer.StartAsync(Engine);
+        await using var server = await StartAsync();
         using var client = await server.ConnectAsync();
         var payload = SocketIo.RandomBytes(300_000, seed: 7);
 
@@ -91,7 +105,7 @@ public abstract class TcpEchoTests(ServerEngine engine)
     {
         // 1 KiB reads: the megabyte queues far faster than the server's share of reads per report takes it, so the
         // server must come back for the rest on its own (the client sends nothing more and does not close).
-        await using var server = await TestServer.StartAsync(Engine, o => o.ReceiveBufferSize = 1024);
+        await using var server = await StartAsync(o => o.ReceiveBufferSize = 1024);
         using var client = await server.ConnectAsync();
         var payload = SocketIo.RandomBytes(1024 * 1024, seed: 11);
 
@@ -105,7 +119,7 @@ public abstract class TcpEchoTests(ServerEngine engine)
     [Fact]
     public async Task TwoHundredConcurrentClientsAreEachEchoedExactly()
     {
-        await using var server = await TestServer.StartAsync(Engine);
+        await using var server = await StartAsync();
 
         var clients = Enumerable.Range(0, 200).Select(i => EchoesExactlyAsync(server, SocketIo.RandomBytes(4096 + i, seed: i))).ToArray();
 
@@ -117,7 +131,7 @@ public abstract class TcpEchoTests(ServerEngine engine)
     public async Task NonReadingClientIsBoundedAndDoesNotDelayOthers()
     {
         const int bufferSize = 16 * 1024;
-        await using var server = await TestServer.StartAsync(Engine, o => o.ReceiveBufferSize = bufferSize);
+        await using var server = await StartAsync(o => o.ReceiveBufferSize = bufferSize);
         using var hog = await server.ConnectAsync();
         hog.ReceiveBufferSize = 64 * 1024;
         hog.Blocking = false;
@@ -157,7 +171,7 @@ public abstract class TcpEchoTests(ServerEngine engine)
     {
         // Bulk reads share the loop's buffer (and, on epoll, its splice pipe): a connection that fails with bytes still
         // in them must not leave one byte behind for the next.
-        await using var server = await TestServer.StartAsync(Engine);
+        await using var server = await StartAsync();
 
         var resetting = Enumerable.Range(0, 20).Select(async i =>
         {
@@ -176,7 +190,7 @@ public abstract class TcpEchoTests(ServerEngine engine)
     [Fact]
     public async Task ResetStormLeavesNoConnectionBehind()
     {
-        await using var server = await TestServer.StartAsync(Engine);
+        await using var server = await StartAsync();
 
         for (var round = 0; round < 5; round++)
         {
@@ -199,7 +213,7 @@ public abstract class TcpEchoTests(ServerEngine engine)
     [Fact]
     public async Task DualStackListenerEchoesIPv4AndIPv6Clients()
     {
-        await using var server = await TestServer.StartAsync(Engine, endpoint: ":0");
+        await using var server = await StartAsync(endpoint: ":0");
         Assert.Equal($"tcp://[::]:{server.Port}", server.Server.Listeners[0].Uri);
 
         foreach (var address in new[] { IPAddress.Loopback, IPAddress.IPv6Loopback })
