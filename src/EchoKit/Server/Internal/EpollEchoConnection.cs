@@ -210,7 +210,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
                 bool echoed;
                 if (pipe is null)
                 {
-                    var data = buffer.AsSpan(0, (int)n);
+                    var data = buffer[..(int)n];
                     _owner.Received(data, _cell);
                     echoed = Echo(data);
                 }
