@@ -16,7 +16,8 @@ namespace EchoKit.Cli.Commands;
 /// </summary>
 internal static class BenchCommand
 {
-    private static readonly Argument<EndpointSpec?> Endpoint = OptionalEndpoint();
+    private static readonly Argument<ClientTarget?> Endpoint = CliOptions.TargetArgument(
+        CliOptions.EndpointArgument().Description + " A path (with a '/', or unix:PATH) is a Unix socket, as with --unix.");
     private static readonly Option<int> Connections = CliOptions.Int("--connections", "TCP connections (UDP sockets; --connect-rate: connects at once). Default 1.", 1, 1, 100_000).WithAlias("-c");
     private static readonly Option<int> Pipeline = CliOptions.Int("--pipeline", "Messages in flight per connection (UDP: unanswered datagrams per socket). Default 1.", 1, 1, 65_536);
     private static readonly Option<int> Size = CliOptions.Size("--size", "Message size: 32, 1k, 64KiB, 1M. Default 32 (UDP: 16 to 65507).", 32, 1, BenchOptions.MaxTcpSize).WithAlias("-l");
@@ -37,7 +38,7 @@ internal static class BenchCommand
     private static readonly Option<TimeSpan?> ConnectionLifetime = CliOptions.OptionalDuration("--connection-lifetime", "Churn: close each connection after this long (once its echoes are back) and connect again.");
     private static readonly Option<long?> MessagesPerConnection = NumberOptions.OptionalLong("--messages-per-connection", "Churn: close each connection after N messages and connect again.", 1, 1_000_000_000_000);
     private static readonly Option<TimeSpan> Ramp = CliOptions.Duration("--ramp", "Open the connections evenly over this time before the warm-up. Default 0: at once.", TimeSpan.Zero, allowZero: true);
-    private static readonly Option<string?> Unix = new("--unix") { Description = "Load the Unix domain stream socket at PATH instead of ENDPOINT.", HelpName = "PATH" };
+    private static readonly Option<string?> Unix = new("--unix", "-U") { Description = "Load the Unix domain stream socket at PATH instead of ENDPOINT.", HelpName = "PATH" };
     private static readonly Option<bool> Tls = new("--tls") { Description = "TLS over each connection (SslStream; see docs/bench.md for its cost), with SNI and certificate validation." };
     private static readonly Option<FileInfo?> Ca = new("--ca") { Description = "With --tls: trust the CA certificate(s) in this PEM file.", HelpName = "FILE" };
     private static readonly Option<bool> Insecure = new("--insecure", "-k") { Description = "With --tls: do not check the server's certificate." };
@@ -152,12 +153,7 @@ internal static class BenchCommand
         {
             throw new UsageException("--rate applies to TCP message load only (not --udp or --connect-rate)");
         }
-        var endpoint = parse.GetValue(Endpoint);
-        var unix = parse.GetValue(Unix);
-        if (endpoint is null == unix is null)
-        {
-            throw new UsageException(unix is null ? "give the ENDPOINT to load, or --unix PATH" : "give either ENDPOINT or --unix PATH, not both");
-        }
+        var (endpoint, unix) = CliOptions.TargetOf(parse.GetValue(Endpoint), parse.GetValue(Unix));
         var tls = parse.GetValue(Tls);
         var insecure = parse.GetValue(Insecure);
         var serverName = parse.GetValue(ServerName);
@@ -208,23 +204,6 @@ internal static class BenchCommand
             throw new UsageException(ex.Message.Split(" (Parameter")[0]);
         }
         return options;
-    }
-
-    private static Argument<EndpointSpec?> OptionalEndpoint()
-    {
-        var required = CliOptions.EndpointArgument();
-        return new Argument<EndpointSpec?>("ENDPOINT")
-        {
-            Description = required.Description + " Omit it with --unix PATH.",
-            Arity = ArgumentArity.ZeroOrOne,
-            CustomParser = result => result.Tokens.Count == 0 ? null : EndpointParser.TryParse(result.Tokens[0].Value, out var endpoint, out var error) ? endpoint : Fail(result, error),
-        };
-
-        static EndpointSpec? Fail(System.CommandLine.Parsing.ArgumentResult result, string error)
-        {
-            result.AddError(error);
-            return null;
-        }
     }
 
     private static Option<TimeSpan> ConnectTimeoutOption()

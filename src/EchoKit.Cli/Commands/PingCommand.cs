@@ -42,7 +42,8 @@ internal static class PingCommand
         new AssertionMetric("longest_outage", AssertionUnit.Duration, "longest outage"),
     ]);
 
-    private static readonly Argument<EndpointSpec> Endpoint = OptionalEndpoint();
+    private static readonly Argument<ClientTarget?> Endpoint = CliOptions.TargetArgument(
+        "Where the server is: HOST:PORT, [IPv6]:PORT, :PORT or PORT (this machine); PORT may be a service name. A path (with a '/', or unix:PATH) is a Unix socket, as with --unix.");
     private static readonly Option<long?> Count = CliOptions.WithAlias(NumberOptions.OptionalLong("--count", "Probes to send. Default: until Ctrl+C or --deadline.", 1, long.MaxValue), "-c");
     private static readonly Option<TimeSpan> Interval = CliOptions.WithAlias(CliOptions.Duration("--interval", "Time between probes, on a fixed schedule. Default 1s; at least 1ms.", TimeSpan.FromSeconds(1)), "-i");
     private static readonly Option<TimeSpan> Timeout = CliOptions.WithAlias(CliOptions.Duration("--timeout", "Wait per probe for its answer (--connect: for the handshake). Default 1s.", TimeSpan.FromSeconds(1)), "-W");
@@ -50,7 +51,7 @@ internal static class PingCommand
     private static readonly Option<int> Size = CliOptions.WithAlias(CliOptions.Int("--size", $"Bytes per probe, a 16-byte header (run tag, sequence) and a pattern. Default 32 (UDP: at most {EchoKit.Server.UdpOptions.MaxIPv4Datagram}).", 32, PingOptions.MinSize, PingOptions.MaxTcpSize), "-s");
     private static readonly Option<bool> Connect = new("--connect") { Description = "Handshake ping (as tcping, psping): time connect() to any TCP port, send nothing; refused is told apart from a timeout." };
     private static readonly Option<bool> Udp = new("--udp", "-u") { Description = "A UDP datagram per probe: late, duplicate and reordered answers are counted." };
-    private static readonly Option<string?> Unix = new("--unix") { Description = "Probe the Unix stream socket at PATH instead of ENDPOINT.", HelpName = "PATH" };
+    private static readonly Option<string?> Unix = new("--unix", "-U") { Description = "Probe the Unix stream socket at PATH instead of ENDPOINT.", HelpName = "PATH" };
     private static readonly Option<bool> Tls = new("--tls") { Description = "TLS: the handshake, then echo (with --connect: the handshake is timed as part of the probe)." };
     private static readonly Option<FileInfo?> Ca = new("--ca") { Description = "With --tls: trust the CA certificate(s) in this PEM file (a private CA or a self-signed server).", HelpName = "FILE" };
     private static readonly Option<bool> Insecure = new("--insecure", "-k") { Description = "With --tls: do not check the server's certificate." };
@@ -190,8 +191,7 @@ internal static class PingCommand
 
     private static PingOptions BuildOptions(ParseResult parse)
     {
-        var endpoint = parse.GetValue(Endpoint);
-        var unix = parse.GetValue(Unix);
+        var (endpoint, unix) = CliOptions.TargetOf(parse.GetValue(Endpoint), parse.GetValue(Unix));
         var connect = parse.GetValue(Connect);
         var udp = parse.GetValue(Udp);
         var tls = parse.GetValue(Tls);
@@ -200,10 +200,6 @@ internal static class PingCommand
         var serverName = parse.GetValue(ServerName);
         var ipv4 = parse.GetValue(Ipv4);
         var ipv6 = parse.GetValue(Ipv6);
-        if (endpoint is null == unix is null)
-        {
-            throw new UsageException(unix is null ? "give an ENDPOINT (HOST:PORT) or --unix PATH" : "give either an ENDPOINT or --unix PATH, not both");
-        }
         if (connect && udp)
         {
             throw new UsageException("give either --connect or --udp, not both");
@@ -283,12 +279,5 @@ internal static class PingCommand
         throw new UsageException($"invalid --source '{text}': expected an IP address, ADDR:PORT or [IPv6]:PORT");
     }
 
-    private static Argument<EndpointSpec> OptionalEndpoint()
-    {
-        var argument = CliOptions.EndpointArgument();
-        argument.Arity = ArgumentArity.ZeroOrOne;
-        argument.Description = "Where the server is: HOST:PORT, [IPv6]:PORT, :PORT or PORT (this machine); PORT may be a service name. Or use --unix PATH.";
-        return argument;
-    }
 
 }

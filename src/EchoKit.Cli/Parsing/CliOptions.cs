@@ -17,6 +17,43 @@ internal static class CliOptions
         CustomParser = ParseEndpoints,
     };
 
+    /// <summary>
+    /// The optional ENDPOINT of a command that also takes <c>--unix PATH</c> (bench, ping): HOST:PORT as
+    /// <see cref="EndpointArgument"/> reads it, or a word that can only be a path (a '/', or <c>unix:</c>), which is the
+    /// Unix socket, as <c>send</c> and <c>connect</c> take it. Null when not given.
+    /// </summary>
+    public static Argument<ClientTarget?> TargetArgument(string description) => new("ENDPOINT")
+    {
+        Description = description,
+        Arity = ArgumentArity.ZeroOrOne,
+        CustomParser = result =>
+        {
+            if (result.Tokens.Count == 0)
+            {
+                return null;
+            }
+            var text = result.Tokens[0].Value;
+            if (ClientTarget.LooksLikePath(text))
+            {
+                return ClientTarget.ForUnix(text);
+            }
+            return EndpointArgument().CustomParser!(result) is { } endpoint ? new ClientTarget(endpoint, null) : null;
+        },
+    };
+
+    /// <summary>
+    /// The endpoint or Unix path of a command with <see cref="TargetArgument"/> and <c>--unix PATH</c>: exactly one of
+    /// them must be given (a usage error otherwise).
+    /// </summary>
+    public static (EndpointSpec? Endpoint, string? UnixPath) TargetOf(ClientTarget? target, string? unixOption)
+    {
+        if (target is null == unixOption is null)
+        {
+            throw new UsageException(unixOption is null ? "give the ENDPOINT, or --unix PATH" : "give either ENDPOINT or --unix PATH, not both");
+        }
+        return target is null ? (null, unixOption) : (target.UnixPath is null ? target.Endpoint : null, target.UnixPath);
+    }
+
     public static Argument<EndpointSpec> EndpointArgument() => new("ENDPOINT")
     {
         Description = "Where the server is: PORT, :PORT, HOST:PORT or [IPv6]:PORT; PORT may be a service name (echo, http...).",

@@ -259,6 +259,6 @@ public sealed class BenchCliTests
         Assert.Contains("give either ENDPOINT or --unix PATH, not both", both.Stderr);
         var neither = await EchokitProcess.RunAsync("bench");
         Assert.Equal(2, neither.ExitCode);
-        Assert.Contains("give the ENDPOINT to load, or --unix PATH", neither.Stderr);
+        Assert.Contains("give the ENDPOINT, or --unix PATH", neither.Stderr);
     }
 }

@@ -17,8 +17,12 @@ public sealed class BenchTransportTests : IDisposable
 
     public void Dispose() => _certificates.Dispose();
 
-    [Fact]
-    public async Task BenchLoadsAUnixSocketServer()
+    [Theory]
+    [InlineData("--unix")]
+    [InlineData("-U")]
+    [InlineData("")]        // the path alone, as send and connect take it
+    [InlineData("unix:")]   // the path with the unix: prefix
+    public async Task BenchLoadsAUnixSocketServer(string how)
     {
         var path = TestServer.UnixPath();
         try
@@ -26,7 +30,8 @@ public sealed class BenchTransportTests : IDisposable
             var options = new EchoServerOptions();
             options.Endpoints.Add(ListenEndpoint.Unix(path));
             await using var server = await TestServer.StartServerAsync(options, TestServer.Logs());
-            var (exit, stdout, stderr) = await EchokitProcess.RunAsync("bench", "--unix", path, "--connections", "2", "--messages", "500", "--warmup", "0", "--json");
+            string[] target = how switch { "" => [path], "unix:" => ["unix:" + path], _ => [how, path] };
+            var (exit, stdout, stderr) = await EchokitProcess.RunAsync(["bench", .. target, "--connections", "2", "--messages", "500", "--warmup", "0", "--json"]);
             Assert.True(exit == 0, stderr);
             var json = System.Text.Json.JsonDocument.Parse(stdout).RootElement;
             Assert.Equal(500, json.GetProperty("messages").GetInt64());

@@ -46,6 +46,33 @@ public sealed class PingCliTests
         Assert.Equal("", stderr);
     }
 
+    [Theory]
+    [InlineData("--unix")]
+    [InlineData("-U")]
+    [InlineData("")]        // the path alone, as send and connect take it
+    [InlineData("unix:")]
+    public async Task PingsAUnixSocketServerGivenEitherWay(string how)
+    {
+        var path = TestServer.UnixPath();
+        try
+        {
+            var options = new EchoKit.Server.EchoServerOptions();
+            options.Endpoints.Add(EchoKit.Server.ListenEndpoint.Unix(path));
+            await using var server = await TestServer.StartServerAsync(options, TestServer.Logs());
+            string[] target = how switch { "" => [path], "unix:" => ["unix:" + path], _ => [how, path] };
+
+            var (code, stdout, stderr) = await EchokitProcess.RunAsync(["ping", .. target, "-c", "2", "-i", "20ms", "-W", "20s"]);
+
+            Assert.True(code == 0, stderr);
+            Assert.Contains($"PING {path}: echo over unix", stdout);
+            Assert.Contains("2 sent, 2 received, 0.0% loss", stdout);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task AClosedPortIsRefusedAndExitsOne()
     {
