@@ -94,7 +94,7 @@ public sealed class PingOptions
         var maxSize = Mode == PingMode.Udp ? UdpOptions.MaxIPv4Datagram : MaxTcpSize;
         if (Mode != PingMode.Connect && (Size < MinSize || Size > maxSize))
         {
-            throw new ArgumentException($"the size must be from {MinSize} to {maxSize} bytes", nameof(Size));
+            throw new ArgumentException($"the size must be from {MinSize} to {maxSize} bytes{(Mode == PingMode.Udp ? " over UDP (one datagram)" : "")}", nameof(Size));
         }
         if (AddressFamily is not (AddressFamily.Unspecified or AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
         {
