@@ -152,6 +152,12 @@ internal sealed class LineLoggerFactory(OutputSink sink, LogFormat format, LogLe
         return builder.ToString();
     }
 
+    /// <summary>
+    /// The library's Debug event for a bound listener: the program prints its own "listening" line for each one at
+    /// every level (scripts wait for it, <see cref="Write"/>), so with -v the library's would say it twice.
+    /// </summary>
+    private const string ProgramPrintsItsOwn = "Listening";
+
     private sealed class LineLogger(LineLoggerFactory factory) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
@@ -160,7 +166,7 @@ internal sealed class LineLoggerFactory(OutputSink sink, LogFormat format, LogLe
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (!IsEnabled(logLevel))
+            if (!IsEnabled(logLevel) || eventId.Name == ProgramPrintsItsOwn)
             {
                 return;
             }

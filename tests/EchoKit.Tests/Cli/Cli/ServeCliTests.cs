@@ -59,6 +59,21 @@ public sealed class ServeCliTests
         Assert.DoesNotContain(serve.StdoutBytes, b => b is 0x1b or 0x07 or 0x00 or (byte)'\r');
     }
 
+    [Theory]
+    [InlineData("text")]
+    [InlineData("json")]
+    public async Task VerboseSaysListeningOnceForEachListener(string format)
+    {
+        await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0", "-v", "--log-format", format);
+        await serve.WaitForListeningPortAsync();
+        serve.Interrupt();
+        Assert.Equal(0, await serve.WaitForExitAsync());
+
+        var listening = serve.Stdout.Split('\n').Where(l => l.Contains("listening tcp://", StringComparison.Ordinal) || l.Contains("listening udp://", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, listening.Count);
+        Assert.Contains(serve.Stdout.Split('\n'), l => l.Contains("served by the epoll engine", StringComparison.Ordinal)); // -v's debug lines are there
+    }
+
     [Fact]
     public async Task JsonLogFormatPrintsOneObjectPerEvent()
     {
