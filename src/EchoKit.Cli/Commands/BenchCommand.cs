@@ -106,13 +106,16 @@ internal static class BenchCommand
         catch (BenchConnectException ex)
         {
             live?.Clear();
-            await Console.Error.WriteLineAsync($"echokit: bench {target}: {ex.Message}");
+            // "cannot connect to ADDRESS: reason"; a name is given too when the address it resolved to does not show it.
+            await Console.Error.WriteLineAsync(ex.Address == target || options.UnixPath is not null
+                ? $"echokit bench: {ex.Message}"
+                : $"echokit bench: {target}: {ex.Message}");
             return ExitCodes.Failure;
         }
         catch (SocketException ex)
         {
             live?.Clear();
-            await Console.Error.WriteLineAsync($"echokit: cannot resolve {target}: {ex.Message}");
+            await Console.Error.WriteLineAsync($"echokit bench: cannot resolve {options.Endpoint?.Host ?? target}: {ClientErrors.Describe(ex.SocketErrorCode).Message}");
             return ExitCodes.Failure;
         }
         catch (PlatformNotSupportedException ex)

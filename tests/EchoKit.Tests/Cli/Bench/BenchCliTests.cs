@@ -47,13 +47,22 @@ public sealed class BenchCliTests
     }
 
     [Fact]
+    public async Task AHostThatDoesNotResolveIsOneLineNamingIt()
+    {
+        var (exit, stdout, stderr) = await EchokitProcess.RunAsync("bench", "no-such-host.invalid:7", "--duration", "60s");
+        Assert.Equal(1, exit);
+        Assert.Equal("echokit bench: cannot resolve no-such-host.invalid: host not found", stderr.Trim());
+        Assert.Equal("", stdout);
+    }
+
+    [Fact]
     public async Task ARefusedConnectFailsAtOnceWithTheReason()
     {
         using var closed = new ClosedPort();
         var clock = Stopwatch.StartNew();
         var (exit, stdout, stderr) = await EchokitProcess.RunAsync("bench", $"127.0.0.1:{closed.Port}", "--duration", "60s", "--json");
         Assert.Equal(1, exit);
-        Assert.Equal($"echokit: bench 127.0.0.1:{closed.Port}: cannot connect to 127.0.0.1:{closed.Port}: refused", stderr.Trim());
+        Assert.Equal($"echokit bench: cannot connect to 127.0.0.1:{closed.Port}: refused", stderr.Trim());
         Assert.Equal("", stdout);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "a 60 s run must not be waited out");
     }
@@ -68,7 +77,7 @@ public sealed class BenchCliTests
             ["sh", "-c", "ulimit -n 200 && exec \"$@\"", "sh"],
             ["bench", TestServer.Address(server), "--connections", "300", "--duration", "2s"]);
         Assert.Equal(1, exit);
-        Assert.Matches(@"^echokit: bench 127\.0\.0\.1:\d+: cannot connect to 127\.0\.0\.1:\d+: 300 connections need about \d+ open files, but this process may open 200 \(ulimit -n\): raise the limit or use at most \d+ connections$", stderr.Trim());
+        Assert.Matches(@"^echokit bench: cannot connect to 127\.0\.0\.1:\d+: 300 connections need about \d+ open files, but this process may open 200 \(ulimit -n\): raise the limit or use at most \d+ connections$", stderr.Trim());
         Assert.Equal("", stdout);
     }
 
