@@ -79,7 +79,7 @@ internal sealed class ReflectClient : IAsyncDisposable
         }
         catch (SocketException ex)
         {
-            throw new ProbeException($"cannot resolve {endpoint}: {ex.Message}", ex);
+            throw new ProbeException($"cannot resolve {endpoint.Host ?? endpoint.Text}: {ClientErrorText(ex.SocketErrorCode)}", ex);
         }
     }
 

@@ -6,6 +6,18 @@ namespace EchoKit.Tests.Probe;
 [Trait("Kind", "Cli")]
 public sealed class ProbeCliTests
 {
+    [Theory]
+    [InlineData("nat")]
+    [InlineData("mtu")]
+    public async Task AHostThatDoesNotResolveIsOneLineNamingIt(string probe)
+    {
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("probe", probe, "no-such-host.invalid:7");
+
+        Assert.Equal(1, code);
+        Assert.Equal($"echokit probe {probe}: cannot resolve no-such-host.invalid: host not found", stderr.Trim());
+        Assert.Equal("", stdout);
+    }
+
     [Fact]
     public async Task ProbeAgainstAClosedPortExitsOneWithOneLine()
     {
