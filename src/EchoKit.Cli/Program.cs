@@ -20,6 +20,7 @@ internal static partial class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        StandardStreams.Install();
         RuntimeTuning.Apply();
         return await RunAsync(CreateRoot(), args);
     }

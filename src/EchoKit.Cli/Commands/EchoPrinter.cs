@@ -1,4 +1,5 @@
 using System.Text;
+using EchoKit.Cli.Output;
 using EchoKit.Cli.Parsing;
 using EchoKit.Client;
 
@@ -7,7 +8,9 @@ namespace EchoKit.Cli.Commands;
 /// <summary>Writes the echo to stdout as it arrives: raw bytes, text through one stateful decoder, or hex.</summary>
 internal sealed class EchoPrinter
 {
-    private readonly Stream _stdout = Console.OpenStandardOutput();
+    // On a terminal the raw descriptor, whose writes leave the terminal's modes alone (Hosting/StandardStreams); on a
+    // pipe or file the console's stream, which swallows EPIPE after `| head`.
+    private readonly Stream _stdout = Console.IsOutputRedirected ? Console.OpenStandardOutput() : StandardOutput.Open();
     private readonly TextStreamDecoder? _decoder;
     private readonly bool _hex;
     private bool _wroteHex;

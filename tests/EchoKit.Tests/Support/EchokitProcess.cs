@@ -115,7 +115,7 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
     /// <summary>
     /// Runs <c>echokit ARGS</c> to its end with a terminal (a pseudo-terminal that python3's pty module opens) as its
     /// standard input, output and error, as a user at a shell runs it; returns the exit code and everything the
-    /// terminal received (the terminal turns each "\n" into "\r\n"). Nothing is typed at it.
+    /// terminal received (the terminal turns each "\n" into "\r\n"). Nothing is typed at it. TERM is xterm-256color.
     /// </summary>
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunOnTerminalAsync(IEnumerable<string> args)
         => RunWrappedAsync(["python3", "-c", OnTerminal], args);
@@ -125,6 +125,7 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
         import os, pty, sys
         pid, fd = pty.fork()
         if pid == 0:
+            os.environ["TERM"] = "xterm-256color"  # a terminal with a terminfo entry, as a user's is
             os.execvp(sys.argv[1], sys.argv[1:])
         chunks = []
         while True:

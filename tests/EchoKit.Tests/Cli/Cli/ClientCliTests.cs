@@ -20,6 +20,25 @@ public sealed class ClientCliTests
         Assert.Equal("", stderr);
     }
 
+    [Theory]
+    [InlineData("--version")]
+    [InlineData("send", "--help")]
+    [InlineData("bogus")]
+    [InlineData("send", "ECHO", "hello")]
+    [InlineData("bench", "ECHO", "-n", "10", "--warmup", "0")]
+    [InlineData("ping", "ECHO", "-c", "1")]
+    public async Task OnATerminalNoCommandWritesAnEscapeSequenceOfItsOwn(params string[] args)
+    {
+        // .NET's console stream puts a terminal into application keypad mode (ESC [?1h ESC =) on its first write and
+        // never takes it back; echokit must leave its user's terminal as it found it.
+        await using var server = await TestServer.StartAsync();
+        var (code, shown, _) = await EchokitProcess.RunOnTerminalAsync(args.Select(a => a == "ECHO" ? $"127.0.0.1:{server.Port}" : a));
+
+        Assert.True(code is 0 or 2, shown);
+        Assert.True(shown.Length > 0, "something is printed");
+        Assert.DoesNotContain('\u001b', shown);
+    }
+
     [Fact]
     public async Task AnUnknownCommandIsAUsageErrorListingEveryCommand()
     {
