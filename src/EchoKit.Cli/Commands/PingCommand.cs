@@ -98,6 +98,7 @@ internal static class PingCommand
         {
             try
             {
+                await PingWarmUp.RunAsync(options, stop.Token);
                 summary = await session.RunAsync(stop.Token);
             }
             catch (PingTargetException ex)

@@ -74,6 +74,19 @@ public sealed class PingCliTests
     }
 
     [Fact]
+    public async Task TheWarmUpRunsAgainstAServerOfItsOwnSoTheTargetSeesOnlyTheProbes()
+    {
+        await using var target = MisbehavingTcpServer.Custom((_, _) => Task.CompletedTask);
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("ping", "--connect", $"127.0.0.1:{target.Port}", "-c", "3", "-i", "20ms", "-W", "20s");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("3 sent, 3 received", stdout);
+        await TestTimeouts.WaitUntilAsync(() => target.AcceptedConnections >= 3, "the three probes to be accepted");
+        Assert.Equal(3, target.AcceptedConnections);
+    }
+
+    [Fact]
     public async Task AClosedPortIsRefusedAndExitsOne()
     {
         using var closed = new ClosedPort();
