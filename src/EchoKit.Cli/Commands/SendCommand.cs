@@ -135,6 +135,11 @@ internal static class SendCommand
         }
         await printer.CompleteAsync();
 
+        if (result.TlsValidationIgnored is { } ignored && ignored != "none")
+        {
+            // --insecure: the user asked for it, but must be told what it let through (connect says the same).
+            await Console.Error.WriteLineAsync($"echokit: warning: {endpoint}: server certificate NOT verified (ignored: {ignored}); the connection is encrypted but anyone on the path could be the server");
+        }
         if (parse.GetValue(Verbose))
         {
             foreach (var attempt in result.Attempts)

@@ -60,6 +60,7 @@ public static class EchoExchange
             {
                 var handshake = TlsHandshake.For(tls, options.Transport.UnixSocketPath is null ? endpoint.Host : null);
                 stream = await handshake.AuthenticateDuplexAsync(socket, token).ConfigureAwait(false);
+                state.TlsIgnored = tls.SkipValidation ? handshake.IgnoredErrors : null;
             }
             else
             {
@@ -308,6 +309,7 @@ public static class EchoExchange
         public long Verified;
         public TimeSpan ConnectTime;
         public long SendStart;
+        public string? TlsIgnored;
         public System.Net.EndPoint? Local;
         public System.Net.EndPoint? Remote;
         public readonly List<ConnectAttempt> Attempts = [];
@@ -344,6 +346,7 @@ public static class EchoExchange
             ConnectTime = ConnectTime,
             RoundTripTime = SendStart == 0 ? TimeSpan.Zero : time.GetElapsedTime(SendStart),
             Attempts = Attempts.ToArray(),
+            TlsValidationIgnored = TlsIgnored,
         };
     }
 

@@ -46,4 +46,11 @@ public sealed record ExchangeResult
 
     /// <summary>From the first byte sent to the last byte of echo checked.</summary>
     public TimeSpan RoundTripTime { get; init; }
+
+    /// <summary>
+    /// With <see cref="ConnectTlsOptions.SkipValidation"/>: what the server certificate's check found and was told to
+    /// ignore ("it is not signed by a trusted CA ..."), for the warning a client owes its user; "none" when the check
+    /// passed; null without TLS, with validation on, or before the handshake ended.
+    /// </summary>
+    public string? TlsValidationIgnored { get; init; }
 }

@@ -76,6 +76,18 @@ public sealed class ConnectTlsTests : IDisposable
         Assert.Contains("server certificate NOT verified (ignored: it is not signed by a trusted CA", connect.Stderr);
     }
 
+    [Fact]
+    public async Task SendTlsInsecureWorksAndWarnsAsConnectDoes()
+    {
+        await using var server = StartTlsEcho(out _);
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", "--tls", "--insecure", server.Endpoint, "hi");
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal("hi\n", stdout);
+        Assert.Equal($"echokit: warning: {server.Endpoint}: server certificate NOT verified (ignored: it is not signed by a trusted CA (self-signed or private CA)); the connection is encrypted but anyone on the path could be the server", stderr.Trim());
+    }
+
     /// <summary>A TLS echo server: echoes each record's bytes until the client's close_notify/FIN, then closes.</summary>
     private ScriptedTcpServer StartTlsEcho(out TaskCompletionSource handshake)
     {
