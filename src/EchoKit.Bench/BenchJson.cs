@@ -95,7 +95,14 @@ public static class BenchJson
         }
         catch (JsonException ex)
         {
-            throw new FormatException($"not an echokit bench result: {ex.Message}");
+            // JsonException's text names .NET's property paths; the line and byte are what a person can look up.
+            var where = ex.LineNumber switch
+            {
+                null => "",
+                0 => $" at byte {(ex.BytePositionInLine ?? 0) + 1}",
+                var line => $" at line {line + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}",
+            };
+            throw new FormatException($"not an echokit bench result (JSON it cannot read{where})");
         }
         if (document?.Parameters is null || string.IsNullOrEmpty(document.Histogram))
         {

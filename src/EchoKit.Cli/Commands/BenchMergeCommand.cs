@@ -45,26 +45,30 @@ internal static class BenchMergeCommand
                 await Console.Error.WriteLineAsync($"echokit bench merge: cannot read {Parsing.FileErrors.Describe(file.FullName, ex)}");
                 return ExitCodes.Failure;
             }
-            try
+            // A file may hold one result or several, one per line (e.g. the logs of many pods concatenated); other lines
+            // are skipped.
+            var lines = text.Split('\n');
+            for (var i = 0; i < lines.Length; i++)
             {
-                // A file may hold one result or several, one per line (e.g. the logs of many pods concatenated).
-                foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                var line = lines[i].Trim();
+                if (!line.StartsWith('{'))
                 {
-                    if (line.StartsWith('{'))
-                    {
-                        results.Add(BenchJson.Deserialize(line));
-                    }
+                    continue;
                 }
-            }
-            catch (FormatException ex)
-            {
-                await Console.Error.WriteLineAsync($"echokit: {file.FullName}: {ex.Message}");
-                return ExitCodes.Failure;
+                try
+                {
+                    results.Add(BenchJson.Deserialize(line));
+                }
+                catch (FormatException ex)
+                {
+                    await Console.Error.WriteLineAsync($"echokit bench merge: {file.FullName}:{i + 1}: {ex.Message}");
+                    return ExitCodes.Failure;
+                }
             }
         }
         if (results.Count == 0)
         {
-            await Console.Error.WriteLineAsync("echokit: no bench result found in the files given");
+            await Console.Error.WriteLineAsync("echokit bench merge: no bench result in the files given (a result is the one line 'echokit bench --json' writes)");
             return ExitCodes.Failure;
         }
         if (BenchResult.FindMismatch(results) is { } field && !parse.GetValue(Force))

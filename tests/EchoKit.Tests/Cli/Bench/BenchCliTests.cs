@@ -172,6 +172,29 @@ public sealed class BenchCliTests
         Assert.Equal($"echokit bench merge: cannot read {Path.GetTempPath().TrimEnd('/')}: is a directory, not a file\n", directory.Stderr);
     }
 
+    [Theory]
+    [InlineData("{ this is not json", ":1: not an echokit bench result (JSON it cannot read at byte 3)")]
+    [InlineData("a log line\n{\"parameters\": 5}", ":2: not an echokit bench result (JSON it cannot read at byte 17)")]
+    [InlineData("{}", ":1: not an echokit bench result: parameters or histogram missing")]
+    [InlineData("this is not json", "")]
+    public async Task MergeOfAFileThatIsNotAResultSaysSoInOneLineAndExitsOne(string content, string reason)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"echokit-not-a-result-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, content);
+        try
+        {
+            var (code, stdout, stderr) = await EchokitProcess.RunAsync("bench", "merge", path);
+
+            Assert.Equal(1, code);
+            Assert.Equal(reason == "" ? "echokit bench merge: no bench result in the files given (a result is the one line 'echokit bench --json' writes)\n" : $"echokit bench merge: {path}{reason}\n", stderr);
+            Assert.Equal("", stdout);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public async Task MergeRefusesRunsOfDifferentSizesUnlessForced()
     {
