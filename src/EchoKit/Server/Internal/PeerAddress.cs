@@ -30,6 +30,14 @@ internal readonly struct PeerAddress
     /// <summary>True when there is no address (a Unix client, or one the kernel did not report).</summary>
     public bool IsEmpty => _family == 0;
 
+    /// <summary>True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104, without making the address object.</summary>
+    public bool IsLoopback => _family switch
+    {
+        4 => (byte)_high == 127, // the first octet is the lowest byte of the little-endian read
+        6 => _high == 0 && (_low == 1UL << 56 || ((_low & 0xFFFF_FFFF) == 0xFFFF_0000 && (byte)(_low >> 32) == 127)),
+        _ => false,
+    };
+
     public static PeerAddress From(IPEndPoint? endPoint)
     {
         if (endPoint is null)

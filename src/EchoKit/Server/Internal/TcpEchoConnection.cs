@@ -341,8 +341,8 @@ internal sealed class TcpEchoConnection
     /// <summary>Splice the bulk reads of clients on this machine too (tests only; see <see cref="EchoServerOptions.SpliceOnHostClients"/>).</summary>
     public bool SpliceOnHostClients => _context.Server.Options.SpliceOnHostClients;
 
-    /// <summary>The TCP client's address (the PROXY header's sender, not the client it names); null for a Unix client.</summary>
-    public System.Net.IPAddress? PeerAddress => _peer.ToAddress();
+    /// <summary>The TCP client's address (the PROXY header's sender, not the client it names); empty for a Unix client.</summary>
+    public PeerAddress Peer => _peer;
 
     /// <summary>Counts bytes echoed back.</summary>
     /// <param name="count">Bytes sent.</param>
