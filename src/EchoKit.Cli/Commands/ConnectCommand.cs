@@ -97,7 +97,7 @@ internal static class ConnectCommand
         }
         if (!result.Success)
         {
-            await Console.Error.WriteLineAsync($"echokit: {endpoint}: {result.Message}");
+            await Console.Error.WriteLineAsync(ClientFailure.Line(endpoint.ToString()!, result.Message));
             return ExitCodes.Failure;
         }
         return ExitCodes.Ok;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using EchoKit.Cli.Hosting;
+using EchoKit.Cli.Output;
 using EchoKit.Cli.Parsing;
 using EchoKit.Client;
 using EchoKit.Endpoints;
@@ -154,7 +155,7 @@ internal static class SendCommand
         }
         if (!result.Success)
         {
-            await Console.Error.WriteLineAsync($"echokit: {endpoint}: {result.Message}");
+            await Console.Error.WriteLineAsync(ClientFailure.Line(endpoint.ToString()!, result.Message));
             if (result.Outcome == ExchangeOutcome.Mismatch)
             {
                 await Console.Error.WriteAsync(MismatchReport.Format(result.MismatchOffset ?? 0, result.MismatchBefore.Span, result.MismatchExpected.Span, result.MismatchActual.Span));

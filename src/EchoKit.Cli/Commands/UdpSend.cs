@@ -1,4 +1,5 @@
 using EchoKit.Cli.Hosting;
+using EchoKit.Cli.Output;
 using EchoKit.Cli.Parsing;
 using EchoKit.Client;
 using EchoKit.Endpoints;
@@ -54,7 +55,7 @@ internal static class UdpSend
         }
         if (!result.Success)
         {
-            await Console.Error.WriteLineAsync($"echokit: {endpoint}: {result.Message}");
+            await Console.Error.WriteLineAsync(ClientFailure.Line(endpoint.ToString()!, result.Message));
             if (result.Outcome == ExchangeOutcome.Mismatch && result.MismatchOffset is { } at)
             {
                 var same = (int)at;

@@ -26,6 +26,19 @@ public sealed class ConnectTransportTests
         Assert.Contains($"connected unnamed -> {path} (unix)", connect.Stderr);
     }
 
+    [Theory]
+    [InlineData("send")]
+    [InlineData("connect")]
+    public async Task AMissingUnixSocketIsNamedOnceInTheFailureLine(string command)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"echokit-missing-{Guid.NewGuid():N}.sock");
+
+        var (code, _, stderr) = await EchokitProcess.RunAsync(command, path);
+
+        Assert.Equal(1, code);
+        Assert.Equal($"echokit: no Unix socket at {path}\n", stderr);
+    }
+
     [Fact]
     public async Task ConnectWithDashSixToAnIpv4AddressSaysThereIsNoSuchAddress()
     {
