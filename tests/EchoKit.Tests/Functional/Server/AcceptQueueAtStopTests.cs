@@ -27,7 +27,10 @@ public sealed class AcceptQueueAtStopTests
         using var instruments = new ServerInstruments();
         var context = new ServerContext(options, NullLogger.Instance, TimeProvider.System, tracker, instruments);
         var engine = epoll ? new EpollEngine(1, options.ReceiveBufferSize, NullLogger.Instance) : null;
-        var listener = TcpEchoListener.Bind(new IPEndPoint(IPAddress.Loopback, 0), false, ListenEndpoint.Tcp("127.0.0.1:0"), context, null, engine);
+        // An address of its own in 127/8: once this listener closes, its ephemeral port is free, and another test's
+        // listener on 127.0.0.1 could take it and answer the late connect below (one CI run in sixteen saw that).
+        var address = new IPAddress([127, 83, (byte)Random.Shared.Next(1, 255), (byte)Random.Shared.Next(1, 255)]);
+        var listener = TcpEchoListener.Bind(new IPEndPoint(address, 0), false, ListenEndpoint.Tcp($"{address}:0"), context, null, engine);
         var port = ((IPEndPoint)listener.Bound.EndPoint).Port;
         var clients = new List<Socket>();
         try
@@ -36,7 +39,7 @@ public sealed class AcceptQueueAtStopTests
             {
                 var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 clients.Add(client);
-                await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), TestTimeouts.Token());
+                await client.ConnectAsync(new IPEndPoint(address, port), TestTimeouts.Token());
                 await SocketIo.SendAllAsync(client, Encoding.ASCII.GetBytes($"sent before the stop {i}"));
             }
             Assert.Equal(0, tracker.Count); // queued, not accepted
@@ -47,7 +50,7 @@ public sealed class AcceptQueueAtStopTests
             Assert.ThrowsAny<SocketException>(() =>
             {
                 using var late = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                late.Connect(new IPEndPoint(IPAddress.Loopback, port));
+                late.Connect(new IPEndPoint(address, port));
             });
             for (var i = 0; i < clients.Count; i++)
             {
