@@ -10,7 +10,7 @@ internal sealed class EchoPrinter
 {
     // On a terminal the raw descriptor, whose writes leave the terminal's modes alone (Hosting/StandardStreams); on a
     // pipe or file the console's stream, which swallows EPIPE after `| head`.
-    private readonly Stream _stdout = Console.IsOutputRedirected ? Console.OpenStandardOutput() : StandardOutput.Open();
+    private readonly Stream _stdout = Console.IsOutputRedirected ? Console.OpenStandardOutput() : StandardOutput.Raw(1);
     private readonly TextStreamDecoder? _decoder;
     private readonly bool _hex;
     private bool _wroteHex;

@@ -279,6 +279,4 @@ internal static class PingCommand
         }
         throw new UsageException($"invalid --source '{text}': expected an IP address, ADDR:PORT or [IPv6]:PORT");
     }
-
-
 }

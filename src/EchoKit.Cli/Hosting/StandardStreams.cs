@@ -1,5 +1,5 @@
 using System.Text;
-using Microsoft.Win32.SafeHandles;
+using EchoKit.Cli.Output;
 
 namespace EchoKit.Cli.Hosting;
 
@@ -29,6 +29,5 @@ internal static class StandardStreams
     }
 
     // Flushed after every write, as the console's own writers are, so lines interleave in the order they are written.
-    private static TextWriter Writer(int fd) => TextWriter.Synchronized(
-        new StreamWriter(new FileStream(new SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, bufferSize: 0), Utf8) { AutoFlush = true });
+    private static TextWriter Writer(int fd) => TextWriter.Synchronized(new StreamWriter(StandardOutput.Raw(fd), Utf8) { AutoFlush = true });
 }

@@ -15,7 +15,7 @@ internal static class StandardOutput
     {
         try
         {
-            var raw = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            var raw = Raw(1);
             if (!raw.CanSeek)
             {
                 return raw;
@@ -28,4 +28,10 @@ internal static class StandardOutput
         }
         return Console.OpenStandardOutput();
     }
+
+    /// <summary>
+    /// The descriptor <paramref name="fd"/> (1 or 2) as an unbuffered stream of its own: no console code between the
+    /// bytes and the descriptor (see also Hosting/StandardStreams). The descriptor stays open when it is disposed.
+    /// </summary>
+    public static FileStream Raw(int fd) => new(new SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, bufferSize: 0);
 }

@@ -37,7 +37,7 @@ internal static class CliOptions
             {
                 return ClientTarget.ForUnix(text);
             }
-            return EndpointArgument().CustomParser!(result) is { } endpoint ? new ClientTarget(endpoint, null) : null;
+            return ParseTargetEndpoint(result) is { } endpoint ? new ClientTarget(endpoint, null) : null;
         },
     };
 
@@ -57,21 +57,24 @@ internal static class CliOptions
     public static Argument<EndpointSpec> EndpointArgument() => new("ENDPOINT")
     {
         Description = "Where the server is: PORT, :PORT, HOST:PORT or [IPv6]:PORT; PORT may be a service name (echo, http...).",
-        CustomParser = result =>
-        {
-            if (ParseEndpoints(result) is not [var single])
-            {
-                return null!;
-            }
-            if (single.Port == 0)
-            {
-                // Port 0 asks a server for any free port; as a target it reaches nothing.
-                result.AddError($"invalid endpoint '{single.Text}': port 0 cannot be connected to (give the server's port)");
-                return null!;
-            }
-            return single;
-        },
+        CustomParser = result => ParseTargetEndpoint(result)!,
     };
+
+    /// <summary>The one endpoint a client command is pointed at; null, with the error added, when it is not one.</summary>
+    private static EndpointSpec? ParseTargetEndpoint(ArgumentResult result)
+    {
+        if (ParseEndpoints(result) is not [var single])
+        {
+            return null;
+        }
+        if (single.Port == 0)
+        {
+            // Port 0 asks a server for any free port; as a target it reaches nothing.
+            result.AddError($"invalid endpoint '{single.Text}': port 0 cannot be connected to (give the server's port)");
+            return null;
+        }
+        return single;
+    }
 
     public static Option<TimeSpan> Duration(string name, string description, TimeSpan defaultValue, bool allowZero = false) => new(name)
     {

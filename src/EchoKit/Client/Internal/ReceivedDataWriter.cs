@@ -41,16 +41,7 @@ internal sealed class ReceivedDataWriter(Stream output, Encoding? encoding, bool
     {
         if (_terminal is not null)
         {
-            _terminal.Clear();
-            if (_decoder is not null)
-            {
-                PeerText.AppendForTerminal(_terminal, _decoder.Flush());
-            }
-            else
-            {
-                AppendBytesForTerminal([], final: true);
-            }
-            await PutAsync(EncodeUtf8(_terminal), cancellationToken).ConfigureAwait(false);
+            await PutAsync(EscapeForTerminal([], final: true), cancellationToken).ConfigureAwait(false);
         }
         else if (_decoder is not null)
         {
@@ -81,20 +72,7 @@ internal sealed class ReceivedDataWriter(Stream output, Encoding? encoding, bool
         bool endsWithNewline;
         if (_terminal is not null)
         {
-            _terminal.Clear();
-            if (_decoder is not null)
-            {
-                PeerText.AppendForTerminal(_terminal, _decoder.Decode(data.Span));
-                if (datagram)
-                {
-                    PeerText.AppendForTerminal(_terminal, _decoder.Flush());
-                }
-            }
-            else
-            {
-                AppendBytesForTerminal(data.Span, final: datagram);
-            }
-            var length = EncodeUtf8(_terminal);
+            var length = EscapeForTerminal(data.Span, final: datagram);
             endsWithNewline = length > 0 && _scratch[length - 1] == (byte)'\n';
             await PutAsync(length, cancellationToken).ConfigureAwait(false);
         }
@@ -119,6 +97,29 @@ internal sealed class ReceivedDataWriter(Stream output, Encoding? encoding, bool
             await Guard(output.WriteAsync(NewLine, cancellationToken)).ConfigureAwait(false);
         }
         await Guard(new ValueTask(output.FlushAsync(cancellationToken))).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Escapes what arrived for a terminal, decoded first when there is an encoding, into the scratch buffer as UTF-8;
+    /// returns its length. <paramref name="final"/> (end of stream, or a whole datagram) lets nothing wait for the
+    /// next read.
+    /// </summary>
+    private int EscapeForTerminal(ReadOnlySpan<byte> data, bool final)
+    {
+        _terminal!.Clear();
+        if (_decoder is not null)
+        {
+            PeerText.AppendForTerminal(_terminal, _decoder.Decode(data));
+            if (final)
+            {
+                PeerText.AppendForTerminal(_terminal, _decoder.Flush());
+            }
+        }
+        else
+        {
+            AppendBytesForTerminal(data, final);
+        }
+        return EncodeUtf8(_terminal);
     }
 
     /// <summary>

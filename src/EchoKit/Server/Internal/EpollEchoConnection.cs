@@ -91,8 +91,8 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
             return true;
         }
         Span<byte> address = stackalloc byte[128];
-        var length = (uint)address.Length;
-        if (Libc.GetSockName(_fd, ref address[0], ref length) != 0 || SocketAddresses.Read(address[..(int)Math.Min(length, (uint)address.Length)]) is not { } local)
+        var length = LocalName(address);
+        if (length < 0 || SocketAddresses.Read(address[..length]) is not { } local)
         {
             return false;
         }
@@ -108,12 +108,12 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     public string FormatLocal()
     {
         Span<byte> address = stackalloc byte[128];
-        var length = (uint)address.Length;
-        if (Libc.GetSockName(_fd, ref address[0], ref length) != 0)
+        var length = LocalName(address);
+        if (length < 0)
         {
             return "unknown";
         }
-        address = address[..(int)Math.Min(length, (uint)address.Length)];
+        address = address[..length];
         if (SocketAddresses.Read(address) is { } ip)
         {
             return EndpointResolver.FormatAddress(ip);
@@ -126,6 +126,13 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
             return System.Text.Encoding.UTF8.GetString(end < 0 ? path : path[..end]);
         }
         return "unnamed";
+    }
+
+    /// <summary>getsockname() into <paramref name="address"/>: the bytes of the address it wrote, or -1.</summary>
+    private int LocalName(Span<byte> address)
+    {
+        var length = (uint)address.Length;
+        return Libc.GetSockName(_fd, ref address[0], ref length) == 0 ? (int)Math.Min(length, (uint)address.Length) : -1;
     }
 
     /// <summary>True while bytes wait to be sent (read from other threads for diagnostics only).</summary>
