@@ -177,6 +177,7 @@ internal sealed class EventLoop : IDisposable
     }
 
     /// <summary>epoll_wait for at most <paramref name="timeoutTicks"/>; the count of events, 0 on timeout or EINTR.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Wait(long timeoutTicks)
     {
         var max = _events.Length / EpollEvents.Size;
@@ -233,6 +234,7 @@ internal sealed class EventLoop : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Dispatch(IEventLoopHandler handler, uint events)
     {
         try

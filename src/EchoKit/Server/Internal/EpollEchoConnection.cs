@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using EchoKit.Endpoints;
 using EchoKit.Internal;
 using EchoKit.Internal.Linux;
@@ -21,6 +22,9 @@ namespace EchoKit.Server.Internal;
 /// at the socket again, so readiness that came meanwhile is reported, never lost. An idle connection holds no buffer.
 /// Other threads ask it to close through <see cref="RequestClose"/>, which posts to the loop; the descriptor is
 /// closed only here.
+/// The methods every message runs (here, in the loop's Wait and Dispatch, and the owner's counters) are compiled fully
+/// optimized at once (AggressiveOptimization), as the load generator's are: left to tiering, a new server ran them
+/// unoptimized through the first second or so of its first load (docs/benchmarks.md, eleventh pass).
 /// </summary>
 internal sealed class EpollEchoConnection : IEventLoopHandler
 {
@@ -182,6 +186,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnEvents(uint events)
     {
         if (_pendingCount > 0)
@@ -194,6 +199,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Read(uint events)
     {
         // An end of stream (or an error) already there when the report was made brings no later edge: read on to it.
@@ -305,6 +311,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     private static bool SpliceRefused(int errno) => errno is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP;
 
     /// <summary>Sends <paramref name="data"/> back; true when all of it went, false when some is held (or it failed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Echo(ReadOnlySpan<byte> data)
     {
         var sent = Libc.SendNoSignal(_fd, data);
@@ -332,6 +339,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Flush()
     {
         // Until all of it is gone or the socket is full: edge-triggered, only a full socket (EAGAIN) promises an edge

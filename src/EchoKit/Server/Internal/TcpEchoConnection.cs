@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using EchoKit.Endpoints;
 using EchoKit.Internal;
@@ -295,6 +296,7 @@ internal sealed class TcpEchoConnection
 
     public void LogFault(Exception ex) => ServerLog.ConnectionFault(Logger, Id, Remote, _context.Uri, ex);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void MarkActivity()
     {
         if (_tracksActivity)
@@ -306,6 +308,7 @@ internal sealed class TcpEchoConnection
     /// <summary>Counts (and dumps, with --dump) bytes received from the client.</summary>
     /// <param name="data">The bytes.</param>
     /// <param name="cell">The epoll loop's own counters, or null for the listener's shared (interlocked) ones.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Received(ReadOnlySpan<byte> data, StreamCounterCell? cell = null)
     {
         Received(data.Length, cell);
@@ -321,6 +324,7 @@ internal sealed class TcpEchoConnection
     /// </summary>
     /// <param name="count">Bytes received.</param>
     /// <param name="cell">The epoll loop's own counters.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Received(int count, StreamCounterCell? cell)
     {
         _bytesIn += count;
@@ -347,6 +351,7 @@ internal sealed class TcpEchoConnection
     /// <summary>Counts bytes echoed back.</summary>
     /// <param name="count">Bytes sent.</param>
     /// <param name="cell">The epoll loop's own counters, or null for the listener's shared (interlocked) ones.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Sent(int count, StreamCounterCell? cell = null)
     {
         _bytesOut += count;
