@@ -45,25 +45,28 @@ public sealed class BenchGroundTruthTests
     [Fact]
     public async Task ClosedLoopAgainstADelayingServerSatisfiesLittlesLaw()
     {
-        // 50 ms per echo, not the 20 ms above: the generator's own turnaround (its thread descheduled on a loaded
-        // 2-core machine, a few ms) leaves the window briefly empty, and against 20 ms that read 0.82 once in a loop
-        // of 20 CI runs. A clock that stamps late (the bug this guards against, about 30 % short) still fails it.
-        await using var server = FakeServers.Delaying(TimeSpan.FromMilliseconds(50));
+        // 100 ms per echo. What a correct generator can still lose is its own turnaround: the moments between reading
+        // an echo and sending the next message, when its thread is preempted on a loaded machine. The window is then
+        // briefly not full, and the ratio reads about D / (D + gap). Against 20 ms that read 0.82 once in a loop of 20
+        // CI runs; against 50 ms, 0.855 once with two CI runs side by side on the 2 cores (a mean gap of about 8 ms).
+        // Against 100 ms, such a gap reads 0.92 and passes. A generator that leaves its window empty for longer (waits
+        // for other connections before sending, say), or a latency or a rate off by more than 10 %, still fails it.
+        await using var server = FakeServers.Delaying(TimeSpan.FromMilliseconds(100));
         var result = await BenchRunner.RunAsync(new BenchOptions
         {
             Endpoint = EndpointParser.Parse($"127.0.0.1:{server.Port}"),
             Connections = 3,
             // Long, so that a pause of the test host at either edge of the window (a message started before it and
             // finished in it, or cut off at its end) moves the ratio by a few per cent, not by the 0.1 the band allows.
-            Duration = TimeSpan.FromSeconds(3),
+            Duration = TimeSpan.FromSeconds(4),
             // Long enough for the three connections to be open before measuring starts, however slow the accept.
             Warmup = TimeSpan.FromMilliseconds(500),
             Workers = 1,
         }).WaitAsync(TestTimeouts.Default);
 
         Assert.True(result.Success, $"errors {result.Errors}");
-        // 3 messages in flight for 3 s at ~50 ms each: ~180 messages, so the window's edges (at most one message per
-        // connection cut off at each end) move the ratio by about 2 %. Mean latency × rate ÷ 3 must be about 1:
+        // 3 messages in flight for 4 s at ~100 ms each: ~120 messages, so the window's edges (at most one message per
+        // connection cut off at each end) move the ratio by about 2.5 %. Mean latency × rate ÷ 3 must be about 1:
         // a clock that stamps late or a window that is not kept full pulls it down.
         Assert.InRange(result.LittlesLawRatio!.Value, BenchResult.LittlesLawLow, BenchResult.LittlesLawHigh);
     }
