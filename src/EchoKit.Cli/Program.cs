@@ -14,7 +14,7 @@ namespace EchoKit.Cli;
 /// (<see cref="ServeCommand"/>, <see cref="SendCommand"/>, <see cref="ConnectCommand"/>, <see cref="BenchCommand"/>).
 /// Each command wires signals and output into the library. Conventions every command shares live here: one
 /// wording for an unknown option, <c>--</c> ends the options, errors name the command as typed
-/// (<c>echokit bench merge</c>), help from <see cref="HelpRenderer"/>, and a bare <c>echokit</c> prints the usage.
+/// (<c>echokit bench merge</c>), help from <see cref="HelpRenderer"/> (also as <c>echokit help COMMAND</c>), and a bare <c>echokit</c> prints the usage.
 /// </summary>
 internal static partial class Program
 {
@@ -61,6 +61,10 @@ internal static partial class Program
             HelpRenderer.Write(root, Console.Out);
             return ExitCodes.Ok;
         }
+        if (args[0] == "help")
+        {
+            return await HelpForAsync(root, args[1..]);
+        }
         var parse = root.Parse(args);
         var name = HelpRenderer.DisplayName(parse.CommandResult.Command);
         // An unknown option is reported as one, whichever argument slot it would otherwise have filled.
@@ -95,6 +99,29 @@ internal static partial class Program
             await Console.Error.WriteLineAsync($"{name}: {ex.Message}");
             return ExitCodes.Failure;
         }
+    }
+
+    /// <summary>
+    /// <c>echokit help probe nat</c>: the help of the command those words name, as git, go and cargo read it. A word
+    /// that names no command is a usage error, not the top-level help.
+    /// </summary>
+    private static async Task<int> HelpForAsync(RootCommand root, string[] words)
+    {
+        Command command = root;
+        foreach (var word in words)
+        {
+            var next = command.Subcommands.FirstOrDefault(c => !c.Hidden && (c.Name == word || c.Aliases.Contains(word)));
+            if (next is null)
+            {
+                var name = HelpRenderer.DisplayName(command);
+                return await UsageErrorAsync(name, command.Subcommands.Count > 0
+                    ? $"unknown command '{word}' ({CommandList(command)})"
+                    : $"unexpected argument '{word}'");
+            }
+            command = next;
+        }
+        HelpRenderer.Write(command, Console.Out);
+        return ExitCodes.Ok;
     }
 
     private static async Task<int> UsageErrorAsync(string name, string message)

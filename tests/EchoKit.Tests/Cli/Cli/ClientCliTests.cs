@@ -49,6 +49,31 @@ public sealed class ClientCliTests
         Assert.Equal("echokit: unknown command 'pnig' (commands: serve, send, connect, bench, ping, probe) (see 'echokit --help')\n", stderr);
     }
 
+    [Theory]
+    [InlineData("serve")]
+    [InlineData("probe", "nat")]
+    [InlineData("bench", "merge")]
+    public async Task HelpCommandShowsTheSameHelpAsTheCommandsHelpOption(params string[] command)
+    {
+        var viaWord = await EchokitProcess.RunAsync(["help", .. command]);
+        var viaOption = await EchokitProcess.RunAsync([.. command, "--help"]);
+
+        Assert.Equal((0, ""), (viaWord.ExitCode, viaWord.Stderr));
+        Assert.StartsWith($"Usage: echokit {string.Join(' ', command)} ", viaWord.Stdout);
+        Assert.Equal(viaOption.Stdout, viaWord.Stdout);
+    }
+
+    [Theory]
+    [InlineData("echokit: unknown command 'pnig' (commands: serve, send, connect, bench, ping, probe) (see 'echokit --help')", "pnig")]
+    [InlineData("echokit probe: unknown command 'x' (commands: nat, idle, mtu, lb) (see 'echokit probe --help')", "probe", "x")]
+    [InlineData("echokit serve: unexpected argument '--tcp' (see 'echokit serve --help')", "serve", "--tcp")]
+    public async Task HelpForACommandThatDoesNotExistIsAUsageErrorNotTheTopLevelHelp(string expected, params string[] words)
+    {
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["help", .. words]);
+
+        Assert.Equal((2, "", expected + "\n"), (code, stdout, stderr));
+    }
+
     [Fact]
     public async Task AnUnknownOptionIsAUsageErrorWordedTheSameEverywhere()
     {
