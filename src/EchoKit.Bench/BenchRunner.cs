@@ -142,13 +142,31 @@ public static class BenchRunner
         return workers;
     }
 
+    /// <summary>
+    /// The stretch of time the rate is taken over. A run for a duration measures from the end of the warm-up until the
+    /// duration is up (or the workers stopped). A run for a message count (-n) that completed measures the counted
+    /// messages' own stretch: from the first one's start (if that came after measuring began) to the last one's end.
+    /// With no warm-up, measuring begins before the connections are made, and a short run (-n 100) would otherwise
+    /// count the connects, and the compilation before the first send, as time the server took.
+    /// </summary>
+    /// <param name="measureTicks">When measuring began (the end of the ramp and the warm-up).</param>
+    /// <param name="endTicks">When a duration run's measuring ends.</param>
+    /// <param name="stopTicks">When the last worker stopped.</param>
+    /// <param name="firstStartTicks">The earliest start of a measured message; long.MaxValue if none.</param>
+    /// <param name="lastRecordTicks">When the last measured message completed.</param>
+    /// <param name="countMode">A message-count run that reached its count.</param>
+    internal static (long Begin, long End) MeasuredWindow(long measureTicks, long endTicks, long stopTicks, long firstStartTicks, long lastRecordTicks, bool countMode) =>
+        countMode
+            ? (firstStartTicks == long.MaxValue ? measureTicks : Math.Max(measureTicks, firstStartTicks), lastRecordTicks)
+            : (measureTicks, Math.Min(stopTicks, endTicks));
+
     private static BenchResult Collect(BenchRun run, BenchWorker[] workers, SampleAggregator aggregator, string address, bool interrupted, double? cpuPercent, bool stalled)
     {
         var options = run.Options;
         var latency = LatencyHistograms.Create();
         var connect = LatencyHistograms.Create();
         var errors = new long[BenchErrors.Count];
-        long messages = 0, bytes = 0, mismatches = 0, lastRecord = 0, stop = 0;
+        long messages = 0, bytes = 0, mismatches = 0, lastRecord = 0, stop = 0, firstStart = long.MaxValue;
         var udp = new UdpStats(0, 0, 0, 0, 0);
         foreach (var worker in workers)
         {
@@ -158,6 +176,7 @@ public static class BenchRunner
             bytes += worker.Bytes;
             mismatches += worker.Mismatches;
             lastRecord = Math.Max(lastRecord, worker.LastRecordTicks);
+            firstStart = Math.Min(firstStart, worker.FirstRecordStartTicks);
             stop = Math.Max(stop, worker.StopTicks);
             for (var i = 0; i < errors.Length; i++)
             {
@@ -165,16 +184,8 @@ public static class BenchRunner
             }
             udp += new UdpStats(worker.UdpSent, worker.UdpLost, worker.UdpDuplicated, worker.UdpReordered, worker.UdpLate);
         }
-        long end;
-        if (options.Messages is not null && !interrupted && !stalled)
-        {
-            end = lastRecord; // message-count mode: the run is over when the last counted message is
-        }
-        else
-        {
-            end = Math.Min(stop, run.EndTicks);
-        }
-        var seconds = Math.Max(0, (double)(end - run.MeasureTicks) / Stopwatch.Frequency);
+        var (begin, end) = MeasuredWindow(run.MeasureTicks, run.EndTicks, stop, firstStart, lastRecord, countMode: options.Messages is not null && !interrupted && !stalled);
+        var seconds = Math.Max(0, (double)(end - begin) / Stopwatch.Frequency);
         var byReason = new SortedDictionary<string, long>(StringComparer.Ordinal);
         if (stalled)
         {

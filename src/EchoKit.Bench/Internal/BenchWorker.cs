@@ -47,6 +47,12 @@ internal abstract class BenchWorker
     /// <summary>When this worker recorded its last measured message (message-count mode ends there).</summary>
     public long LastRecordTicks { get; protected set; }
 
+    /// <summary>
+    /// When this worker's first measured message started (was sent, or was due at a fixed rate); long.MaxValue until
+    /// one is recorded. Message-count mode begins its window there, if that is after measuring began.
+    /// </summary>
+    public long FirstRecordStartTicks { get; private set; } = long.MaxValue;
+
     /// <summary>Message-count mode: this worker stopped because nothing completed for the stall timeout.</summary>
     public bool Stalled { get; protected set; }
 
@@ -85,6 +91,10 @@ internal abstract class BenchWorker
             // result is in the interval it completed in (never in the warm-up's last one), and the intervals of
             // --json-stream add up to the result exactly. One comparison per message otherwise.
             SampleIfDue(now);
+        }
+        if (Messages == 0)
+        {
+            FirstRecordStartTicks = now - ticks;
         }
         var us = LatencyHistograms.ToMicroseconds(ticks);
         _interval.Record(us);
