@@ -108,7 +108,7 @@ internal static partial class Program
     private static async Task<int> HelpForAsync(RootCommand root, string[] words)
     {
         Command command = root;
-        foreach (var word in words)
+        foreach (var word in words.TakeWhile(w => w is not ("-h" or "--help" or "-?")))
         {
             var next = command.Subcommands.FirstOrDefault(c => !c.Hidden && (c.Name == word || c.Aliases.Contains(word)));
             if (next is null)

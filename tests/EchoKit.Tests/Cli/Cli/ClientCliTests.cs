@@ -63,6 +63,15 @@ public sealed class ClientCliTests
         Assert.Equal(viaOption.Stdout, viaWord.Stdout);
     }
 
+    [Fact]
+    public async Task HelpCommandFollowedByHelpOptionShowsTheCommandsHelp()
+    {
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("help", "serve", "--help");
+
+        Assert.Equal((0, ""), (code, stderr));
+        Assert.StartsWith("Usage: echokit serve ", stdout);
+    }
+
     [Theory]
     [InlineData("echokit: unknown command 'pnig' (commands: serve, send, connect, bench, ping, probe) (see 'echokit --help')", "pnig")]
     [InlineData("echokit probe: unknown command 'x' (commands: nat, idle, mtu, lb) (see 'echokit probe --help')", "probe", "x")]
