@@ -107,8 +107,9 @@ internal static partial class Program
     /// </summary>
     private static async Task<int> HelpForAsync(RootCommand root, string[] words)
     {
+        var help = root.Options.OfType<HelpOption>().Single();
         Command command = root;
-        foreach (var word in words.TakeWhile(w => w is not ("-h" or "--help" or "-?")))
+        foreach (var word in words.TakeWhile(w => w != help.Name && !help.Aliases.Contains(w)))
         {
             var next = command.Subcommands.FirstOrDefault(c => !c.Hidden && (c.Name == word || c.Aliases.Contains(word)));
             if (next is null)

@@ -80,6 +80,5 @@ public static class NatProbe
             udpSeen, udpLocal, dscp, dscpSeen, ecn, ttl, hops, report.Proxy, problems);
     }
 
-    private static bool Same(IPAddress a, IPAddress b) =>
-        (a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Equals(b.IsIPv4MappedToIPv6 ? b.MapToIPv4() : b);
+    private static bool Same(IPAddress a, IPAddress b) => Client.ClientTransport.Normalize(a).Equals(Client.ClientTransport.Normalize(b));
 }

@@ -100,9 +100,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         {
             return false;
         }
-        var own = local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address;
-        var client = peer.ToAddress()!;
-        return own.Equals(client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client);
+        return Client.ClientTransport.Normalize(local.Address).Equals(Client.ClientTransport.Normalize(peer.ToAddress()!));
     }
 
     /// <summary>
