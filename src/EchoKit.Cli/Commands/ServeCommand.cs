@@ -16,7 +16,7 @@ internal static class ServeCommand
     private static readonly Option<EndpointSpec[]> Tcp = CliOptions.Endpoints("--tcp",
         "Listen for TCP on ENDPOINT (PORT, :PORT, HOST:PORT, [IPv6]:PORT; repeatable). With no listener flag at all: :50007, all interfaces, IPv4 and IPv6.");
     private static readonly Option<int> Backlog = CliOptions.Int("--backlog", "Listen backlog: connections the OS queues before accept. Default 512.", 512, 1, 65535);
-    private static readonly Option<int> BufferSize = CliOptions.Size("--buffer-size", "Per-connection receive buffer: bytes read at a time, and the most held for a client not reading its echo (back-pressure; the sockets engine grows a bulk transfer to 4x). Default 64KiB.", 64 * 1024, 1024, 16 * 1024 * 1024);
+    private static readonly Option<int> BufferSize = CliOptions.Size("--buffer-size", "Bytes read from a client at a time (a bulk transfer's reads grow to 4x), and so the most held for a client not reading its echo (back-pressure). Default 64KiB.", 64 * 1024, 1024, 16 * 1024 * 1024);
     private static readonly Option<TimeSpan> ShutdownTimeout = CliOptions.Duration("--shutdown-timeout",
         "On SIGINT/SIGTERM, how long open connections may go on before they are closed. Default 30s.", TimeSpan.FromSeconds(30), allowZero: true);
     private static readonly Option<DumpMode> Dump = new("--dump")

@@ -74,9 +74,12 @@ public sealed class EchoServer : IAsyncDisposable
     /// <summary>Connections open right now.</summary>
     public int ConnectionCount => _tracker.Count;
 
-    /// <summary>Bytes in and out of each open connection (diagnostics and tests).</summary>
-    internal IReadOnlyList<(long Id, long BytesIn, long BytesOut, bool HoldsBuffer)> ConnectionStats() =>
-        _tracker.Snapshot().Select(c => (c.Id, c.BytesIn, c.BytesOut, c.HoldsBuffer)).ToArray();
+    /// <summary>
+    /// Bytes in and out of each open connection, whether it holds a buffer, and (epoll engine; 0 on sockets) how much it
+    /// reads at a time (diagnostics and tests).
+    /// </summary>
+    internal IReadOnlyList<(long Id, long BytesIn, long BytesOut, bool HoldsBuffer, int ReadSize)> ConnectionStats() =>
+        _tracker.Snapshot().Select(c => (c.Id, c.BytesIn, c.BytesOut, c.HoldsBuffer, c.ReadSize)).ToArray();
 
     /// <summary>
     /// True once every listener is bound and serving, false again the moment <see cref="StopAsync"/> is called

@@ -16,8 +16,12 @@ namespace EchoKit.Server.Internal;
 /// thing that arrives without a later edge is an end of stream already there when the report was made, and the report
 /// says so (<c>EPOLLRDHUP</c>): then reads go on to it. Edge-triggered rather than level-triggered because the kernel
 /// then forgets a connection once it has reported it, instead of polling it again at the next epoll_wait.
-/// Only what the client would not take yet is copied into a buffer of the connection's own (at most one read,
-/// <see cref="EchoServerOptions.ReceiveBufferSize"/>), and while it holds that the connection is watched for
+/// A connection reads <see cref="EchoServerOptions.ReceiveBufferSize"/> at a time to begin with; each read that fills
+/// its read size doubles it, up to four times as much, as the sockets engine grows a bulk client's buffer (a bulk echo
+/// then costs a quarter of the system calls: docs/benchmarks.md, twelfth pass). The size is the loop's buffer, not
+/// memory of the connection's, so it is kept for the connection's life.
+/// Only what the client would not take yet is copied into a buffer of the connection's own (at most one read, so at
+/// most four times <see cref="EchoServerOptions.ReceiveBufferSize"/>), and while it holds that the connection is watched for
 /// EPOLLOUT only, not read: that is the back-pressure. Every change of interest (epoll_ctl MOD) makes the kernel look
 /// at the socket again, so readiness that came meanwhile is reported, never lost. An idle connection holds no buffer.
 /// Other threads ask it to close through <see cref="RequestClose"/>, which posts to the loop; the descriptor is
@@ -35,6 +39,8 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     /// <summary>
     /// Full reads per readiness report, as the C reference server does: reading only one buffer per report leaves a
     /// bulk sender's receive window closed for longer (the kernel reopens it only once the queue shrinks a lot).
+    /// A report also ends once it has brought this many times the loop's <see cref="EpollIoLoop.ReadSize"/>, so a
+    /// connection whose reads have grown takes no larger a share of the loop than before.
     /// </summary>
     private const int MaxReadsPerEvent = 16;
 
@@ -59,6 +65,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     private byte[]? _pending;
     private int _pendingOffset;
     private int _pendingCount;
+    private int _readSize;   // bytes a copied read asks for: the loop's ReadSize, doubled by each read that fills it
     private bool _bulk;      // reads splice: the last report was large, or a read in this one was
     private bool _maySplice; // the loop has a pipe, nothing dumps the bytes, and the kernel has not refused this socket
 
@@ -71,6 +78,7 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
         _owner = owner;
         _fd = fd;
         _loop = loop;
+        _readSize = loop.ReadSize;
         _maySplice = owner.MaySplice && loop.Pipe is not null && (owner.SpliceOnHostClients || !ClientIsOnThisHost(owner.Peer));
         if (!earlyData.IsEmpty)
         {
@@ -140,6 +148,9 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     /// <summary>True while bytes wait to be sent (read from other threads for diagnostics only).</summary>
     public bool HoldsBuffer => Volatile.Read(ref _pendingCount) > 0;
 
+    /// <summary>Bytes a copied read asks for now (read from other threads for diagnostics only).</summary>
+    public int ReadSize => Volatile.Read(ref _readSize);
+
     /// <summary>Registers the descriptor on its loop (posted: the loop's table is touched only by the loop).</summary>
     public void Adopt() => _loop.Loop.Post(this, CommandAdopt);
 
@@ -202,12 +213,13 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
     {
         // An end of stream (or an error) already there when the report was made brings no later edge: read on to it.
         var toTheEnd = (events & (EpollEvents.EPOLLRDHUP | EpollEvents.EPOLLHUP | EpollEvents.EPOLLERR)) != 0;
-        var buffer = _loop.Buffer;
+        var buffer = _loop.Buffer[.._readSize];
         var total = 0L; // bytes this report brought: what decides how the next report is read
-        for (var turn = 0; turn < MaxReadsPerEvent; turn++)
+        var budget = (long)MaxReadsPerEvent * _loop.ReadSize;
+        for (var turn = 0; turn < MaxReadsPerEvent && total < budget; turn++)
         {
             var pipe = _bulk && _loop.Pipe is { IsOpen: true } open ? open : null;
-            var n = pipe is null ? Libc.Receive(_fd, buffer) : pipe.Fill(_fd, buffer.Length);
+            var n = pipe is null ? Libc.Receive(_fd, buffer) : pipe.Fill(_fd, _loop.ReadSize);
             if (n > 0)
             {
                 total += n;
@@ -232,6 +244,12 @@ internal sealed class EpollEchoConnection : IEventLoopHandler
                     // A short recv() means drained, and what comes next is an edge.
                     Drained(total);
                     return;
+                }
+                if (pipe is null && n == buffer.Length && _readSize < _loop.MaxReadSize)
+                {
+                    // A bulk sender: read more at a time.
+                    _readSize = Math.Min(2 * _readSize, _loop.MaxReadSize);
+                    buffer = _loop.Buffer[.._readSize];
                 }
                 // A large read: the rest of this report is spliced. (A short splice proves nothing, since the pipe may
                 // have run out of pages: those read on until EAGAIN.)

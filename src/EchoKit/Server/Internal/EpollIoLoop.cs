@@ -14,8 +14,20 @@ internal sealed class EpollIoLoop(EventLoop loop, int bufferSize) : IDisposable
     public EventLoop Loop { get; } = loop;
 
     /// <summary>
+    /// Bytes a connection reads at a time to begin with (<see cref="EchoServerOptions.ReceiveBufferSize"/>), and the
+    /// most a spliced read moves.
+    /// </summary>
+    public int ReadSize => bufferSize;
+
+    /// <summary>
+    /// The most a bulk connection reads at a time, as the sockets engine's bulk buffer grows: four times
+    /// <see cref="ReadSize"/> (<see cref="EpollEchoConnection"/> doubles a connection's read size while its reads fill it).
+    /// </summary>
+    public int MaxReadSize => 4 * bufferSize;
+
+    /// <summary>
     /// Every read of every connection on this loop lands here and is sent back at once, so the buffer is free
-    /// again before the next connection's turn: one buffer per loop, not per connection.
+    /// again before the next connection's turn: one buffer per loop, not per connection. <see cref="MaxReadSize"/> long.
     /// </summary>
     /// <remarks>
     /// Aligned (to a page, so to a cache line too): the kernel copies every read into it and every echo out of it
@@ -24,10 +36,10 @@ internal sealed class EpollIoLoop(EventLoop loop, int bufferSize) : IDisposable
     /// (docs/benchmarks.md, tenth pass); placed at C's own offset in a page (448 bytes, cache-line aligned) it read the
     /// same as page-aligned (eleventh pass). The array is a page longer and the buffer starts at its first page boundary.
     /// </remarks>
-    public Span<byte> Buffer => _buffer.Storage.AsSpan(_buffer.Offset, bufferSize);
+    public Span<byte> Buffer => _buffer.Storage.AsSpan(_buffer.Offset, MaxReadSize);
 
     private const int Alignment = 4096;
-    private readonly (byte[] Storage, int Offset) _buffer = AllocateAligned(bufferSize);
+    private readonly (byte[] Storage, int Offset) _buffer = AllocateAligned(4 * bufferSize);
 
     private static unsafe (byte[] Storage, int Offset) AllocateAligned(int size)
     {

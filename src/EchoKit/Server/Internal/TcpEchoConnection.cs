@@ -91,6 +91,9 @@ internal sealed class TcpEchoConnection
     /// <summary>True while the connection holds a buffer (sockets: a busy receive buffer; epoll: bytes not yet sent).</summary>
     public bool HoldsBuffer => _managed?.Sockets?.HoldsBuffer ?? _epoll?.HoldsBuffer ?? false;
 
+    /// <summary>Bytes the epoll engine reads at a time for this connection; 0 on the sockets engine (diagnostics only).</summary>
+    public int ReadSize => _epoll?.ReadSize ?? 0;
+
     /// <summary>
     /// The task running the connection (preamble, sockets echo), if any; never faults (faults are logged and end the
     /// connection only). A connection handed to an epoll loop straight from accept has none (a completed task): the
