@@ -23,12 +23,13 @@ public sealed class EchoServerOptions
     public int Backlog { get; set; } = 512;
 
     /// <summary>
-    /// Bytes read from a client at a time. A client whose reads keep filling the buffer (a bulk transfer) is moved
-    /// to a buffer twice as large, up to four times this size, for as long as it stays busy. The server stops
-    /// reading from a client while its last chunk's echo cannot be sent (back-pressure), so one connection costs at
-    /// most four times this much server memory (256 KiB by default) beyond the kernel's socket buffers, however it
-    /// behaves. Default 64 KiB; 1 KiB to 16 MiB. A silent connection holds no buffer at all: one is rented only once
-    /// data is there, and given back after a quiet second.
+    /// Bytes read from a client at a time. A client whose reads keep filling that (a bulk transfer) reads twice as
+    /// much at a time, up to four times this size. The server stops reading from a client while its last read's echo
+    /// cannot be sent (back-pressure), so one connection costs at most four times this much server memory (256 KiB by
+    /// default) beyond the kernel's socket buffers, however it behaves. Default 64 KiB; 1 KiB to 16 MiB. A silent
+    /// connection holds no buffer at all. The epoll engine reads into one buffer per event loop (four times this
+    /// size) and a connection holds memory only for an echo it could not send yet; the sockets engine rents a buffer
+    /// per connection once data is there, and gives it back after a quiet second.
     /// </summary>
     public int ReceiveBufferSize { get; set; } = 64 * 1024;
 
