@@ -52,27 +52,28 @@ public static class BenchRunner
         BenchLog.BenchStarted(logger, ModeName(options.Mode), address, options.Connections, options.Pipeline, options.Size);
 
         SampleAggregator.Prime(options, target); // before the clock starts: see there
-        var run = new BenchRun(options, target, Stopwatch.GetTimestamp());
+        // Two interval recorders per worker: enough that no interval's end in a worker's loop allocates one.
+        var recorders = Enumerable.Range(0, 2 * options.EffectiveWorkers).Select(_ => new LatencyRecorder()).ToArray();
+        var run = new BenchRun(options, target, Stopwatch.GetTimestamp(), recorders);
         var workers = CreateWorkers(run);
         onStart?.Invoke(Parameters(options, address, workers.Length));
-        // Workers add up their per-second samples themselves (under the aggregator's lock, once a second) and the
-        // finished ones come here through a channel: the runner's task wakes once a second, not on a timer, so the
-        // thread pool stays asleep and leaves the core to the worker loops.
-        var samples = Channel.CreateUnbounded<BenchSample>(new UnboundedChannelOptions { SingleReader = true });
-        var aggregator = new SampleAggregator(run, sample => samples.Writer.TryWrite(sample));
+        // Workers post their per-interval samples (a queue write, once a second each) and the runner's task adds them
+        // up as they come: it wakes once a second, not on a timer, so the thread pool stays asleep and leaves the core
+        // to the worker loops, and a worker's loop never does the adding up itself.
+        var aggregator = new SampleAggregator(run, onSample);
         run.Aggregator = aggregator;
         Task all;
         using (cancellationToken.Register(() => run.Stop = true))
         {
             all = Task.WhenAll(workers.Select(w => w.RunAsync(cancellationToken)));
-            var pump = PumpSamplesAsync(samples.Reader, onSample);
+            var pump = aggregator.PumpAsync();
             try
             {
                 await all.ConfigureAwait(false);
             }
             finally
             {
-                samples.Writer.TryComplete();
+                aggregator.Complete();
                 await pump.ConfigureAwait(false);
             }
         }
@@ -87,14 +88,6 @@ public static class BenchRunner
         var result = Collect(run, workers, aggregator, address, interrupted: cancellationToken.IsCancellationRequested, cpuPercent, stalled);
         BenchLog.BenchFinished(logger, ModeName(options.Mode), address, result.Messages, result.Seconds, result.Errors, result.Mismatches);
         return result;
-    }
-
-    private static async Task PumpSamplesAsync(ChannelReader<BenchSample> samples, Action<BenchSample>? onSample)
-    {
-        await foreach (var sample in samples.ReadAllAsync().ConfigureAwait(false))
-        {
-            onSample?.Invoke(sample);
-        }
     }
 
     /// <summary>The error reason recorded when a message-count run ended because nothing completed for <see cref="BenchOptions.StallTimeout"/>.</summary>

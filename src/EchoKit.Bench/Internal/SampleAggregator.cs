@@ -1,74 +1,106 @@
 using System.Diagnostics;
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using HdrHistogram;
 
 namespace EchoKit.Bench.Internal;
 
 /// <summary>
 /// Adds the workers' per-interval samples into one sample per interval, in order, once every worker still running
-/// has reported it. Workers call <see cref="Add"/> once per interval each, under its lock; finished samples go to
-/// the callback (which must not block: the runner's is a channel write). It keeps no histogram longer than an
-/// interval, so a long run costs no memory per second beyond the few numbers of its timeline.
+/// has reported it. Workers only <see cref="Post"/> their samples (a queue write that wakes nobody, once per interval
+/// each); the adding up, the percentiles and the callback run on the runner's task (<see cref="PumpAsync"/>, which
+/// looks every 100 ms), never in a worker's loop. A worker that woke the runner at each interval's end paid for the
+/// wake-up (about 0.5 ms the first time, at the start of measuring) in the middle of its loop. It keeps no histogram longer than an interval, so a long run costs no memory per second beyond the
+/// few numbers of its timeline.
 /// </summary>
 internal sealed class SampleAggregator(BenchRun run, Action<BenchSample>? onSample)
 {
+    /// <summary>How often <see cref="PumpAsync"/> looks for posted samples (or the sample interval, if shorter).</summary>
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly ConcurrentQueue<WorkerSample> _posted = new();
+    private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SortedDictionary<long, Pending> _pending = [];
     private readonly long[] _finalIndex = Enumerable.Repeat(long.MaxValue, run.Workers).ToArray();
     private readonly List<BenchSample> _timeline = [];
 
-    /// <summary>The measured intervals, in order. Read it after every worker stopped.</summary>
+    /// <summary>The measured intervals, in order. Read it once <see cref="PumpAsync"/> has finished.</summary>
     public IReadOnlyList<BenchSample> Timeline => _timeline;
 
-    private readonly object _lock = new();
-
     /// <summary>
-    /// Runs the work of one interval once, on a throwaway sample, before the run's clock starts. The first interval
-    /// ends at the moment measuring starts, inside a worker's loop, and its first-time costs (JIT of HdrHistogram's
-    /// percentile code, the sorted dictionary, the channel; 15 to 25 ms on a 2-core machine) then stalled that
-    /// worker: the message in flight read as a 20 ms latency, or the first messages started 20 ms late.
+    /// Runs the work of an interval's end, and of the start of measuring, once, on throwaway workers of a throwaway run,
+    /// before the run's clock starts, so that none of it is compiled for the first time while the clock runs (the
+    /// first interval ends at the moment measuring starts; compiling the workers' bookkeeping there stalled a
+    /// one-connection <c>-n 100</c> run for about 3 ms of its 6 ms, docs/bench.md), and the runner's task is not
+    /// compiling HdrHistogram's percentile code beside the workers as they start to count.
     /// </summary>
     public static void Prime(BenchOptions options, System.Net.EndPoint target)
     {
         var run = new BenchRun(options, target, Stopwatch.GetTimestamp());
-        var channel = Channel.CreateUnbounded<BenchSample>(new UnboundedChannelOptions { SingleReader = true });
-        var aggregator = new SampleAggregator(run, sample => channel.Writer.TryWrite(sample));
-        var recorder = new LatencyRecorder();
-        recorder.Record(1);
+        var aggregator = new SampleAggregator(run, onSample: null);
+        run.Aggregator = aggregator;
         for (var worker = 0; worker < run.Workers; worker++)
         {
-            var histogram = run.RentHistogram();
-            recorder.AddTo(histogram);
-            aggregator.Add(new WorkerSample
-            {
-                Worker = worker, Index = -1, Final = false, EndTicks = run.MeasureTicks, Messages = 1, Bytes = 1, Errors = 0, Histogram = histogram,
-            });
+            new RehearsalWorker(worker, run).Rehearse();
         }
-        recorder.Reset();
+        aggregator.AddPosted();
         _ = Environment.CpuUsage; // read as measuring starts (BenchRun.NoteMeasureStart)
     }
 
-    public void Add(WorkerSample sample)
+    /// <summary>A worker that never runs: only <see cref="BenchWorker.Rehearse"/> is called on it.</summary>
+    private sealed class RehearsalWorker(int id, BenchRun run) : BenchWorker(id, run)
     {
-        lock (_lock)
+        public override Task RunAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+
+    /// <summary>Queues a worker's sample for the runner's task; any thread, never blocks, wakes nobody.</summary>
+    public void Post(WorkerSample sample) => _posted.Enqueue(sample);
+
+    /// <summary>No more samples: <see cref="PumpAsync"/> ends once it has added up those already posted.</summary>
+    public void Complete() => _completed.TrySetResult();
+
+    /// <summary>
+    /// Adds up the posted samples every 100 ms (or every sample interval, if shorter) until <see cref="Complete"/>,
+    /// then what is left; run it once, on the runner's task.
+    /// </summary>
+    public async Task PumpAsync()
+    {
+        var sampleInterval = TimeSpan.FromSeconds((double)run.SampleTicks / Stopwatch.Frequency);
+        using var timer = new PeriodicTimer(sampleInterval < PollInterval && sampleInterval > TimeSpan.Zero ? sampleInterval : PollInterval);
+        while (!_completed.Task.IsCompleted)
         {
-            if (!_pending.TryGetValue(sample.Index, out var pending))
-            {
-                pending = new Pending(run.RentHistogram());
-                _pending.Add(sample.Index, pending);
-            }
-            pending.Histogram.Add(sample.Histogram);
-            pending.Messages += sample.Messages;
-            pending.Bytes += sample.Bytes;
-            pending.Errors += sample.Errors;
-            pending.Reported++;
-            pending.EndTicks = Math.Max(pending.EndTicks, sample.EndTicks);
-            run.ReturnHistogram(sample.Histogram);
-            if (sample.Final)
-            {
-                _finalIndex[sample.Worker] = sample.Index;
-            }
-            EmitComplete();
+            await Task.WhenAny(_completed.Task, timer.WaitForNextTickAsync().AsTask()).ConfigureAwait(false);
+            AddPosted();
         }
+        AddPosted();
+    }
+
+    private void AddPosted()
+    {
+        while (_posted.TryDequeue(out var sample))
+        {
+            Add(sample);
+        }
+    }
+
+    private void Add(WorkerSample sample)
+    {
+        if (!_pending.TryGetValue(sample.Index, out var pending))
+        {
+            pending = new Pending(run.RentHistogram());
+            _pending.Add(sample.Index, pending);
+        }
+        sample.Latencies.AddTo(pending.Histogram);
+        run.ReturnRecorder(sample.Latencies);
+        pending.Messages += sample.Messages;
+        pending.Bytes += sample.Bytes;
+        pending.Errors += sample.Errors;
+        pending.Reported++;
+        pending.EndTicks = Math.Max(pending.EndTicks, sample.EndTicks);
+        if (sample.Final)
+        {
+            _finalIndex[sample.Worker] = sample.Index;
+        }
+        EmitComplete();
     }
 
     private void EmitComplete()

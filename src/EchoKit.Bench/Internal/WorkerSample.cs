@@ -1,5 +1,3 @@
-using HdrHistogram;
-
 namespace EchoKit.Bench.Internal;
 
 /// <summary>One worker's counts for one sample interval, handed to the runner's aggregator once per interval.</summary>
@@ -22,6 +20,9 @@ internal sealed class WorkerSample
 
     public required long Errors { get; init; }
 
-    /// <summary>The interval's latencies; the aggregator adds it up and returns it to the pool.</summary>
-    public required LongHistogram Histogram { get; init; }
+    /// <summary>
+    /// The interval's latencies, as the worker recorded them: the worker took a fresh recorder from the run's pool, and
+    /// the aggregator adds this one up, clears it and gives it back (on the runner's task, not in the worker's loop).
+    /// </summary>
+    public required LatencyRecorder Latencies { get; init; }
 }
