@@ -229,8 +229,8 @@ internal abstract class BenchWorker
     /// Goes once through what a worker does as measuring begins (notes the start, counts a message, ends an interval,
     /// ends the run), on a throwaway worker of a throwaway run before the real run's clock starts
     /// (<see cref="SampleAggregator.Prime"/>). That code runs for the first time at the very moment measuring begins,
-    /// inside a worker's loop, and compiling it there stalled the worker: a one-connection <c>-n 100</c> run spent
-    /// about 3 ms of its 6 ms window compiling, and its Little's-law check read 0.55–0.65 instead of 1 (docs/bench.md).
+    /// inside a worker's loop, and compiling it there was part of what stalled a one-connection <c>-n 100</c> run for
+    /// about 3 ms of its 5 ms window (its Little's-law check read 0.55–0.65 instead of 1; docs/bench.md).
     /// </summary>
     internal void Rehearse()
     {
