@@ -118,7 +118,8 @@ public static class BenchRunner
         long quotaLeft = quota;
         for (var w = 0; w < workers.Length; w++)
         {
-            // Connections and the message quota are split in proportion; the first workers take the remainders.
+            // Connections (and, for UDP, the message quota) are split in proportion; the first workers take the
+            // remainders. TCP workers take their messages from the run's shared budget as they go (MessageBudget).
             var count = options.Connections / workers.Length + (w < options.Connections % workers.Length ? 1 : 0);
             var share = quota == long.MaxValue ? long.MaxValue
                 : w == workers.Length - 1 ? quotaLeft
@@ -129,7 +130,7 @@ public static class BenchRunner
             }
             workers[w] = options.Mode == BenchMode.Udp
                 ? new UdpWorker(w, run, first, count, share)
-                : new TcpWorker(w, run, first, count, share);
+                : new TcpWorker(w, run, first, count);
             first += count;
         }
         return workers;

@@ -31,7 +31,9 @@ internal sealed class TcpWorker : BenchWorker
     private readonly TcpConnection[] _connections;
     private readonly int _size;
     private readonly int _pipeline;
-    private readonly long _quota;
+    private readonly MessageBudget? _budget; // message-count mode: where this worker takes its messages from
+    private readonly long _batch;            // how many it takes at a time: at least its whole window
+    private long _allowance;                 // messages taken so far: counted, in flight, or still to launch
     private readonly bool _rated;
     private readonly double _rateSpacing;   // ticks between two scheduled messages of this worker
     private readonly byte[] _receiveBuffer = new byte[BenchPattern.MaxChunk];
@@ -49,13 +51,13 @@ internal sealed class TcpWorker : BenchWorker
     /// <param name="run">The run.</param>
     /// <param name="firstConnection">Global number of this worker's first connection (its pattern seeds follow it).</param>
     /// <param name="connections">How many connections this worker drives.</param>
-    /// <param name="quota">Messages to measure (message-count mode), or <see cref="long.MaxValue"/>.</param>
-    public TcpWorker(int id, BenchRun run, int firstConnection, int connections, long quota) : base(id, run)
+    public TcpWorker(int id, BenchRun run, int firstConnection, int connections) : base(id, run)
     {
         var options = run.Options;
         _size = options.Size;
         _pipeline = options.Pipeline;
-        _quota = quota;
+        _budget = run.Budget;
+        _batch = Math.Max(64, (long)connections * _pipeline);
         _rated = options.Rate is not null;
         if (_rated)
         {
@@ -95,7 +97,7 @@ internal sealed class TcpWorker : BenchWorker
             while (!Run.Stop)
             {
                 now = Stopwatch.GetTimestamp();
-                if (now >= Run.EndTicks || Messages >= _quota || Tick(now, _quota))
+                if (now >= Run.EndTicks || Messages >= Quota || Tick(now, Quota))
                 {
                     break;
                 }
@@ -314,6 +316,13 @@ internal sealed class TcpWorker : BenchWorker
     }
 
     /// <summary>
+    /// Message-count mode: the count this worker is held to, for its end and the stall check. While the run's budget
+    /// still has messages, more than the worker can reach (it takes more as it goes); once it is empty, what the worker
+    /// took. <see cref="long.MaxValue"/> when the run is timed.
+    /// </summary>
+    private long Quota => _budget is null ? long.MaxValue : _budget.IsEmpty ? _allowance : long.MaxValue - 1;
+
+    /// <summary>
     /// Starts the messages the connection may have in flight (the pipeline, the schedule, the message quota) and
     /// sends their bytes until done or the socket is full, in which case it waits for EPOLLOUT.
     /// </summary>
@@ -325,10 +334,18 @@ internal sealed class TcpWorker : BenchWorker
         {
             limit = Math.Min(limit, connection.Allowed);
         }
-        if (_quota != long.MaxValue)
+        if (_budget is not null)
         {
-            // In flight counts against the quota: those messages will complete, and be counted, while measuring.
-            limit = Math.Min(limit, connection.Launched + Math.Max(0, _quota - Messages - _inFlight));
+            // In flight counts against what the worker took: those messages will complete, and be counted, while
+            // measuring. (A message that completes in the warm-up is not counted, so its share comes back here.)
+            var room = _allowance - Messages - _inFlight;
+            if (limit - connection.Launched > room)
+            {
+                var taken = _budget.Take(Math.Max(_batch, limit - connection.Launched - room));
+                _allowance += taken;
+                room += taken;
+            }
+            limit = Math.Min(limit, connection.Launched + Math.Max(0, room));
         }
         if (_churn)
         {
@@ -466,7 +483,7 @@ internal sealed class TcpWorker : BenchWorker
             var start = _rated
                 ? RateDue((connection.RateBase + message) * _connections.Length + connection.Index)
                 : connection.Stamps[(int)(message & connection.StampMask)];
-            if (measuring && Messages < _quota)
+            if (measuring && Messages < Quota)
             {
                 RecordMessage(now - start, now, _size);
             }

@@ -32,6 +32,27 @@ public sealed class BenchRunnerTests
     }
 
     [Fact]
+    public async Task TwoWorkersAfterAWarmupCountExactlyTheMessagesAskedFor()
+    {
+        // The workers take their messages from one shared budget; what the warm-up launched and completed is not
+        // counted, and its share goes back to the worker that took it.
+        await using var server = await TestServer.StartServerAsync(TestServer.Tcp());
+        var result = await BenchRunner.RunAsync(new BenchOptions
+        {
+            Endpoint = EndpointParser.Parse(TestServer.Address(server)),
+            Connections = 6,
+            Pipeline = 4,
+            Size = 32,
+            Messages = 5000,
+            Warmup = TimeSpan.FromMilliseconds(200),
+            Workers = 2,
+        });
+        Assert.True(result.Success, $"errors {result.Errors}, mismatches {result.Mismatches}");
+        Assert.Equal(5000, result.Messages);
+        Assert.Equal(5000, result.Latency.TotalCount);
+    }
+
+    [Fact]
     public async Task MessageCountRunEndsAsStalledWhenNothingCompletes()
     {
         await using var server = FakeServers.Silent();
