@@ -115,21 +115,13 @@ public static class BenchRunner
         }
         var workers = new BenchWorker[run.Workers];
         var first = 0;
-        long quotaLeft = quota;
         for (var w = 0; w < workers.Length; w++)
         {
-            // Connections (and, for UDP, the message quota) are split in proportion; the first workers take the
-            // remainders. TCP workers take their messages from the run's shared budget as they go (MessageBudget).
+            // Connections are split in proportion, the first workers taking the remainders; a message count is not
+            // split: the workers take their messages from the run's shared budget as they go (MessageBudget).
             var count = options.Connections / workers.Length + (w < options.Connections % workers.Length ? 1 : 0);
-            var share = quota == long.MaxValue ? long.MaxValue
-                : w == workers.Length - 1 ? quotaLeft
-                : quota * count / options.Connections;
-            if (quota != long.MaxValue)
-            {
-                quotaLeft -= share;
-            }
             workers[w] = options.Mode == BenchMode.Udp
-                ? new UdpWorker(w, run, first, count, share)
+                ? new UdpWorker(w, run, first, count)
                 : new TcpWorker(w, run, first, count);
             first += count;
         }

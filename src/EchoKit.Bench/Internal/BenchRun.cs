@@ -35,7 +35,7 @@ internal sealed class BenchRun
         }
         Options = options;
         Target = target;
-        Budget = options.Messages is { } messages && options.Mode == BenchMode.Tcp && options.Tls is null ? new MessageBudget(messages) : null;
+        Budget = options.Messages is { } messages && options.Mode is BenchMode.Tcp or BenchMode.Udp && options.Tls is null ? new MessageBudget(messages, options.EffectiveWorkers) : null;
         Workers = options.EffectiveWorkers;
         StartTicks = startTicks;
         RampTicks = (long)(options.Ramp.TotalSeconds * Stopwatch.Frequency);
@@ -65,7 +65,7 @@ internal sealed class BenchRun
 
     public BenchOptions Options { get; }
 
-    /// <summary>A plain TCP (or Unix) message-count run's messages, which its workers take in batches; null otherwise.</summary>
+    /// <summary>A TCP (or Unix) or UDP message-count run's messages, which its workers take in batches; null otherwise.</summary>
     public MessageBudget? Budget { get; }
 
     /// <summary>Where the load goes: an IP endpoint, or a <see cref="System.Net.Sockets.UnixDomainSocketEndPoint"/>.</summary>

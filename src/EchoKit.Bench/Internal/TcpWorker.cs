@@ -32,7 +32,7 @@ internal sealed class TcpWorker : BenchWorker
     private readonly int _size;
     private readonly int _pipeline;
     private readonly MessageBudget? _budget; // message-count mode: where this worker takes its messages from
-    private readonly long _batch;            // how many it takes at a time: at least its whole window
+    private readonly long _batch;            // the least it takes at a time: its whole window
     private long _allowance;                 // messages taken so far: counted, in flight, or still to launch
     private readonly bool _rated;
     private readonly double _rateSpacing;   // ticks between two scheduled messages of this worker
@@ -57,7 +57,7 @@ internal sealed class TcpWorker : BenchWorker
         _size = options.Size;
         _pipeline = options.Pipeline;
         _budget = run.Budget;
-        _batch = Math.Max(64, (long)connections * _pipeline);
+        _batch = Math.Max(1, (long)connections * _pipeline);
         _rated = options.Rate is not null;
         if (_rated)
         {

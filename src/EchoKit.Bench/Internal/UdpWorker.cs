@@ -26,7 +26,9 @@ internal sealed class UdpWorker : BenchWorker
     private readonly Socket[] _sockets;
     private readonly int _size;
     private readonly int _window;
-    private readonly long _quota;
+    private readonly MessageBudget? _budget; // message-count mode: where this worker takes its datagrams from
+    private readonly long _batch;            // the least it takes at a time: its whole window
+    private long _allowance;                 // measured datagrams taken so far: answered, in flight, or still to send
     private readonly byte[] _receiveBuffer = new byte[65536];
     private readonly byte[] _sendBuffer;
     private EventLoop _loop = null!;
@@ -34,11 +36,12 @@ internal sealed class UdpWorker : BenchWorker
     private long _inFlightMeasured;
     private long _nextExpiry;
 
-    public UdpWorker(int id, BenchRun run, int firstSocket, int sockets, long quota) : base(id, run)
+    public UdpWorker(int id, BenchRun run, int firstSocket, int sockets) : base(id, run)
     {
         _size = run.Options.Size;
         _window = run.Options.Pipeline;
-        _quota = quota;
+        _budget = run.Budget;
+        _batch = Math.Max(1, (long)sockets * _window);
         _sendBuffer = new byte[_size];
         var ring = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, _window * 4));
         _sockets = new Socket[sockets];
@@ -49,6 +52,27 @@ internal sealed class UdpWorker : BenchWorker
     }
 
     public override Task RunAsync(CancellationToken cancellationToken) => RunOnThread($"echokit-bench-udp-{Id}", Loop);
+
+    /// <summary>
+    /// Message-count mode: the count this worker is held to, for its end and the stall check. While the run's budget
+    /// still has datagrams, more than the worker can reach (it takes more as it goes); once it is empty, what the worker
+    /// took. <see cref="long.MaxValue"/> when the run is timed.
+    /// </summary>
+    private long Quota => _budget is null ? long.MaxValue : _budget.IsEmpty ? _allowance : long.MaxValue - 1;
+
+    /// <summary>
+    /// Message-count mode: true when one more measured datagram may go, taking a batch from the run's budget when what
+    /// the worker holds is all answered or in flight. (A measured datagram declared lost gives its place back.)
+    /// </summary>
+    private bool HasRoom()
+    {
+        if (Messages + _inFlightMeasured < _allowance)
+        {
+            return true;
+        }
+        _allowance += _budget!.Take(_batch);
+        return Messages + _inFlightMeasured < _allowance;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Loop()
@@ -64,11 +88,11 @@ internal sealed class UdpWorker : BenchWorker
             while (!Run.Stop)
             {
                 now = Stopwatch.GetTimestamp();
-                if (Tick(now, _quota) && !_draining)
+                if (Tick(now, Quota) && !_draining)
                 {
                     break; // stalled: nothing came back for the stall timeout
                 }
-                if (!_draining && (now >= Run.EndTicks || Messages + _inFlightMeasured >= _quota))
+                if (!_draining && (now >= Run.EndTicks || Messages + _inFlightMeasured >= Quota))
                 {
                     // Stop sending; wait (at most the loss timeout) for what is in flight, so loss is counted exactly.
                     _draining = true;
@@ -166,7 +190,7 @@ internal sealed class UdpWorker : BenchWorker
         var mask = socket.Sequence.Length - 1;
         while (socket.InFlight < _window && socket.Next - socket.Oldest < socket.Sequence.Length)
         {
-            if (_quota != long.MaxValue && Messages + _inFlightMeasured >= _quota)
+            if (_budget is not null && !HasRoom())
             {
                 return;
             }
@@ -276,7 +300,7 @@ internal sealed class UdpWorker : BenchWorker
                         {
                             UdpReordered++;
                         }
-                        if (Messages < _quota)
+                        if (Messages < Quota)
                         {
                             RecordMessage(now - socket.SentTicks[slot], now, _size);
                         }

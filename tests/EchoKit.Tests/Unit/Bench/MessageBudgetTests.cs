@@ -8,7 +8,7 @@ public sealed class MessageBudgetTests
     [Fact]
     public void TakesAtMostWhatIsLeftThenNothing()
     {
-        var budget = new MessageBudget(100);
+        var budget = new MessageBudget(100, workers: 1);
 
         Assert.Equal(64, budget.Take(64));
         Assert.False(budget.IsEmpty);
@@ -18,10 +18,29 @@ public sealed class MessageBudgetTests
     }
 
     [Fact]
+    public void TakesAnEighthOfAWorkersShareWhileMuchIsLeftAndSmallerOnesNearTheEnd()
+    {
+        var budget = new MessageBudget(16_000, workers: 2);
+
+        Assert.Equal(1000, budget.Take(1));  // 16,000 / (8 x 2)
+        Assert.Equal(937, budget.Take(1));   // 15,000 / 16
+        Assert.Equal(5000, budget.Take(5000)); // at least what is asked for
+        var takes = new List<long>();
+        long taken;
+        while ((taken = budget.Take(1)) > 0)
+        {
+            takes.Add(taken);
+        }
+        Assert.Equal(16_000 - 1000 - 937 - 5000, takes.Sum());
+        Assert.True(takes.Zip(takes.Skip(1)).All(pair => pair.Second <= pair.First), "takes should shrink as the budget does");
+        Assert.Equal(1, takes[^1]); // near the end: one at a time
+    }
+
+    [Fact]
     public async Task TakersOnManyThreadsShareTheTotalExactly()
     {
         const long total = 1_000_003;
-        var budget = new MessageBudget(total);
+        var budget = new MessageBudget(total, workers: 4);
 
         var takers = Enumerable.Range(0, 4).Select(seed => Task.Run(() =>
         {
