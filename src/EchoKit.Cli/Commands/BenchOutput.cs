@@ -73,10 +73,23 @@ internal static class BenchOutput
         return result.Success ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
-    /// <summary>The stderr warning when a closed loop's Little's law ratio is outside 0.9–1.1; null when it holds or does not apply.</summary>
-    public static string? LittlesLawWarning(BenchResult result) =>
-        result.LittlesLawRatio is { } ratio && (ratio < BenchResult.LittlesLawLow || ratio > BenchResult.LittlesLawHigh)
-            ? string.Create(CultureInfo.InvariantCulture,
-                $"echokit: warning: Little's law ratio {ratio:0.000} (mean latency x msg/s / (connections x pipeline)) is outside {BenchResult.LittlesLawLow}-{BenchResult.LittlesLawHigh}: the window was not kept full or the clock is wrong")
-            : null;
+    /// <summary>
+    /// The stderr warning when a closed loop's Little's law ratio is outside 0.9–1.1; null when it holds or does not
+    /// apply. A message count under ten windows (connections x pipeline) cannot keep the window full: its last window
+    /// drains with nothing behind it, which the warning then says instead of blaming the generator or the clock.
+    /// </summary>
+    public static string? LittlesLawWarning(BenchResult result)
+    {
+        if (result.LittlesLawRatio is not { } ratio || ratio is >= BenchResult.LittlesLawLow and <= BenchResult.LittlesLawHigh)
+        {
+            return null;
+        }
+        var p = result.Parameters;
+        var window = (long)p.Connections * p.Pipeline;
+        var why = p.MessagesTarget is { } count && ratio < BenchResult.LittlesLawLow && count < 10 * window
+            ? $"-n {count} is too few to keep {p.Connections} x {p.Pipeline} in flight (the last of them drain with nothing behind them)"
+            : "the window was not kept full or the clock is wrong";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"echokit: warning: Little's law ratio {ratio:0.000} (mean latency x msg/s / (connections x pipeline)) is outside {BenchResult.LittlesLawLow}-{BenchResult.LittlesLawHigh}: {why}");
+    }
 }

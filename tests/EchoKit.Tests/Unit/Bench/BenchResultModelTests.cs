@@ -12,7 +12,7 @@ namespace EchoKit.Tests.Bench;
 public sealed class BenchResultModelTests
 {
     internal static BenchResult Result(long[] latenciesUs, double messagesPerSecond = 10_000, int connections = 1, int pipeline = 1,
-        double? cpu = null, int size = 32, string transport = "tcp", string mode = "tcp", double? rate = null, UdpStats? udp = null)
+        double? cpu = null, int size = 32, string transport = "tcp", string mode = "tcp", double? rate = null, UdpStats? udp = null, long? messagesTarget = null)
     {
         var latency = new LongHistogram(1, 3_600_000_000, 3);
         foreach (var us in latenciesUs)
@@ -31,7 +31,8 @@ public sealed class BenchResultModelTests
                 Connections = connections,
                 Pipeline = pipeline,
                 Size = size,
-                DurationSeconds = 1,
+                DurationSeconds = messagesTarget is null ? 1 : null,
+                MessagesTarget = messagesTarget,
                 WarmupSeconds = 0,
                 Rate = rate,
                 Workers = 1,
@@ -115,6 +116,21 @@ public sealed class BenchResultModelTests
         Assert.Contains("window was not kept full or the clock is wrong", warning);
         Assert.Null(BenchOutput.LittlesLawWarning(Result([100], messagesPerSecond: 10_000)));
         Assert.Null(BenchOutput.LittlesLawWarning(Result([100], messagesPerSecond: 7_200, rate: 7_200))); // paced: no law to hold
+    }
+
+    [Theory]
+    [InlineData(10, true)]    // fewer than 10 windows of 8 x 1: the last window drains with nothing behind it
+    [InlineData(79, true)]
+    [InlineData(80, false)]   // enough to keep the window full: a low ratio is the generator's or the clock's fault
+    public void ALowRatioOfASmallMessageCountSaysTheCountIsTooSmall(long count, bool tooSmall)
+    {
+        var result = Result([100], messagesPerSecond: 40_000, connections: 8, messagesTarget: count);
+
+        var warning = BenchOutput.LittlesLawWarning(result);
+
+        Assert.NotNull(warning);
+        Assert.Equal(tooSmall, warning.Contains($"-n {count} is too few to keep 8 x 1 in flight", StringComparison.Ordinal));
+        Assert.Equal(!tooSmall, warning.Contains("window was not kept full or the clock is wrong", StringComparison.Ordinal));
     }
 
     [Theory]
