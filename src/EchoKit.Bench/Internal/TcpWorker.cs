@@ -336,8 +336,8 @@ internal sealed class TcpWorker : BenchWorker
         }
         if (_budget is not null)
         {
-            // In flight counts against what the worker took: those messages will complete, and be counted, while
-            // measuring. (A message that completes in the warm-up is not counted, so its share comes back here.)
+            // In flight counts against what the worker took. A message that ends up not counted (it completed in the
+            // warm-up, or started before measuring began) gives its share back here when it completes.
             var room = _allowance - Messages - _inFlight;
             if (limit - connection.Launched > room)
             {
@@ -483,7 +483,10 @@ internal sealed class TcpWorker : BenchWorker
             var start = _rated
                 ? RateDue((connection.RateBase + message) * _connections.Length + connection.Index)
                 : connection.Stamps[(int)(message & connection.StampMask)];
-            if (measuring && Messages < Quota)
+            // A message-count run counts only messages started once measuring began: its window runs from the first
+            // counted message's start to the last one's end, so every counted latency lies inside it (a message still
+            // in flight from the warm-up would bring time from before the window: -n 10 -c 8 read Little's law 1.2-1.7).
+            if (measuring && Messages < Quota && (_budget is null || start >= Run.MeasureTicks))
             {
                 RecordMessage(now - start, now, _size);
             }

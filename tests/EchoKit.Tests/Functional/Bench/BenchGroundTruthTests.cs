@@ -43,6 +43,29 @@ public sealed class BenchGroundTruthTests
     }
 
     [Fact]
+    public async Task AMessageCountAfterAWarmupCountsOnlyMessagesStartedInsideItsWindow()
+    {
+        // 4 connections, 50 ms per echo, a 120 ms warm-up: when measuring begins, 4 messages started in the warm-up
+        // are still at the server. Counted, they would bring up to 50 ms from before the window into it (the window
+        // of -n 10 -c 8 read Little's law 1.2-1.7). Now none of them counts, so the window, from the first counted
+        // message's start to the last one's end, holds every counted latency whole.
+        await using var server = FakeServers.Delaying(TimeSpan.FromMilliseconds(50));
+        var result = await BenchRunner.RunAsync(new BenchOptions
+        {
+            Endpoint = EndpointParser.Parse($"127.0.0.1:{server.Port}"),
+            Connections = 4,
+            Messages = 4,
+            Warmup = TimeSpan.FromMilliseconds(120),
+            Workers = 1,
+        }).WaitAsync(TestTimeouts.Default);
+
+        Assert.True(result.Success, $"errors {result.Errors}, mismatches {result.Mismatches}");
+        Assert.Equal(4, result.Messages);
+        var windowUs = result.Seconds * 1e6;
+        Assert.True(windowUs >= result.LatencyAt(100) * 0.999, $"window {windowUs:0} us is shorter than a counted message's latency {result.LatencyAt(100)} us");
+    }
+
+    [Fact]
     public async Task ClosedLoopAgainstADelayingServerSatisfiesLittlesLaw()
     {
         // 100 ms per echo. What a correct generator can still lose is its own turnaround: the moments between reading
