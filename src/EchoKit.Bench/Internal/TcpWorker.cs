@@ -31,9 +31,8 @@ internal sealed class TcpWorker : BenchWorker
     private readonly TcpConnection[] _connections;
     private readonly int _size;
     private readonly int _pipeline;
-    private readonly MessageBudget? _budget; // message-count mode: where this worker takes its messages from
-    private readonly long _batch;            // the least it takes at a time: its whole window
-    private long _allowance;                 // messages taken so far: counted, in flight, or still to launch
+    private readonly bool _counted;  // message-count mode: messages come from the run's budget (BenchWorker.TakeMessages)
+    private readonly long _batch;    // the least it takes at a time: its whole window
     private readonly bool _rated;
     private readonly double _rateSpacing;   // ticks between two scheduled messages of this worker
     private readonly byte[] _receiveBuffer = new byte[BenchPattern.MaxChunk];
@@ -56,7 +55,7 @@ internal sealed class TcpWorker : BenchWorker
         var options = run.Options;
         _size = options.Size;
         _pipeline = options.Pipeline;
-        _budget = run.Budget;
+        _counted = run.Budget is not null;
         _batch = Math.Max(1, (long)connections * _pipeline);
         _rated = options.Rate is not null;
         if (_rated)
@@ -316,13 +315,6 @@ internal sealed class TcpWorker : BenchWorker
     }
 
     /// <summary>
-    /// Message-count mode: the count this worker is held to, for its end and the stall check. While the run's budget
-    /// still has messages, more than the worker can reach (it takes more as it goes); once it is empty, what the worker
-    /// took. <see cref="long.MaxValue"/> when the run is timed.
-    /// </summary>
-    private long Quota => _budget is null ? long.MaxValue : _budget.IsEmpty ? _allowance : long.MaxValue - 1;
-
-    /// <summary>
     /// Starts the messages the connection may have in flight (the pipeline, the schedule, the message quota) and
     /// sends their bytes until done or the socket is full, in which case it waits for EPOLLOUT.
     /// </summary>
@@ -334,16 +326,14 @@ internal sealed class TcpWorker : BenchWorker
         {
             limit = Math.Min(limit, connection.Allowed);
         }
-        if (_budget is not null)
+        if (_counted)
         {
             // In flight counts against what the worker took. A message that ends up not counted (it completed in the
             // warm-up, or started before measuring began) gives its share back here when it completes.
-            var room = _allowance - Messages - _inFlight;
+            var room = Allowance - Messages - _inFlight;
             if (limit - connection.Launched > room)
             {
-                var taken = _budget.Take(Math.Max(_batch, limit - connection.Launched - room));
-                _allowance += taken;
-                room += taken;
+                room += TakeMessages(Math.Max(_batch, limit - connection.Launched - room));
             }
             limit = Math.Min(limit, connection.Launched + Math.Max(0, room));
         }
@@ -486,7 +476,7 @@ internal sealed class TcpWorker : BenchWorker
             // A message-count run counts only messages started once measuring began: its window runs from the first
             // counted message's start to the last one's end, so every counted latency lies inside it (a message still
             // in flight from the warm-up would bring time from before the window: -n 10 -c 8 read Little's law 1.2-1.7).
-            if (measuring && Messages < Quota && (_budget is null || start >= Run.MeasureTicks))
+            if (measuring && Messages < Quota && (!_counted || start >= Run.MeasureTicks))
             {
                 RecordMessage(now - start, now, _size);
             }

@@ -26,9 +26,8 @@ internal sealed class UdpWorker : BenchWorker
     private readonly Socket[] _sockets;
     private readonly int _size;
     private readonly int _window;
-    private readonly MessageBudget? _budget; // message-count mode: where this worker takes its datagrams from
-    private readonly long _batch;            // the least it takes at a time: its whole window
-    private long _allowance;                 // measured datagrams taken so far: answered, in flight, or still to send
+    private readonly bool _counted;  // message-count mode: datagrams come from the run's budget (BenchWorker.TakeMessages)
+    private readonly long _batch;    // the least it takes at a time: its whole window
     private readonly byte[] _receiveBuffer = new byte[65536];
     private readonly byte[] _sendBuffer;
     private EventLoop _loop = null!;
@@ -40,7 +39,7 @@ internal sealed class UdpWorker : BenchWorker
     {
         _size = run.Options.Size;
         _window = run.Options.Pipeline;
-        _budget = run.Budget;
+        _counted = run.Budget is not null;
         _batch = Math.Max(1, (long)sockets * _window);
         _sendBuffer = new byte[_size];
         var ring = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, _window * 4));
@@ -54,24 +53,18 @@ internal sealed class UdpWorker : BenchWorker
     public override Task RunAsync(CancellationToken cancellationToken) => RunOnThread($"echokit-bench-udp-{Id}", Loop);
 
     /// <summary>
-    /// Message-count mode: the count this worker is held to, for its end and the stall check. While the run's budget
-    /// still has datagrams, more than the worker can reach (it takes more as it goes); once it is empty, what the worker
-    /// took. <see cref="long.MaxValue"/> when the run is timed.
-    /// </summary>
-    private long Quota => _budget is null ? long.MaxValue : _budget.IsEmpty ? _allowance : long.MaxValue - 1;
-
-    /// <summary>
     /// Message-count mode: true when one more measured datagram may go, taking a batch from the run's budget when what
     /// the worker holds is all answered or in flight. (A measured datagram declared lost gives its place back.)
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool HasRoom()
     {
-        if (Messages + _inFlightMeasured < _allowance)
+        if (Messages + _inFlightMeasured < Allowance)
         {
             return true;
         }
-        _allowance += _budget!.Take(_batch);
-        return Messages + _inFlightMeasured < _allowance;
+        TakeMessages(_batch);
+        return Messages + _inFlightMeasured < Allowance;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -190,7 +183,7 @@ internal sealed class UdpWorker : BenchWorker
         var mask = socket.Sequence.Length - 1;
         while (socket.InFlight < _window && socket.Next - socket.Oldest < socket.Sequence.Length)
         {
-            if (_budget is not null && !HasRoom())
+            if (_counted && !HasRoom())
             {
                 return;
             }
