@@ -48,8 +48,8 @@ internal abstract class BenchWorker
     public long LastRecordTicks { get; protected set; }
 
     /// <summary>
-    /// When this worker's first measured message started (was sent, or was due at a fixed rate); long.MaxValue until
-    /// one is recorded. Message-count mode begins its window there, if that is after measuring began.
+    /// The earliest start (sent, or due at a fixed rate) of a message this worker counted; long.MaxValue until one is
+    /// recorded. Message-count mode begins its window there, if that is after measuring began.
     /// </summary>
     public long FirstRecordStartTicks { get; private set; } = long.MaxValue;
 
@@ -120,8 +120,10 @@ internal abstract class BenchWorker
             // --json-stream add up to the result exactly. One comparison per message otherwise.
             SampleIfDue(now);
         }
-        if (Messages == 0)
+        if (now - ticks < FirstRecordStartTicks)
         {
+            // The earliest start of any counted message, not the first one's to complete: with several in flight, one
+            // that started earlier can complete later.
             FirstRecordStartTicks = now - ticks;
         }
         var us = LatencyHistograms.ToMicroseconds(ticks);
