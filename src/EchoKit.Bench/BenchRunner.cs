@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using EchoKit.Bench.Internal;
 using EchoKit.Endpoints;
 using EchoKit.Internal;
@@ -57,9 +56,9 @@ public static class BenchRunner
         var run = new BenchRun(options, target, Stopwatch.GetTimestamp(), recorders);
         var workers = CreateWorkers(run);
         onStart?.Invoke(Parameters(options, address, workers.Length));
-        // Workers post their per-interval samples (a queue write, once a second each) and the runner's task adds them
-        // up as they come: it wakes once a second, not on a timer, so the thread pool stays asleep and leaves the core
-        // to the worker loops, and a worker's loop never does the adding up itself.
+        // Workers post their per-interval samples (a queue write that wakes nobody, once a second each); the runner's
+        // task picks them up every 100 ms and adds them up (SampleAggregator.PumpAsync), so a worker's loop never
+        // does that work, nor pays for waking the thread that does.
         var aggregator = new SampleAggregator(run, onSample);
         run.Aggregator = aggregator;
         Task all;
