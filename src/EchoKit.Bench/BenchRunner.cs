@@ -29,7 +29,7 @@ public static class BenchRunner
     /// </summary>
     /// <param name="options">The load; validated here.</param>
     /// <param name="onStart">Called once, before any load, with the parameters the result will carry, once the target answered (for a stream of events: start, intervals, end).</param>
-    /// <param name="onSample">Called once per sample interval (warm-up ones included), in order, from the runner's task (never from a worker loop).</param>
+    /// <param name="onSample">Called once per sample interval (warm-up ones included), in order, from the runner's sample thread (never from a worker loop).</param>
     /// <param name="loggerFactory">Where start and end events go; none by default.</param>
     /// <param name="cancellationToken">Stops the run early.</param>
     /// <exception cref="PlatformNotSupportedException">TCP or UDP load on a system other than Linux.</exception>
@@ -57,8 +57,8 @@ public static class BenchRunner
         var workers = CreateWorkers(run);
         onStart?.Invoke(Parameters(options, address, workers.Length));
         // Workers post their per-interval samples (a queue write that wakes nobody, once a second each); the runner's
-        // task picks them up every 100 ms and adds them up (SampleAggregator.PumpAsync), so a worker's loop never
-        // does that work, nor pays for waking the thread that does.
+        // sample thread picks them up just after each interval's end and adds them up (SampleAggregator.PumpAsync), so
+        // a worker's loop never does that work, nor pays for waking the thread that does.
         var aggregator = new SampleAggregator(run, onSample);
         run.Aggregator = aggregator;
         Task all;

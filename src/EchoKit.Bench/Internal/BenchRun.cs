@@ -13,7 +13,7 @@ namespace EchoKit.Bench.Internal;
 internal sealed class BenchRun
 {
     // Queues, not bags: a ConcurrentBag taken from on a thread that never added to it first builds that thread's own
-    // list (about 0.4 ms), and a worker takes recorders the runner's task gave back.
+    // list (about 0.4 ms), and a worker takes recorders the runner's sample thread gave back.
     private readonly ConcurrentQueue<LongHistogram> _pool = new();
     private readonly ConcurrentQueue<LatencyRecorder> _recorders = new();
 

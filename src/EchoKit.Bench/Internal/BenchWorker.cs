@@ -233,7 +233,7 @@ internal abstract class BenchWorker
     /// <summary>
     /// Hands the interval's counts to the aggregator and starts the next interval on a fresh recorder: a handful of
     /// field writes and a queue write, so an interval's end (and the start of measuring, which is one) costs the
-    /// worker's loop next to nothing. Adding the latencies up, percentiles and the live line happen on the runner's task.
+    /// worker's loop next to nothing. Adding the latencies up, percentiles and the live line happen on the runner's sample thread.
     /// </summary>
     private void Publish(bool final, long endTicks)
     {

@@ -22,7 +22,7 @@ internal sealed class WorkerSample
 
     /// <summary>
     /// The interval's latencies, as the worker recorded them: the worker took a fresh recorder from the run's pool, and
-    /// the aggregator adds this one up, clears it and gives it back (on the runner's task, not in the worker's loop).
+    /// the aggregator adds this one up, clears it and gives it back (on the runner's sample thread, not in the worker's loop).
     /// </summary>
     public required LatencyRecorder Latencies { get; init; }
 }
