@@ -130,7 +130,8 @@ public static class BenchRunner
     /// <summary>
     /// The stretch of time the rate is taken over. A run for a duration measures from the end of the warm-up until the
     /// duration is up (or the workers stopped). A run for a message count (-n) that completed measures the counted
-    /// messages' own stretch: from the first one's start (if that came after measuring began) to the last one's end.
+    /// messages' own stretch: from the earliest start of any of them (if that came after measuring began) to the last
+    /// one's end.
     /// With no warm-up, measuring begins before the connections are made, and a short run (-n 100) would otherwise
     /// count the connects, and the compilation before the first send, as time the server took.
     /// </summary>

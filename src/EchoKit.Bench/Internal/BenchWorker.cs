@@ -22,6 +22,7 @@ internal abstract class BenchWorker
     {
         Id = id;
         Run = run;
+        Counted = run.Budget is not null;
         _sampleIndex = run.SampleIndex(run.StartTicks);
         _sampleEnd = run.MeasureTicks + (_sampleIndex + 1) * run.SampleTicks;
     }
@@ -71,6 +72,9 @@ internal abstract class BenchWorker
 
     /// <summary>Runs the worker to its end; never faults for network errors (they are counted).</summary>
     public abstract Task RunAsync(CancellationToken cancellationToken);
+
+    /// <summary>Message-count mode (TCP, UDP): messages come from the run's budget (<see cref="TakeMessages"/>).</summary>
+    protected bool Counted { get; }
 
     /// <summary>Message-count mode (TCP, UDP): messages taken from the run's budget so far, counted or not yet.</summary>
     protected long Allowance { get; private set; }
@@ -271,29 +275,5 @@ internal abstract class BenchWorker
         var end = _sampleEnd;
         SampleIfDue(end);
         PublishFinal(end);
-    }
-
-    /// <summary>Runs <paramref name="loop"/> on a dedicated thread (it blocks in epoll_wait) and returns its completion.</summary>
-    protected static Task RunOnThread(string name, Action loop)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                loop();
-                done.SetResult();
-            }
-            catch (Exception ex)
-            {
-                done.SetException(ex);
-            }
-        })
-        {
-            IsBackground = true,
-            Name = name,
-        };
-        thread.Start();
-        return done.Task;
     }
 }

@@ -31,7 +31,6 @@ internal sealed class TcpWorker : BenchWorker
     private readonly TcpConnection[] _connections;
     private readonly int _size;
     private readonly int _pipeline;
-    private readonly bool _counted;  // message-count mode: messages come from the run's budget (BenchWorker.TakeMessages)
     private readonly long _batch;    // the least it takes at a time: its whole window
     private readonly bool _rated;
     private readonly double _rateSpacing;   // ticks between two scheduled messages of this worker
@@ -55,7 +54,6 @@ internal sealed class TcpWorker : BenchWorker
         var options = run.Options;
         _size = options.Size;
         _pipeline = options.Pipeline;
-        _counted = run.Budget is not null;
         _batch = Math.Max(1, (long)connections * _pipeline);
         _rated = options.Rate is not null;
         if (_rated)
@@ -83,7 +81,7 @@ internal sealed class TcpWorker : BenchWorker
         }
     }
 
-    public override Task RunAsync(CancellationToken cancellationToken) => RunOnThread($"echokit-bench-{Id}", Loop);
+    public override Task RunAsync(CancellationToken cancellationToken) => DedicatedThread.Run($"echokit-bench-{Id}", Loop);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Loop()
@@ -326,7 +324,7 @@ internal sealed class TcpWorker : BenchWorker
         {
             limit = Math.Min(limit, connection.Allowed);
         }
-        if (_counted)
+        if (Counted)
         {
             // In flight counts against what the worker took. A message that ends up not counted (it completed in the
             // warm-up, or started before measuring began) gives its share back here when it completes.
@@ -476,7 +474,7 @@ internal sealed class TcpWorker : BenchWorker
             // A message-count run counts only messages started once measuring began: its window runs from the first
             // counted message's start to the last one's end, so every counted latency lies inside it (a message still
             // in flight from the warm-up would bring time from before the window: -n 10 -c 8 read Little's law 1.2-1.7).
-            if (measuring && Messages < Quota && (!_counted || start >= Run.MeasureTicks))
+            if (measuring && Messages < Quota && (!Counted || start >= Run.MeasureTicks))
             {
                 RecordMessage(now - start, now, _size);
             }

@@ -26,7 +26,6 @@ internal sealed class UdpWorker : BenchWorker
     private readonly Socket[] _sockets;
     private readonly int _size;
     private readonly int _window;
-    private readonly bool _counted;  // message-count mode: datagrams come from the run's budget (BenchWorker.TakeMessages)
     private readonly long _batch;    // the least it takes at a time: its whole window
     private readonly byte[] _receiveBuffer = new byte[65536];
     private readonly byte[] _sendBuffer;
@@ -39,7 +38,6 @@ internal sealed class UdpWorker : BenchWorker
     {
         _size = run.Options.Size;
         _window = run.Options.Pipeline;
-        _counted = run.Budget is not null;
         _batch = Math.Max(1, (long)sockets * _window);
         _sendBuffer = new byte[_size];
         var ring = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, _window * 4));
@@ -50,7 +48,7 @@ internal sealed class UdpWorker : BenchWorker
         }
     }
 
-    public override Task RunAsync(CancellationToken cancellationToken) => RunOnThread($"echokit-bench-udp-{Id}", Loop);
+    public override Task RunAsync(CancellationToken cancellationToken) => DedicatedThread.Run($"echokit-bench-udp-{Id}", Loop);
 
     /// <summary>
     /// Message-count mode: true when one more measured datagram may go, taking a batch from the run's budget when what
@@ -183,7 +181,7 @@ internal sealed class UdpWorker : BenchWorker
         var mask = socket.Sequence.Length - 1;
         while (socket.InFlight < _window && socket.Next - socket.Oldest < socket.Sequence.Length)
         {
-            if (_counted && !HasRoom())
+            if (Counted && !HasRoom())
             {
                 return;
             }

@@ -34,6 +34,12 @@ public sealed class EchoServerOptions
     public int ReceiveBufferSize { get; set; } = 64 * 1024;
 
     /// <summary>
+    /// How many times <see cref="ReceiveBufferSize"/> a bulk client's reads grow to, on both engines, and so the most a
+    /// connection can hold for a client that does not read, in multiples of it.
+    /// </summary>
+    internal const int MaxReadGrowth = 4;
+
+    /// <summary>
     /// How long a stopping server keeps echoing on open connections before closing them. Default 30 s.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -20,10 +20,11 @@ internal sealed class EpollIoLoop(EventLoop loop, int bufferSize) : IDisposable
     public int ReadSize => bufferSize;
 
     /// <summary>
-    /// The most a bulk connection reads at a time, as the sockets engine's bulk buffer grows: four times
-    /// <see cref="ReadSize"/> (<see cref="EpollEchoConnection"/> doubles a connection's read size while its reads fill it).
+    /// The most a bulk connection reads at a time, as the sockets engine's bulk buffer grows:
+    /// <see cref="EchoServerOptions.MaxReadGrowth"/> times <see cref="ReadSize"/> (<see cref="EpollEchoConnection"/>
+    /// doubles a connection's read size while its reads fill it).
     /// </summary>
-    public int MaxReadSize => 4 * bufferSize;
+    public int MaxReadSize => EchoServerOptions.MaxReadGrowth * bufferSize;
 
     /// <summary>
     /// Every read of every connection on this loop lands here and is sent back at once, so the buffer is free
@@ -39,7 +40,7 @@ internal sealed class EpollIoLoop(EventLoop loop, int bufferSize) : IDisposable
     public Span<byte> Buffer => _buffer.Storage.AsSpan(_buffer.Offset, MaxReadSize);
 
     private const int Alignment = 4096;
-    private readonly (byte[] Storage, int Offset) _buffer = AllocateAligned(4 * bufferSize);
+    private readonly (byte[] Storage, int Offset) _buffer = AllocateAligned(EchoServerOptions.MaxReadGrowth * bufferSize);
 
     private static unsafe (byte[] Storage, int Offset) AllocateAligned(int size)
     {

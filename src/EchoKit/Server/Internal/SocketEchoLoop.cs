@@ -106,8 +106,8 @@ internal sealed class SocketEchoLoop(TcpEchoConnection connection, Socket socket
         Grow,
     }
 
-    /// <summary>The largest buffer a bulk client grows to: four times the configured read size.</summary>
-    private int MaxReadSize => _bufferSize * 4;
+    /// <summary>The largest buffer a bulk client grows to: <see cref="EchoServerOptions.MaxReadGrowth"/> times the configured read size.</summary>
+    private int MaxReadSize => _bufferSize * EchoServerOptions.MaxReadGrowth;
 
     /// <summary>
     /// Echoes while data keeps coming, keeping <paramref name="buffer"/> for the next receive: a receive posted
