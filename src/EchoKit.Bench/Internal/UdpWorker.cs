@@ -30,7 +30,8 @@ internal sealed class UdpWorker : BenchWorker
     private readonly byte[] _receiveBuffer = new byte[65536];
     private readonly byte[] _sendBuffer;
     private EventLoop _loop = null!;
-    private bool _draining;   // past the end: no more sends, waiting (at most the loss timeout) for what is in flight
+    private bool _draining;   // no more sends, waiting (at most the loss timeout) for what is in flight: see Loop
+    private bool _timeUp;     // the run's end has come (for good: a late reply does not reopen it)
     private long _inFlightMeasured;
     private long _nextExpiry;
 
@@ -83,15 +84,16 @@ internal sealed class UdpWorker : BenchWorker
                 {
                     break; // stalled: nothing came back for the stall timeout
                 }
-                if (!_draining && (now >= Run.EndTicks || Messages + _inFlightMeasured >= Quota))
-                {
-                    // Stop sending; wait (at most the loss timeout) for what is in flight, so loss is counted exactly.
-                    _draining = true;
-                }
                 if (now >= _nextExpiry)
                 {
                     Expire(now);
                 }
+                // Stop sending once the run's time is up, or every message the count needs is answered or in flight;
+                // then wait (at most the loss timeout) for what is in flight, so loss is counted exactly. The count's
+                // reason is looked at afresh each turn: a measured datagram declared lost gives its place back, and
+                // its replacement goes (else a run whose last datagram was lost ended one message short).
+                _timeUp |= now >= Run.EndTicks;
+                _draining = _timeUp || Messages + _inFlightMeasured >= Quota;
                 if (_draining && AllResolved())
                 {
                     break;
