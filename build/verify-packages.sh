@@ -36,7 +36,11 @@ step "packing src/*/*.csproj into $feed"
   for project in "$root"/src/*/*.csproj; do echo "  <Project Path=\"$project\" />"; done
   echo '</Solution>'
 } >"$work/packages.slnx"
+# A version no earlier run had (0.0.0-alpha.0.verify.<seconds>.N between tags): NuGet uses a package it finds in a
+# packages folder at the same version without looking at the feed, so an untagged clone's 0.0.0-alpha.0.N, the same
+# for every uncommitted change, could otherwise test an older build's packages.
 dotnet pack "$work/packages.slnx" -c Release --artifacts-path "$work/artifacts" -p:PackageOutputPath="$feed" \
+  -p:MinVerDefaultPreReleaseIdentifiers="alpha.0.verify.$(date +%s)" \
   -nologo -v:q -clp:ErrorsOnly >"$work/pack.log" 2>&1 || { cat "$work/pack.log" >&2; fail "dotnet pack"; }
 ls "$feed"
 core=$(ls "$feed" | grep -E '^EchoKit\.Core\.[0-9].*\.nupkg$' | head -1) || fail "no EchoKit.Core package"
@@ -73,7 +77,7 @@ nuspec=$(unzip -p "$feed/echokit.$version.nupkg" echokit.nuspec)
 grep -qF '<packageType name="DotnetTool" />' <<<"$nuspec" || fail "echokit is not a tool package"
 
 # A NuGet configuration that reads the feed first; EchoKit packages are extracted into a private packages folder
-# (so a stale copy of the same version in ~/.nuget/packages is never used), everything else comes from the
+# (their version is this run's own, so no packages folder can hold a stale copy), everything else comes from the
 # user's packages folder or the usual source.
 cat >"$work/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>

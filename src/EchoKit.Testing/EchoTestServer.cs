@@ -10,10 +10,12 @@ namespace EchoKit.Testing;
 /// <example>
 /// <code>
 /// await using var echo = await EchoTestServer.StartAsync();
-/// using var client = new TcpClient();
-/// await client.ConnectAsync(echo.EndPoint);
-/// ...
-/// await echo.Log.WaitForAsync("ConnectionClosed");
+/// using (var client = new TcpClient())
+/// {
+///     await client.ConnectAsync(echo.EndPoint);
+///     // ... talk to it ...
+/// }
+/// await echo.Log.WaitForAsync("ConnectionClosed"); // logged once the client has closed
 /// </code>
 /// </example>
 public sealed class EchoTestServer : IAsyncDisposable
