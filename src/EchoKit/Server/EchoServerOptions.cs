@@ -40,7 +40,8 @@ public sealed class EchoServerOptions
     internal const int MaxReadGrowth = 4;
 
     /// <summary>
-    /// How long a stopping server keeps echoing on open connections before closing them. Default 30 s.
+    /// How long a stopping server keeps echoing on open connections before closing them (with a FIN, on both engines).
+    /// Default 30 s.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -138,7 +138,10 @@ internal sealed class TcpEchoConnection
         Managed.Completion = RunAsync();
     }
 
-    /// <summary>Closes the connection at once; the echo then ends with reason Shutdown. Harmless twice.</summary>
+    /// <summary>
+    /// Closes the connection at once; the echo then ends with reason Shutdown. The client reads a normal end of stream
+    /// (FIN) on both engines. Harmless twice.
+    /// </summary>
     public void Abort() => Abort(ConnectionCloseReason.Shutdown);
 
     /// <summary>Closes the connection at once, with <paramref name="reason"/> (the first reason given wins).</summary>
@@ -398,11 +401,25 @@ internal sealed class TcpEchoConnection
         ServerLog.Data(Logger, Id, Remote, data.Length, text, _context.Uri);
     }
 
+    /// <summary>
+    /// Closes the managed socket with a FIN, as the epoll engine's close does. Disposing a socket under a pending
+    /// receive alone makes the runtime close it abortively (SO_LINGER 0: the client reads ECONNRESET); a shutdown()
+    /// first keeps it orderly, as Kestrel's transport does for its aborts. The kernel still resets a client whose bytes
+    /// were left unread, on both engines.
+    /// </summary>
     private void DisposeSocket()
     {
-        if ((Interlocked.Or(ref _ended, Disposed) & Disposed) == 0)
+        if ((Interlocked.Or(ref _ended, Disposed) & Disposed) == 0 && _managed?.Socket is { } socket)
         {
-            _managed?.Socket?.Dispose();
+            try
+            {
+                socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // Already reset or not connected: the dispose below closes it all the same.
+            }
+            socket.Dispose();
         }
     }
 
