@@ -10,12 +10,14 @@ namespace EchoKit.Internal.Linux;
 internal static class Errno
 {
     public const int EPERM = 1;
+    public const int ENOENT = 2;
     public const int EINTR = 4;
     public const int EIO = 5;
     public const int EBADF = 9;
     public const int EAGAIN = 11;
     public const int ENOMEM = 12;
     public const int EACCES = 13;
+    public const int ENOTDIR = 20;
     public const int EINVAL = 22;
     public const int ENFILE = 23;
     public const int EMFILE = 24;

@@ -150,6 +150,25 @@ public sealed class ServeCliTests
     }
 
     [Fact]
+    public async Task UnixPathThatIsADirectoryExitsOneSayingSo()
+    {
+        var directory = Directory.CreateTempSubdirectory("ek-").FullName;
+        try
+        {
+            var (code, stdout, stderr) = await EchokitProcess.RunAsync("serve", "--unix", directory);
+
+            Assert.Equal(1, code);
+            Assert.DoesNotContain("listening", stdout);
+            Assert.Equal($"echokit: cannot listen on unix://{directory}: '{directory}' is a directory", stderr.Trim());
+            Assert.True(Directory.Exists(directory));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task SigtermDrainsOpenClientThenExitsZero()
     {
         await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0");

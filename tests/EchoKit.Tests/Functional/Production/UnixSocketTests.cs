@@ -110,6 +110,29 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
     }
 
     [Fact]
+    public async Task ServerDoesNotReplaceAnEmptyRegularFile()
+    {
+        // connect() to a regular file is refused just as to a dead socket: only the file's type says it is no socket.
+        File.WriteAllBytes(_path, []);
+        var logs = TestServer.Logs();
+        var server = new EchoServer(WithEngine(Unix(_path)), logs);
+        var ex = await Assert.ThrowsAsync<ListenerBindException>(() => server.StartAsync(CancellationToken.None));
+        Assert.Equal($"cannot listen on unix://{_path}: '{_path}' exists and is not a socket", ex.Message);
+        Assert.True(File.Exists(_path));
+        Assert.Empty(logs.Named("UnixSocketReplaced"));
+    }
+
+    [Fact]
+    public async Task DirectoryAtThePathIsNamedInTheBindError()
+    {
+        Directory.CreateDirectory(_path);
+        var server = new EchoServer(WithEngine(Unix(_path)), TestServer.Logs());
+        var ex = await Assert.ThrowsAsync<ListenerBindException>(() => server.StartAsync(CancellationToken.None));
+        Assert.Equal($"cannot listen on unix://{_path}: '{_path}' is a directory", ex.Message);
+        Assert.True(Directory.Exists(_path));
+    }
+
+    [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task ServerSetsTheSocketFileMode()
     {
@@ -124,6 +147,20 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
         var path = Path.Combine(Path.GetDirectoryName(_path)!, "missing", "echo.sock");
         var server = new EchoServer(WithEngine(Unix(path)), TestServer.Logs());
         var ex = await Assert.ThrowsAsync<ListenerBindException>(() => server.StartAsync(CancellationToken.None));
-        Assert.Contains($"directory '{Path.GetDirectoryName(path)}' does not exist", ex.Message);
+        Assert.Equal($"cannot listen on unix://{path}: no such directory: '{Path.GetDirectoryName(path)}'", ex.Message);
+    }
+
+    [Fact]
+    public async Task DirectoryThatTakesNoNewFilesIsNamedInTheBindError()
+    {
+        // /proc exists, yet bind() there fails with ENOENT, which .NET reports as "address not available".
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        const string path = "/proc/echokit-test.sock";
+        var server = new EchoServer(WithEngine(Unix(path)), TestServer.Logs());
+        var ex = await Assert.ThrowsAsync<ListenerBindException>(() => server.StartAsync(CancellationToken.None));
+        Assert.Equal($"cannot listen on unix://{path}: cannot create a file in '/proc' (no such file or directory)", ex.Message);
     }
 }
