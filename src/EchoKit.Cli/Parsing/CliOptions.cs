@@ -8,13 +8,14 @@ namespace EchoKit.Cli.Parsing;
 /// <summary>Option and argument factories shared by every command, so each form is parsed one way everywhere.</summary>
 internal static class CliOptions
 {
+    /// <summary>Where a server listens (repeatable): an IPv4-mapped address is refused with the IPv4 endpoint to write.</summary>
     public static Option<EndpointSpec[]> Endpoints(string name, string description) => new(name)
     {
         Description = description,
         HelpName = "ENDPOINT",
         Arity = ArgumentArity.OneOrMore,
         AllowMultipleArgumentsPerToken = false,
-        CustomParser = ParseEndpoints,
+        CustomParser = result => ParseEndpoints(result, listen: true),
     };
 
     /// <summary>
@@ -169,12 +170,13 @@ internal static class CliOptions
         },
     };
 
-    private static EndpointSpec[] ParseEndpoints(ArgumentResult result)
+    /// <summary>Each token as an endpoint; <paramref name="listen"/> for where a server binds (<see cref="EndpointParser.TryParseListen"/>).</summary>
+    private static EndpointSpec[] ParseEndpoints(ArgumentResult result, bool listen = false)
     {
         var endpoints = new List<EndpointSpec>(result.Tokens.Count);
         foreach (var token in result.Tokens)
         {
-            if (EndpointParser.TryParse(token.Value, out var endpoint, out var error))
+            if (listen ? EndpointParser.TryParseListen(token.Value, out var endpoint, out var error) : EndpointParser.TryParse(token.Value, out endpoint, out error))
             {
                 endpoints.Add(endpoint);
             }

@@ -21,6 +21,48 @@ public static class EndpointParser
         throw new EndpointFormatException(error);
     }
 
+    /// <summary>
+    /// Parses where a server should listen; throws <see cref="EndpointFormatException"/> with a one-line reason. As
+    /// <see cref="Parse"/>, but an IPv4-mapped IPv6 address (<c>[::ffff:127.0.0.1]:7</c>) is refused with the IPv4
+    /// endpoint to write instead (see <see cref="TryParseListen"/>).
+    /// </summary>
+    public static EndpointSpec ParseListen(string text)
+    {
+        if (TryParseListen(text, out var endpoint, out var error))
+        {
+            return endpoint;
+        }
+        throw new EndpointFormatException(error);
+    }
+
+    /// <summary>
+    /// <see cref="TryParse"/> for a listen endpoint. An IPv4-mapped IPv6 address is refused: an IPv6 socket cannot
+    /// bind one (the OS says only "Invalid argument"), and the plain IPv4 address serves the same clients.
+    /// </summary>
+    public static bool TryParseListen(string? text, [NotNullWhen(true)] out EndpointSpec? endpoint, [NotNullWhen(false)] out string? error)
+    {
+        if (!TryParse(text, out endpoint, out error))
+        {
+            return false;
+        }
+        if (endpoint.Host is { } host && IPAddress.TryParse(host, out var address) && MappedAdvice(address, "addresses") is { } advice)
+        {
+            var portText = endpoint.Text[(endpoint.Text.LastIndexOf(':') + 1)..];
+            error = $"invalid endpoint '{endpoint.Text}': {advice}: {address.MapToIPv4()}:{portText}";
+            endpoint = null;
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The one wording for an IPv4-mapped IPv6 address (<c>::ffff:a.b.c.d</c>) where EchoKit wants IPv4 written as
+    /// IPv4 (listen endpoints, access-list ranges): "write IPv4-mapped <paramref name="what"/> as IPv4"; null when
+    /// <paramref name="address"/> is not one.
+    /// </summary>
+    internal static string? MappedAdvice(IPAddress address, string what) =>
+        address.IsIPv4MappedToIPv6 ? $"write IPv4-mapped {what} as IPv4" : null;
+
     /// <summary>Parses <paramref name="text"/> without throwing; on failure <paramref name="error"/> says why in one line.</summary>
     public static bool TryParse(string? text, [NotNullWhen(true)] out EndpointSpec? endpoint, [NotNullWhen(false)] out string? error)
     {

@@ -7,11 +7,11 @@ namespace EchoKit.Server;
 /// <param name="Endpoint">Where to bind; a wildcard host binds every interface, IPv4 and IPv6.</param>
 public sealed record ListenEndpoint(ListenProtocol Protocol, EndpointSpec Endpoint)
 {
-    /// <summary>A TCP listener on <paramref name="endpoint"/> (any form <see cref="EndpointParser"/> accepts).</summary>
-    public static ListenEndpoint Tcp(string endpoint) => new(ListenProtocol.Tcp, EndpointParser.Parse(endpoint));
+    /// <summary>A TCP listener on <paramref name="endpoint"/> (any form <see cref="EndpointParser.ParseListen"/> accepts).</summary>
+    public static ListenEndpoint Tcp(string endpoint) => new(ListenProtocol.Tcp, EndpointParser.ParseListen(endpoint));
 
     /// <summary>A TLS listener on <paramref name="endpoint"/>; the certificate is <see cref="EchoServerOptions.Tls"/>'s.</summary>
-    public static ListenEndpoint Tls(string endpoint) => new(ListenProtocol.Tls, EndpointParser.Parse(endpoint));
+    public static ListenEndpoint Tls(string endpoint) => new(ListenProtocol.Tls, EndpointParser.ParseListen(endpoint));
 
     /// <summary>A Unix domain stream socket at <paramref name="path"/>, with file permissions <paramref name="mode"/> if given.</summary>
     public static ListenEndpoint Unix(string path, UnixFileMode? mode = null) =>
@@ -31,6 +31,6 @@ public sealed record ListenEndpoint(ListenProtocol Protocol, EndpointSpec Endpoi
     /// carries. For stream listeners only; off by default (a client could otherwise forge its address).
     /// </summary>
     public bool UseProxyProtocol { get; init; }
-    /// <summary>A UDP listener on <paramref name="endpoint"/> (any form <see cref="EndpointParser"/> accepts).</summary>
-    public static ListenEndpoint Udp(string endpoint) => new(ListenProtocol.Udp, EndpointParser.Parse(endpoint));
+    /// <summary>A UDP listener on <paramref name="endpoint"/> (any form <see cref="EndpointParser.ParseListen"/> accepts).</summary>
+    public static ListenEndpoint Udp(string endpoint) => new(ListenProtocol.Udp, EndpointParser.ParseListen(endpoint));
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using EchoKit.Endpoints;
 
 namespace EchoKit.Server.AccessControl;
 
@@ -99,9 +100,9 @@ public readonly struct IpNetwork : IEquatable<IpNetwork>
             error = $"invalid address range '{text}': '{addressText}' is not an IPv4 or IPv6 address";
             return false;
         }
-        if (address.IsIPv4MappedToIPv6)
+        if (EndpointParser.MappedAdvice(address, "ranges") is { } advice)
         {
-            error = $"invalid address range '{text}': write IPv4-mapped ranges as IPv4 (they match mapped addresses anyway)";
+            error = $"invalid address range '{text}': {advice} (they match mapped addresses anyway)";
             return false;
         }
         var maxBits = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;

@@ -149,6 +149,19 @@ public sealed class ServeCliTests
         Assert.StartsWith("echokit serve: ", stderr);
     }
 
+    [Theory]
+    [InlineData("--tcp")]
+    [InlineData("--udp")]
+    public async Task Ipv4MappedListenAddressIsAUsageErrorSuggestingThePlainIpv4Address(string flag)
+    {
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("serve", flag, "[::ffff:127.0.0.1]:0");
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("echokit serve: invalid endpoint '[::ffff:127.0.0.1]:0': write IPv4-mapped addresses as IPv4: 127.0.0.1:0 (see ", stderr);
+    }
+
     [Fact]
     public async Task UnixPathThatIsADirectoryExitsOneSayingSo()
     {

@@ -87,4 +87,32 @@ public sealed class EndpointParserTests
         Assert.DoesNotContain("\n", error!);
         Assert.Throws<EndpointFormatException>(() => EndpointParser.Parse(text));
     }
+
+    [Theory]
+    [InlineData("[::ffff:127.0.0.1]:0", "invalid endpoint '[::ffff:127.0.0.1]:0': write IPv4-mapped addresses as IPv4: 127.0.0.1:0")]
+    [InlineData("[::FFFF:10.1.2.3]:echo", "invalid endpoint '[::FFFF:10.1.2.3]:echo': write IPv4-mapped addresses as IPv4: 10.1.2.3:echo")]
+    public void ListenEndpointWithAnIpv4MappedAddressIsRefusedWithThePlainIpv4Endpoint(string text, string expected)
+    {
+        Assert.False(EndpointParser.TryParseListen(text, out var endpoint, out var error));
+        Assert.Null(endpoint);
+        Assert.Equal(expected, error);
+        Assert.Equal(expected, Assert.Throws<EndpointFormatException>(() => EndpointParser.ParseListen(text)).Message);
+        Assert.Throws<EndpointFormatException>(() => EchoKit.Server.ListenEndpoint.Tcp(text));
+        Assert.Throws<EndpointFormatException>(() => EchoKit.Server.ListenEndpoint.Udp(text));
+
+        // A client may still connect to one: only a listener cannot bind it.
+        Assert.True(EndpointParser.TryParse(text, out _, out _));
+    }
+
+    [Theory]
+    [InlineData("[::1]:7", "::1")]
+    [InlineData("127.0.0.1:7", "127.0.0.1")]
+    [InlineData(":7", null)]
+    [InlineData("localhost:7", "localhost")]
+    public void ListenEndpointParsesAsAnyOtherEndpoint(string text, string? host)
+    {
+        Assert.True(EndpointParser.TryParseListen(text, out var endpoint, out _));
+        Assert.Equal(host, endpoint.Host);
+        Assert.Equal(7, endpoint.Port);
+    }
 }
