@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EchoKit.Cli.Commands;
 
-/// <summary><c>echokit serve</c>: runs the echo server until SIGINT or SIGTERM.</summary>
+/// <summary><c>echokit serve</c>: runs the echo server until SIGINT, SIGTERM or SIGHUP.</summary>
 internal static class ServeCommand
 {
     private static readonly Option<EndpointSpec[]> Tcp = CliOptions.Endpoints("--tcp",
@@ -18,7 +18,7 @@ internal static class ServeCommand
     private static readonly Option<int> Backlog = CliOptions.Int("--backlog", "Listen backlog: connections the OS queues before accept. Default 512.", 512, 1, 65535);
     private static readonly Option<int> BufferSize = CliOptions.Size("--buffer-size", "Bytes read from a client at a time (a bulk transfer's reads grow to 4x), and so the most held for a client not reading its echo (back-pressure). Default 64KiB.", 64 * 1024, 1024, 16 * 1024 * 1024);
     private static readonly Option<TimeSpan> ShutdownTimeout = CliOptions.Duration("--shutdown-timeout",
-        "On SIGINT/SIGTERM, how long open connections may go on before they are closed. Default 30s.", TimeSpan.FromSeconds(30), allowZero: true);
+        "On SIGINT/SIGTERM/SIGHUP, how long open connections may go on before they are closed. Default 30s.", TimeSpan.FromSeconds(30), allowZero: true);
     private static readonly Option<DumpMode> Dump = new("--dump")
     {
         Description = "Also print what each client sends: text or hex.",
@@ -123,7 +123,7 @@ internal static class ServeCommand
         var level = parse.GetValue(Quiet) ? LogLevel.Error : parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Information;
         using var sink = new OutputSink();
         var logs = new LineLoggerFactory(sink, parse.GetValue(Format), level);
-        using var signals = new ShutdownSignals();
+        using var signals = new ShutdownSignals(hangup: true);
 
         await using var server = new EchoServer(options, logs);
         await using var metrics = new MetricsHost(() => server.IsReady, logs);
@@ -151,7 +151,7 @@ internal static class ServeCommand
 
         await signals.Requested;
         await server.StopAsync(signals.Immediate);
-        // A clean drain is a success; a second signal that cut it short says so, as 130 (SIGINT) or 143 (SIGTERM).
+        // A clean drain is a success; a second signal that cut it short says so, as 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP).
         return signals.Immediate.IsCancellationRequested ? signals.ForcedExitCode : ExitCodes.Ok;
     }
 

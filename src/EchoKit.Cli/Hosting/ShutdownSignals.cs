@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace EchoKit.Cli.Hosting;
 
 /// <summary>
-/// Turns SIGINT (Ctrl+C) and SIGTERM into two steps: the first asks for a graceful stop, a second one for an
-/// immediate stop. The library never reads signals itself; the program wires them in here.
+/// Turns SIGINT (Ctrl+C) and SIGTERM (and, for a server, SIGHUP) into two steps: the first asks for a graceful stop,
+/// a second one for an immediate stop. The library never reads signals itself; the program wires them in here.
 /// </summary>
 internal sealed class ShutdownSignals : IDisposable
 {
@@ -15,13 +15,25 @@ internal sealed class ShutdownSignals : IDisposable
     private int _firstExitCode;
     private int _secondExitCode;
 
-    public ShutdownSignals()
+    /// <param name="hangup">
+    /// Also stop gracefully on SIGHUP, which would otherwise kill the process at once: a server run in a terminal that
+    /// closes drains and removes its Unix socket files as on SIGTERM. Servers only: a client killed with its terminal
+    /// has nothing to finish. Under <c>nohup</c> SIGHUP stays ignored (the runtime keeps an ignored signal ignored).
+    /// </param>
+    public ShutdownSignals(bool hangup = false)
     {
-        _registrations =
-        [
-            PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal),
-            PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal),
-        ];
+        _registrations = hangup
+            ?
+            [
+                PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal),
+                PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal),
+                PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal),
+            ]
+            :
+            [
+                PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal),
+                PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal),
+            ];
     }
 
     /// <summary>Completes at the first signal: stop gracefully.</summary>
@@ -36,7 +48,7 @@ internal sealed class ShutdownSignals : IDisposable
     private readonly CancellationTokenSource _firstToken = new();
 
     /// <summary>
-    /// The shell's exit code for the first signal: 130 for SIGINT, 143 for SIGTERM (128 + the signal number), so a
+    /// The shell's exit code for the first signal: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP (128 + the signal number), so a
     /// client stopped by a signal says so as a killed process would; 0 while no signal came.
     /// </summary>
     public int ExitCode => Volatile.Read(ref _firstExitCode);

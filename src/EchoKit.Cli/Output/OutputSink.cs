@@ -44,18 +44,60 @@ internal sealed class OutputSink : IDisposable
 
     private void Drain()
     {
+        // A stream that failed once is gone for good (a terminal hung up: EIO; the descriptor closed): its lines are
+        // dropped from then on, and the queue keeps draining, so the threads that log never wait on it and the
+        // program (a server draining after SIGHUP) finishes its work.
+        bool outGone = false, errGone = false;
         foreach (var (error, line) in _queue.GetConsumingEnumerable())
         {
-            var writer = error ? _err : _out;
-            writer.WriteLine(line);
+            if (error)
+            {
+                Write(_err, line, ref errGone);
+            }
+            else
+            {
+                Write(_out, line, ref outGone);
+            }
             if (_queue.Count == 0)
             {
-                _out.Flush();
-                _err.Flush();
+                Flush(_out, ref outGone);
+                Flush(_err, ref errGone);
             }
         }
-        _out.Flush();
-        _err.Flush();
+        Flush(_out, ref outGone);
+        Flush(_err, ref errGone);
+    }
+
+    private static void Write(TextWriter writer, string line, ref bool gone)
+    {
+        if (gone)
+        {
+            return;
+        }
+        try
+        {
+            writer.WriteLine(line);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            gone = true;
+        }
+    }
+
+    private static void Flush(TextWriter writer, ref bool gone)
+    {
+        if (gone)
+        {
+            return;
+        }
+        try
+        {
+            writer.Flush();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            gone = true;
+        }
     }
 
     /// <summary>Writes everything queued, then stops.</summary>

@@ -59,13 +59,13 @@ internal static class CommandHelp
 
     private static readonly Dictionary<string, string[]> ExitCodeTable = new(StringComparer.Ordinal)
     {
-        [""] = ["0 ok, 1 failed, 2 usage error, 3 an --assert failed, 130/143 stopped by SIGINT/SIGTERM, 141 output closed; see each command's --help"],
+        [""] = ["0 ok, 1 failed, 2 usage error, 3 an --assert failed, 130/143 stopped by SIGINT/SIGTERM (serve: 0 after a clean drain, also on SIGHUP), 141 output closed; see each command's --help"],
         ["serve"] =
         [
-            "0    stopped by SIGINT/SIGTERM after a clean drain (or --print-config printed)",
+            "0    stopped by SIGINT/SIGTERM/SIGHUP after a clean drain (or --print-config printed)",
             "1    could not start: address in use, permission, a config or certificate file unreadable",
             "2    usage: a bad option, value, endpoint or combination",
-            "130  a second SIGINT forced the stop before the drain ended; 143 a second SIGTERM",
+            "130  a second SIGINT forced the stop before the drain ended; 143 a second SIGTERM; 129 a second SIGHUP",
         ],
         ["send"] = ClientExitCodes,
         ["connect"] =

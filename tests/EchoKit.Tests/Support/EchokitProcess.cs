@@ -22,6 +22,9 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
     /// <summary>SIGTERM, what systemd and Kubernetes send to stop a service.</summary>
     public const int SigTerm = 15;
 
+    /// <summary>SIGHUP, what a closing terminal sends to the programs it ran.</summary>
+    public const int SigHup = 1;
+
     private const string Setpriv = "/usr/bin/setpriv";
 
     private readonly Process _process;
@@ -141,6 +144,35 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
         sys.exit(os.waitstatus_to_exitcode(status))
         """;
 
+    /// <summary>
+    /// Runs <c>echokit ARGS</c> on a pseudo-terminal (as <see cref="RunOnTerminalAsync"/>) until it has written a line
+    /// with "listening", then closes the terminal, as a user closing the window does: the kernel hangs it up and sends
+    /// SIGHUP, and later writes to it fail (EIO). Returns the exit code and what the terminal received before.
+    /// </summary>
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunOnTerminalThenCloseItAsync(IEnumerable<string> args)
+        => RunWrappedAsync(["python3", "-c", OnTerminalThenClose], args);
+
+    private const string OnTerminalThenClose = """
+        import os, pty, sys
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.environ["TERM"] = "xterm-256color"
+            os.execvp(sys.argv[1], sys.argv[1:])
+        seen = b""
+        while not (b"listening" in seen and seen.endswith(b"\n")):
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            seen += data
+        os.close(fd)  # the terminal goes away: SIGHUP to its session
+        _, status = os.waitpid(pid, 0)
+        sys.stdout.buffer.write(seen)
+        sys.exit(os.waitstatus_to_exitcode(status))
+        """;
+
     /// <summary>Runs <c>echokit ARGS</c> to its end with stdin closed at once; returns the exit code and both outputs.</summary>
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) => RunAsync(args, environment: null);
 
@@ -215,20 +247,20 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// <c>env --default-signal=INT,QUIT</c> when the tests themselves run with SIGINT or SIGQUIT ignored, else nothing.
-    /// Started from a background job (<c>nohup</c>, <c>cmd &amp;</c> in a script) the test run inherits both ignored,
-    /// and so would every echokit it starts, which then rightly ignores them, as nohup asks. The tests that send them
-    /// stand for a user at a shell, whose commands get the default dispositions: this gives those back.
+    /// <c>env --default-signal=INT,QUIT,HUP</c> when the tests themselves run with SIGINT, SIGQUIT or SIGHUP ignored, else
+    /// nothing. Started from a background job (<c>nohup</c>, <c>cmd &amp;</c> in a script) the test run inherits them
+    /// ignored, and so would every echokit it starts, which then rightly ignores them, as nohup asks. The tests that
+    /// send them stand for a user at a shell, whose commands get the default dispositions: this gives those back.
     /// </summary>
-    private static readonly string[] DefaultSignals = InteractiveSignalsIgnored() ? ["env", "--default-signal=INT,QUIT"] : [];
+    private static readonly string[] DefaultSignals = InteractiveSignalsIgnored() ? ["env", "--default-signal=INT,QUIT,HUP"] : [];
 
     private static bool InteractiveSignalsIgnored()
     {
         try
         {
             var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
-            const ulong SigintAndSigquit = (1UL << (2 - 1)) | (1UL << (3 - 1));
-            return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & SigintAndSigquit) != 0;
+            const ulong SighupSigintAndSigquit = (1UL << (1 - 1)) | (1UL << (2 - 1)) | (1UL << (3 - 1));
+            return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & SighupSigintAndSigquit) != 0;
         }
         catch (IOException)
         {

@@ -170,8 +170,10 @@ public sealed class ClientCliTests
         Assert.Contains("interrupted", send.Stderr);
     }
 
-    [Fact]
-    public async Task ServeExitsWithTheSignalsCodeWhenASecondSignalForcedTheStop()
+    [Theory]
+    [InlineData(EchokitProcess.SigTerm, 143)]
+    [InlineData(EchokitProcess.SigHup, 129)]
+    public async Task ServeExitsWithTheSignalsCodeWhenASecondSignalForcedTheStop(int signal, int expected)
     {
         await using var serve = EchokitProcess.Start("serve", "--tcp", "127.0.0.1:0", "--shutdown-timeout", "5m");
         var port = await serve.WaitForListeningPortAsync();
@@ -179,10 +181,10 @@ public sealed class ClientCliTests
         await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
         await serve.WaitForStdoutAsync("online");
 
-        serve.Terminate();
+        serve.Signal(signal);
         await serve.WaitForStdoutAsync("shutting down");
-        serve.Terminate();
+        serve.Signal(signal);
 
-        Assert.Equal(143, await serve.WaitForExitAsync());
+        Assert.Equal(expected, await serve.WaitForExitAsync());
     }
 }

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using EchoKit.Tests.Production;
 using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Cli;
@@ -200,5 +201,52 @@ public sealed class ServeCliTests
 
         client.Shutdown(SocketShutdown.Send);
         Assert.Equal(0, await serve.WaitForExitAsync());
+    }
+
+    [Fact]
+    public async Task SighupDrainsOpenClientRemovesTheUnixSocketAndExitsZero()
+    {
+        var path = TestServer.UnixPath();
+        try
+        {
+            await using var serve = EchokitProcess.Start("serve", "--unix", path);
+            await serve.WaitForStdoutAsync("listening");
+            using var client = await TestClients.ConnectAsync(new UnixDomainSocketEndPoint(path));
+            Assert.Equal("before"u8.ToArray(), await TestClients.EchoAsync(client, "before"u8.ToArray()));
+
+            serve.Signal(EchokitProcess.SigHup);
+            // As on SIGTERM: the listener closes, the open client keeps being echoed.
+            await serve.WaitForStdoutAsync("shutting down");
+            Assert.Equal("after"u8.ToArray(), await TestClients.EchoAsync(client, "after"u8.ToArray()));
+            Assert.False(serve.HasExited);
+
+            client.Shutdown(SocketShutdown.Send);
+            Assert.Equal(0, await serve.WaitForExitAsync());
+            Assert.False(File.Exists(path), "the socket file is removed on a SIGHUP stop");
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ServeInAClosingTerminalStopsCleanlyAndRemovesItsUnixSocket()
+    {
+        // The terminal's hang-up is a SIGHUP, and every later write to it fails (EIO): the server must drain and clean up
+        // all the same, not die on its next log line.
+        var path = TestServer.UnixPath();
+        try
+        {
+            var (code, stdout, _) = await EchokitProcess.RunOnTerminalThenCloseItAsync(["serve", "--unix", path]);
+
+            Assert.Contains($"listening unix://{path}", stdout);
+            Assert.Equal(0, code);
+            Assert.False(File.Exists(path), "the socket file is removed when the terminal closes");
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
     }
 }

@@ -178,6 +178,16 @@ public sealed class CliConventionTests
         Assert.Contains("  2    usage", help[exitCodes..]);
     }
 
+    [Fact]
+    public void ServeHelpSaysSighupStopsItAsSigtermDoes()
+    {
+        var help = Help(["serve"]).ReplaceLineEndings("\n");
+        var exitCodes = help[help.IndexOf("\nExit codes:\n", StringComparison.Ordinal)..];
+        Assert.Contains("0    stopped by SIGINT/SIGTERM/SIGHUP after a clean drain", exitCodes);
+        Assert.Contains("129 a second SIGHUP", exitCodes);
+        Assert.Contains("On SIGINT/SIGTERM/SIGHUP, how long open connections may go on", help);
+    }
+
     [Theory]
     [InlineData("connect", "-u", "--udp")]
     [InlineData("connect", "-U", "--unix")]
