@@ -65,7 +65,7 @@ internal static partial class Program
         {
             return await HelpForAsync(root, args[1..]);
         }
-        var parse = root.Parse(args);
+        var parse = Parse(root, args);
         var name = HelpRenderer.DisplayName(parse.CommandResult.Command);
         // An unknown option is reported as one, whichever argument slot it would otherwise have filled.
         if (UnknownOption(parse) is { } unknown)
@@ -100,6 +100,14 @@ internal static partial class Program
             return ExitCodes.Failure;
         }
     }
+
+    /// <summary>
+    /// Parses <paramref name="args"/> as every command reads them. Response files are off: System.CommandLine would
+    /// replace any word that starts with <c>@</c> by a file's contents, so <c>--unix @abstract</c> failed with "Response
+    /// file not found" and <c>send HOST:PORT @alice</c> would send a file. ncat and curl users expect the word itself.
+    /// </summary>
+    internal static ParseResult Parse(RootCommand root, IReadOnlyList<string> args) =>
+        root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
 
     /// <summary>
     /// <c>echokit help probe nat</c>: the help of the command those words name, as git, go and cargo read it. A word

@@ -160,4 +160,23 @@ public sealed class SendCliTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public async Task AMessageWordStartingWithAtIsSentAsItIsEvenWhenAFileHasThatName()
+    {
+        await using var server = await TestServer.StartAsync();
+        var path = Path.GetTempFileName();
+        await File.WriteAllTextAsync(path, "the file's contents\n");
+        try
+        {
+            var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", $"127.0.0.1:{server.Port}", $"@{path}");
+
+            Assert.True(code == 0, stderr);
+            Assert.Equal($"@{path}\n", stdout);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -125,6 +125,16 @@ public sealed class CliConventionTests
     }
 
     [Fact]
+    public void AnArgumentStartingWithAtIsAValueNotAResponseFile()
+    {
+        // Linux abstract socket names are written @name (ss, socat); a response file would need a file of that name.
+        var parse = Program.Parse(Root, ["serve", "--unix", "@abstract-name", "--tcp", "127.0.0.1:0"]);
+
+        Assert.Empty(parse.Errors);
+        Assert.Equal(["@abstract-name"], parse.GetValue<string[]>("--unix")!);
+    }
+
+    [Fact]
     public void ANegativeNumberAndALoneDashAreNotOptions() =>
         Assert.Null(Program.UnknownOption(Root.Parse(["send", "127.0.0.1:7", "-", "-5"])));
 
