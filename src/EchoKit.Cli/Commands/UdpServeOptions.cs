@@ -17,12 +17,14 @@ internal static class UdpServeOptions
         Defaults.SocketBufferSize, 0, 1024 * 1024 * 1024), "BYTES");
     private static readonly Option<SortedSet<int>> DenySourcePorts = new("--udp-deny-source-ports")
     {
-        Description = $"Never answer UDP datagrams from these source ports (numbers, LOW-HIGH ranges, service names; 'default' adds the default list, 'none' answers all). Default {string.Join(',', UdpOptions.DefaultDenySourcePorts)}.",
+        Description = $"Never answer UDP datagrams from these source ports (numbers, LOW-HIGH ranges, service names; 'default' adds the default list, 'none' alone answers all; repeatable, the lists add up). Default {string.Join(',', UdpOptions.DefaultDenySourcePorts)}.",
         HelpName = "LIST",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+        // Every token counts: a repeated flag, and a JSON list or a comma-separated variable (one token per item).
         CustomParser = result =>
         {
-            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-            if (PortList.TryParse(text, UdpOptions.DefaultDenySourcePorts, out var ports, out var error))
+            if (PortList.TryParse(result.Tokens.Select(t => t.Value).ToArray(), UdpOptions.DefaultDenySourcePorts, out var ports, out var error))
             {
                 return ports;
             }

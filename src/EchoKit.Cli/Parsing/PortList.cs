@@ -6,33 +6,62 @@ namespace EchoKit.Cli.Parsing;
 /// <summary>
 /// Parses lists of ports such as <c>0,7,9,13-19,chargen</c>: numbers, ranges (<c>LOW-HIGH</c>) and service names,
 /// each item parsed by <see cref="EndpointParser.TryParsePort"/>. <c>default</c> stands for the caller's default
-/// list (so <c>default,5353</c> adds to it) and <c>none</c> (alone) for the empty list.
+/// list (so <c>default,5353</c> adds to it) and <c>none</c> (alone) for the empty list. Several lists (a repeated
+/// option) add up.
 /// </summary>
 internal static class PortList
 {
     /// <summary>Parses <paramref name="text"/>; on failure <paramref name="error"/> says why in one line.</summary>
-    public static bool TryParse(string? text, IEnumerable<int> defaults, [NotNullWhen(true)] out SortedSet<int>? ports, [NotNullWhen(false)] out string? error)
+    public static bool TryParse(string? text, IEnumerable<int> defaults, [NotNullWhen(true)] out SortedSet<int>? ports, [NotNullWhen(false)] out string? error) =>
+        TryParse([text ?? ""], defaults, out ports, out error);
+
+    /// <summary>
+    /// Parses several lists as one, as a repeated option, a JSON list or a comma-separated variable gives them: their
+    /// ports add up (<c>default</c> and <c>5353</c> are the default list and 5353). <c>none</c> must be the only item.
+    /// </summary>
+    public static bool TryParse(IReadOnlyList<string> texts, IEnumerable<int> defaults, [NotNullWhen(true)] out SortedSet<int>? ports, [NotNullWhen(false)] out string? error)
     {
+        ArgumentNullException.ThrowIfNull(texts);
         ArgumentNullException.ThrowIfNull(defaults);
         ports = null;
-        text = text?.Trim();
-        if (string.IsNullOrEmpty(text))
-        {
-            error = "empty port list: give ports like 7,9,13-19, or none";
-            return false;
-        }
         var result = new SortedSet<int>();
-        if (text.Equals("none", StringComparison.OrdinalIgnoreCase))
+        foreach (var item in texts)
         {
-            ports = result;
-            error = null;
-            return true;
+            var text = item.Trim();
+            if (text.Length == 0)
+            {
+                error = "empty port list: give ports like 7,9,13-19, or none";
+                return false;
+            }
+            if (text.Equals("none", StringComparison.OrdinalIgnoreCase) && texts.Count == 1)
+            {
+                ports = result;
+                error = null;
+                return true;
+            }
+            if (!TryAdd(text, defaults, result, out error))
+            {
+                return false;
+            }
         }
+        ports = result;
+        error = null;
+        return true;
+    }
+
+    private static bool TryAdd(string text, IEnumerable<int> defaults, SortedSet<int> result, [NotNullWhen(false)] out string? error)
+    {
         foreach (var raw in text.Split(',', StringSplitOptions.TrimEntries))
         {
             if (raw.Length == 0)
             {
                 error = $"invalid port list '{text}': empty item";
+                return false;
+            }
+            if (raw.Equals("none", StringComparison.OrdinalIgnoreCase))
+            {
+                // "none,53" would mean "answer every port" and "deny 53" at once.
+                error = "'none' (an empty list) cannot be given with other ports";
                 return false;
             }
             if (raw.Equals("default", StringComparison.OrdinalIgnoreCase))
@@ -65,7 +94,6 @@ internal static class PortList
             error = $"invalid port list '{text}': {itemError}";
             return false;
         }
-        ports = result;
         error = null;
         return true;
     }

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using EchoKit.Server;
 using EchoKit.Tests.Production;
 using EchoKit.Tests.Support;
 
@@ -111,18 +113,55 @@ public sealed class ConfigLayeringTests : IDisposable
         Assert.Equal(512, config.GetProperty("backlog").GetInt32());
     }
 
-    [Fact]
-    public async Task PrintedConfigurationReadsBackAsAConfigFile()
+    [Theory]
+    [InlineData("--tcp", "127.0.0.1:7000", "--tcp", "[::1]:7001", "--backlog", "64", "--shutdown-timeout", "1500ms", "--dump", "hex",
+        "--log-format", "json", "--metrics", "127.0.0.1:0", "-q")]
+    [InlineData("--udp", "127.0.0.1:0", "--udp-deny-source-ports", "default,5000")]
+    [InlineData("--udp", "127.0.0.1:0", "--udp-deny-source-ports", "7", "--udp-deny-source-ports", "53,4444")]
+    public async Task PrintedConfigurationReadsBackAsAConfigFile(params string[] args)
     {
-        var first = await PrintConfigAsync(["--tcp", "127.0.0.1:7000", "--tcp", "[::1]:7001", "--backlog", "64",
-            "--shutdown-timeout", "1500ms", "--dump", "hex", "--log-format", "json", "--metrics", "127.0.0.1:0", "-q"]);
+        var first = await PrintConfigAsync(args);
         var path = WriteConfig(first.GetRawText());
 
         var second = await PrintConfigAsync(["--config", path]);
 
         Assert.Equal(first.GetRawText(), second.GetRawText());
-        Assert.Equal("1500ms", second.GetProperty("shutdown-timeout").GetString());
     }
+
+    [Theory]
+    [InlineData("file", new[] { "7", "53", "4444" })]
+    [InlineData("environment", new[] { "7", "53", "4444" })]
+    [InlineData("flags", new[] { "7", "53", "4444" })]
+    [InlineData("file", new[] { "default", "4444" })]
+    [InlineData("environment", new[] { "default", "4444" })]
+    [InlineData("flags", new[] { "default", "4444" })]
+    public async Task EveryItemOfAUdpDenyListCountsWhateverItsSource(string source, string[] items)
+    {
+        string[] args = ["--udp", "127.0.0.1:0"];
+        Dictionary<string, string>? environment = null;
+        switch (source)
+        {
+            case "file":
+                var list = string.Join(", ", items.Select(i => int.TryParse(i, out _) ? i : $"\"{i}\""));
+                args = [.. args, "--config", WriteConfig($$"""{"udp-deny-source-ports": [{{list}}]}""")];
+                break;
+            case "environment":
+                environment = new() { ["ECHOKIT_UDP_DENY_SOURCE_PORTS"] = string.Join(',', items) };
+                break;
+            default:
+                args = [.. args, .. items.SelectMany(i => new[] { "--udp-deny-source-ports", i })];
+                break;
+        }
+
+        var config = await PrintConfigAsync(args, environment);
+
+        var expected = items.SelectMany(i => i == "default" ? UdpOptions.DefaultDenySourcePorts : [int.Parse(i, CultureInfo.InvariantCulture)]).Order();
+        Assert.Equal(expected, DeniedSourcePorts(config));
+    }
+
+    /// <summary>The source ports a printed configuration denies.</summary>
+    private static IEnumerable<int> DeniedSourcePorts(JsonElement config) =>
+        config.GetProperty("udp-deny-source-ports").EnumerateArray().Select(e => e.GetInt32());
 
     [Theory]
     [InlineData("""{"backlogg": 128}""", "unknown key 'backlogg'")]

@@ -123,6 +123,38 @@ public sealed partial class UdpCliTests
     }
 
     [Fact]
+    public async Task ServeDropsDatagramsFromEveryPortOfTheConfigFilesDenyList()
+    {
+        using var first = new UdpTestClient();
+        using var second = new UdpTestClient();
+        using var other = new UdpTestClient();
+        var path = Path.GetTempFileName();
+        await File.WriteAllTextAsync(path, $$"""{"udp": ["127.0.0.1:0"], "udp-deny-source-ports": [{{first.LocalEndPoint.Port}}, {{second.LocalEndPoint.Port}}]}""");
+        try
+        {
+            await using var serve = EchokitProcess.Start("serve", "--config", path);
+            var port = await serve.WaitForListeningPortAsync();
+            var target = new IPEndPoint(IPAddress.Loopback, port);
+
+            await first.SendAsync("denied"u8.ToArray(), target);
+            await second.SendAsync("denied"u8.ToArray(), target);
+            var (echo, _) = await other.ExchangeAsync("answered"u8.ToArray(), target);
+
+            Assert.Equal("answered"u8.ToArray(), echo);
+            await serve.WaitForStdoutAsync($"udp 127.0.0.1:{first.LocalEndPoint.Port} on udp://127.0.0.1:{port}: dropped");
+            await serve.WaitForStdoutAsync($"udp 127.0.0.1:{second.LocalEndPoint.Port} on udp://127.0.0.1:{port}: dropped");
+            Assert.Equal(0, first.Socket.Available);
+            Assert.Equal(0, second.Socket.Available);
+            serve.Terminate();
+            Assert.Equal(0, await serve.WaitForExitAsync());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task AnExplicitRateLimitAppliesToLoopbackSources()
     {
         await using var serve = EchokitProcess.Start(["serve", "--udp", "127.0.0.1:0", "--udp-rate-limit", "2"]);

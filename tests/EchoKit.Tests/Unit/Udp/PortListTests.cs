@@ -30,4 +30,25 @@ public sealed class PortListTests
         Assert.False(PortList.TryParse(text, [], out _, out var error));
         Assert.Contains(reason, error);
     }
+
+    [Theory]
+    [InlineData(new[] { "7", "53", "4444" }, new[] { 7, 53, 4444 })]
+    [InlineData(new[] { "default", "4444" }, new[] { 1, 2, 4444 })]
+    [InlineData(new[] { "7,9", "13-14" }, new[] { 7, 9, 13, 14 })]
+    [InlineData(new[] { "none" }, new int[0])]
+    public void SeveralListsAddUp(string[] texts, int[] expected)
+    {
+        Assert.True(PortList.TryParse(texts, [1, 2], out var ports, out var error), error);
+        Assert.Equal(expected, ports);
+    }
+
+    [Theory]
+    [InlineData("none", "53")]
+    [InlineData("none,53")]
+    [InlineData("53", "none")]
+    public void NoneCannotBeGivenWithOtherPorts(params string[] texts)
+    {
+        Assert.False(PortList.TryParse(texts, [], out _, out var error));
+        Assert.Contains("'none' (an empty list) cannot be given with other ports", error);
+    }
 }
