@@ -111,6 +111,13 @@ internal static class ConfigLayering
     public static string EnvironmentName(Option option) =>
         ConfigOptions.EnvironmentPrefix + KeyOf(option).ToUpperInvariant().Replace('-', '_');
 
+    /// <summary>
+    /// True for an option that may be given with or without a value (<c>--proxy-protocol [KINDS]</c>): a source gives
+    /// it alone as <c>true</c>, leaves it off with <c>false</c>. Flags (booleans) are not counted: their value is true/false.
+    /// </summary>
+    public static bool TakesAnOptionalValue(Option option) =>
+        option.Arity is { MinimumNumberOfValues: 0, MaximumNumberOfValues: > 0 } && option.ValueType != typeof(bool);
+
     private static bool IsGiven(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
@@ -129,7 +136,7 @@ internal static class ConfigLayering
             return value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         }
         value = value.Trim();
-        if (option.ValueType == typeof(bool))
+        if (option.ValueType == typeof(bool) || TakesAnOptionalValue(option))
         {
             // Shells and unit files say 1/0 or yes/no as often as true/false.
             value = value.ToLowerInvariant() switch
@@ -269,6 +276,15 @@ internal static class ConfigLayering
                 {
                     throw new ConfigurationException($"{source.Origin}: expected true or false, not '{value}'");
                 }
+            }
+            yield break;
+        }
+        if (TakesAnOptionalValue(option) && source.Values is [var only] && bool.TryParse(only, out var alone))
+        {
+            // An option whose value may be left out (--proxy-protocol): true gives it alone, false leaves it off.
+            if (alone)
+            {
+                yield return option.Name;
             }
             yield break;
         }

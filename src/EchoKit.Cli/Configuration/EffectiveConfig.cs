@@ -11,7 +11,8 @@ namespace EchoKit.Cli.Configuration;
 /// <summary>
 /// Writes the configuration a command runs with as a JSON object keyed like a config file, so the output of
 /// <c>--print-config</c> can be saved and read back with <c>--config</c>. Values are written in the forms the
-/// options parse: durations as <c>30s</c>/<c>250ms</c>, endpoints as written, enums in lower case.
+/// options parse: durations as <c>30s</c>/<c>250ms</c>, endpoints as written, enums in lower case, file modes in
+/// octal, port lists as <c>7,13-19</c> or <c>none</c>, and <c>true</c> for an option given without its optional value.
 /// </summary>
 internal static class EffectiveConfig
 {
@@ -24,7 +25,22 @@ internal static class EffectiveConfig
             foreach (var option in ConfigLayering.LayerableOptions(parse.CommandResult.Command))
             {
                 json.WritePropertyName(ConfigLayering.KeyOf(option));
-                WriteValue(json, ValueOf(parse, option));
+                var value = ValueOf(parse, option);
+                if (ConfigLayering.TakesAnOptionalValue(option) && parse.GetResult(option) is { Implicit: false, Tokens.Count: 0 })
+                {
+                    // Given alone (--proxy-protocol): what a config file says as true.
+                    json.WriteBooleanValue(true);
+                }
+                else if (value is IEnumerable items and not string and not ISet<int> && option.Arity.MaximumNumberOfValues <= 1)
+                {
+                    // One value that holds a list (--proxy-protocol tcp,unix) is written as that one value: a file
+                    // may give such an option one value only.
+                    json.WriteStringValue(string.Join(',', items.Cast<object>().Select(Text)));
+                }
+                else
+                {
+                    WriteValue(json, value);
+                }
             }
             json.WriteEndObject();
         }
@@ -41,17 +57,14 @@ internal static class EffectiveConfig
         switch (value)
         {
             case null: json.WriteNullValue(); break;
-            case string s: json.WriteStringValue(s); break;
             case bool b: json.WriteBooleanValue(b); break;
             case int i: json.WriteNumberValue(i); break;
             case long l: json.WriteNumberValue(l); break;
             case double d: json.WriteNumberValue(d); break;
-            case TimeSpan t: json.WriteStringValue(FormatDuration(t)); break;
-            case Enum e: json.WriteStringValue(e.ToString().ToLowerInvariant()); break;
-            case EndpointSpec endpoint: json.WriteStringValue(endpoint.Text); break;
-            case Encoding encoding: json.WriteStringValue(encoding.WebName); break;
-            case FileSystemInfo file: json.WriteStringValue(file.ToString()); break;
-            case IEnumerable items:
+            // A port list (--udp-deny-source-ports) as its option reads it: an empty list is "none", which a JSON []
+            // could not say (it would read back as unset, the default list), and ranges stay ranges.
+            case ISet<int> ports: json.WriteStringValue(Parsing.PortList.Format(ports)); break;
+            case IEnumerable items and not string:
                 json.WriteStartArray();
                 foreach (var item in items)
                 {
@@ -59,9 +72,23 @@ internal static class EffectiveConfig
                 }
                 json.WriteEndArray();
                 break;
-            default: json.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture)); break;
+            default: json.WriteStringValue(Text(value)); break;
         }
     }
+
+    /// <summary>A value as its option parses it.</summary>
+    private static string Text(object value) => value switch
+    {
+        string s => s,
+        TimeSpan t => FormatDuration(t),
+        // Octal, as --unix-mode takes it: the enum's own text is "groupread, userwrite, userread".
+        UnixFileMode mode => Convert.ToString((int)mode, 8).PadLeft(4, '0'),
+        Enum e => e.ToString().ToLowerInvariant(),
+        EndpointSpec endpoint => endpoint.Text,
+        Encoding encoding => encoding.WebName,
+        FileSystemInfo file => file.ToString(),
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
+    };
 
     /// <summary>The shortest exact form DurationParser reads back: <c>30s</c>, <c>2m</c>, <c>250ms</c>, <c>1.5s</c>.</summary>
     public static string FormatDuration(TimeSpan duration) => Parsing.DurationParser.Format(duration);

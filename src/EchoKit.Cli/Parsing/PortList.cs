@@ -1,4 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text;
 using EchoKit.Endpoints;
 
 namespace EchoKit.Cli.Parsing;
@@ -47,6 +49,42 @@ internal static class PortList
         ports = result;
         error = null;
         return true;
+    }
+
+    /// <summary>
+    /// <paramref name="ports"/> as <see cref="TryParse(string?, IEnumerable{int}, out SortedSet{int}?, out string?)"/>
+    /// reads it back: ascending, runs of three or more as <c>LOW-HIGH</c>, and <c>none</c> for no port.
+    /// </summary>
+    public static string Format(IEnumerable<int> ports)
+    {
+        ArgumentNullException.ThrowIfNull(ports);
+        var sorted = ports.Distinct().Order().ToArray();
+        if (sorted.Length == 0)
+        {
+            return "none";
+        }
+        var text = new StringBuilder();
+        for (var start = 0; start < sorted.Length;)
+        {
+            var end = start;
+            while (end + 1 < sorted.Length && sorted[end + 1] == sorted[end] + 1)
+            {
+                end++;
+            }
+            if (end - start >= 2)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{sorted[start]}-{sorted[end]},");
+            }
+            else
+            {
+                for (var i = start; i <= end; i++)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"{sorted[i]},");
+                }
+            }
+            start = end + 1;
+        }
+        return text.ToString(0, text.Length - 1);
     }
 
     private static bool TryAdd(string text, IEnumerable<int> defaults, SortedSet<int> result, [NotNullWhen(false)] out string? error)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using EchoKit.Cli.Parsing;
 using EchoKit.Server;
 using EchoKit.Tests.Production;
 using EchoKit.Tests.Support;
@@ -118,6 +119,11 @@ public sealed class ConfigLayeringTests : IDisposable
         "--log-format", "json", "--metrics", "127.0.0.1:0", "-q")]
     [InlineData("--udp", "127.0.0.1:0", "--udp-deny-source-ports", "default,5000")]
     [InlineData("--udp", "127.0.0.1:0", "--udp-deny-source-ports", "7", "--udp-deny-source-ports", "53,4444")]
+    [InlineData("--udp", "127.0.0.1:0", "--udp-deny-source-ports", "none")]
+    [InlineData("--udp", "127.0.0.1:0", "--udp-deny-source-ports", "1024-2047,default")]
+    [InlineData("--tcp", "127.0.0.1:7000", "--unix", "/tmp/echokit-round-trip.sock", "--unix-mode", "0640", "--proxy-protocol", "tcp,unix")]
+    [InlineData("--unix", "/tmp/echokit-round-trip.sock", "--unix-mode", "0")]
+    [InlineData("--tcp", "127.0.0.1:7000", "--proxy-protocol")]
     public async Task PrintedConfigurationReadsBackAsAConfigFile(params string[] args)
     {
         var first = await PrintConfigAsync(args);
@@ -160,8 +166,40 @@ public sealed class ConfigLayeringTests : IDisposable
     }
 
     /// <summary>The source ports a printed configuration denies.</summary>
-    private static IEnumerable<int> DeniedSourcePorts(JsonElement config) =>
-        config.GetProperty("udp-deny-source-ports").EnumerateArray().Select(e => e.GetInt32());
+    private static IEnumerable<int> DeniedSourcePorts(JsonElement config)
+    {
+        var text = config.GetProperty("udp-deny-source-ports").GetString();
+        Assert.True(PortList.TryParse(text, [], out var ports, out var error), error);
+        return ports;
+    }
+
+    [Fact]
+    public async Task PrintConfigWritesValuesInTheFormsTheirOptionsRead()
+    {
+        var config = await PrintConfigAsync(["--tcp", "127.0.0.1:7000", "--unix", Path.Combine(_directory, "m.sock"), "--unix-mode", "640",
+            "--proxy-protocol", "tcp,unix", "--udp", "127.0.0.1:0", "--udp-deny-source-ports", "none"]);
+        var alone = await PrintConfigAsync(["--tcp", "127.0.0.1:7000", "--proxy-protocol", "--udp", "127.0.0.1:0", "--udp-deny-source-ports", "7,13-19"]);
+
+        Assert.Equal("0640", config.GetProperty("unix-mode").GetString());
+        Assert.Equal("tcp,unix", config.GetProperty("proxy-protocol").GetString());
+        Assert.Equal("none", config.GetProperty("udp-deny-source-ports").GetString());
+        Assert.True(alone.GetProperty("proxy-protocol").GetBoolean());
+        Assert.Equal("7,13-19", alone.GetProperty("udp-deny-source-ports").GetString());
+    }
+
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("false", false)]
+    public async Task AnOptionWithAnOptionalValueTakesTrueForTheOptionAloneAndFalseForOff(string value, bool on)
+    {
+        var path = WriteConfig($$"""{"tcp": ["127.0.0.1:7000"], "proxy-protocol": {{value}}}""");
+
+        var fromFile = await PrintConfigAsync(["--config", path]);
+        var fromEnvironment = await PrintConfigAsync(["--tcp", "127.0.0.1:7000"], new() { ["ECHOKIT_PROXY_PROTOCOL"] = on ? "yes" : "0" });
+
+        Assert.Equal(on ? JsonValueKind.True : JsonValueKind.Null, fromFile.GetProperty("proxy-protocol").ValueKind);
+        Assert.Equal(on ? JsonValueKind.True : JsonValueKind.Null, fromEnvironment.GetProperty("proxy-protocol").ValueKind);
+    }
 
     [Theory]
     [InlineData("""{"backlogg": 128}""", "unknown key 'backlogg'")]

@@ -51,4 +51,19 @@ public sealed class PortListTests
         Assert.False(PortList.TryParse(texts, [], out _, out var error));
         Assert.Contains("'none' (an empty list) cannot be given with other ports", error);
     }
+
+    [Theory]
+    [InlineData(new int[0], "none")]
+    [InlineData(new[] { 7 }, "7")]
+    [InlineData(new[] { 161, 162, 7 }, "7,161,162")]
+    [InlineData(new[] { 13, 14, 15, 16, 17, 18, 19, 7, 9 }, "7,9,13-19")]
+    [InlineData(new[] { 0, 1, 2, 65535 }, "0-2,65535")]
+    public void FormatsAListAsItIsParsedBack(int[] ports, string expected)
+    {
+        var text = PortList.Format(ports);
+
+        Assert.Equal(expected, text);
+        Assert.True(PortList.TryParse(text, [], out var back, out var error), error);
+        Assert.Equal(ports.Order(), back);
+    }
 }
