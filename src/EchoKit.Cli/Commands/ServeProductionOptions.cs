@@ -255,6 +255,7 @@ internal static class ServeProductionOptions
             throw new InputFileException(ex.InnerException switch
             {
                 { } inner when inner is ArgumentException || inner.Message.Contains("match", StringComparison.OrdinalIgnoreCase) => $"TLS certificate '{certificate}' and key '{key ?? certificate}' do not match (the key is not the certificate's)",
+                InvalidDataException => ex.Message, // over its size cap: "TLS file PATH: larger than 1024 KiB"
                 { } inner when FileErrors.IsFileError(inner) => $"TLS file {FileErrors.Describe(Directory.Exists(certificate) ? certificate : key ?? certificate, inner)}",
                 _ => $"cannot load TLS certificate '{certificate}' with key '{key ?? certificate}': expected PEM (-----BEGIN CERTIFICATE----- and a -----BEGIN PRIVATE KEY----- that belongs to it)",
             });

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using System.Text.Json;
+using EchoKit.Internal;
 
 namespace EchoKit.Cli.Configuration;
 
@@ -29,7 +30,7 @@ internal static class ConfigLayering
     };
 
     /// <summary>Largest config file read: anything bigger is not a config file.</summary>
-    private const long MaxFileBytes = 1024 * 1024;
+    internal const int MaxFileBytes = 1024 * 1024;
 
     /// <summary>
     /// Returns <paramref name="first"/> when there is nothing to layer (the command is not configurable, the
@@ -154,12 +155,11 @@ internal static class ConfigLayering
         JsonDocument document;
         try
         {
-            var info = new FileInfo(path);
-            if (info.Exists && info.Length > MaxFileBytes)
-            {
-                throw new ConfigurationException($"config file {path}: larger than {MaxFileBytes / 1024} KiB");
-            }
-            document = JsonDocument.Parse(File.ReadAllBytes(path), JsonOptions);
+            document = JsonDocument.Parse(BoundedFile.ReadAllBytes(path, MaxFileBytes), JsonOptions);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new ConfigurationException($"config file {ex.Message}");
         }
         catch (JsonException ex)
         {

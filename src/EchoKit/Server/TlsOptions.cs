@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using EchoKit.Internal;
 
 namespace EchoKit.Server;
 
@@ -18,10 +19,15 @@ public sealed class TlsOptions
     /// </summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Largest certificate or key file read: a PEM chain is a few KiB, so anything bigger is not one.</summary>
+    internal const int MaxPemFileBytes = 1024 * 1024;
+
     /// <summary>
-    /// Loads a certificate and its private key from PEM files (the key may also sit in the certificate file).
-    /// Throws <see cref="FileNotFoundException"/> or <see cref="InvalidDataException"/> with a one-line message
-    /// naming the file.
+    /// Loads a certificate and its private key from PEM files (the key may also sit in the certificate file), each
+    /// read at most 1 MiB. Throws <see cref="FileNotFoundException"/> for a missing file, else
+    /// <see cref="InvalidDataException"/> with a one-line message naming the file: bad PEM, a key that is not the
+    /// certificate's, a file over 1 MiB; and, wrapping the <see cref="IOException"/> or
+    /// <see cref="UnauthorizedAccessException"/>, a file that cannot be read.
     /// </summary>
     public static X509Certificate2 LoadPem(string certificatePath, string keyPath)
     {
@@ -34,14 +40,34 @@ public sealed class TlsOptions
                 throw new FileNotFoundException($"TLS file '{path}' does not exist", path);
             }
         }
+        var certificatePem = ReadPem(certificatePath);
+        // One file read once: a pipe (--tls-cert <(cat cert.pem key.pem)) can be read only once.
+        var keyPem = keyPath == certificatePath ? certificatePem : ReadPem(keyPath);
+
         try
         {
-            // CreateFromPemFile pairs the certificate with the key and fails when they do not match.
-            return X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
+            // CreateFromPem pairs the certificate with the key and fails when they do not match.
+            return X509Certificate2.CreateFromPem(certificatePem, keyPem);
         }
-        catch (Exception ex) when (ex is CryptographicException or ArgumentException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
         {
             throw new InvalidDataException($"cannot load TLS certificate '{certificatePath}' with key '{keyPath}': {ex.Message.TrimEnd('.')}", ex);
+        }
+    }
+
+    private static string ReadPem(string path)
+    {
+        try
+        {
+            return BoundedFile.ReadAllText(path, MaxPemFileBytes);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"TLS file {ex.Message}", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"cannot read TLS file '{path}': {ex.Message.TrimEnd('.')}", ex);
         }
     }
 

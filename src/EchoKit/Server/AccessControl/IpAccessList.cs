@@ -1,4 +1,5 @@
 using System.Net;
+using EchoKit.Internal;
 
 namespace EchoKit.Server.AccessControl;
 
@@ -107,10 +108,35 @@ public sealed class IpAccessList
         return ranges;
     }
 
+    /// <summary>Largest range file read: some 50,000 ranges, far more than a linear scan is meant for.</summary>
+    internal const int MaxFileBytes = 1024 * 1024;
+
     /// <summary>
-    /// Reads ranges from the file at <paramref name="path"/> (see <see cref="ParseLines"/>). Throws
-    /// <see cref="FormatException"/> for a bad range and <see cref="IOException"/> or
+    /// Reads ranges from the file at <paramref name="path"/> (see <see cref="ParseLines"/>), at most 1 MiB of it.
+    /// Throws <see cref="FormatException"/> for a bad range or a larger file, and <see cref="IOException"/> or
     /// <see cref="UnauthorizedAccessException"/> when the file cannot be read.
     /// </summary>
-    public static IReadOnlyList<IpNetwork> ParseFile(string path) => ParseLines(File.ReadLines(path), path);
+    public static IReadOnlyList<IpNetwork> ParseFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string text;
+        try
+        {
+            text = BoundedFile.ReadAllText(path, MaxFileBytes);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new FormatException(ex.Message, ex);
+        }
+        return ParseLines(Lines(text), path);
+    }
+
+    private static IEnumerable<string> Lines(string text)
+    {
+        using var reader = new StringReader(text);
+        while (reader.ReadLine() is { } line)
+        {
+            yield return line;
+        }
+    }
 }

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using EchoKit.Cli.Configuration;
+using EchoKit.Server;
+using EchoKit.Server.AccessControl;
 using EchoKit.Tests.Support;
 
 namespace EchoKit.Tests.Production;
@@ -83,6 +86,34 @@ public sealed class ServeProductionCliTests
         var (code, _, stderr) = await EchokitProcess.RunAsync(["serve", .. args]);
         Assert.Equal(1, code);
         Assert.Equal($"echokit serve: {expected}\n", stderr);
+    }
+
+    public static TheoryData<string[], int, int, string> EndlessInputs => new()
+    {
+        { ["--config", "/dev/stdin"], ConfigLayering.MaxFileBytes, 2, "config file /dev/stdin" },
+        { ["--tcp", "127.0.0.1:0", "--allow-file", "/dev/stdin"], IpAccessList.MaxFileBytes, 2, "--allow-file: /dev/stdin" },
+        { ["--tcp", "127.0.0.1:0", "--deny-file", "/dev/stdin"], IpAccessList.MaxFileBytes, 2, "--deny-file: /dev/stdin" },
+        { ["--tls", "127.0.0.1:0", "--tls-cert", "/dev/stdin"], TlsOptions.MaxPemFileBytes, 1, "TLS file /dev/stdin" },
+    };
+
+    [Theory]
+    [MemberData(nameof(EndlessInputs))]
+    public async Task AnInputThatNeverEndsFailsAsSoonAsItPassesItsCap(string[] args, int cap, int exitCode, string file)
+    {
+        await using var serve = EchokitProcess.Start(["serve", .. args, "--print-config"]);
+        try
+        {
+            // One byte past the cap, and standard input stays open: a reader that waited for the end would never stop.
+            await serve.WriteAsync(new byte[cap + 1]);
+        }
+        catch (IOException)
+        {
+            // The program stopped reading before the last byte; its exit code and message below say why.
+        }
+
+        Assert.Equal(exitCode, await serve.WaitForExitAsync());
+        Assert.StartsWith($"echokit serve: {file}: larger than {cap / 1024} KiB", serve.Stderr);
+        Assert.Single(serve.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Theory]

@@ -134,4 +134,13 @@ public sealed class IpAccessListTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void ARangeFileWithNoReportedSizeIsReadOnlyUpToItsCap()
+    {
+        // /dev/zero reports no size and never ends: the read must stop at the cap, not at the end.
+        var ex = Assert.Throws<FormatException>(() => IpAccessList.ParseFile("/dev/zero"));
+
+        Assert.Equal($"/dev/zero: larger than {IpAccessList.MaxFileBytes / 1024} KiB", ex.Message);
+    }
 }

@@ -56,6 +56,17 @@ public sealed class ListenerSettingsTests
         Assert.Throws<InvalidDataException>(() => TlsOptions.LoadPem(certificates.CertificatePath, other.KeyPath));
     }
 
+    [Fact]
+    public void PemFilesWithNoReportedSizeAreReadOnlyUpToTheirCap()
+    {
+        using var certificates = new TestCertificates();
+        var cap = $"larger than {TlsOptions.MaxPemFileBytes / 1024} KiB";
+
+        // /dev/zero reports no size and never ends: the read must stop at the cap, not at the end.
+        Assert.Equal($"TLS file /dev/zero: {cap}", Assert.Throws<InvalidDataException>(() => TlsOptions.LoadPem("/dev/zero", certificates.KeyPath)).Message);
+        Assert.Equal($"TLS file /dev/zero: {cap}", Assert.Throws<InvalidDataException>(() => TlsOptions.LoadPem(certificates.CertificatePath, "/dev/zero")).Message);
+    }
+
     private static EchoServerOptions Proxied()
     {
         var options = new EchoServerOptions();
