@@ -106,8 +106,9 @@ internal static class ServeProductionOptions
     /// <summary>
     /// Copies the flags into <paramref name="options"/> and adds the TLS and Unix listeners. Call it after the TCP, UDP
     /// and reflect listeners were added, so that <c>--proxy-protocol</c> knows whether the server's implicit TCP
-    /// listener will be there. Bad combinations, files that cannot be read and out-of-range settings throw
-    /// <see cref="UsageException"/> (exit 2) naming the input.
+    /// listener will be there. Bad combinations, bad ranges (also in a range file) and out-of-range settings throw
+    /// <see cref="UsageException"/> (exit 2) naming the input; a range file, certificate or key that cannot be read or
+    /// used throws <see cref="InputFileException"/> (exit 1).
     /// </summary>
     public static void Apply(ParseResult parse, EchoServerOptions options)
     {
@@ -249,16 +250,14 @@ internal static class ServeProductionOptions
         {
             throw new InputFileException($"TLS file {FileErrors.Describe(ex.FileName ?? certificate, ex)}");
         }
+        catch (InvalidDataException ex) when (ex.InnerException is { } inner && FileErrors.IsFileError(inner))
+        {
+            throw new InputFileException($"TLS file {FileErrors.Describe(Directory.Exists(certificate) ? certificate : key ?? certificate, inner)}");
+        }
         catch (InvalidDataException ex)
         {
-            // In our words, not .NET's: "(Parameter 'privateKey')" means nothing to the user.
-            throw new InputFileException(ex.InnerException switch
-            {
-                { } inner when inner is ArgumentException || inner.Message.Contains("match", StringComparison.OrdinalIgnoreCase) => $"TLS certificate '{certificate}' and key '{key ?? certificate}' do not match (the key is not the certificate's)",
-                InvalidDataException => ex.Message, // over its size cap: "TLS file PATH: larger than 1024 KiB"
-                { } inner when FileErrors.IsFileError(inner) => $"TLS file {FileErrors.Describe(Directory.Exists(certificate) ? certificate : key ?? certificate, inner)}",
-                _ => $"cannot load TLS certificate '{certificate}' with key '{key ?? certificate}': expected PEM (-----BEGIN CERTIFICATE----- and a -----BEGIN PRIVATE KEY----- that belongs to it)",
-            });
+            // The library's one line names the file and the problem: no key, an encrypted key, a key that does not match.
+            throw new InputFileException(ex.Message);
         }
     }
 

@@ -63,7 +63,7 @@ internal static class CommandHelp
         ["serve"] =
         [
             "0    stopped by SIGINT/SIGTERM/SIGHUP after a clean drain (or --print-config printed)",
-            "1    could not start: address in use, permission, a config or certificate file unreadable",
+            "1    could not start: address in use, permission, a config or certificate file unreadable, a certificate or key unusable",
             "2    usage: a bad option, value, endpoint or combination",
             "130  a second SIGINT forced the stop before the drain ended; 143 a second SIGTERM; 129 a second SIGHUP",
         ],

@@ -25,9 +25,9 @@ public sealed class TlsOptions
     /// <summary>
     /// Loads a certificate and its private key from PEM files (the key may also sit in the certificate file), each
     /// read at most 1 MiB. Throws <see cref="FileNotFoundException"/> for a missing file, else
-    /// <see cref="InvalidDataException"/> with a one-line message naming the file: bad PEM, a key that is not the
-    /// certificate's, a file over 1 MiB; and, wrapping the <see cref="IOException"/> or
-    /// <see cref="UnauthorizedAccessException"/>, a file that cannot be read.
+    /// <see cref="InvalidDataException"/> with a one-line message naming the file: no certificate, no private key, an
+    /// encrypted key (not supported), a key that is not the certificate's, a file over 1 MiB; and, wrapping the
+    /// <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/>, a file that cannot be read.
     /// </summary>
     public static X509Certificate2 LoadPem(string certificatePath, string keyPath)
     {
@@ -44,6 +44,19 @@ public sealed class TlsOptions
         // One file read once: a pipe (--tls-cert <(cat cert.pem key.pem)) can be read only once.
         var keyPem = keyPath == certificatePath ? certificatePem : ReadPem(keyPath);
 
+        if (!PemLabels(certificatePem).Contains("CERTIFICATE"))
+        {
+            throw new InvalidDataException($"no certificate found in '{certificatePath}' (expected PEM: -----BEGIN CERTIFICATE-----)");
+        }
+        // Checked here because CreateFromPem says "no key, malformed, or does not match" for all three.
+        var keyLabels = PemLabels(keyPem);
+        if (!keyLabels.Any(l => l.EndsWith("PRIVATE KEY", StringComparison.Ordinal) && l != "ENCRYPTED PRIVATE KEY"))
+        {
+            // PKCS#8 says ENCRYPTED PRIVATE KEY; OpenSSL's traditional form keeps its label and adds a Proc-Type header.
+            throw new InvalidDataException(keyLabels.Contains("ENCRYPTED PRIVATE KEY") || keyPem.Contains("Proc-Type: 4,ENCRYPTED", StringComparison.Ordinal)
+                ? $"the private key in '{keyPath}' is encrypted: encrypted private keys are not supported (decrypt it with openssl pkey)"
+                : $"no private key found in '{keyPath}' (expected PEM: -----BEGIN PRIVATE KEY-----)");
+        }
         try
         {
             // CreateFromPem pairs the certificate with the key and fails when they do not match.
@@ -51,7 +64,7 @@ public sealed class TlsOptions
         }
         catch (Exception ex) when (ex is CryptographicException or ArgumentException)
         {
-            throw new InvalidDataException($"cannot load TLS certificate '{certificatePath}' with key '{keyPath}': {ex.Message.TrimEnd('.')}", ex);
+            throw new InvalidDataException($"TLS certificate '{certificatePath}' and key '{keyPath}' do not match (the key is not the certificate's)", ex);
         }
     }
 
@@ -69,6 +82,19 @@ public sealed class TlsOptions
         {
             throw new InvalidDataException($"cannot read TLS file '{path}': {ex.Message.TrimEnd('.')}", ex);
         }
+    }
+
+    /// <summary>The labels of the well-formed PEM sections in <paramref name="text"/>, in order.</summary>
+    private static List<string> PemLabels(string text)
+    {
+        var labels = new List<string>();
+        var rest = text.AsSpan();
+        while (PemEncoding.TryFind(rest, out var fields))
+        {
+            labels.Add(rest[fields.Label].ToString());
+            rest = rest[fields.Location.End..];
+        }
+        return labels;
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>

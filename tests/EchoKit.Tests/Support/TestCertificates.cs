@@ -20,6 +20,8 @@ public sealed class TestCertificates : IDisposable
         KeyPath = Path.Combine(Directory, "key.pem");
         File.WriteAllText(CertificatePath, certificate.ExportCertificatePem());
         File.WriteAllText(KeyPath, key.ExportPkcs8PrivateKeyPem());
+        EncryptedKeyPath = Path.Combine(Directory, "key-encrypted.pem");
+        File.WriteAllText(EncryptedKeyPath, key.ExportEncryptedPkcs8PrivateKeyPem("secret", new PbeParameters(PbeEncryptionAlgorithm.Aes128Cbc, HashAlgorithmName.SHA256, 1)));
         Thumbprint = certificate.Thumbprint;
     }
 
@@ -28,6 +30,9 @@ public sealed class TestCertificates : IDisposable
     public string CertificatePath { get; }
 
     public string KeyPath { get; }
+
+    /// <summary>The same key, encrypted (PKCS#8, -----BEGIN ENCRYPTED PRIVATE KEY-----, password "secret").</summary>
+    public string EncryptedKeyPath { get; }
 
     public string Thumbprint { get; }
 

@@ -141,15 +141,33 @@ public sealed class ServeProductionCliTests
         Assert.Equal(0, await server.WaitForExitAsync());
     }
 
-    [Fact]
-    public async Task MismatchedTlsKeyFailsTheStartNamingBothFilesWithoutDotNetText()
+    [Theory]
+    [InlineData("none")]
+    [InlineData("empty")]
+    [InlineData("encrypted")]
+    [InlineData("other")]
+    public async Task AnUnusableTlsKeyFailsTheStartWithExitOneSayingWhatIsWrong(string problem)
     {
-        using var one = new TestCertificates();
+        using var certificates = new TestCertificates();
         using var other = new TestCertificates();
-        var (code, _, stderr) = await EchokitProcess.RunAsync("serve", "--tls", "127.0.0.1:0", "--tls-cert", one.CertificatePath, "--tls-key", other.KeyPath);
+        var empty = Path.Combine(certificates.Directory, "empty.pem");
+        await File.WriteAllTextAsync(empty, "");
+        var (key, expected) = problem switch
+        {
+            "none" => (null, $"no private key found in '{certificates.CertificatePath}'"),
+            "empty" => (empty, $"no private key found in '{empty}'"),
+            "encrypted" => (certificates.EncryptedKeyPath, $"the private key in '{certificates.EncryptedKeyPath}' is encrypted: encrypted private keys are not supported (decrypt it with openssl pkey)"),
+            _ => (other.KeyPath, $"TLS certificate '{certificates.CertificatePath}' and key '{other.KeyPath}' do not match (the key is not the certificate's)"),
+        };
+        string[] keyArgs = key is null ? [] : ["--tls-key", key];
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", "--tls", "127.0.0.1:0", "--tls-cert", certificates.CertificatePath, .. keyArgs]);
+
         Assert.Equal(1, code);
-        Assert.Contains($"TLS certificate '{one.CertificatePath}' and key '{other.KeyPath}' do not match", stderr);
+        Assert.StartsWith($"echokit serve: {expected}", stderr);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.DoesNotContain("Parameter", stderr);
+        Assert.DoesNotContain("listening", stdout);
     }
 
     [Fact]

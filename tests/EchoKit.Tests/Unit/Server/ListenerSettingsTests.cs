@@ -57,6 +57,40 @@ public sealed class ListenerSettingsTests
     }
 
     [Fact]
+    public void EachKeyProblemIsNamedForWhatItIs()
+    {
+        using var certificates = new TestCertificates();
+        using var other = new TestCertificates();
+        var empty = Path.Combine(certificates.Directory, "empty.pem");
+        File.WriteAllText(empty, "");
+        var traditional = Path.Combine(certificates.Directory, "traditional.pem");
+        File.WriteAllText(traditional, "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\nAAAA\n-----END EC PRIVATE KEY-----\n");
+        string Error(string certificate, string key) => Assert.Throws<InvalidDataException>(() => TlsOptions.LoadPem(certificate, key)).Message;
+
+        Assert.StartsWith($"no private key found in '{certificates.CertificatePath}'", Error(certificates.CertificatePath, certificates.CertificatePath));
+        Assert.StartsWith($"no private key found in '{empty}'", Error(certificates.CertificatePath, empty));
+        Assert.Equal($"the private key in '{certificates.EncryptedKeyPath}' is encrypted: encrypted private keys are not supported (decrypt it with openssl pkey)",
+            Error(certificates.CertificatePath, certificates.EncryptedKeyPath));
+        Assert.Contains("is encrypted: encrypted private keys are not supported", Error(certificates.CertificatePath, traditional));
+        Assert.StartsWith($"no certificate found in '{certificates.KeyPath}'", Error(certificates.KeyPath, certificates.KeyPath));
+        Assert.Equal($"TLS certificate '{certificates.CertificatePath}' and key '{other.KeyPath}' do not match (the key is not the certificate's)",
+            Error(certificates.CertificatePath, other.KeyPath));
+    }
+
+    [Fact]
+    public void AFileHoldingBothTheCertificateAndItsKeyLoads()
+    {
+        using var certificates = new TestCertificates();
+        var both = Path.Combine(certificates.Directory, "both.pem");
+        File.WriteAllText(both, File.ReadAllText(certificates.CertificatePath) + "\n" + File.ReadAllText(certificates.KeyPath));
+
+        using var loaded = TlsOptions.LoadPem(both, both);
+
+        Assert.True(loaded.HasPrivateKey);
+        Assert.Equal(certificates.Thumbprint, loaded.Thumbprint);
+    }
+
+    [Fact]
     public void PemFilesWithNoReportedSizeAreReadOnlyUpToTheirCap()
     {
         using var certificates = new TestCertificates();
