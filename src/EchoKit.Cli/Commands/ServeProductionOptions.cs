@@ -16,9 +16,9 @@ namespace EchoKit.Cli.Commands;
 internal static class ServeProductionOptions
 {
     private static readonly TimeSpan DefaultProxyTimeout = TimeSpan.FromSeconds(3);
-    private static readonly Option<int> MaxConnections = WithoutDefault(CliOptions.Int("--max-connections",
+    private static readonly Option<int> MaxConnections = CliOptions.WithoutDefault(CliOptions.Int("--max-connections",
         "Most connections open at once; more are closed at once, unread, logged and counted. Default: no limit.", 0, 1, 10_000_000));
-    private static readonly Option<TimeSpan> IdleTimeout = WithoutDefault(CliOptions.Duration("--idle-timeout",
+    private static readonly Option<TimeSpan> IdleTimeout = CliOptions.WithoutDefault(CliOptions.Duration("--idle-timeout",
         "Close a connection after DURATION with no byte either way (logged as idle). Default: never.", TimeSpan.Zero));
     private static readonly Option<IpNetwork[]> Allow = Ranges("--allow",
         "Accept only clients in CIDR (e.g. 10.0.0.0/8, 2001:db8::/32, 127.0.0.1; repeatable). Default: everyone.");
@@ -81,7 +81,7 @@ internal static class ServeProductionOptions
             var other => FailEngine(result, $"invalid value '{other}' for --engine: expected auto, epoll or sockets"),
         },
     };
-    private static readonly Option<int> IoThreads = WithoutDefault(CliOptions.Int("--io-threads",
+    private static readonly Option<int> IoThreads = CliOptions.WithoutDefault(CliOptions.Int("--io-threads",
         "Event loops of the epoll engine. Default: the processors this process may use (taskset -c 0 gives 1).", 0, 1, 1024));
 
     private static ServerEngine FailEngine(ArgumentResult result, string message)
@@ -259,13 +259,6 @@ internal static class ServeProductionOptions
             // The library's one line names the file and the problem: no key, an encrypted key, a key that does not match.
             throw new InputFileException(ex.Message);
         }
-    }
-
-    /// <summary>No default shown in help: absent means "no limit", which no value of the option's type says well.</summary>
-    private static Option<T> WithoutDefault<T>(Option<T> option)
-    {
-        option.DefaultValueFactory = null;
-        return option;
     }
 
     private static Option<IpNetwork[]> Ranges(string name, string description) => new(name)

@@ -32,9 +32,11 @@ internal static class UdpServeOptions
             return null!;
         },
     };
-    private static readonly Option<int> RateLimit = CliOptions.Int("--udp-rate-limit",
+    // No default value: the default also exempts loopback, which no number says, so --print-config must write null
+    // for it (a printed 1000 would read back as a limit given, one that applies to loopback too).
+    private static readonly Option<int> RateLimit = CliOptions.WithoutDefault(CliOptions.Int("--udp-rate-limit",
         $"UDP datagrams answered per second per source address (token bucket, burst of one second's worth); 0 = no limit. Default {Defaults.RateLimit}, which exempts loopback sources; a limit given here (or in the config file or environment) applies to every source, loopback too.",
-        Defaults.RateLimit, 0, 10_000_000);
+        Defaults.RateLimit, 0, 10_000_000));
 
     private static Option<int> WithHelpName(Option<int> option, string name)
     {
@@ -64,9 +66,10 @@ internal static class UdpServeOptions
             throw new UsageException($"invalid value '{buffer}' for --udp-buffer: expected 0 (system default) or from 4096 bytes");
         }
         options.Udp.SocketBufferSize = buffer;
-        options.Udp.RateLimit = parse.GetValue(RateLimit);
         // Only the default spares loopback (local load tests); a limit the user chose applies to every source.
-        options.Udp.ExemptLoopbackFromRateLimit = parse.GetResult(RateLimit) is not { Implicit: false };
+        var given = parse.GetResult(RateLimit) is { Implicit: false };
+        options.Udp.RateLimit = given ? parse.GetValue(RateLimit) : Defaults.RateLimit;
+        options.Udp.ExemptLoopbackFromRateLimit = !given;
         if (parse.GetValue(DenySourcePorts) is { } denied)
         {
             options.Udp.DenySourcePorts.Clear();

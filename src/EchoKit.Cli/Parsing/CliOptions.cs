@@ -136,6 +136,16 @@ internal static class CliOptions
         },
     };
 
+    /// <summary>
+    /// <paramref name="option"/> with no default value: absent means something no value of its type says well ("no
+    /// limit", "the built-in behaviour"), so help shows none and --print-config writes null, which reads back as absent.
+    /// </summary>
+    public static Option<T> WithoutDefault<T>(Option<T> option)
+    {
+        option.DefaultValueFactory = null;
+        return option;
+    }
+
     public static Option<int> Int(string name, string description, int defaultValue, int min, int max) => new(name)
     {
         Description = description,

@@ -187,6 +187,17 @@ public sealed class ConfigLayeringTests : IDisposable
         Assert.Equal("7,13-19", alone.GetProperty("udp-deny-source-ports").GetString());
     }
 
+    [Fact]
+    public async Task TheDefaultUdpRateLimitIsPrintedAsUnsetSoThatReadBackItStillSparesLoopback()
+    {
+        // A printed 1000 would read back as a limit given, and a given limit applies to loopback sources too.
+        var unset = await PrintConfigAsync(["--udp", "127.0.0.1:0"]);
+        var given = await PrintConfigAsync(["--udp", "127.0.0.1:0", "--udp-rate-limit", "1000"]);
+
+        Assert.Equal(JsonValueKind.Null, unset.GetProperty("udp-rate-limit").ValueKind);
+        Assert.Equal(1000, given.GetProperty("udp-rate-limit").GetInt32());
+    }
+
     [Theory]
     [InlineData("true", true)]
     [InlineData("false", false)]
