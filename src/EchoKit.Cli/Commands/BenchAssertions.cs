@@ -26,7 +26,8 @@ internal static class BenchAssertions
         new AssertionMetric("mismatches", AssertionUnit.Count, "echoed bytes that differed"),
         new AssertionMetric("loss", AssertionUnit.Percent, "UDP datagrams lost, % of sent"),
         new AssertionMetric("littles_law", AssertionUnit.Count, "Little's law ratio (about 1 for a full window)"),
-    ]);
+    ],
+    ["p99<5ms", "rate>=100k", "errors=0"]);
 
     /// <summary>The metric's value in its base unit (seconds, percent, count); null when the result has no data for it.</summary>
     public static double? Value(BenchResult result, AssertionMetric metric)

@@ -40,7 +40,8 @@ internal static class PingCommand
         new AssertionMetric("late", AssertionUnit.Count, "answers after the timeout"),
         new AssertionMetric("down", AssertionUnit.Duration, "total time down"),
         new AssertionMetric("longest_outage", AssertionUnit.Duration, "longest outage"),
-    ]);
+    ],
+    ["loss<1%", "p99<5ms", "timeouts=0"]);
 
     private static readonly Argument<ClientTarget?> Endpoint = CliOptions.TargetArgument(
         "Where the server is: HOST:PORT, [IPv6]:PORT, :PORT or PORT (this machine); PORT may be a service name. A path (with a '/', or unix:PATH) is a Unix socket, as with --unix.");

@@ -7,7 +7,7 @@ internal static class AssertionOptions
 {
     public static Option<AssertionExpression[]> Create(AssertionMetricSet metrics, string name = "--assert") => new(name)
     {
-        Description = $"Check the result after the run, e.g. p99<5ms, rate>=100k, errors=0; repeatable; a breach exits 3. Metrics: {metrics.KnownNames}.",
+        Description = $"Check the result after the run, e.g. {string.Join(", ", metrics.Examples)}; repeatable; a breach exits 3. Metrics: {metrics.KnownNames}.",
         HelpName = "EXPR",
         Arity = ArgumentArity.ZeroOrMore,
         AllowMultipleArgumentsPerToken = false,

@@ -16,7 +16,8 @@ public sealed class AssertionExpressionTests
         new AssertionMetric("rate", AssertionUnit.Count, "messages per second"),
         new AssertionMetric("errors", AssertionUnit.Count, "errors"),
         new AssertionMetric("loss", AssertionUnit.Percent, "datagrams lost"),
-    ]);
+    ],
+    ["p99<5ms", "loss<0.1%"]);
 
     [Theory]
     [InlineData("p99<5ms", "p99", "Less", 0.005)]
@@ -127,5 +128,12 @@ public sealed class AssertionExpressionTests
 
     [Fact]
     public void DeclaringAMetricTwiceIsRejected() =>
-        Assert.Throws<ArgumentException>(() => new AssertionMetricSet([new AssertionMetric("p99", AssertionUnit.Duration, ""), new AssertionMetric("P99", AssertionUnit.Duration, "")]));
+        Assert.Throws<ArgumentException>(() => new AssertionMetricSet([new AssertionMetric("p99", AssertionUnit.Duration, ""), new AssertionMetric("P99", AssertionUnit.Duration, "")], []));
+
+    [Fact]
+    public void AHelpExampleNamingAMetricTheSetDoesNotHaveIsRejected()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new AssertionMetricSet([new AssertionMetric("loss", AssertionUnit.Percent, "")], ["loss<1%", "rate>=100k"]));
+        Assert.Contains("unknown metric 'rate'", error.Message);
+    }
 }

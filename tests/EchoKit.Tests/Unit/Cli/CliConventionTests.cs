@@ -167,6 +167,25 @@ public sealed class CliConventionTests
     }
 
     [Theory]
+    [InlineData("ping")]
+    [InlineData("bench")]
+    public void EveryAssertExampleInACommandsHelpIsAcceptedByThatCommand(string command)
+    {
+        // The examples are read from the help as a user sees it, not from the declaration, so a shared description
+        // that shows one command another's metrics is caught.
+        var help = System.Text.RegularExpressions.Regex.Replace(Help(command), @"\s+", " ");
+        var listed = System.Text.RegularExpressions.Regex.Match(help, @"--assert \S+ Check the result after the run, e\.g\. (?<examples>[^;]+);");
+        Assert.True(listed.Success, help);
+        var examples = listed.Groups["examples"].Value.Split(", ");
+        Assert.True(examples.Length >= 2, listed.Value);
+        foreach (var example in examples)
+        {
+            var parse = Root.Parse([command, "127.0.0.1:7", "--assert", example]);
+            Assert.True(parse.Errors.Count == 0, $"{command} --assert '{example}': {string.Join("; ", parse.Errors.Select(e => e.Message))}");
+        }
+    }
+
+    [Theory]
     [InlineData(new[] { "send" }, "Usage: echokit send <ENDPOINT> [MESSAGE...] [options]")]
     [InlineData(new[] { "bench", "merge" }, "Usage: echokit bench merge FILE... [options]")]
     [InlineData(new[] { "connect" }, "Usage: echokit connect <ENDPOINT> [options]")]
