@@ -11,7 +11,7 @@ namespace EchoKit.Ping;
 /// next probe back and probes never bunch up (if the process falls more than an interval behind, e.g. after a
 /// suspend, the schedule restarts from now instead of firing the missed probes at once). Each probe has its own
 /// timer, even when it outlasts the interval. Results are reported, counted and turned into up/down transitions in
-/// sequence order. The run ends when the count is done (the last probe answered or timed out), at the deadline, or
+/// sequence order; a stray answer (late, duplicate, reordered) is reported after its probe's own result. The run ends when the count is done (the last probe answered or timed out), at the deadline, or
 /// when cancelled; probes still waiting at a deadline or cancellation are not counted.
 /// </remarks>
 public sealed class PingSession : IPingEvents
@@ -22,6 +22,8 @@ public sealed class PingSession : IPingEvents
     private readonly Lock _gate = new();
     private readonly PingStatistics _statistics;
     private readonly SortedDictionary<long, ProbeOutcome> _finished = [];
+    // Strays whose probe's own result is not reported yet, reported right after it.
+    private readonly SortedDictionary<long, List<PingStray>> _heldStrays = [];
     private long _nextToReport = 1;
 
     /// <summary>Creates a session; nothing is sent until <see cref="RunAsync"/>.</summary>
@@ -105,6 +107,13 @@ public sealed class PingSession : IPingEvents
                 ReportLocked(sequence, outcome);
             }
             _finished.Clear();
+            // Strays of probes that were still waiting at the stop: they were seen, so they are reported and counted,
+            // after every result.
+            foreach (var strays in _heldStrays.Values)
+            {
+                strays.ForEach(ReportStrayLocked);
+            }
+            _heldStrays.Clear();
             return _statistics.Summarize(Target, ModeName);
         }
     }
@@ -188,6 +197,16 @@ public sealed class PingSession : IPingEvents
         {
             _observer.OnTransition(transition);
         }
+        if (_heldStrays.Remove(sequence, out var strays))
+        {
+            strays.ForEach(ReportStrayLocked);
+        }
+    }
+
+    private void ReportStrayLocked(PingStray stray)
+    {
+        _statistics.AddStray(stray.Kind);
+        _observer.OnStray(stray);
     }
 
     void IPingEvents.Resolved(PingResolved resolved)
@@ -218,8 +237,20 @@ public sealed class PingSession : IPingEvents
     {
         lock (_gate)
         {
-            _statistics.AddStray(stray.Kind);
-            _observer.OnStray(stray);
+            // A prober reports a stray as it arrives, which can be before its probe's own result is reported: that
+            // waits for the probe's code to continue, and for every earlier probe. Held until then, a duplicate or late
+            // answer never comes before the line of the probe it belongs to. An answer that matches no probe
+            // (sequence 0) belongs to no line and goes out at once.
+            if (stray.Sequence >= _nextToReport)
+            {
+                if (!_heldStrays.TryGetValue(stray.Sequence, out var held))
+                {
+                    _heldStrays[stray.Sequence] = held = [];
+                }
+                held.Add(stray);
+                return;
+            }
+            ReportStrayLocked(stray);
         }
     }
 

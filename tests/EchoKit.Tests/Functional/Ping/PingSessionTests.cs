@@ -334,6 +334,74 @@ public sealed class PingSessionTests
     }
 
     [Fact]
+    public async Task ADuplicateReplyIsReportedAfterItsProbesLineWhileAnEarlierProbeHoldsThatLineBack()
+    {
+        // The test is the UDP server: probe 2 is answered twice while probe 1 still waits, so probe 2's line waits for
+        // probe 1's (lines come in sequence order) and its duplicate must wait with it, not come out first.
+        var time = new FakeTimeProvider();
+        using var server = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        server.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var observer = new RecordingPingObserver();
+        var options = To(((IPEndPoint)server.LocalEndPoint!).Port, PingMode.Udp);
+        options.Count = 2;
+        options.Timeout = TimeSpan.FromSeconds(5); // on the fake clock: never reached
+        async Task<(byte[] Data, EndPoint From)> ReceiveAsync()
+        {
+            var buffer = new byte[100];
+            var result = await server.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), TestTimeouts.Token());
+            return (buffer[..result.ReceivedBytes], result.RemoteEndPoint);
+        }
+
+        var run = new PingSession(options, observer, time).RunAsync(TestTimeouts.Token());
+        var (one, client) = await ReceiveAsync();           // t=0: probe 1, held
+        time.Advance(Second);
+        var (two, _) = await ReceiveAsync();                // t=1
+        await server.SendToAsync(two, client);
+        await server.SendToAsync(two, client);              // a duplicate of 2 before 1 is answered
+        await server.SendToAsync(one, client);              // 1 at last: in time, after a later probe's answer
+        var summary = await run;
+
+        Assert.Equal(["seq=1 Ok", "seq=1 Reordered", "seq=2 Ok", "seq=2 Duplicate"], Lines(observer));
+        Assert.Equal((2L, 1L, 1L), (summary.Received, summary.Duplicates, summary.Reordered));
+    }
+
+    [Fact]
+    public async Task EachDuplicateOfADuplicatingServerIsReportedAfterItsProbesOwnLine()
+    {
+        var time = new FakeTimeProvider();
+        await using var server = MisbehavingUdpServer.Duplicating(every: 2);
+        var observer = new RecordingPingObserver();
+        var options = To(server.Port, PingMode.Udp);
+        options.Count = 5;
+
+        var run = new PingSession(options, observer, time).RunAsync(TestTimeouts.Token());
+        for (var sequence = 1; sequence < 5; sequence++)
+        {
+            await observer.WaitForReplyAsync(sequence);
+            if (sequence % 2 == 0)
+            {
+                await observer.WaitForAsync<PingStray>(s => s.Sequence == sequence, $"the duplicate of seq={sequence}");
+            }
+            time.Advance(Second);
+        }
+        var summary = await run;
+
+        Assert.Equal(["seq=1 Ok", "seq=2 Ok", "seq=2 Duplicate", "seq=3 Ok", "seq=4 Ok", "seq=4 Duplicate", "seq=5 Ok"], Lines(observer));
+        Assert.Equal(2, summary.Duplicates);
+    }
+
+    /// <summary>The per-probe and stray lines in the order the observer got them.</summary>
+    private static string[] Lines(RecordingPingObserver observer) => observer.Events
+        .Select(e => e switch
+        {
+            PingReply reply => $"seq={reply.Sequence} {reply.Status}",
+            PingStray stray => $"seq={stray.Sequence} {stray.Kind}",
+            _ => null,
+        })
+        .OfType<string>()
+        .ToArray();
+
+    [Fact]
     public async Task UdpProbesOfTheInProcessServerAreAllAnswered()
     {
         var serverOptions = new EchoServerOptions();
