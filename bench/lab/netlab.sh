@@ -6,6 +6,7 @@
 #
 #   ID-client (10.77.1.2) --veth-- (10.77.1.1) ID-router (10.77.2.1) --veth-- (10.77.2.2) ID-server
 #                                             (10.77.3.1) --veth-- (10.77.3.2) ID-server2    [with --lb]
+#   with --ipv6, also: client fd77:1::2, router fd77:1::1 and fd77:2::1, server fd77:2::2
 #
 # The router forwards between the links; every knob below is an nftables rule, a sysctl or a tc qdisc in the
 # router, so the client and servers are plain hosts.
@@ -31,6 +32,8 @@
 #   --dscp N               rewrite the DSCP of every forwarded IPv4 packet to N (0-63)
 #   --lb                   second server namespace; VIP 10.77.100.1 balanced by nftables `numgen inc mod 2`
 #   --lb-port P            ports balanced on the VIP (TCP and UDP; repeatable as a comma list; default: all)
+#   --ipv6                 IPv6 addresses and routes too (prints CLIENT_IP6, SERVER_IP6); --mtu and --icmp-frag
+#                          (ICMPv6 "packet too big") apply to it, --nat, --lb and --dscp stay IPv4 only
 #
 # Hooks for `set` (all in the router, all reversible):
 #   loss PCT               drop PCT % of forwarded packets (nftables numgen random); 0 removes it
@@ -43,6 +46,7 @@ set -uo pipefail
 readonly SELF=$(basename "$0")
 readonly NET=10.77
 readonly VIP=$NET.100.1
+readonly NET6=fd77
 
 die() { echo "$SELF: $*" >&2; exit 1; }
 usage() { echo "$SELF: $*" >&2; exit 2; }
@@ -98,6 +102,9 @@ down() {
   return 0
 }
 
+# addr6 ID ROLE IF ADDR: an IPv6 address usable at once (nodad: no duplicate address detection to wait for).
+addr6() { ip -n "$(ns "$1" "$2")" -6 addr add "$4/64" dev "$3" nodad; }
+
 # link ID A_ROLE A_IF A_ADDR B_ROLE B_IF B_ADDR: a veth pair made directly inside the two namespaces.
 link() {
   local id=$1
@@ -107,7 +114,7 @@ link() {
 }
 
 up() {
-  local prefix=ekl nat=0 filter=0 ct_tcp="" ct_udp="" mtu="" icmp=allow mss="" dscp="" lb=0 lb_ports=""
+  local prefix=ekl nat=0 filter=0 ct_tcp="" ct_udp="" mtu="" icmp=allow mss="" dscp="" lb=0 lb_ports="" ipv6=0
   while [ $# -gt 0 ]; do
     case $1 in
       --prefix) prefix=${2:?}; shift ;;
@@ -121,6 +128,7 @@ up() {
       --dscp) dscp=${2:?}; shift ;;
       --lb) lb=1 ;;
       --lb-port) lb_ports=${2:?}; shift ;;
+      --ipv6) ipv6=1 ;;
       *) usage "up: unknown knob '$1'" ;;
     esac
     shift
@@ -152,6 +160,14 @@ up() {
   fi
   local router; router=$(ns "$id" router)
   ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1 || die "cannot enable forwarding"
+  if [ $ipv6 -eq 1 ]; then
+    [ -d /proc/sys/net/ipv6 ] || die "--ipv6: IPv6 is disabled on this host"
+    addr6 "$id" client eth0 $NET6:1::2 && addr6 "$id" router toclient $NET6:1::1 &&
+      addr6 "$id" router toserver $NET6:2::1 && addr6 "$id" server eth0 $NET6:2::2 || die "cannot add the IPv6 addresses"
+    ip -n "$(ns "$id" client)" -6 route add default via $NET6:1::1 || die "client IPv6 route"
+    ip -n "$(ns "$id" server)" -6 route add default via $NET6:2::1 || die "server IPv6 route"
+    ip netns exec "$router" sysctl -qw net.ipv6.conf.all.forwarding=1 || die "cannot enable IPv6 forwarding"
+  fi
   if [ -n "$mtu" ]; then
     ip -n "$router" link set toserver mtu "$mtu" && ip -n "$(ns "$id" server)" link set eth0 mtu "$mtu" || die "cannot set MTU $mtu"
   fi
@@ -186,6 +202,7 @@ up() {
   echo "ROUTER_CLIENT_IP=$NET.1.1"
   echo "ROUTER_SERVER_IP=$NET.2.1"
   echo "SERVER_IP=$NET.2.2"
+  [ $ipv6 -eq 1 ] && echo "CLIENT_IP6=$NET6:1::2" && echo "SERVER_IP6=$NET6:2::2"
   [ $lb -eq 1 ] && echo "SERVER2_IP=$NET.3.2" && echo "VIP=$VIP"
   return 0
 }
@@ -232,6 +249,7 @@ ruleset() {
     echo "  chain outgoing {"
     echo "    type filter hook output priority 0; policy accept;"
     echo "    icmp type destination-unreachable icmp code frag-needed drop"
+    echo "    icmpv6 type packet-too-big drop"
     echo "  }"
   fi
   echo "}"

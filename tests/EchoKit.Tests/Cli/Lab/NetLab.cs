@@ -31,6 +31,9 @@ internal sealed class NetLab : IAsyncDisposable
 
     public string ClientIp => _values["CLIENT_IP"];
 
+    /// <summary>The server's IPv6 address, in a lab built with <c>--ipv6</c>.</summary>
+    public string ServerIp6 => _values["SERVER_IP6"];
+
     public string Vip => _values["VIP"];
 
     /// <summary>Builds a lab with <paramref name="knobs"/> (see the script's header).</summary>
