@@ -1,12 +1,14 @@
 using EchoKit.Endpoints;
+using EchoKit.Probe.Internal;
 using EchoKit.Server.Reflect;
 
 namespace EchoKit.Probe;
 
 /// <summary>
 /// <c>probe mtu</c>: bisects the largest UDP payload that makes the round trip to a reflect service with DF set
-/// (IP_PMTUDISC_PROBE), then compares it with the kernel's path MTU (IP_MTU): a path MTU lowered by ICMP is
-/// "discovered"; datagrams lost above a size while the kernel still believes the route's MTU is a black hole.
+/// (IP_PMTUDISC_PROBE), then compares the kernel's path MTU (IP_MTU) with the route's MTU (the routing table and the
+/// outgoing device): a path MTU lowered by ICMP is "discovered" — during this run, or by an earlier one the kernel
+/// still remembers; datagrams lost above a size while the kernel still believes the route's MTU are a black hole.
 /// </summary>
 public static class MtuProbe
 {
@@ -19,9 +21,12 @@ public static class MtuProbe
         var remote = addresses[0];
         using var udp = new ReflectUdpClient(remote);
         udp.SetPmtuProbe();
-        var routeMtu = udp.KernelPathMtu();
+        // IP_MTU already includes a path MTU learned from ICMP for this address in the last ~10 minutes, so it cannot
+        // stand for the route's; it does where the routing table cannot be read (then a learned one goes unnoticed).
+        var startPathMtu = udp.KernelPathMtu();
+        var routeMtu = RouteMtu.Lookup(remote.Address) ?? startPathMtu;
         var probes = 0;
-        var icmp = false;
+        var icmpThisRun = false;
         var sequence = 0;
 
         // Two tries per size: one lost datagram must not pass for a size limit.
@@ -37,7 +42,7 @@ public static class MtuProbe
                     case ReflectUdpClient.Outcome.Answered:
                         return answered == size;
                     case ReflectUdpClient.Outcome.TooBig:
-                        icmp |= routeMtu is { } route && udp.KernelPathMtu() is { } now && now < route;
+                        icmpThisRun |= routeMtu is { } route && udp.KernelPathMtu() is { } now && now < route;
                         return false;
                     case ReflectUdpClient.Outcome.Refused:
                         throw new ProbeException($"no reflect service at {EndpointResolver.FormatAddress(remote)}: port unreachable (start the server with --reflect-udp)");
@@ -74,8 +79,12 @@ public static class MtuProbe
             }
         }
         var pathMtu = udp.KernelPathMtu();
-        icmp |= routeMtu is { } r && pathMtu is { } p && p < r;
-        var blackHole = !icmp && pathMtu is { } kernel && low + udp.HeaderBytes < kernel;
+        // Discovered through ICMP: the kernel's path MTU is below the route's, whether lowered in this run or before it.
+        var icmp = icmpThisRun || pathMtu < routeMtu;
+        // A black hole: no ICMP in this run, yet datagrams vanished below the size the kernel believes fits (the
+        // route's MTU, or a path MTU it learned earlier, while the path still sent ICMP).
+        var learnedThisRun = icmpThisRun || pathMtu < startPathMtu;
+        var blackHole = !learnedThisRun && pathMtu is { } kernel && low + udp.HeaderBytes < kernel;
 
         int? clientMss = null, serverMss = null;
         try
@@ -89,6 +98,6 @@ public static class MtuProbe
         {
             // No TCP reflect service on that port: the MSS stays unknown, the UDP result stands.
         }
-        return new MtuProbeResult(low, routeMtu, pathMtu, udp.HeaderBytes, blackHole, icmp, clientMss, serverMss, probes);
+        return new MtuProbeResult(low, routeMtu, pathMtu, startPathMtu, udp.HeaderBytes, blackHole, icmp, clientMss, serverMss, probes);
     }
 }

@@ -84,8 +84,10 @@ internal static class ProbeJson
         json.WriteNumber("measured_mtu", r.MeasuredMtu);
         Number(json, "path_mtu", r.PathMtu);
         Number(json, "route_mtu", r.RouteMtu);
+        Number(json, "start_path_mtu", r.StartPathMtu);
         json.WriteBoolean("black_hole", r.BlackHole);
         json.WriteBoolean("icmp", r.IcmpSeen);
+        json.WriteBoolean("icmp_cached", r.IcmpCached);
         json.WriteStartObject("mss");
         Number(json, "client", r.ClientMss);
         Number(json, "server", r.ServerMss);

@@ -65,9 +65,11 @@ internal static class ProbeText
         text.AppendLine(CultureInfo.InvariantCulture, $"udp: largest payload with DF {r.MaxUdpPayload} bytes (path MTU {r.MeasuredMtu}); kernel path MTU {Num(r.PathMtu)}, route MTU {Num(r.RouteMtu)}; {r.Probes} datagrams");
         text.AppendLine(r.BlackHole
             ? "black hole: datagrams larger than that vanish and no ICMP \"fragmentation needed\" comes back"
-            : r.IcmpSeen
-                ? "path MTU discovered through ICMP \"fragmentation needed\": the kernel lowered its path MTU"
-                : "no limit below the route's MTU");
+            : r.IcmpCached
+                ? $"path MTU discovered through ICMP \"fragmentation needed\": the kernel already knew path MTU {Num(r.StartPathMtu)} before this run (an earlier ICMP, kept about 10 min)"
+                : r.IcmpSeen
+                    ? "path MTU discovered through ICMP \"fragmentation needed\": the kernel lowered its path MTU"
+                    : "no limit below the route's MTU");
         if (r.ClientMss is not null || r.ServerMss is not null)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"tcp: MSS here {Num(r.ClientMss)}, at the server {Num(r.ServerMss)}");

@@ -16,12 +16,16 @@ internal static partial class Libc
     public const int AF_UNIX = 1;
     public const int AF_INET = 2;
     public const int AF_INET6 = 10;
+    public const int AF_NETLINK = 16;
     public const int SOCK_STREAM = 1;
     public const int SOCK_DGRAM = 2;
+    public const int SOCK_RAW = 3;
+    public const int NETLINK_ROUTE = 0;
     public const int SOCK_NONBLOCK = 0x800;
     public const int SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1;
     public const int SO_ERROR = 4;
+    public const int SO_RCVTIMEO = 20;
     public const int RLIMIT_NOFILE = 7;
     public const int SO_PEERCRED = 17;
     public const int IPPROTO_TCP = 6;
@@ -76,6 +80,9 @@ internal static partial class Libc
 
     [LibraryImport(Name, EntryPoint = "setsockopt", SetLastError = true)]
     public static partial int SetSockOpt(int fd, int level, int name, ref int value, uint length);
+
+    [LibraryImport(Name, EntryPoint = "setsockopt", SetLastError = true)]
+    public static partial int SetSockOptBytes(int fd, int level, int name, ref byte value, uint length);
 
     [LibraryImport(Name, EntryPoint = "getsockopt", SetLastError = true)]
     public static partial int GetSockOpt(int fd, int level, int name, ref int value, ref uint length);
@@ -153,6 +160,14 @@ internal static partial class Libc
     [LibraryImport(Name, EntryPoint = "send")]
     [SuppressGCTransition]
     public static partial nint Send(int fd, ref byte buffer, nuint length, int flags);
+
+    /// <summary>send() that may block (a netlink request the kernel answers in the call): with the GC transition.</summary>
+    [LibraryImport(Name, EntryPoint = "send", SetLastError = true)]
+    public static partial nint SendBlocking(int fd, ref byte buffer, nuint length, int flags);
+
+    /// <summary>recv() that may block (bounded by SO_RCVTIMEO): with the GC transition.</summary>
+    [LibraryImport(Name, EntryPoint = "recv", SetLastError = true)]
+    public static partial nint RecvBlocking(int fd, ref byte buffer, nuint length, int flags);
 
     [LibraryImport(Name, EntryPoint = "write")]
     [SuppressGCTransition]

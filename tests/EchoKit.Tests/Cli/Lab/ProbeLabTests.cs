@@ -86,6 +86,64 @@ public sealed class ProbeLabTests
     }
 
     [LabFact]
+    public Task MtuProbeRunAgainWhileTheKernelRemembersThePathMtuGivesTheSameVerdict() => SameVerdictTwiceAsync(ipv6: false);
+
+    [LabFact(ipv6: true)]
+    public Task MtuProbeRunAgainOverIpv6WhileTheKernelRemembersThePathMtuGivesTheSameVerdict() => SameVerdictTwiceAsync(ipv6: true);
+
+    // The first run makes the router send ICMP "fragmentation needed" / "packet too big"; the kernel keeps the path
+    // MTU it learned for about 10 minutes, so the second run starts with it already lowered. Both must find the
+    // route's MTU (1500, the client's link) and say the 1400 bottleneck was discovered through ICMP.
+    private static async Task SameVerdictTwiceAsync(bool ipv6)
+    {
+        await using var lab = await NetLab.UpAsync(ipv6 ? ["--mtu", "1400", "--icmp-frag", "allow", "--ipv6"] : ["--mtu", "1400", "--icmp-frag", "allow"]);
+        await lab.StartReflectServerAsync();
+        var target = ipv6 ? $"[{lab.ServerIp6}]:{NetLab.ReflectPort}" : $"{lab.ServerIp}:{NetLab.ReflectPort}";
+        var payload = 1400 - (ipv6 ? 48 : 28);
+
+        var runs = new List<JsonElement>();
+        for (var run = 0; run < 2; run++)
+        {
+            var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "mtu", target, "--timeout", "1500ms", "--json");
+            Assert.True(code == 0, stderr);
+            runs.Add(JsonDocument.Parse(stdout).RootElement);
+        }
+        var (textCode, text, textErrors) = await lab.RunClientAsync(ProbeTimeout, "probe", "mtu", target, "--timeout", "1500ms");
+
+        foreach (var json in runs)
+        {
+            Assert.Equal(
+                (payload, 1400, 1500, true, false),
+                (json.GetProperty("max_udp_payload").GetInt32(), json.GetProperty("path_mtu").GetInt32(), json.GetProperty("route_mtu").GetInt32(),
+                    json.GetProperty("icmp").GetBoolean(), json.GetProperty("black_hole").GetBoolean()));
+        }
+        Assert.Equal((1500, false), (runs[0].GetProperty("start_path_mtu").GetInt32(), runs[0].GetProperty("icmp_cached").GetBoolean()));
+        Assert.Equal((1400, true), (runs[1].GetProperty("start_path_mtu").GetInt32(), runs[1].GetProperty("icmp_cached").GetBoolean()));
+        Assert.True(textCode == 0, textErrors);
+        Assert.Contains("kernel path MTU 1400, route MTU 1500", text);
+        Assert.Contains("path MTU discovered through ICMP \"fragmentation needed\": the kernel already knew path MTU 1400 before this run", text);
+    }
+
+    [LabFact]
+    public async Task MtuProbeTakesAnMtuSetOnTheRouteItselfAsTheRoutesMtu()
+    {
+        await using var lab = await NetLab.UpAsync("--mtu", "1400", "--icmp-frag", "allow");
+        await lab.StartReflectServerAsync();
+        // The client's link stays at 1500; its route says 1300, which the kernel uses before the device's MTU.
+        var (routeCode, _, routeErrors) = await EchokitProcess.RunProgramAsync("ip", ["-n", $"{lab.Id}-client", "route", "replace", "default", "via", "10.77.1.1", "mtu", "1300"], TestTimeouts.Default);
+        Assert.True(routeCode == 0, routeErrors);
+
+        var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "mtu", $"{lab.ServerIp}:{NetLab.ReflectPort}", "--timeout", "1500ms", "--json");
+
+        Assert.True(code == 0, stderr);
+        var json = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(
+            (1272, 1300, 1300, false, false),
+            (json.GetProperty("max_udp_payload").GetInt32(), json.GetProperty("route_mtu").GetInt32(), json.GetProperty("path_mtu").GetInt32(),
+                json.GetProperty("icmp").GetBoolean(), json.GetProperty("black_hole").GetBoolean()));
+    }
+
+    [LabFact]
     public async Task LbProbeSeesBothServersBehindTheNumgenBalancer()
     {
         await using var lab = await NetLab.UpAsync("--lb");

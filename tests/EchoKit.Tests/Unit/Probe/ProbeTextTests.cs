@@ -3,7 +3,7 @@ using EchoKit.Probe;
 
 namespace EchoKit.Tests.Probe;
 
-/// <summary>What <c>echokit probe</c> prints of text a reflect server chose.</summary>
+/// <summary>What <c>echokit probe</c> prints: its verdicts, and text a reflect server chose.</summary>
 [Trait("Kind", "Unit")]
 public sealed class ProbeTextTests
 {
@@ -18,5 +18,20 @@ public sealed class ProbeTextTests
         Assert.DoesNotContain('\u0007', text);
         Assert.Contains(@"\x1b]0;owned\x07\x1b[2J: 1 (50%)", text);
         Assert.Contains("srv-é: 1 (50%)", text);
+    }
+
+    [Theory]
+    [InlineData(1500, 1500, 1500, false, false, "no limit below the route's MTU")]
+    [InlineData(1500, 1400, 1500, false, true, "path MTU discovered through ICMP \"fragmentation needed\": the kernel lowered its path MTU")]
+    [InlineData(1500, 1400, 1400, false, true, "path MTU discovered through ICMP \"fragmentation needed\": the kernel already knew path MTU 1400 before this run (an earlier ICMP, kept about 10 min)")]
+    [InlineData(1500, 1500, 1500, true, false, "black hole: datagrams larger than that vanish and no ICMP \"fragmentation needed\" comes back")]
+    public void TheMtuVerdictTellsAPathMtuLearnedBeforeTheRunFromOneLearnedDuringIt(int route, int path, int start, bool blackHole, bool icmp, string verdict)
+    {
+        var result = new MtuProbeResult(1372, route, path, start, 28, blackHole, icmp, null, null, 12);
+
+        var lines = ProbeText.Mtu(result).ReplaceLineEndings("\n").Split('\n');
+
+        Assert.Equal($"udp: largest payload with DF 1372 bytes (path MTU 1400); kernel path MTU {path}, route MTU {route}; 12 datagrams", lines[0]);
+        Assert.Equal(verdict, lines[1]);
     }
 }
