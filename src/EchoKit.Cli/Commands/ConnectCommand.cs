@@ -66,8 +66,9 @@ internal static class ConnectCommand
         ConnectResult? result = null;
         var exitCode = 130;
         // Events go to stderr through the sink (stdout carries only what the server sent); the sink is disposed,
-        // which writes every queued event, before the verdict line, so that line is always last.
-        var sink = new OutputSink(Console.Error, Console.Error);
+        // which writes every queued event, before the verdict line, so that line is always last. Lossless: the events
+        // come from this one session, which may wait for a slow stderr; a lost TLS detail or warning would mislead.
+        var sink = new OutputSink(OutputSinkOptions.Lossless, Console.Error, Console.Error);
         try
         {
             var logs = new LineLoggerFactory(sink, LogFormat.Text, parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Warning);

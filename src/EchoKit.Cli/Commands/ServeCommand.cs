@@ -121,8 +121,12 @@ internal static class ServeCommand
     {
         var options = BuildOptions(parse);
         var level = parse.GetValue(Quiet) ? LogLevel.Error : parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Information;
-        using var sink = new OutputSink();
-        var logs = new LineLoggerFactory(sink, parse.GetValue(Format), level);
+        var format = parse.GetValue(Format);
+        // The server's events and dumps are written from I/O threads, which must never wait for stdout: when it is not
+        // read fast enough, lines are dropped and counted rather than stopping every echo (docs/operations.md, Logs).
+        using var sink = new OutputSink(new OutputSinkOptions { DroppedNotice = count => LineLoggerFactory.DroppedLinesNotice(format, count) });
+        using var outputMetrics = new OutputMetrics(sink);
+        var logs = new LineLoggerFactory(sink, format, level);
         using var signals = new ShutdownSignals(hangup: true);
 
         await using var server = new EchoServer(options, logs);

@@ -13,12 +13,14 @@ namespace EchoKit.Cli.Observability;
 internal sealed class MetricsHost(Func<bool> isReady, LineLoggerFactory logs) : IAsyncDisposable
 {
     /// <summary>
-    /// The meters exported and their name prefixes: the server's (<c>echokit_server_*</c>), and .NET's own for the
-    /// process (<c>dotnet_gc_*</c>, <c>dotnet_thread_pool_*</c>, <c>dotnet_process_*</c>...).
+    /// The meters exported and their name prefixes: the server's (<c>echokit_server_*</c>), the program's output
+    /// counter under the same prefix (<see cref="OutputMetrics"/>), and .NET's own for the process (<c>dotnet_gc_*</c>,
+    /// <c>dotnet_thread_pool_*</c>, <c>dotnet_process_*</c>...).
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> ExportedMeters = new Dictionary<string, string>
     {
         [EchoServerMetrics.MeterName] = "echokit_server_",
+        [OutputMetrics.MeterName] = "echokit_server_",
         ["System.Runtime"] = "",
     };
 

@@ -49,6 +49,26 @@ internal sealed class LineLoggerFactory(OutputSink sink, LogFormat format, LogLe
     }
 
     /// <summary>
+    /// The line a dropping <see cref="OutputSink"/> writes where <paramref name="count"/> lines were dropped because the
+    /// output was not read fast enough: a warning in <paramref name="format"/>, like any other event (in JSON, event
+    /// <c>LogLinesDropped</c> with the number as <c>dropped_lines</c>).
+    /// </summary>
+    public static string DroppedLinesNotice(LogFormat format, long count)
+    {
+        var message = $"{count} log line(s) dropped: the output was not read fast enough";
+        return format == LogFormat.Json
+            ? Json(LogLevel.Warning, "LogLinesDropped", message, [new("DroppedLines", count)])
+            : TextLine(LogLevel.Warning, message);
+    }
+
+    /// <summary>A library event as a text line: local time, the level for warnings and worse, the message.</summary>
+    private static string TextLine(LogLevel level, string message)
+    {
+        var time = DateTime.Now.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
+        return level >= LogLevel.Warning ? $"{time} {LevelWord(level)}: {message}" : $"{time} {message}";
+    }
+
+    /// <summary>
     /// Every event, warnings and errors included, goes to one stream in the order it happened: split across stdout and
     /// stderr, "shutdown: closing 1 connection(s)" could show after "stopped". The sink's owner picks the stream.
     /// </summary>
@@ -177,8 +197,7 @@ internal sealed class LineLoggerFactory(OutputSink sink, LogFormat format, LogLe
                 factory.Emit(logLevel, Json(logLevel, eventId.Name ?? eventId.Id.ToString(CultureInfo.InvariantCulture), message, fields, exception));
                 return;
             }
-            var time = DateTime.Now.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
-            var line = logLevel >= LogLevel.Warning ? $"{time} {LevelWord(logLevel)}: {message}" : $"{time} {message}";
+            var line = TextLine(logLevel, message);
             if (exception is not null)
             {
                 line += $": {exception.GetType().Name}: {exception.Message}";
