@@ -26,6 +26,12 @@ namespace EchoKit.Tests.Server
 
     [Trait("Kind", "Functional")]
     public sealed class ServerLifecycleTestsOnEpoll() : ServerLifecycleTests(ServerEngine.Epoll);
+
+    [Trait("Kind", "Functional")]
+    public sealed class BlockedOutputTestsOnSockets() : BlockedOutputTests(ServerEngine.Sockets);
+
+    [Trait("Kind", "Functional")]
+    public sealed class BlockedOutputTestsOnEpoll() : BlockedOutputTests(ServerEngine.Epoll);
 }
 
 namespace EchoKit.Tests.Production
