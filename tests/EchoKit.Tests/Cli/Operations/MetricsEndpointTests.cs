@@ -37,6 +37,8 @@ public sealed partial class MetricsEndpointTests
         Assert.Equal(0, Sample(after.Body, "echokit_server_connections_active", tcp));
         Assert.Equal(2, Sample(after.Body, "echokit_server_connection_duration_seconds_count", tcp, "reason=\"closed_by_peer\""));
         Assert.Contains("dotnet_gc_collections_total", after.Body);
+        // The program's own counter, beside the server's: stdout kept up, so no log line was dropped.
+        Assert.Contains("\nechokit_server_log_lines_dropped_total 0\n", after.Body);
     }
 
     [Fact]

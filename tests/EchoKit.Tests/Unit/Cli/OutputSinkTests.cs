@@ -1,4 +1,6 @@
+using System.Text;
 using System.Text.Json;
+using EchoKit.Cli.Observability;
 using EchoKit.Cli.Output;
 using EchoKit.Tests.Support;
 
@@ -152,6 +154,27 @@ public sealed class OutputSinkTests
         sink.Dispose();
         Assert.Equal(["line 0", "line 1", "line 2"], stdout.Lines);
         Assert.Equal(0, sink.DroppedLines);
+    }
+
+    [Fact]
+    public async Task DroppedLinesAreExportedBesideTheServersCounters()
+    {
+        using var stdout = new GatedWriter();
+        using var sink = Dropping(stdout, maxLines: 1);
+        sink.WriteLine("held");
+        await stdout.Held.WaitAsync(TestTimeouts.Default);
+        sink.WriteLine("dropped");
+        sink.WriteLine("dropped");
+        using var metrics = new OutputMetrics(sink);
+        using var exporter = new PrometheusExporter(new Dictionary<string, string> { [OutputMetrics.MeterName] = MetricsHost.ExportedMeters[OutputMetrics.MeterName] });
+
+        using var buffer = new MemoryStream();
+        await exporter.WriteAsync(buffer, CancellationToken.None);
+        var text = Encoding.UTF8.GetString(buffer.ToArray());
+
+        Assert.Contains("# TYPE echokit_server_log_lines_dropped_total counter", text);
+        Assert.Contains("\nechokit_server_log_lines_dropped_total 2\n", "\n" + text);
+        stdout.Open();
     }
 
     [Fact]
