@@ -22,7 +22,38 @@ internal static partial class Program
     {
         StandardStreams.Install();
         RuntimeTuning.Apply();
-        return await RunAsync(CreateRoot(), args);
+        try
+        {
+            return await RunAsync(CreateRoot(), args);
+        }
+        catch (StandardStreamException ex)
+        {
+            return StreamFailed(ex);
+        }
+    }
+
+    /// <summary>
+    /// Standard input, output or error failed under a command (Hosting/StandardStream): one line, as cat and nc say it,
+    /// and exit 1; 141 when nobody reads standard output any more, the status C tools die with of SIGPIPE.
+    /// </summary>
+    internal static int StreamFailed(StandardStreamException failure)
+    {
+        if (failure.Stream == StandardStreamKind.Output && failure.IsBrokenPipe)
+        {
+            return ExitCodes.OutputClosed;
+        }
+        if (failure.Stream != StandardStreamKind.Error)
+        {
+            try
+            {
+                Console.Error.WriteLine($"echokit: {failure.Line}");
+            }
+            catch (StandardStreamException)
+            {
+                // stderr fails as well: there is nowhere left to say it; the exit code does.
+            }
+        }
+        return ExitCodes.Failure;
     }
 
     /// <summary>The whole command tree, with EchoKit's help on every command.</summary>

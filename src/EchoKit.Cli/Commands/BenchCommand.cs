@@ -132,7 +132,7 @@ internal static class BenchCommand
         }
         if (progress.ReaderGone.IsCancellationRequested)
         {
-            return ExitCodes.OutputClosed;
+            return progress.ExitCodeWhenGone();
         }
         live?.Clear();
         return await BenchOutput.WriteAsync(result, stream ? BenchOutputFormat.JsonStream : json ? BenchOutputFormat.Json : BenchOutputFormat.Table, report, assertions, signals.ExitCode);

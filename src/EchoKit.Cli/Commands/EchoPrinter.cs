@@ -1,4 +1,5 @@
 using System.Text;
+using EchoKit.Cli.Hosting;
 using EchoKit.Cli.Output;
 using EchoKit.Cli.Parsing;
 using EchoKit.Client;
@@ -9,8 +10,9 @@ namespace EchoKit.Cli.Commands;
 internal sealed class EchoPrinter
 {
     // On a terminal the raw descriptor, whose writes leave the terminal's modes alone (Hosting/StandardStreams); on a
-    // pipe or file the console's stream, which swallows EPIPE after `| head`.
-    private readonly Stream _stdout = Console.IsOutputRedirected ? Console.OpenStandardOutput() : StandardOutput.Raw(1);
+    // pipe or file the console's stream, which swallows EPIPE after `| head`. Either way a failed write is named, for
+    // Program to report in one line.
+    private readonly Stream _stdout = new StandardStream(Console.IsOutputRedirected ? Console.OpenStandardOutput() : StandardOutput.Raw(1), StandardStreamKind.Output);
     private readonly TextStreamDecoder? _decoder;
     private readonly bool _hex;
     private bool _wroteHex;

@@ -111,7 +111,7 @@ internal static class PingCommand
 
         if (stdout.ReaderGone.IsCancellationRequested)
         {
-            return ExitCodes.OutputClosed;
+            return stdout.ExitCodeWhenGone();
         }
         switch (mode)
         {

@@ -126,11 +126,11 @@ internal static class ProbeCommand
         {
             var output = await probe(stop.Token, TextWriter.Synchronized(stdout));
             await stdout.WriteAsync(output);
-            return stdout.ReaderGone.IsCancellationRequested ? ExitCodes.OutputClosed : ExitCodes.Ok;
+            return stdout.ReaderGone.IsCancellationRequested ? stdout.ExitCodeWhenGone() : ExitCodes.Ok;
         }
         catch (OperationCanceledException) when (stdout.ReaderGone.IsCancellationRequested)
         {
-            return ExitCodes.OutputClosed;
+            return stdout.ExitCodeWhenGone();
         }
         catch (ProbeException ex)
         {

@@ -16,7 +16,7 @@ internal static class StandardInput
             return null;
         }
         // A pipe reader can look at the first bytes without taking them: the stream it gives starts with them.
-        var reader = PipeReader.Create(Console.OpenStandardInput(), new StreamPipeReaderOptions(bufferSize: 64 * 1024));
+        var reader = PipeReader.Create(new StandardStream(Console.OpenStandardInput(), StandardStreamKind.Input), new StreamPipeReaderOptions(bufferSize: 64 * 1024));
         var first = await reader.ReadAsync();
         if (first.Buffer.IsEmpty && first.IsCompleted)
         {

@@ -4,12 +4,17 @@ using EchoKit.Cli.Output;
 namespace EchoKit.Cli.Hosting;
 
 /// <summary>
-/// Where standard output or error is a terminal, gives <see cref="Console.Out"/> or <see cref="Console.Error"/> a
-/// writer of our own on the raw descriptor, before anything writes. .NET's console stream, on its first write to a
+/// Gives <see cref="Console.Out"/> and <see cref="Console.Error"/> writers of our own, before anything writes:
+/// <list type="bullet">
+/// <item>Their failures are named (<see cref="StandardStream"/>): <c>echokit --help &gt; /dev/full</c> reports "cannot
+/// write output: No space left on device" in one line instead of dying of an unhandled exception.</item>
+/// <item>Where one is a terminal, it writes to the raw descriptor. .NET's console stream, on its first write to a
 /// terminal, puts the terminal into "application keypad" mode: it writes <c>ESC [?1h ESC =</c> (terminfo's
 /// keypad_xmit) and never writes the sequence that takes it back. So every <c>echokit --version</c> or <c>echokit
 /// send</c> at a terminal changed what the user's cursor and keypad keys send; a command-line tool must not change its
-/// user's terminal. Pipes and files keep the console's own stream (which, for one, swallows EPIPE after <c>| head</c>).
+/// user's terminal. Pipes and files keep the console's own stream (which, for one, swallows EPIPE after <c>| head</c>)
+/// and its encoding.</item>
+/// </list>
 /// </summary>
 internal static class StandardStreams
 {
@@ -18,16 +23,16 @@ internal static class StandardStreams
     /// <summary>Installs the writers; call first thing in <c>Main</c>.</summary>
     public static void Install()
     {
-        if (!Console.IsOutputRedirected)
-        {
-            Console.SetOut(Writer(1));
-        }
-        if (!Console.IsErrorRedirected)
-        {
-            Console.SetError(Writer(2));
-        }
+        Console.SetOut(Writer(1, Console.IsOutputRedirected, StandardStreamKind.Output));
+        Console.SetError(Writer(2, Console.IsErrorRedirected, StandardStreamKind.Error));
     }
 
     // Flushed after every write, as the console's own writers are, so lines interleave in the order they are written.
-    private static TextWriter Writer(int fd) => TextWriter.Synchronized(new StreamWriter(StandardOutput.Raw(fd), Utf8) { AutoFlush = true });
+    private static TextWriter Writer(int fd, bool redirected, StandardStreamKind kind)
+    {
+        var stream = redirected ? (fd == 1 ? Console.OpenStandardOutput() : Console.OpenStandardError()) : StandardOutput.Raw(fd);
+        // The console's encoding (the locale's), without the byte-order mark the console leaves out too.
+        var encoding = redirected && Console.OutputEncoding is { CodePage: not 65001 } locale ? locale : Utf8;
+        return TextWriter.Synchronized(new StreamWriter(new StandardStream(stream, kind), encoding) { AutoFlush = true });
+    }
 }

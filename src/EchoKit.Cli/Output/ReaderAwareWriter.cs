@@ -1,4 +1,5 @@
 using System.Text;
+using EchoKit.Client;
 
 namespace EchoKit.Cli.Output;
 
@@ -6,13 +7,15 @@ namespace EchoKit.Cli.Output;
 /// Text lines to standard output for a command that runs until it is stopped (<c>ping</c>, <c>bench</c>). When a
 /// write finds that the reader has gone (<c>echokit ping host | head -3</c>), <see cref="ReaderGone"/> is cancelled
 /// and later writes are dropped: the command stops as C's ping does on SIGPIPE, and exits
-/// <see cref="ExitCodes.OutputClosed"/> without a word. Every write is flushed, as Console's writer is, so a pipe
+/// <see cref="ExitCodes.OutputClosed"/> without a word. Any other failed write (a full disk) stops it the same way,
+/// and is then reported in one line (<see cref="ExitCodeWhenGone"/>). Every write is flushed, as Console's writer is, so a pipe
 /// sees each line when it is printed. Not thread-safe by itself: share it through <see cref="TextWriter.Synchronized"/>.
 /// </summary>
 internal sealed class ReaderAwareWriter : TextWriter
 {
     private readonly StreamWriter _inner;
     private readonly CancellationTokenSource _gone = new();
+    private IOException? _failure;
 
     public ReaderAwareWriter(Stream stdout)
     {
@@ -24,8 +27,21 @@ internal sealed class ReaderAwareWriter : TextWriter
     /// <summary>Standard output (<see cref="StandardOutput.Open"/>).</summary>
     public static ReaderAwareWriter OpenStandardOutput() => new(StandardOutput.Open());
 
-    /// <summary>Cancelled once a write failed because nobody reads standard output any more.</summary>
+    /// <summary>Cancelled once a write failed: nobody reads standard output any more, or it cannot be written.</summary>
     public CancellationToken ReaderGone => _gone.Token;
+
+    /// <summary>
+    /// Once <see cref="ReaderGone"/> is cancelled: <see cref="ExitCodes.OutputClosed"/> when the reader left (EPIPE);
+    /// any other failure is thrown, for <see cref="Program"/> to report in one line with exit 1.
+    /// </summary>
+    public int ExitCodeWhenGone()
+    {
+        if (_failure is { } failure && !ClientErrors.IsBrokenPipe(failure))
+        {
+            throw failure;
+        }
+        return ExitCodes.OutputClosed;
+    }
 
     public override Encoding Encoding => _inner.Encoding;
 
@@ -67,9 +83,10 @@ internal sealed class ReaderAwareWriter : TextWriter
         {
             write();
         }
-        catch (IOException)
+        catch (IOException ex)
         {
-            // EPIPE (or the descriptor closed under us): nobody will read what follows.
+            // EPIPE: nobody will read what follows. Anything else (ENOSPC, EBADF) is kept for ExitCodeWhenGone.
+            _failure ??= ex;
             _gone.Cancel();
         }
     }

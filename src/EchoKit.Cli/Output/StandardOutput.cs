@@ -1,3 +1,4 @@
+using EchoKit.Cli.Hosting;
 using Microsoft.Win32.SafeHandles;
 
 namespace EchoKit.Cli.Output;
@@ -11,7 +12,10 @@ namespace EchoKit.Cli.Output;
 /// </summary>
 internal static class StandardOutput
 {
-    public static Stream Open()
+    /// <summary>Standard output, its failures named (<see cref="StandardStream"/>).</summary>
+    public static Stream Open() => new StandardStream(OpenUnnamed(), StandardStreamKind.Output);
+
+    private static Stream OpenUnnamed()
     {
         try
         {

@@ -52,7 +52,7 @@ internal static class CommandHelp
     private static readonly string[] ClientExitCodes =
     [
         "0    the echo came back unchanged",
-        "1    failed: refused, timed out, closed early, mismatch, TLS error",
+        "1    failed: refused, timed out, closed early, mismatch, TLS error, standard input or output unusable",
         "2    usage: a bad option, value or endpoint",
         "130  stopped by SIGINT (Ctrl+C); 143 by SIGTERM",
     ];

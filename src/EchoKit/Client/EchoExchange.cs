@@ -164,7 +164,7 @@ public static class EchoExchange
             case AuthenticationException ae:
                 return state.Result(ExchangeOutcome.TlsFailed, ae.Message, time);
             case SourceReadException sre:
-                return state.Result(ExchangeOutcome.SourceError, $"cannot read input: {sre.InnerException?.Message}", time);
+                return state.Result(ExchangeOutcome.SourceError, $"cannot read input: {sre.Message}", time);
             case IOException io:
                 return state.Result(ExchangeOutcome.Reset, $"connection failed after {state.Verified} of {state.Sent} bytes ({io.Message.TrimEnd('.')})", time);
             default:
@@ -185,7 +185,7 @@ public static class EchoExchange
                     // Console streams ignore cancellation while blocked; WaitAsync lets a timeout win anyway.
                     read = await source.ReadAsync(buffer.AsMemory(0, bufferSize), token).AsTask().WaitAsync(token).ConfigureAwait(false);
                 }
-                catch (IOException ex)
+                catch (Exception ex) when (ClientErrors.DescribeStreamError(ex) is not null)
                 {
                     throw new SourceReadException(ex);
                 }
@@ -350,5 +350,5 @@ public static class EchoExchange
         };
     }
 
-    private sealed class SourceReadException(IOException inner) : Exception(inner.Message, inner);
+    private sealed class SourceReadException(Exception inner) : Exception(ClientErrors.DescribeStreamError(inner) ?? inner.Message, inner);
 }

@@ -116,6 +116,14 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
         => RunWrappedAsync(["bash", "-c", $"set -o pipefail; \"$@\" | head -n {lines}", "bash"], args);
 
     /// <summary>
+    /// Runs <c>echokit ARGS REDIRECTIONS</c> to its end through <c>bash -c</c>, e.g. with <c>&gt; /dev/full</c>, or with
+    /// <c>&gt;&amp;-</c> or <c>&lt;&amp;-</c> to start it with standard output or input closed, as a user's shell can;
+    /// standard output and error are captured unless the redirections send them elsewhere.
+    /// </summary>
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunRedirectedAsync(string redirections, IEnumerable<string> args)
+        => RunWrappedAsync(["bash", "-c", $"exec \"$@\" {redirections}", "bash"], args);
+
+    /// <summary>
     /// Runs <c>echokit ARGS</c> to its end with a terminal (a pseudo-terminal that python3's pty module opens) as its
     /// standard input, output and error, as a user at a shell runs it; returns the exit code and everything the
     /// terminal received (the terminal turns each "\n" into "\r\n"). Nothing is typed at it. TERM is xterm-256color.

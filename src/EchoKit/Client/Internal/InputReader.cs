@@ -29,7 +29,7 @@ internal sealed class InputReader(Stream input, int bufferSize) : IDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
         {
             _pending = null;
-            throw new InputReadException($"cannot read input: {ex.Message}", ex);
+            throw new InputReadException($"cannot read input: {ClientErrors.DescribeStreamError(ex) ?? ex.Message}", ex);
         }
         _pending = null;
         return buffer.AsMemory(0, read);

@@ -186,7 +186,7 @@ internal sealed class ReceivedDataWriter(Stream output, Encoding? encoding, bool
         {
             await write.ConfigureAwait(false);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ClientErrors.DescribeStreamError(ex) is not null)
         {
             throw new OutputWriteException(ex);
         }

@@ -29,6 +29,25 @@ public sealed class SocketErrorClassificationTests
     }
 
     [Fact]
+    public void AStreamErrorIsNamedInTheSystemsWordsNotAsAccessDenied()
+    {
+        // What .NET throws for write(2) on a closed descriptor: EBADF inside "Access to the path is denied".
+        var badDescriptor = new UnauthorizedAccessException("Access to the path is denied.", new IOException("Bad file descriptor", Errno.EBADF));
+
+        Assert.Equal("Bad file descriptor", ClientErrors.DescribeStreamError(badDescriptor));
+        Assert.Equal("No space left on device", ClientErrors.DescribeStreamError(new IOException("No space left on device", 28)));
+        Assert.Null(ClientErrors.DescribeStreamError(new InvalidOperationException("not a stream error")));
+    }
+
+    [Fact]
+    public void OnlyEpipeMeansTheReaderOfThePipeHasGone()
+    {
+        Assert.True(ClientErrors.IsBrokenPipe(new IOException("Broken pipe", Errno.EPIPE)));
+        Assert.False(ClientErrors.IsBrokenPipe(new IOException("No space left on device", 28)));
+        Assert.False(ClientErrors.IsBrokenPipe(new UnauthorizedAccessException("Access to the path is denied.", new IOException("Bad file descriptor", Errno.EBADF))));
+    }
+
+    [Fact]
     public void ClientFallsBackToTheSystemMessageForErrorsItDoesNotName()
     {
         var (outcome, message) = ClientErrors.Describe(SocketError.NotConnected);
