@@ -33,9 +33,12 @@ internal static class UdpSend
             await Console.Error.WriteLineAsync("echokit: interrupted");
             return signals.ExitCode;
         }
-        if (!result.Reply.IsEmpty)
+        // Only bytes checked against what was sent reach stdout, as TCP send prints only verified echo: a wrong answer
+        // is the peer's to choose (escape sequences for the user's terminal included), and is shown in hex below.
+        var verified = result.Success ? result.Reply : result.Reply[..Math.Min(result.MismatchOffset ?? 0, result.Reply.Length)];
+        if (!verified.IsEmpty)
         {
-            await printer.WriteAsync(result.Reply, CancellationToken.None);
+            await printer.WriteAsync(verified, CancellationToken.None);
         }
         await printer.CompleteAsync();
 

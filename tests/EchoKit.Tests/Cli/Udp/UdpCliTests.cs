@@ -65,11 +65,28 @@ public sealed partial class UdpCliTests
     {
         await using var server = MisbehavingUdpServer.Custom(static (_, data, _) => [.. data[..2], (byte)'X', .. data[3..]]);
 
-        var (code, _, stderr) = await EchokitProcess.RunAsync("send", "--udp", $"127.0.0.1:{server.EndPoint.Port}", "abcdef", "--timeout", "2s");
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", "--udp", $"127.0.0.1:{server.EndPoint.Port}", "abcdef", "--timeout", "2s");
 
         Assert.Equal(1, code);
+        Assert.Equal("ab\n", stdout); // the bytes that matched, as TCP send prints them; not the wrong answer
         Assert.Contains("mismatch at byte 2\n", stderr);
         Assert.Matches(@"before \(2 B\)\s+61 62\s+\|ab\|\n\s+expected\s+63 64 65 66\s+\|cdef\|\n\s+actual\s+58 64 65 66\s+\|Xdef\|", stderr);
+    }
+
+    [Fact]
+    public async Task SendUdpNeverWritesAWrongAnswersEscapeSequencesAnywhere()
+    {
+        // Retitle the window, clear the screen, a one-byte CSI and a byte that is not UTF-8.
+        byte[] hostile = [0x1b, .. "]0;owned"u8, 0x07, 0x1b, .. "[2Jhi"u8, 0x9b, .. "31m"u8, 0xff];
+        await using var server = MisbehavingUdpServer.Custom((_, _, _) => hostile);
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", "--udp", $"127.0.0.1:{server.EndPoint.Port}", "hello", "--timeout", "2s");
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("mismatch at byte 0\n", stderr);
+        Assert.DoesNotContain('\x1b', stdout + stderr);
+        Assert.DoesNotContain('\x07', stdout + stderr);
     }
 
     [Fact]
