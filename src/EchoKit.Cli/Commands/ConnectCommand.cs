@@ -8,7 +8,6 @@ using EchoKit.Cli.Parsing;
 using EchoKit.Client;
 using EchoKit.Endpoints;
 using Microsoft.Extensions.Logging;
-using Microsoft.Win32.SafeHandles;
 
 namespace EchoKit.Cli.Commands;
 
@@ -73,7 +72,7 @@ internal static class ConnectCommand
         {
             var logs = new LineLoggerFactory(sink, LogFormat.Text, parse.GetValue(Verbose) ? LogLevel.Debug : LogLevel.Warning);
             using var signals = new ShutdownSignals();
-            await using var stdin = OpenStandardInput();
+            await using var stdin = StandardInput.OpenRaw();
             await using var stdout = StandardOutput.Open();
             try
             {
@@ -164,22 +163,4 @@ internal static class ConnectCommand
 
     private static TimeSpan AtMost(TimeSpan value, TimeSpan max, string option) =>
         value <= max ? value : throw new UsageException($"{option} must be at most {ClientErrors.FormatDuration(max)}");
-
-    /// <summary>
-    /// Standard input as the raw file descriptor. Console.OpenStandardInput would, on a terminal, run .NET's own line
-    /// editor; reading fd 0 directly leaves line editing, echo and Ctrl+D to the terminal, exactly as nc does, and
-    /// behaves the same on a pipe.
-    /// </summary>
-    private static Stream OpenStandardInput()
-    {
-        try
-        {
-            return new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
-        }
-        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
-        {
-            // fd 0 is closed or unusable (e.g. started with <&-): treat it as empty input.
-            return Stream.Null;
-        }
-    }
 }

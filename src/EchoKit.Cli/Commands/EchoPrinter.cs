@@ -1,6 +1,5 @@
 using System.Text;
 using EchoKit.Cli.Hosting;
-using EchoKit.Cli.Output;
 using EchoKit.Cli.Parsing;
 using EchoKit.Client;
 
@@ -12,7 +11,7 @@ internal sealed class EchoPrinter
     // On a terminal the raw descriptor, whose writes leave the terminal's modes alone (Hosting/StandardStreams); on a
     // pipe or file the console's stream, which swallows EPIPE after `| head`. Either way a failed write is named, for
     // Program to report in one line.
-    private readonly Stream _stdout = new StandardStream(Console.IsOutputRedirected ? Console.OpenStandardOutput() : StandardOutput.Raw(1), StandardStreamKind.Output);
+    private readonly Stream _stdout = StandardStreams.Open(StandardStreamKind.Output);
     private readonly TextStreamDecoder? _decoder;
     private readonly bool _hex;
     private bool _wroteHex;

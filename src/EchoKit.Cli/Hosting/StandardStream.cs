@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace EchoKit.Cli.Hosting;
 
 /// <summary>
@@ -7,10 +9,36 @@ namespace EchoKit.Cli.Hosting;
 /// stderr. So no command needs a try/catch of its own around its output, and an I/O error of anything else (a file,
 /// a socket) is never mistaken for one of these. The stream underneath stays open when this one is disposed.
 /// </summary>
-internal sealed class StandardStream(Stream inner, StandardStreamKind kind) : Stream
+internal sealed class StandardStream : Stream
 {
-    public override bool CanRead => kind == StandardStreamKind.Input;
-    public override bool CanWrite => kind != StandardStreamKind.Input;
+    private const int EBADF = 9;
+    private readonly Stream? _inner;
+    private readonly StandardStreamKind _kind;
+
+    private StandardStream(StandardStreamKind kind, Stream? inner)
+    {
+        _kind = kind;
+        _inner = inner;
+    }
+
+    /// <summary>
+    /// Standard input, output or error: the stream <paramref name="open"/> gives, named. When the program was started
+    /// without that descriptor (<see cref="InheritedDescriptors"/>), a stream that reads nothing and refuses writes with
+    /// EBADF, as the closed descriptor would have, and leaves the runtime's pipe that took its number alone.
+    /// </summary>
+    public static Stream Open(StandardStreamKind kind, Func<Stream> open)
+    {
+        var inherited = kind switch
+        {
+            StandardStreamKind.Input => InheritedDescriptors.Input,
+            StandardStreamKind.Output => InheritedDescriptors.Output,
+            _ => InheritedDescriptors.Error,
+        };
+        return new StandardStream(kind, inherited ? open() : null);
+    }
+
+    public override bool CanRead => _kind == StandardStreamKind.Input;
+    public override bool CanWrite => _kind != StandardStreamKind.Input;
     public override bool CanSeek => false;
     public override long Length => throw new NotSupportedException();
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
@@ -21,11 +49,11 @@ internal sealed class StandardStream(Stream inner, StandardStreamKind kind) : St
     {
         try
         {
-            return inner.Read(buffer);
+            return _inner?.Read(buffer) ?? 0;
         }
         catch (Exception ex) when (IsStreamError(ex))
         {
-            throw new StandardStreamException(kind, ex);
+            throw new StandardStreamException(_kind, ex);
         }
     }
 
@@ -36,11 +64,11 @@ internal sealed class StandardStream(Stream inner, StandardStreamKind kind) : St
     {
         try
         {
-            return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return _inner is null ? 0 : await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsStreamError(ex))
         {
-            throw new StandardStreamException(kind, ex);
+            throw new StandardStreamException(_kind, ex);
         }
     }
 
@@ -50,11 +78,11 @@ internal sealed class StandardStream(Stream inner, StandardStreamKind kind) : St
     {
         try
         {
-            inner.Write(buffer);
+            (_inner ?? throw NotInherited()).Write(buffer);
         }
         catch (Exception ex) when (IsStreamError(ex))
         {
-            throw new StandardStreamException(kind, ex);
+            throw new StandardStreamException(_kind, ex);
         }
     }
 
@@ -65,11 +93,11 @@ internal sealed class StandardStream(Stream inner, StandardStreamKind kind) : St
     {
         try
         {
-            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            await (_inner ?? throw NotInherited()).WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsStreamError(ex))
         {
-            throw new StandardStreamException(kind, ex);
+            throw new StandardStreamException(_kind, ex);
         }
     }
 
@@ -77,11 +105,11 @@ internal sealed class StandardStream(Stream inner, StandardStreamKind kind) : St
     {
         try
         {
-            inner.Flush();
+            _inner?.Flush();
         }
         catch (Exception ex) when (IsStreamError(ex))
         {
-            throw new StandardStreamException(kind, ex);
+            throw new StandardStreamException(_kind, ex);
         }
     }
 
@@ -89,17 +117,23 @@ internal sealed class StandardStream(Stream inner, StandardStreamKind kind) : St
     {
         try
         {
-            await inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (_inner is not null)
+            {
+                await _inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (IsStreamError(ex))
         {
-            throw new StandardStreamException(kind, ex);
+            throw new StandardStreamException(_kind, ex);
         }
     }
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    // What write(2) says of a descriptor that is not open; caught and named like any other failure.
+    private static IOException NotInherited() => new(Marshal.GetPInvokeErrorMessage(EBADF), EBADF);
 
     // Already named by an inner StandardStream: passed on as it is.
     private static bool IsStreamError(Exception ex) => ex is (IOException and not StandardStreamException) or UnauthorizedAccessException;

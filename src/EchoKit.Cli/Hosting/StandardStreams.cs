@@ -23,16 +23,24 @@ internal static class StandardStreams
     /// <summary>Installs the writers; call first thing in <c>Main</c>.</summary>
     public static void Install()
     {
-        Console.SetOut(Writer(1, Console.IsOutputRedirected, StandardStreamKind.Output));
-        Console.SetError(Writer(2, Console.IsErrorRedirected, StandardStreamKind.Error));
+        InheritedDescriptors.Capture();
+        Console.SetOut(Writer(StandardStreamKind.Output, Console.IsOutputRedirected));
+        Console.SetError(Writer(StandardStreamKind.Error, Console.IsErrorRedirected));
     }
 
+    /// <summary>
+    /// Standard output (or error) as bytes, as <see cref="Console.Out"/> writes them: the raw descriptor on a terminal,
+    /// the console's stream on a pipe or file; named either way (<see cref="StandardStream"/>).
+    /// </summary>
+    public static Stream Open(StandardStreamKind kind) => StandardStream.Open(kind, () => kind == StandardStreamKind.Output
+        ? Console.IsOutputRedirected ? Console.OpenStandardOutput() : StandardOutput.Raw(1)
+        : Console.IsErrorRedirected ? Console.OpenStandardError() : StandardOutput.Raw(2));
+
     // Flushed after every write, as the console's own writers are, so lines interleave in the order they are written.
-    private static TextWriter Writer(int fd, bool redirected, StandardStreamKind kind)
+    private static TextWriter Writer(StandardStreamKind kind, bool redirected)
     {
-        var stream = redirected ? (fd == 1 ? Console.OpenStandardOutput() : Console.OpenStandardError()) : StandardOutput.Raw(fd);
         // The console's encoding (the locale's), without the byte-order mark the console leaves out too.
         var encoding = redirected && Console.OutputEncoding is { CodePage: not 65001 } locale ? locale : Utf8;
-        return TextWriter.Synchronized(new StreamWriter(new StandardStream(stream, kind), encoding) { AutoFlush = true });
+        return TextWriter.Synchronized(new StreamWriter(Open(kind), encoding) { AutoFlush = true });
     }
 }

@@ -13,7 +13,7 @@ namespace EchoKit.Cli.Output;
 internal static class StandardOutput
 {
     /// <summary>Standard output, its failures named (<see cref="StandardStream"/>).</summary>
-    public static Stream Open() => new StandardStream(OpenUnnamed(), StandardStreamKind.Output);
+    public static Stream Open() => StandardStream.Open(StandardStreamKind.Output, OpenUnnamed);
 
     private static Stream OpenUnnamed()
     {

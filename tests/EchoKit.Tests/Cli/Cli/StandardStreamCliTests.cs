@@ -68,4 +68,39 @@ public sealed class StandardStreamCliTests
         Assert.Equal(1, code);
         Assert.Equal("echokit: cannot write output: No space left on device\n", stderr);
     }
+
+    [Fact]
+    public async Task SendStartedWithStandardInputClosedSendsTheDefaultMessage()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var (code, stdout, stderr) = await EchokitProcess.RunRedirectedAsync("<&-", ["send", $"127.0.0.1:{server.Port}"]);
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal("Hello, world\n", stdout);
+    }
+
+    [Fact]
+    public async Task ConnectStartedWithStandardInputClosedEndsItsInputAtOnce()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var (code, stdout, stderr) = await EchokitProcess.RunRedirectedAsync("<&-", ["connect", "-v", $"127.0.0.1:{server.Port}"]);
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal("", stdout);
+        Assert.Contains("input ended after 0 B; sent FIN", stderr);
+    }
+
+    [Theory]
+    [InlineData("--version")]
+    [InlineData("send", "127.0.0.1:9", "--help")]
+    public async Task StartedWithInputAndOutputClosedNothingIsWrittenIntoTheRuntimesOwnPipe(params string[] args)
+    {
+        // With 0 and 1 closed, the runtime's first pipe takes both: "standard output" would be its write end.
+        var (code, _, stderr) = await EchokitProcess.RunRedirectedAsync("<&- >&-", args);
+
+        Assert.Equal(1, code);
+        Assert.Equal("echokit: cannot write output: Bad file descriptor\n", stderr);
+    }
 }
