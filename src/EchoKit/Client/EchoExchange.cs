@@ -4,6 +4,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 using System.Security.Authentication;
 using EchoKit.Endpoints;
 
@@ -22,11 +23,14 @@ public static class EchoExchange
 
     /// <summary>
     /// Runs one exchange. Never throws for network trouble: the result says what happened in one line.
-    /// Cancelling <paramref name="cancellationToken"/> throws <see cref="OperationCanceledException"/>.
+    /// Cancelling <paramref name="cancellationToken"/> throws <see cref="OperationCanceledException"/>, and an
+    /// exception <paramref name="onEcho"/> throws is thrown as it is.
     /// </summary>
     /// <param name="endpoint">Where the echo server is (with a Unix socket in <see cref="ExchangeOptions.Transport"/>, only named in messages).</param>
     /// <param name="source">The payload, read to its end.</param>
-    /// <param name="onEcho">Called with each chunk of echo, in order, after it was checked (may be null).</param>
+    /// <param name="onEcho">Called with each chunk of echo, in order, after it was checked (may be null). When it
+    /// throws (the caller's output is full, say), the exchange stops and the exception reaches the caller unchanged:
+    /// it is the caller's failure, not the network's, and no timeout or reset is made of it.</param>
     /// <param name="options">Timeout, bounds, transport and TLS.</param>
     /// <param name="timeProvider">Clock for the timeout and timings; the system clock by default.</param>
     /// <param name="cancellationToken">Stops the exchange.</param>
@@ -90,6 +94,10 @@ public static class EchoExchange
             var writerError = await writer.ObserveAsync().ConfigureAwait(false);
             var readerError = await reader.ObserveAsync().ConfigureAwait(false);
 
+            if (readerError is EchoCallbackException callback)
+            {
+                ExceptionDispatchInfo.Throw(callback.InnerException!);
+            }
             if (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 return state.Result(ExchangeOutcome.TimedOut, $"timed out after {ClientErrors.FormatDuration(options.Timeout)}", time);
@@ -102,7 +110,7 @@ public static class EchoExchange
             }
             else
             {
-                result = FromException(writerError ?? readerError!, state, options, time);
+                result = FromException(FirstCause(writerError, readerError), state, options, time);
             }
             return await DiagnosePlainToTlsAsync(result, endpoint, options, state, token).ConfigureAwait(false);
         }
@@ -140,6 +148,19 @@ public static class EchoExchange
             : result;
     }
 
+    /// <summary>
+    /// The error that ended the exchange. The side that failed first cancelled the other (stopOther), so a
+    /// cancellation is the cause only when nothing else went wrong; of two real errors, the writer's.
+    /// </summary>
+    private static Exception FirstCause(Exception? writerError, Exception? readerError) =>
+        writerError is null || (writerError is OperationCanceledException && readerError is not (null or OperationCanceledException))
+            ? readerError!
+            : writerError;
+
+    /// <summary>
+    /// The result for the error that ended the exchange. A cancellation reaching here is the timeout's: the user's is
+    /// thrown before, and one side's cancellation of the other is never the cause (<see cref="FirstCause"/>).
+    /// </summary>
     private static ExchangeResult FromException(Exception ex, ExchangeState state, ExchangeOptions options, TimeProvider time)
     {
         if (ex is IOException { InnerException: SocketException inner })
@@ -252,7 +273,14 @@ public static class EchoExchange
                 }
                 if (onEcho is not null)
                 {
-                    await onEcho(buffer.AsMemory(0, received), token).ConfigureAwait(false);
+                    try
+                    {
+                        await onEcho(buffer.AsMemory(0, received), token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        throw new EchoCallbackException(ex);
+                    }
                 }
             }
         }
@@ -349,6 +377,9 @@ public static class EchoExchange
             TlsValidationIgnored = TlsIgnored,
         };
     }
+
+    /// <summary>The caller's onEcho failed: carried out of the reader to be thrown to the caller as it was.</summary>
+    private sealed class EchoCallbackException(Exception inner) : Exception(inner.Message, inner);
 
     private sealed class SourceReadException(Exception inner) : Exception(ClientErrors.DescribeStreamError(inner) ?? inner.Message, inner);
 }

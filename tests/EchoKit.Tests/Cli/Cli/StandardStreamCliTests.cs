@@ -36,6 +36,25 @@ public sealed class StandardStreamCliTests
     }
 
     [Fact]
+    public async Task SendOfABigFileIntoAFullDiskSaysSoAtOnceNotThatItTimedOut()
+    {
+        await using var server = await TestServer.StartAsync();
+        var path = Path.Combine(Path.GetTempPath(), $"echokit-full-{Guid.NewGuid():N}.bin");
+        await File.WriteAllBytesAsync(path, SocketIo.RandomBytes(8 * 1024 * 1024, 4));
+        try
+        {
+            var (code, _, stderr) = await EchokitProcess.RunRedirectedAsync("> /dev/full", ["send", $"127.0.0.1:{server.Port}", "-f", path]);
+
+            Assert.Equal(1, code);
+            Assert.Equal("echokit: cannot write output: No space left on device\n", stderr);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task SendWhoseInputCannotBeReadSaysSoInOneLine()
     {
         await using var server = await TestServer.StartAsync();

@@ -40,6 +40,25 @@ public sealed class EchoExchangeTests
     }
 
     [Fact]
+    public async Task AFailureOfTheCallersOutputIsThrownAsItIsNotReportedAsATimeout()
+    {
+        await using var server = await TestServer.StartAsync();
+        var full = new IOException("No space left on device", 28);
+        var payload = SocketIo.RandomBytes(9 * 1024 * 1024, 3);
+
+        // The writer is still sending when the first echo fails to print: its cancellation must not win.
+        var thrown = await Assert.ThrowsAsync<IOException>(() => EchoExchange.RunAsync(
+            EndpointParser.Parse($"127.0.0.1:{server.Port}"),
+            new MemoryStream(payload),
+            (_, _) => throw full,
+            new ExchangeOptions { Timeout = TestTimeouts.Default },
+            TimeProvider.System,
+            TestTimeouts.Token()));
+
+        Assert.Same(full, thrown);
+    }
+
+    [Fact]
     public async Task CorruptedByteIsReportedAsMismatchAtItsOffset()
     {
         await using var server = MisbehavingTcpServer.CorruptingByte(offset: 5000);
