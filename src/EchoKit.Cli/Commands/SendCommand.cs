@@ -147,10 +147,19 @@ internal static class SendCommand
             {
                 await Console.Error.WriteLineAsync($"tried {attempt}");
             }
+            // Addresses only for a connection that was up (TLS handshake done); a round trip only when the echo came
+            // back whole; counts only when something moved.
             if (result.RemoteEndPoint is not null)
             {
                 await Console.Error.WriteLineAsync($"connected {EchoConnector.Format(result.LocalEndPoint)} -> {EchoConnector.Format(result.RemoteEndPoint)} in {ClientErrors.FormatDuration(result.ConnectTime)}");
-                await Console.Error.WriteLineAsync($"sent {result.BytesSent} B, received {result.BytesReceived} B, round trip {ClientErrors.FormatDuration(result.RoundTripTime)}");
+                if (result.Success)
+                {
+                    await Console.Error.WriteLineAsync($"sent {result.BytesSent} B, received {result.BytesReceived} B, round trip {ClientErrors.FormatDuration(result.RoundTripTime)}");
+                }
+                else if (result.BytesSent > 0 || result.BytesReceived > 0)
+                {
+                    await Console.Error.WriteLineAsync($"sent {result.BytesSent} B, received {result.BytesReceived} B");
+                }
             }
         }
         if (!result.Success)

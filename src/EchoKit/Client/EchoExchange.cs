@@ -58,8 +58,6 @@ public static class EchoExchange
         try
         {
             socket = await EchoConnector.ConnectAsync(endpoint, options.Transport, SocketType.Stream, state.Attempts, token).ConfigureAwait(false);
-            state.Local = socket.LocalEndPoint;
-            state.Remote = socket.RemoteEndPoint;
             if (options.Tls is { } tls)
             {
                 var handshake = TlsHandshake.For(tls, options.Transport.UnixSocketPath is null ? endpoint.Host : null);
@@ -70,6 +68,9 @@ public static class EchoExchange
             {
                 stream = new NetworkStream(socket, ownsSocket: false);
             }
+            // Connected only now, with the TLS handshake done: a result has addresses only for a connection that was up.
+            state.Local = socket.LocalEndPoint;
+            state.Remote = socket.RemoteEndPoint;
             state.ConnectTime = time.GetElapsedTime(start);
             state.SendStart = time.GetTimestamp();
 

@@ -35,16 +35,16 @@ public sealed record ExchangeResult
     /// <summary>Each address tried that failed, in order (empty when the first one connected).</summary>
     public IReadOnlyList<ConnectAttempt> Attempts { get; init; } = [];
 
-    /// <summary>Our address (getsockname), once connected.</summary>
+    /// <summary>Our address (getsockname), once connected (with TLS: once the handshake is done); null otherwise.</summary>
     public EndPoint? LocalEndPoint { get; init; }
 
-    /// <summary>The server's address (getpeername), once connected.</summary>
+    /// <summary>The server's address (getpeername), once connected (with TLS: once the handshake is done); null otherwise.</summary>
     public EndPoint? RemoteEndPoint { get; init; }
 
-    /// <summary>Time to connect.</summary>
+    /// <summary>Time to connect, the TLS handshake included.</summary>
     public TimeSpan ConnectTime { get; init; }
 
-    /// <summary>From the first byte sent to the last byte of echo checked.</summary>
+    /// <summary>From the first byte sent to the last byte of echo checked; only a round trip when <see cref="Success"/>.</summary>
     public TimeSpan RoundTripTime { get; init; }
 
     /// <summary>

@@ -133,6 +133,33 @@ public sealed class ClientCliTests
     }
 
     [Fact]
+    public async Task VerboseTlsFailureSaysNeitherConnectedNorRoundTrip()
+    {
+        await using var server = await TestServer.StartAsync(); // plain TCP: the handshake fails
+
+        var (code, _, stderr) = await EchokitProcess.RunAsync("send", "--tls", "-v", $"127.0.0.1:{server.Port}", "hi");
+
+        Assert.Equal(1, code);
+        Assert.DoesNotContain("connected", stderr);
+        Assert.DoesNotContain("round trip", stderr);
+        Assert.DoesNotContain("sent 0 B", stderr);
+        Assert.Contains("TLS handshake failed", stderr);
+    }
+
+    [Fact]
+    public async Task VerboseTimeoutCountsTheBytesButClaimsNoRoundTrip()
+    {
+        await using var server = FakeServers.Silent();
+
+        var (code, _, stderr) = await EchokitProcess.RunAsync("send", "-v", $"127.0.0.1:{server.Port}", "--timeout", "500ms");
+
+        Assert.Equal(1, code);
+        Assert.Matches($@"connected 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:{server.Port} in ", stderr);
+        Assert.Contains("sent 12 B, received 0 B\n", stderr);
+        Assert.DoesNotContain("round trip", stderr);
+    }
+
+    [Fact]
     public async Task AMismatchIsShownWithOffsetHexAndContextOnStderr()
     {
         await using var server = MisbehavingTcpServer.CorruptingByte(7);
