@@ -31,22 +31,10 @@ public static class EchoConnector
             return await ConnectOneAsync(new UnixDomainSocketEndPoint(path), null, socketType, attempts, cancellationToken).ConfigureAwait(false)
                 ?? throw new SocketException((int)(attempts?.LastOrDefault()?.Error ?? SocketError.ConnectionRefused));
         }
-        var resolved = await EndpointResolver.ResolveForConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-        var family = transport.LocalEndPoint is { } local && transport.AddressFamily == AddressFamily.Unspecified
-            ? ClientTransport.Normalize(local.Address).AddressFamily // a source address decides the family
-            : transport.AddressFamily;
-        var addresses = family == AddressFamily.Unspecified
-            ? resolved
-            : resolved.Where(a => ClientTransport.Normalize(a.Address).AddressFamily == family).ToArray();
-        if (addresses.Count == 0)
-        {
-            throw new SocketException((int)SocketError.AddressFamilyNotSupported);
-        }
         SocketError last = SocketError.HostNotFound;
-        foreach (var address in addresses)
+        foreach (var address in await ResolveAsync(endpoint, transport, cancellationToken).ConfigureAwait(false))
         {
-            var target = ClientTransport.Normalize(address.Address) is var ip && ip.AddressFamily != address.AddressFamily ? new IPEndPoint(ip, address.Port) : address;
-            if (await ConnectOneAsync(target, transport.LocalEndPoint, socketType, attempts, cancellationToken, e => last = e).ConfigureAwait(false) is { } socket)
+            if (await ConnectOneAsync(address, transport.LocalEndPoint, socketType, attempts, cancellationToken, e => last = e).ConfigureAwait(false) is { } socket)
             {
                 return socket;
             }
@@ -54,7 +42,30 @@ public static class EchoConnector
         throw new SocketException((int)last);
     }
 
-    private static async Task<Socket?> ConnectOneAsync(EndPoint address, IPEndPoint? local, SocketType socketType, ICollection<ConnectAttempt>? attempts, CancellationToken cancellationToken, Action<SocketError>? failed = null)
+    /// <summary>
+    /// The addresses an IP client tries for <paramref name="endpoint"/>, in order: those of the family asked for (by
+    /// -4/-6, or a source address's), v4-mapped ones as IPv4. Throws <see cref="SocketException"/> when the name does
+    /// not resolve, or (<see cref="SocketError.AddressFamilyNotSupported"/>) has no address of that family.
+    /// </summary>
+    internal static async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(EndpointSpec endpoint, ClientTransport transport, CancellationToken cancellationToken)
+    {
+        var resolved = await EndpointResolver.ResolveForConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        var family = transport.LocalEndPoint is { } local && transport.AddressFamily == AddressFamily.Unspecified
+            ? ClientTransport.Normalize(local.Address).AddressFamily // a source address decides the family
+            : transport.AddressFamily;
+        var addresses = resolved
+            .Select(a => ClientTransport.Normalize(a.Address) is var ip && ip.AddressFamily != a.AddressFamily ? new IPEndPoint(ip, a.Port) : a)
+            .Where(a => family == AddressFamily.Unspecified || a.AddressFamily == family)
+            .ToArray();
+        return addresses.Length > 0 ? addresses : throw new SocketException((int)SocketError.AddressFamilyNotSupported);
+    }
+
+    /// <summary>
+    /// Opens a <paramref name="socketType"/> socket to one address (from <paramref name="local"/> when given); null when
+    /// that address fails with a socket error, which is added to <paramref name="attempts"/>. A Unix socket's error is
+    /// thrown instead: there is no other address to try.
+    /// </summary>
+    internal static async Task<Socket?> ConnectOneAsync(EndPoint address, IPEndPoint? local, SocketType socketType, ICollection<ConnectAttempt>? attempts, CancellationToken cancellationToken, Action<SocketError>? failed = null)
     {
         var protocol = address is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : socketType == SocketType.Dgram ? ProtocolType.Udp : ProtocolType.Tcp;
         var socket = new Socket(address.AddressFamily, socketType, protocol);

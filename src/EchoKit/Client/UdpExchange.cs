@@ -42,18 +42,7 @@ public static class UdpExchange
         IReadOnlyList<IPEndPoint> addresses;
         try
         {
-            addresses = await EndpointResolver.ResolveForConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-            var family = options.Transport.LocalEndPoint is { } source && options.Transport.AddressFamily == AddressFamily.Unspecified
-                ? ClientTransport.Normalize(source.Address).AddressFamily
-                : options.Transport.AddressFamily;
-            if (family != AddressFamily.Unspecified)
-            {
-                addresses = addresses.Where(a => ClientTransport.Normalize(a.Address).AddressFamily == family).ToArray();
-                if (addresses.Count == 0)
-                {
-                    throw new SocketException((int)SocketError.AddressFamilyNotSupported);
-                }
-            }
+            addresses = await EchoConnector.ResolveAsync(endpoint, options.Transport, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException ex)
         {
@@ -81,10 +70,6 @@ public static class UdpExchange
 
     private static async Task<UdpExchangeResult> ExchangeAsync(IPEndPoint address, ReadOnlyMemory<byte> payload, UdpExchangeOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (ClientTransport.Normalize(address.Address) is var ip && ip.AddressFamily != address.AddressFamily)
-        {
-            address = new IPEndPoint(ip, address.Port);
-        }
         using var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         var buffer = new byte[UdpOptions.MaxIPv6Datagram + 1]; // one more, so an over-long answer shows as a mismatch
         var tries = 0;

@@ -53,6 +53,7 @@ internal sealed class InteractiveSession
     {
         _start = _time.GetTimestamp();
         Socket? socket = null;
+        UdpPeer? peer = null;
         Stream? stream = null;
         try
         {
@@ -61,14 +62,16 @@ internal sealed class InteractiveSession
             {
                 try
                 {
-                    socket = await ConnectAsync(connecting.Token).ConfigureAwait(false);
-                    if (_options.Tls is { } tls)
+                    if (_options.Udp)
                     {
-                        stream = await HandshakeAsync(socket, tls, connecting.Token).ConfigureAwait(false);
+                        peer = await ConnectDatagramsAsync(connecting.Token).ConfigureAwait(false);
                     }
-                    else if (!_options.Udp)
+                    else
                     {
-                        stream = new NetworkStream(socket, ownsSocket: false);
+                        socket = await ConnectAsync(connecting.Token).ConfigureAwait(false);
+                        stream = _options.Tls is { } tls
+                            ? await HandshakeAsync(socket, tls, connecting.Token).ConfigureAwait(false)
+                            : new NetworkStream(socket, ownsSocket: false);
                     }
                 }
                 catch (OperationCanceledException) when (connectTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -77,9 +80,9 @@ internal sealed class InteractiveSession
                     return Finish(ConnectOutcome.ConnectTimedOut, socket is null ? $"no connection within {limit}" : $"TLS handshake not done within {limit}");
                 }
             }
-            return _options.Udp
-                ? await RunDatagramsAsync(socket, cancellationToken).ConfigureAwait(false)
-                : await RunStreamAsync(stream!, socket, cancellationToken).ConfigureAwait(false);
+            return peer is not null
+                ? await RunDatagramsAsync(peer, cancellationToken).ConfigureAwait(false)
+                : await RunStreamAsync(stream!, socket!, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException ex)
         {
@@ -102,6 +105,7 @@ internal sealed class InteractiveSession
                 await stream.DisposeAsync().ConfigureAwait(false);
             }
             socket?.Dispose();
+            peer?.Dispose();
             _writer.Dispose();
         }
     }
@@ -111,22 +115,41 @@ internal sealed class InteractiveSession
         var attempts = new List<ConnectAttempt>();
         try
         {
-            var socket = await EchoConnector.ConnectAsync(_endpoint, _options.Transport, _options.Udp ? SocketType.Dgram : SocketType.Stream, attempts, cancellationToken).ConfigureAwait(false);
-            _local = socket.LocalEndPoint;
-            _remote = socket.RemoteEndPoint;
-            _localText = EchoConnector.Format(_local);
-            _remoteText = EchoConnector.Format(_remote ?? (_options.Transport.UnixSocketPath is { } path ? new UnixDomainSocketEndPoint(path) : null));
-            _connectTime = _time.GetElapsedTime(_start);
-            ClientLog.ClientConnected(_logger, _localText, _remoteText, Transport, Math.Round(_connectTime.TotalMilliseconds, 3));
+            var socket = await EchoConnector.ConnectAsync(_endpoint, _options.Transport, SocketType.Stream, attempts, cancellationToken).ConfigureAwait(false);
+            Connected(socket);
             return socket;
         }
         finally
         {
             foreach (var attempt in attempts)
             {
-                ClientLog.ConnectAttemptFailed(_logger, EchoConnector.Format(attempt.Address), attempt.Error.ToString());
+                AttemptFailed(attempt.Address, attempt.Error);
             }
         }
+    }
+
+    /// <summary>
+    /// The UDP socket, connected to the name's first address, and moving on to the next while one is refused before it
+    /// answered anything (<see cref="UdpPeer"/>): the same addresses, tried in the same order, as send --udp.
+    /// </summary>
+    private async Task<UdpPeer> ConnectDatagramsAsync(CancellationToken cancellationToken)
+    {
+        _options.Transport.Validate();
+        var addresses = await EchoConnector.ResolveAsync(_endpoint, _options.Transport, cancellationToken).ConfigureAwait(false);
+        return await UdpPeer.ConnectAsync(addresses, _options.Transport.LocalEndPoint, AttemptFailed, Connected, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void AttemptFailed(EndPoint address, SocketError error) =>
+        ClientLog.ConnectAttemptFailed(_logger, EchoConnector.Format(address), error.ToString());
+
+    private void Connected(Socket socket)
+    {
+        _local = socket.LocalEndPoint;
+        _remote = socket.RemoteEndPoint;
+        _localText = EchoConnector.Format(_local);
+        _remoteText = EchoConnector.Format(_remote ?? (_options.Transport.UnixSocketPath is { } path ? new UnixDomainSocketEndPoint(path) : null));
+        _connectTime = _time.GetElapsedTime(_start);
+        ClientLog.ClientConnected(_logger, _localText, _remoteText, Transport, Math.Round(_connectTime.TotalMilliseconds, 3));
     }
 
     private async Task<DuplexTlsStream> HandshakeAsync(Socket socket, ConnectTlsOptions tls, CancellationToken cancellationToken)
@@ -238,14 +261,14 @@ internal sealed class InteractiveSession
 
     // ---- UDP ----
 
-    private async Task<ConnectResult> RunDatagramsAsync(Socket socket, CancellationToken cancellationToken)
+    private async Task<ConnectResult> RunDatagramsAsync(UdpPeer peer, CancellationToken cancellationToken)
     {
         using var idle = new IdleTimer(_options.IdleTimeout, _time);
         using var replies = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token);
         using var receiving = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, replies.Token);
-        var receive = ReceiveDatagramsAsync(socket, idle, replies, receiving.Token, stop.Token);
-        var send = SendDatagramsAsync(socket, idle, replies, stop.Token);
+        var receive = ReceiveDatagramsAsync(peer, idle, replies, receiving.Token, stop.Token);
+        var send = SendDatagramsAsync(peer, idle, replies, stop.Token);
 
         var first = await Task.WhenAny(receive, send).ConfigureAwait(false);
         if (first == receive || !send.IsCompletedSuccessfully)
@@ -265,7 +288,7 @@ internal sealed class InteractiveSession
         return Classify(receiveError, sendError, idle);
     }
 
-    private async Task SendDatagramsAsync(Socket socket, IdleTimer idle, CancellationTokenSource replies, CancellationToken cancellationToken)
+    private async Task SendDatagramsAsync(UdpPeer peer, IdleTimer idle, CancellationTokenSource replies, CancellationToken cancellationToken)
     {
         var max = _options.MaxDatagramSize;
         var line = ArrayPool<byte>.Shared.Rent(max);
@@ -294,14 +317,14 @@ internal sealed class InteractiveSession
                     chunk = chunk[take..];
                     if (newline >= 0)
                     {
-                        await SendDatagramAsync(socket, line.AsMemory(0, length), idle, cancellationToken).ConfigureAwait(false);
+                        await SendDatagramAsync(peer, line.AsMemory(0, length), idle, cancellationToken).ConfigureAwait(false);
                         length = 0;
                     }
                 }
             }
             if (length > 0)
             {
-                await SendDatagramAsync(socket, line.AsMemory(0, length), idle, cancellationToken).ConfigureAwait(false);
+                await SendDatagramAsync(peer, line.AsMemory(0, length), idle, cancellationToken).ConfigureAwait(false);
             }
             Volatile.Write(ref _inputEnded, true);
             replies.CancelAfter(_options.ReplyTimeout);
@@ -314,20 +337,20 @@ internal sealed class InteractiveSession
         }
     }
 
-    private async ValueTask SendDatagramAsync(Socket socket, ReadOnlyMemory<byte> line, IdleTimer idle, CancellationToken cancellationToken)
+    private async ValueTask SendDatagramAsync(UdpPeer peer, ReadOnlyMemory<byte> line, IdleTimer idle, CancellationToken cancellationToken)
     {
         var data = _translator.Translate(line, final: true);
         if (data.Length > _options.MaxDatagramSize)
         {
             throw new InputReadException($"a line is {data.Length} bytes once encoded, more than the {_options.MaxDatagramSize} one datagram carries");
         }
-        await socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        await peer.SendAsync(data, cancellationToken).ConfigureAwait(false);
         Interlocked.Add(ref _sent, data.Length);
         Interlocked.Increment(ref _datagramsSent);
         idle.Touch();
     }
 
-    private async Task ReceiveDatagramsAsync(Socket socket, IdleTimer idle, CancellationTokenSource replies, CancellationToken receiveToken, CancellationToken outputToken)
+    private async Task ReceiveDatagramsAsync(UdpPeer peer, IdleTimer idle, CancellationTokenSource replies, CancellationToken receiveToken, CancellationToken outputToken)
     {
         const int MaxDatagram = 65536;
         var buffer = ArrayPool<byte>.Shared.Rent(MaxDatagram);
@@ -336,7 +359,7 @@ internal sealed class InteractiveSession
             while (true)
             {
                 // An empty datagram is a datagram (read 0 is not an end here).
-                var read = await socket.ReceiveAsync(buffer.AsMemory(0, MaxDatagram), SocketFlags.None, receiveToken).ConfigureAwait(false);
+                var read = await peer.ReceiveAsync(buffer.AsMemory(0, MaxDatagram), receiveToken).ConfigureAwait(false);
                 Interlocked.Add(ref _received, read);
                 Interlocked.Increment(ref _datagramsReceived);
                 idle.Touch();

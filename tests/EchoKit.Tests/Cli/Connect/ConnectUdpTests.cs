@@ -94,6 +94,26 @@ public sealed class ConnectUdpTests
     }
 
     [Fact]
+    public async Task ConnectUdpMovesToTheNamesNextAddressWhenTheFirstIsRefusedAsSendDoes()
+    {
+        // ":PORT" is 127.0.0.1 first, then ::1 (as localhost is often ::1 first, then 127.0.0.1): the server is on ::1
+        // alone, so the first address answers the first datagram with ICMP port unreachable.
+        await using var server = await TestServer.StartUdpAsync(endpoints: "[::1]:0");
+        var port = server.Port;
+        await using var connect = EchokitProcess.Start(["connect", "--udp", "--timeout", "1s", "-v", $":{port}"]);
+
+        await connect.WriteAsync("one\ntwo\n");
+        connect.CloseInput();
+        var code = await connect.WaitForExitAsync();
+
+        Assert.True(code == 0, connect.Stderr);
+        Assert.Equal("one\ntwo\n", connect.Stdout); // each line once, sent again to ::1
+        Assert.Contains($"127.0.0.1:{port} failed", connect.Stderr);
+        Assert.Contains($"-> [::1]:{port} (udp)", connect.Stderr);
+        Assert.Contains("received 2 datagram(s), 8 B", connect.Stderr);
+    }
+
+    [Fact]
     public async Task ConnectUdpHexDumpsEachDatagramFromOffsetZero()
     {
         using var server = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
