@@ -9,8 +9,8 @@ namespace EchoKit.Client.Internal;
 internal static partial class ClientLog
 {
     [LoggerMessage(EventId = 400, EventName = "ConnectAttemptFailed", Level = LogLevel.Debug,
-        Message = "connect to {Remote} failed: {SocketError}")]
-    public static partial void ConnectAttemptFailed(ILogger logger, string remote, string socketError);
+        Message = "tried {Remote}: {Reason}")]
+    public static partial void ConnectAttemptFailed(ILogger logger, string remote, string reason);
 
     [LoggerMessage(EventId = 401, EventName = "ClientConnected", Level = LogLevel.Information,
         Message = "connected {Local} -> {Remote} ({Transport}) in {ConnectMs} ms")]
@@ -46,8 +46,8 @@ internal static partial class ClientLog
     public static partial void DatagramsEnded(ILogger logger, string local, string remote, string reason, long datagramsSent, long bytesSent, long datagramsReceived, long bytesReceived, long durationMs);
 
     [LoggerMessage(EventId = 407, EventName = "ClientReset", Level = LogLevel.Debug,
-        Message = "{Local} -> {Remote}: {SocketError}")]
-    public static partial void ClientReset(ILogger logger, string local, string remote, string socketError);
+        Message = "{Local} -> {Remote}: {Reason}")]
+    public static partial void ClientReset(ILogger logger, string local, string remote, string reason);
 
     [LoggerMessage(EventId = 408, EventName = "ClientFault", Level = LogLevel.Error,
         Message = "{Local} -> {Remote}: unexpected error")]

@@ -32,6 +32,7 @@ internal sealed class InteractiveSession
     private EndPoint? _local;
     private EndPoint? _remote;
     private TimeSpan _connectTime;
+    private bool _opened;
     private string _localText = "unknown";
     private string _remoteText;
 
@@ -113,19 +114,21 @@ internal sealed class InteractiveSession
     private async Task<Socket> ConnectAsync(CancellationToken cancellationToken)
     {
         var attempts = new List<ConnectAttempt>();
+        Socket socket;
         try
         {
-            var socket = await EchoConnector.ConnectAsync(_endpoint, _options.Transport, SocketType.Stream, attempts, cancellationToken).ConfigureAwait(false);
-            Connected(socket);
-            return socket;
+            socket = await EchoConnector.ConnectAsync(_endpoint, _options.Transport, SocketType.Stream, attempts, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
+            // The addresses that failed, in the order they were tried, before the one that took the connection.
             foreach (var attempt in attempts)
             {
                 AttemptFailed(attempt.Address, attempt.Error);
             }
         }
+        Connected(socket);
+        return socket;
     }
 
     /// <summary>
@@ -139,11 +142,13 @@ internal sealed class InteractiveSession
         return await UdpPeer.ConnectAsync(addresses, _options.Transport.LocalEndPoint, AttemptFailed, Connected, cancellationToken).ConfigureAwait(false);
     }
 
+    // In send -v's words: "tried [::1]:7: connection refused".
     private void AttemptFailed(EndPoint address, SocketError error) =>
-        ClientLog.ConnectAttemptFailed(_logger, EchoConnector.Format(address), error.ToString());
+        ClientLog.ConnectAttemptFailed(_logger, EchoConnector.Format(address), ClientErrors.Describe(error).Message);
 
     private void Connected(Socket socket)
     {
+        _opened = true;
         _local = socket.LocalEndPoint;
         _remote = socket.RemoteEndPoint;
         _localText = EchoConnector.Format(_local);
@@ -397,8 +402,8 @@ internal sealed class InteractiveSession
         {
             if (AsSocketError(error) is { } socketError)
             {
-                ClientLog.ClientReset(_logger, _localText, _remoteText, socketError.ToString());
                 var (outcome, message) = Describe(socketError);
+                ClientLog.ClientReset(_logger, _localText, _remoteText, message);
                 return Finish(outcome, message);
             }
         }
@@ -456,12 +461,14 @@ internal sealed class InteractiveSession
         var duration = _time.GetElapsedTime(_start);
         var sent = Interlocked.Read(ref _sent);
         var received = Interlocked.Read(ref _received);
-        if (_options.Udp)
+        // A connection that never opened gets no "closed" line: the attempts logged said why, and "closed unknown ->
+        // ...: sent 0 B" would say nothing.
+        if (_opened && _options.Udp)
         {
             ClientLog.DatagramsEnded(_logger, _localText, _remoteText, message, Interlocked.Read(ref _datagramsSent), sent,
                 Interlocked.Read(ref _datagramsReceived), received, (long)duration.TotalMilliseconds);
         }
-        else
+        else if (_opened)
         {
             ClientLog.ClientClosed(_logger, _localText, _remoteText, message, sent, received, (long)duration.TotalMilliseconds);
         }

@@ -174,6 +174,37 @@ public sealed class ConnectTcpTests
     }
 
     [Fact]
+    public async Task ConnectVerboseListsTheAddressesThatFailedBeforeTheConnectionInSendsWords()
+    {
+        // ":PORT" is 127.0.0.1 first, then ::1; the server is on ::1 alone.
+        await using var server = await TestServer.StartAsync(endpoint: "[::1]:0");
+        await using var connect = EchokitProcess.Start(["connect", "-v", $":{server.Port}"]);
+
+        connect.CloseInput();
+        var code = await connect.WaitForExitAsync();
+
+        Assert.True(code == 0, connect.Stderr);
+        var tried = connect.Stderr.IndexOf($"tried 127.0.0.1:{server.Port}: connection refused\n", StringComparison.Ordinal);
+        var connected = connect.Stderr.IndexOf($"-> [::1]:{server.Port} (tcp)", StringComparison.Ordinal);
+        Assert.True(tried >= 0 && connected > tried, connect.Stderr);
+    }
+
+    [Fact]
+    public async Task ConnectVerboseGivesAConnectionThatNeverOpenedNoClosedLine()
+    {
+        using var closed = new ClosedPort();
+        await using var connect = EchokitProcess.Start(["connect", "-v", $"127.0.0.1:{closed.Port}"]);
+
+        var code = await connect.WaitForExitAsync();
+
+        Assert.Equal(1, code);
+        Assert.Equal($"echokit: 127.0.0.1:{closed.Port}: connection refused\n", connect.Stderr[connect.Stderr.IndexOf("echokit:", StringComparison.Ordinal)..]);
+        Assert.Contains($"tried 127.0.0.1:{closed.Port}: connection refused\n", connect.Stderr);
+        Assert.DoesNotContain("closed", connect.Stderr);
+        Assert.DoesNotContain("ConnectionRefused", connect.Stderr);
+    }
+
+    [Fact]
     public async Task ConnectGivesUpAfterIdleTimeout()
     {
         await using var server = ScriptedTcpServer.Start(async (socket, token) =>

@@ -108,7 +108,7 @@ public sealed class ConnectUdpTests
 
         Assert.True(code == 0, connect.Stderr);
         Assert.Equal("one\ntwo\n", connect.Stdout); // each line once, sent again to ::1
-        Assert.Contains($"127.0.0.1:{port} failed", connect.Stderr);
+        Assert.Contains($"tried 127.0.0.1:{port}: connection refused\n", connect.Stderr);
         Assert.Contains($"-> [::1]:{port} (udp)", connect.Stderr);
         Assert.Contains("received 2 datagram(s), 8 B", connect.Stderr);
     }
