@@ -164,6 +164,10 @@ internal static class SendCommand
         }
         if (!result.Success)
         {
+            if (parse.GetValue(Verbose) && result.Detail is { } detail)
+            {
+                await Console.Error.WriteLineAsync($"detail: {detail}");
+            }
             await Console.Error.WriteLineAsync(ClientFailure.Line(endpoint.ToString()!, result.Message));
             if (result.Outcome == ExchangeOutcome.Mismatch)
             {

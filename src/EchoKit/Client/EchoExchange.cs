@@ -184,7 +184,7 @@ public static class EchoExchange
                 }
                 return state.Result(outcome, message, time);
             case AuthenticationException ae:
-                return state.Result(ExchangeOutcome.TlsFailed, ae.Message, time);
+                return state.Result(ExchangeOutcome.TlsFailed, ae.Message, time) with { Detail = TlsHandshake.Detail(ae) };
             case SourceReadException sre:
                 return state.Result(ExchangeOutcome.SourceError, $"cannot read input: {sre.Message}", time);
             case IOException io:

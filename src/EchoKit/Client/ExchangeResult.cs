@@ -32,6 +32,12 @@ public sealed record ExchangeResult
     /// <summary>For <see cref="ExchangeOutcome.Mismatch"/>: up to 16 bytes received from the difference on (empty when the echo was longer than what was sent).</summary>
     public ReadOnlyMemory<byte> MismatchActual { get; init; }
 
+    /// <summary>
+    /// What lies under <see cref="Message"/> in the words of the layer that failed (OpenSSL's reason for a TLS
+    /// handshake, say), for a verbose report; null when the message says it all.
+    /// </summary>
+    public string? Detail { get; init; }
+
     /// <summary>Each address tried that failed, in order (empty when the first one connected).</summary>
     public IReadOnlyList<ConnectAttempt> Attempts { get; init; } = [];
 

@@ -52,4 +52,8 @@ internal static partial class ClientLog
     [LoggerMessage(EventId = 408, EventName = "ClientFault", Level = LogLevel.Error,
         Message = "{Local} -> {Remote}: unexpected error")]
     public static partial void ClientFault(ILogger logger, string local, string remote, Exception exception);
+
+    [LoggerMessage(EventId = 409, EventName = "TlsHandshakeFailed", Level = LogLevel.Debug,
+        Message = "{Local} -> {Remote}: TLS handshake failed: {Detail}")]
+    public static partial void TlsHandshakeFailed(ILogger logger, string local, string remote, string detail);
 }

@@ -92,6 +92,11 @@ internal sealed class InteractiveSession
         }
         catch (AuthenticationException ex)
         {
+            if (TlsHandshake.Detail(ex) is { } detail)
+            {
+                // The one-line reason is the user's; -v also shows .NET's and OpenSSL's words under it.
+                ClientLog.TlsHandshakeFailed(_logger, _localText, _remoteText, detail);
+            }
             return Finish(ConnectOutcome.TlsFailed, ex.Message);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

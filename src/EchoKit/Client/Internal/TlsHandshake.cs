@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
 
 namespace EchoKit.Client.Internal;
 
@@ -10,7 +11,7 @@ namespace EchoKit.Client.Internal;
 /// certificate was refused (untrusted, wrong name, expired) becomes the one-line error, and <c>--insecure</c> still
 /// records what it ignored so it can be shown in a warning.
 /// </summary>
-internal sealed class TlsHandshake
+internal sealed partial class TlsHandshake
 {
     private readonly ConnectTlsOptions _options;
     private SslPolicyErrors _errors;
@@ -74,7 +75,7 @@ internal sealed class TlsHandshake
         catch (Exception ex) when (ex is AuthenticationException or IOException)
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
-            throw new AuthenticationException($"TLS handshake failed: {OneLine(ex)}", ex);
+            throw new AuthenticationException($"TLS handshake failed: {Reason(ex)}", ex);
         }
         catch
         {
@@ -124,31 +125,76 @@ internal sealed class TlsHandshake
         return string.Join("; ", reasons);
     }
 
+    /// <summary>
+    /// What a failed handshake's exception (thrown by <see cref="AuthenticateAsync(Stream, CancellationToken)"/>) holds
+    /// beyond its one-line reason: .NET's and OpenSSL's own words ("SSL Handshake failed with OpenSSL error -
+    /// SSL_ERROR_SSL (error:0A0000F4:SSL routines::unexpected message)"), for a verbose report; null when there is none.
+    /// </summary>
+    public static string? Detail(AuthenticationException exception) => exception.InnerException is { } cause ? OneLine(cause) : null;
+
+    /// <summary>Why a handshake failed, in the user's words; the library's own text stays in <see cref="Detail"/>.</summary>
+    private static string Reason(Exception ex)
+    {
+        var text = OneLine(ex);
+        if (Mentions(text, "wrong version number", "packet length too long", "unexpected message", "record layer failure", "http request"))
+        {
+            // A plain echo server sends our ClientHello back, which OpenSSL reads as an out-of-place handshake message;
+            // a text protocol's answer is no TLS record at all.
+            return "the server did not answer with TLS (is it a plain TCP port?)";
+        }
+        if (Mentions(text, "unexpected EOF", "0 bytes from the transport stream", "connection reset", "broken pipe"))
+        {
+            return "the server closed the connection during the handshake";
+        }
+        if (Mentions(text, "protocol version", "no protocols available", "handshake failure", "no shared cipher", "insufficient security"))
+        {
+            return "the server and this client have no TLS version or cipher in common";
+        }
+        if (Mentions(text, "certificate required"))
+        {
+            return "the server asks for a client certificate, which this client does not send";
+        }
+        // OpenSSL's reason alone ("tlsv1 alert internal error"), without its error code and library name.
+        var reason = OpenSslCode().Replace(Innermost(ex).Message, "").TrimEnd('.').ReplaceLineEndings(" ");
+        return reason.Length > 0 ? reason : "the handshake broke off";
+    }
+
+    private static bool Mentions(string text, params ReadOnlySpan<string> phrases)
+    {
+        foreach (var phrase in phrases)
+        {
+            if (text.Contains(phrase, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException is { } deeper)
+        {
+            ex = deeper;
+        }
+        return ex;
+    }
+
     /// <summary>The exception's message, plus the innermost cause (OpenSSL's own reason, e.g. "wrong version number"), on one line.</summary>
     private static string OneLine(Exception ex)
     {
         var outer = ex.InnerException is { } first && ex.Message.Contains("inner exception", StringComparison.OrdinalIgnoreCase) ? first : ex;
-        var innermost = outer;
-        while (innermost.InnerException is { } deeper)
-        {
-            innermost = deeper;
-        }
+        var innermost = Innermost(outer);
         var message = outer.Message.TrimEnd('.');
         if (!ReferenceEquals(innermost, outer))
         {
             message += $" ({innermost.Message.TrimEnd('.')})";
         }
-        if (message.Contains("wrong version number", StringComparison.OrdinalIgnoreCase) || message.Contains("packet length too long", StringComparison.OrdinalIgnoreCase))
-        {
-            message += "; is the server speaking TLS on this port?";
-        }
-        else if (message.Contains("unexpected message", StringComparison.OrdinalIgnoreCase))
-        {
-            // A plain echo server sends our ClientHello back, which OpenSSL reads as an out-of-place handshake message.
-            message += "; the server does not speak TLS on this port (a plain echo server returns the ClientHello)";
-        }
         return message.ReplaceLineEndings(" ");
     }
+
+    [GeneratedRegex(@"^error:[0-9A-Fa-f]+:[^:]*:[^:]*:")]
+    private static partial Regex OpenSslCode();
 
     /// <summary>What a client reports about a finished handshake.</summary>
     public static (string Protocol, string Cipher, string Subject, string Issuer, string NotAfter) Describe(SslStream ssl)

@@ -143,7 +143,19 @@ public sealed class ClientCliTests
         Assert.DoesNotContain("connected", stderr);
         Assert.DoesNotContain("round trip", stderr);
         Assert.DoesNotContain("sent 0 B", stderr);
-        Assert.Contains("TLS handshake failed", stderr);
+        Assert.Matches(@"(?m)^detail: .*SSL", stderr); // the library's own words, with -v only
+        Assert.EndsWith($"echokit: 127.0.0.1:{server.Port}: TLS handshake failed: the server did not answer with TLS (is it a plain TCP port?)\n", stderr);
+    }
+
+    [Fact]
+    public async Task ATlsHandshakeFailureIsOneLineInOurWordsWithoutOpenSslsText()
+    {
+        await using var server = await TestServer.StartAsync(); // plain TCP
+
+        var (code, _, stderr) = await EchokitProcess.RunAsync("send", "--tls", $"127.0.0.1:{server.Port}", "hi");
+
+        Assert.Equal(1, code);
+        Assert.Equal($"echokit: 127.0.0.1:{server.Port}: TLS handshake failed: the server did not answer with TLS (is it a plain TCP port?)\n", stderr);
     }
 
     [Fact]

@@ -30,6 +30,21 @@ public sealed class ConnectTlsTests : IDisposable
         Assert.Equal("", connect.Stdout);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ConnectTlsToAPlainPortSaysSoAndShowsOpenSslsWordsOnlyWithVerbose(bool verbose)
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var connect = EchokitProcess.Start(verbose ? ["connect", "--tls", "-v", $"127.0.0.1:{server.Port}"] : ["connect", "--tls", $"127.0.0.1:{server.Port}"]);
+
+        var code = await connect.WaitForExitAsync();
+
+        Assert.Equal(1, code);
+        Assert.EndsWith($"echokit: 127.0.0.1:{server.Port}: TLS handshake failed: the server did not answer with TLS (is it a plain TCP port?)\n", connect.Stderr);
+        Assert.Equal(verbose, connect.Stderr.Contains("OpenSSL", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task ConnectTlsEchoesWithCaFileAndReportsTlsDetails()
     {

@@ -145,13 +145,14 @@ public sealed class ClientTransportTests
     }
 
     [Fact]
-    public async Task ATlsExchangeWithAPlainEchoPortSaysThePeerDoesNotSpeakTls()
+    public async Task ATlsExchangeWithAPlainEchoPortSaysThePeerDidNotAnswerWithTlsAndKeepsOpenSslsWordsForDetail()
     {
         await using var server = await TestServer.StartAsync();
 
         var result = await RunAsync($"127.0.0.1:{server.Port}", new ExchangeOptions { Tls = new ConnectTlsOptions { SkipValidation = true } });
 
         Assert.Equal(ExchangeOutcome.TlsFailed, result.Outcome);
-        Assert.Contains("does not speak TLS on this port", result.Message);
+        Assert.Equal("TLS handshake failed: the server did not answer with TLS (is it a plain TCP port?)", result.Message);
+        Assert.Contains("SSL", result.Detail); // .NET's and OpenSSL's words, for -v only
     }
 }
