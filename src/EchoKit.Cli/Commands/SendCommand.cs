@@ -92,7 +92,7 @@ internal static class SendCommand
         else if (words.Length > 0)
         {
             var text = string.Join(' ', words);
-            source = new MemoryStream(hex ? ParseHex(text) : encoding.GetBytes(text));
+            source = new MemoryStream(hex ? ParseHex(text) : TextEncodings.GetBytes(encoding, text));
             printer = hex ? EchoPrinter.ForHex() : EchoPrinter.ForText(encoding);
         }
         else if (await StandardInput.TryOpenNonEmptyAsync() is { } stdin)
@@ -102,7 +102,7 @@ internal static class SendCommand
         }
         else
         {
-            source = new MemoryStream(encoding.GetBytes(DefaultMessage));
+            source = new MemoryStream(TextEncodings.GetBytes(encoding, DefaultMessage));
             printer = hex ? EchoPrinter.ForHex() : EchoPrinter.ForText(encoding);
         }
 

@@ -2,10 +2,30 @@ using System.Text;
 
 namespace EchoKit.Cli.Parsing;
 
-/// <summary>Looks encodings up by name, including legacy code pages such as gbk and shift_jis.</summary>
+/// <summary>
+/// Looks encodings up by name, including legacy code pages such as gbk and shift_jis. A character the encoding cannot
+/// write is refused by name (<see cref="RefusingEncoderFallback"/>), never replaced with '?'; bytes it cannot read
+/// (a peer's) still decode as U+FFFD.
+/// </summary>
 internal static class TextEncodings
 {
     static TextEncodings() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+
+    /// <summary>
+    /// <paramref name="text"/> in <paramref name="encoding"/>; a character it cannot write is a
+    /// <see cref="UsageException"/> naming it: the message is the user's to change.
+    /// </summary>
+    public static byte[] GetBytes(Encoding encoding, string text)
+    {
+        try
+        {
+            return encoding.GetBytes(text);
+        }
+        catch (EncoderFallbackException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
+    }
 
     public static bool TryGet(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Encoding? encoding)
     {
@@ -21,7 +41,7 @@ internal static class TextEncodings
         }
         try
         {
-            encoding = Encoding.GetEncoding(name);
+            encoding = Encoding.GetEncoding(name, new RefusingEncoderFallback(name), DecoderFallback.ReplacementFallback);
             return true;
         }
         catch (ArgumentException)

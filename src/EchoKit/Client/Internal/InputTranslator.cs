@@ -64,7 +64,16 @@ internal sealed class InputTranslator
         {
             text = _lineChars.AsSpan(0, CrlfChars(text, _lineChars));
         }
-        var encoded = _encoder.GetBytes(text, _bytes, final);
+        int encoded;
+        try
+        {
+            encoded = _encoder.GetBytes(text, _bytes, final);
+        }
+        catch (EncoderFallbackException ex)
+        {
+            // The encoding refuses a character it cannot write (the caller chose to refuse rather than send '?').
+            throw new InputReadException(ex.Message, ex);
+        }
         return _bytes.AsMemory(0, encoded);
     }
 

@@ -141,6 +141,20 @@ public sealed class SendCliTests
         Assert.StartsWith("echokit send: ", stderr);
     }
 
+    [Theory]
+    [InlineData("latin1", "é€", "'€' cannot be encoded in latin1")]
+    [InlineData("ascii", "naïve", "'ï' cannot be encoded in ascii")]
+    [InlineData("gbk", "😀", "'😀' cannot be encoded in gbk")]
+    public async Task ACharacterTheEncodingCannotWriteIsAUsageErrorNotAQuestionMark(string encoding, string message, string reason)
+    {
+        // Refused while the command line is read, before any connection: the port is never reached.
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", "127.0.0.1:9", "--encoding", encoding, message);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Equal($"echokit send: {reason} (see 'echokit send --help')\n", stderr);
+    }
+
     [Fact]
     public async Task SendFileEchoesItsBytes()
     {

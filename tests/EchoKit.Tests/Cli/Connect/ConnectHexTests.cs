@@ -94,4 +94,24 @@ public sealed class ConnectHexTests
         Assert.Equal(gbk.GetBytes("中文\n"), await wire.Task.WaitAsync(TestTimeouts.Default));
         Assert.Equal("你好，世界\n", connect.Stdout);
     }
+
+    [Fact]
+    public async Task ConnectRefusesInputItsEncodingCannotWriteInsteadOfSendingAQuestionMark()
+    {
+        var wire = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = ScriptedTcpServer.Start(async (socket, token) =>
+        {
+            var buffer = new byte[64];
+            wire.SetResult(await socket.ReceiveAsync(buffer, token)); // 0: the client closed without sending a byte
+        });
+        await using var connect = EchokitProcess.Start(["connect", "--encoding", "latin1", server.Endpoint]);
+
+        await connect.WriteAsync("€\n");
+        connect.CloseInput();
+        var code = await connect.WaitForExitAsync();
+
+        Assert.Equal(1, code);
+        Assert.Equal($"echokit: {server.Endpoint}: '€' cannot be encoded in latin1\n", connect.Stderr);
+        Assert.Equal(0, await wire.Task.WaitAsync(TestTimeouts.Default));
+    }
 }
