@@ -140,7 +140,9 @@ internal static class BenchCommand
 
     private static BenchOptions BuildOptions(ParseResult parse)
     {
-        var udp = parse.GetValue(Udp);
+        var target = parse.GetValue(Endpoint);
+        // udp:// and tls:// (as serve prints them) stand for --udp and --tls.
+        var (udp, tls) = ClientTarget.WithFlags(target, parse.GetValue(Udp), parse.GetValue(Tls));
         var connectRate = parse.GetValue(ConnectRate);
         var messages = parse.GetValue(Messages);
         var rate = parse.GetValue(Rate);
@@ -156,8 +158,7 @@ internal static class BenchCommand
         {
             throw new UsageException("--rate applies to TCP message load only (not --udp or --connect-rate)");
         }
-        var (endpoint, unix) = CliOptions.TargetOf(parse.GetValue(Endpoint), parse.GetValue(Unix));
-        var tls = parse.GetValue(Tls);
+        var (endpoint, unix) = CliOptions.TargetOf(target, parse.GetValue(Unix));
         var insecure = parse.GetValue(Insecure);
         var serverName = parse.GetValue(ServerName);
         var ca = parse.GetValue(Ca);

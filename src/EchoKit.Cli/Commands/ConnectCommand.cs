@@ -105,9 +105,8 @@ internal static class ConnectCommand
 
     private static ConnectOptions BuildOptions(ParseResult parse, ClientTarget target)
     {
-        var udp = parse.GetValue(Udp);
+        var (udp, tlsOptions) = Client.BuildProtocol(parse, Udp, target);
         var transport = Client.BuildTransport(parse, target);
-        var tlsOptions = Client.BuildTls(parse);
         var tls = tlsOptions is not null;
         var hex = parse.GetValue(Hex);
         var encoding = parse.GetValue(TextEncoding);

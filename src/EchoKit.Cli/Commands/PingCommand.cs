@@ -193,10 +193,11 @@ internal static class PingCommand
 
     private static PingOptions BuildOptions(ParseResult parse)
     {
-        var (endpoint, unix) = CliOptions.TargetOf(parse.GetValue(Endpoint), parse.GetValue(Unix));
+        var target = parse.GetValue(Endpoint);
+        var (endpoint, unix) = CliOptions.TargetOf(target, parse.GetValue(Unix));
         var connect = parse.GetValue(Connect);
-        var udp = parse.GetValue(Udp);
-        var tls = parse.GetValue(Tls);
+        // udp:// and tls:// (as serve prints them) stand for --udp and --tls.
+        var (udp, tls) = ClientTarget.WithFlags(target, parse.GetValue(Udp), parse.GetValue(Tls));
         var ca = parse.GetValue(Ca);
         var insecure = parse.GetValue(Insecure);
         var serverName = parse.GetValue(ServerName);

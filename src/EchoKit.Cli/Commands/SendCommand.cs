@@ -50,7 +50,7 @@ internal static class SendCommand
         var target = parse.GetValue(Client.Target)!;
         var endpoint = target.Endpoint;
         var transport = Client.BuildTransport(parse, target);
-        var tls = Client.BuildTls(parse);
+        var (udp, tls) = Client.BuildProtocol(parse, Udp, target);
         var words = parse.GetValue(Message) ?? [];
         var file = parse.GetValue(File);
         var hex = parse.GetValue(Hex);
@@ -59,7 +59,6 @@ internal static class SendCommand
         {
             throw new UsageException("give either MESSAGE or --file, not both");
         }
-        var udp = parse.GetValue(Udp);
         if (!udp && parse.GetResult(Retries) is { Implicit: false })
         {
             throw new UsageException("--retries applies only with --udp");

@@ -33,12 +33,12 @@ internal static class CliOptions
             {
                 return null;
             }
-            var text = result.Tokens[0].Value;
-            if (ClientTarget.LooksLikePath(text))
+            if (ClientTarget.TryParse(result.Tokens[0].Value, unix: false, out var target, out var error))
             {
-                return ClientTarget.ForUnix(text);
+                return target;
             }
-            return ParseTargetEndpoint(result) is { } endpoint ? new ClientTarget(endpoint, null) : null;
+            result.AddError(error);
+            return null;
         },
     };
 

@@ -37,7 +37,8 @@ internal sealed class ClientOptionSet
     {
         Target = new Argument<ClientTarget>("ENDPOINT")
         {
-            Description = "Where the server is: PORT, :PORT, HOST:PORT or [IPv6]:PORT (PORT may be a service name: echo, http...), or a Unix socket path.",
+            Description = "Where the server is: PORT, :PORT, HOST:PORT or [IPv6]:PORT (PORT may be a service name: echo, http...), or a Unix socket path. "
+                + "The addresses serve prints work too: tcp://HOST:PORT, udp://HOST:PORT (as --udp), tls://HOST:PORT (as --tls).",
             CustomParser = ParseTarget,
         };
     }
@@ -92,12 +93,19 @@ internal sealed class ClientOptionSet
     }
 
     /// <summary>
-    /// The TLS settings, or null without <c>--tls</c>. Throws <see cref="UsageException"/> for TLS options without
-    /// --tls, <see cref="InputFileException"/> (exit 1) for a CA file that cannot be used.
+    /// UDP or not, and the TLS settings (null without TLS): the command's <paramref name="udp"/> option and
+    /// <c>--tls</c>, with what the target's scheme says (<c>udp://</c>, <c>tls://</c>: <see cref="ClientTarget.WithFlags"/>).
+    /// Throws <see cref="UsageException"/> for contradictions and TLS options without TLS,
+    /// <see cref="InputFileException"/> (exit 1) for a CA file that cannot be used.
     /// </summary>
-    public ConnectTlsOptions? BuildTls(ParseResult parse)
+    public (bool Udp, ConnectTlsOptions? Tls) BuildProtocol(ParseResult parse, Option<bool> udp, ClientTarget target)
     {
-        var tls = parse.GetValue(Tls);
+        var (isUdp, isTls) = ClientTarget.WithFlags(target, parse.GetValue(udp), parse.GetValue(Tls));
+        return (isUdp, BuildTls(parse, isTls));
+    }
+
+    private ConnectTlsOptions? BuildTls(ParseResult parse, bool tls)
+    {
         var caFile = parse.GetValue(Ca);
         var insecure = parse.GetValue(Insecure);
         var serverName = parse.GetValue(ServerName);
@@ -148,28 +156,12 @@ internal sealed class ClientOptionSet
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
         var unixFlag = result.Parent is CommandResult command && command.Children.OfType<OptionResult>().Any(o => o.Option == Unix && !o.Implicit);
-        if (unixFlag || ClientTarget.LooksLikePath(text))
+        if (ClientTarget.TryParse(text, unixFlag, out var target, out var error))
         {
-            var target = ClientTarget.ForUnix(text);
-            if (target.UnixPath!.Length == 0)
-            {
-                result.AddError("empty Unix socket path");
-                return null!;
-            }
             return target;
         }
-        if (!EndpointParser.TryParse(text, out var endpoint, out var error))
-        {
-            result.AddError(error);
-            return null!;
-        }
-        if (endpoint.Port == 0)
-        {
-            // Port 0 asks a server for any free port; as a target it reaches nothing.
-            result.AddError($"invalid endpoint '{endpoint.Text}': port 0 cannot be connected to (give the server's port)");
-            return null!;
-        }
-        return new ClientTarget(endpoint, null);
+        result.AddError(error);
+        return null!;
     }
 
     private static IPEndPoint? ParseSource(ArgumentResult result)

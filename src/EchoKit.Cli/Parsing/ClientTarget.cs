@@ -1,12 +1,16 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.RegularExpressions;
 using EchoKit.Endpoints;
 
 namespace EchoKit.Cli.Parsing;
 
 /// <summary>
 /// What a client command was pointed at: an IP endpoint (<c>host:port</c>) or a Unix socket path (with <c>-U</c>, or
-/// any argument that looks like a path: <c>/run/echo.sock</c>, <c>./echo.sock</c>, <c>unix:echo.sock</c>).
+/// any argument that looks like a path: <c>/run/echo.sock</c>, <c>./echo.sock</c>, <c>unix:echo.sock</c>). The
+/// addresses <c>serve</c> prints are taken back as they are: <c>tcp://127.0.0.1:43121</c>, and <c>udp://</c> and
+/// <c>tls://</c>, which stand for <c>--udp</c> and <c>--tls</c> (<see cref="Scheme"/>).
 /// </summary>
-internal sealed record ClientTarget(EndpointSpec Endpoint, string? UnixPath)
+internal sealed partial record ClientTarget(EndpointSpec Endpoint, string? UnixPath, string? Scheme = null)
 {
     public override string ToString() => Endpoint.Text;
 
@@ -19,4 +23,65 @@ internal sealed record ClientTarget(EndpointSpec Endpoint, string? UnixPath)
         var path = text.StartsWith("unix:", StringComparison.OrdinalIgnoreCase) ? text[5..] : text;
         return new ClientTarget(new EndpointSpec(null, 0, path), path);
     }
+
+    /// <summary>
+    /// Reads a client's ENDPOINT: <c>tcp://</c>, <c>udp://</c> or <c>tls://</c> and HOST:PORT, a Unix socket path
+    /// (always, with <paramref name="unix"/>: <c>-U</c>), or HOST:PORT in every form <see cref="EndpointParser"/> takes.
+    /// On failure <paramref name="error"/> says why in one line.
+    /// </summary>
+    public static bool TryParse(string text, bool unix, [NotNullWhen(true)] out ClientTarget? target, [NotNullWhen(false)] out string? error)
+    {
+        target = null;
+        string? scheme = null;
+        if (!unix && !text.StartsWith("unix:", StringComparison.OrdinalIgnoreCase) && SchemePattern().Match(text) is { Success: true } uri)
+        {
+            scheme = uri.Groups[1].Value.ToLowerInvariant();
+            if (scheme is not ("tcp" or "udp" or "tls"))
+            {
+                error = $"invalid endpoint '{text}': unknown scheme '{uri.Groups[1].Value}://' (give HOST:PORT, or tcp://, udp://, tls:// or unix: as serve prints them)";
+                return false;
+            }
+            // One trailing slash, as URIs often end, is no path.
+            text = uri.Groups[2].Value is { Length: > 0 } rest && rest[^1] == '/' ? rest[..^1] : uri.Groups[2].Value;
+            if (text.Contains('/', StringComparison.Ordinal))
+            {
+                error = $"invalid endpoint '{scheme}://{text}': expected {scheme}://HOST:PORT, with no path";
+                return false;
+            }
+        }
+        else if (unix || LooksLikePath(text))
+        {
+            target = ForUnix(text);
+            error = target.UnixPath!.Length == 0 ? "empty Unix socket path" : null;
+            return error is null;
+        }
+        if (!EndpointParser.TryParse(text, out var endpoint, out error))
+        {
+            return false;
+        }
+        if (endpoint.Port == 0)
+        {
+            // Port 0 asks a server for any free port; as a target it reaches nothing.
+            error = $"invalid endpoint '{endpoint.Text}': port 0 cannot be connected to (give the server's port)";
+            return false;
+        }
+        target = new ClientTarget(endpoint, null, scheme);
+        return true;
+    }
+
+    /// <summary>
+    /// <c>--udp</c> and <c>--tls</c> as the command line gives them, with what the scheme of <paramref name="target"/>
+    /// (when there is one) says: <c>udp://</c> is <c>--udp</c>, <c>tls://</c> is <c>--tls</c>. A flag the scheme
+    /// contradicts is a <see cref="UsageException"/>.
+    /// </summary>
+    public static (bool Udp, bool Tls) WithFlags(ClientTarget? target, bool udp, bool tls) => target?.Scheme switch
+    {
+        "udp" when tls => throw new UsageException("udp:// cannot take --tls (TLS works over TCP; DTLS is not supported)"),
+        "tls" when udp => throw new UsageException("tls:// is TLS over TCP; it cannot take --udp (use udp://HOST:PORT)"),
+        "tcp" when udp => throw new UsageException("tcp:// and --udp contradict each other (use udp://HOST:PORT)"),
+        var scheme => (udp || scheme == "udp", tls || scheme == "tls"),
+    };
+
+    [GeneratedRegex(@"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$")]
+    private static partial Regex SchemePattern();
 }

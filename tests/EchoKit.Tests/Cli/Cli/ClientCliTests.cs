@@ -133,6 +133,21 @@ public sealed class ClientCliTests
     }
 
     [Fact]
+    public async Task TheAddressServePrintsCanBePastedIntoSend()
+    {
+        await using var serve = EchokitProcess.Start(["serve", "--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--quiet"]);
+        var listeners = await serve.WaitForListenersAsync(2);
+
+        foreach (var uri in listeners.Select(u => u.OriginalString))
+        {
+            var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", uri, "pasted"); // udp:// is as good as --udp
+
+            Assert.True(code == 0, $"{uri}: {stderr}");
+            Assert.Equal("pasted\n", stdout);
+        }
+    }
+
+    [Fact]
     public async Task VerboseTlsFailureSaysNeitherConnectedNorRoundTrip()
     {
         await using var server = await TestServer.StartAsync(); // plain TCP: the handshake fails

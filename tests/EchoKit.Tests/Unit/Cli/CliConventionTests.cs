@@ -150,6 +150,60 @@ public sealed class CliConventionTests
         }
     }
 
+    [Theory]
+    [InlineData("tcp://127.0.0.1:43121", "127.0.0.1", 43121, "tcp")]
+    [InlineData("udp://[::1]:7", "::1", 7, "udp")]
+    [InlineData("TLS://echo.example.org:7443/", "echo.example.org", 7443, "tls")]
+    [InlineData("127.0.0.1:7", "127.0.0.1", 7, null)]
+    public void ClientTargetsTakeTheAddressesServePrints(string text, string host, int port, string? scheme)
+    {
+        Assert.True(ClientTarget.TryParse(text, unix: false, out var target, out var error), error);
+        Assert.Equal((host, port, scheme, (string?)null), (target.Endpoint.Host, target.Endpoint.Port, target.Scheme, target.UnixPath));
+    }
+
+    [Theory]
+    [InlineData("unix:///run/echo.sock", "///run/echo.sock")]
+    [InlineData("./echo.sock", "./echo.sock")]
+    public void APathOrUnixSchemeIsAUnixSocket(string text, string path)
+    {
+        Assert.True(ClientTarget.TryParse(text, unix: false, out var target, out var error), error);
+        Assert.Equal(path, target.UnixPath);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:80", "unknown scheme 'http://'")]
+    [InlineData("tcp://127.0.0.1:7/echo", "expected tcp://HOST:PORT, with no path")]
+    [InlineData("udp://127.0.0.1:0", "port 0 cannot be connected to")]
+    public void AnAddressWithASchemeWeDoNotTakeIsRefusedSayingWhich(string text, string reason)
+    {
+        foreach (var command in new[] { "send", "connect", "ping", "bench" })
+        {
+            var parse = Root.Parse([command, text]);
+            Assert.Contains(parse.Errors, e => e.Message.Contains(reason, StringComparison.Ordinal));
+        }
+    }
+
+    [Theory]
+    [InlineData("udp://127.0.0.1:7", false, false, true, false)]
+    [InlineData("tls://127.0.0.1:7", false, false, false, true)]
+    [InlineData("tcp://127.0.0.1:7", false, true, false, true)]
+    [InlineData("127.0.0.1:7", true, false, true, false)]
+    public void UdpAndTlsSchemesStandForTheirFlags(string text, bool udpFlag, bool tlsFlag, bool udp, bool tls)
+    {
+        Assert.True(ClientTarget.TryParse(text, unix: false, out var target, out _));
+        Assert.Equal((udp, tls), ClientTarget.WithFlags(target, udpFlag, tlsFlag));
+    }
+
+    [Theory]
+    [InlineData("tcp://127.0.0.1:7", true, false, "tcp:// and --udp contradict each other")]
+    [InlineData("tls://127.0.0.1:7", true, false, "tls:// is TLS over TCP; it cannot take --udp")]
+    [InlineData("udp://127.0.0.1:7", false, true, "udp:// cannot take --tls")]
+    public void AFlagTheSchemeContradictsIsAUsageError(string text, bool udpFlag, bool tlsFlag, string message)
+    {
+        Assert.True(ClientTarget.TryParse(text, unix: false, out var target, out _));
+        Assert.StartsWith(message, Assert.Throws<UsageException>(() => ClientTarget.WithFlags(target, udpFlag, tlsFlag)).Message);
+    }
+
     [Fact]
     public void HelpShowsEachDefaultOnceInHumanFormWithoutTypeNames()
     {
