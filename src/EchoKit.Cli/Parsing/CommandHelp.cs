@@ -47,6 +47,42 @@ internal static class CommandHelp
             "echokit bench merge run1.json run2.json",
             "echokit bench merge --json run*.json > all.json",
         ],
+        ["ping"] =
+        [
+            "echokit ping localhost:50007 -c 10                # 10 echo probes, then loss, percentiles, jitter",
+            "echokit ping example.org:443 --connect -i 200ms   # handshake time of any TCP port, 5 a second",
+            "echokit ping -u 127.0.0.1:7 -c 100 -i 10ms -q     # UDP: loss, late, duplicate, reordered",
+            "echokit ping --tls --ca ca.pem host:7443 -c 5     # TLS handshake, then echo",
+            "echokit ping host:7 --deadline 1m --json-stream   # a JSON object per probe for a minute",
+        ],
+        ["probe"] =
+        [
+            "echokit serve --reflect-tcp :7007 --reflect-udp :7007   # on the far side: the reflect service",
+            "echokit probe nat 198.51.100.7:7007                     # NAT, DSCP, MSS clamping, hops",
+            "echokit probe idle 198.51.100.7:7007 --max 5m           # how long idle flows survive",
+            "echokit probe mtu 198.51.100.7:7007                     # largest UDP payload with DF set",
+            "echokit probe lb lb.example.org:7007 -n 50              # which instance answers each connection",
+        ],
+        ["probe nat"] =
+        [
+            "echokit probe nat 198.51.100.7:7007",
+            "echokit probe nat 198.51.100.7:7007 --dscp 46 --json    # is EF rewritten on the way?",
+        ],
+        ["probe idle"] =
+        [
+            "echokit probe idle 198.51.100.7:7007 --max 5m",
+            "echokit probe idle 198.51.100.7:7007 --no-udp --max 2m --json > idle.json",
+        ],
+        ["probe mtu"] =
+        [
+            "echokit probe mtu 198.51.100.7:7007",
+            "echokit probe mtu [2001:db8::7]:7007 --timeout 1s --json",
+        ],
+        ["probe lb"] =
+        [
+            "echokit probe lb lb.example.org:7007 -n 50",
+            "echokit probe lb lb.example.org:7007 --udp --json",
+        ],
     };
 
     private static readonly string[] ClientExitCodes =
@@ -55,6 +91,14 @@ internal static class CommandHelp
         "1    failed: refused, timed out, closed early, mismatch, TLS error, standard input or output unusable",
         "2    usage: a bad option, value or endpoint",
         "130  stopped by SIGINT (Ctrl+C); 143 by SIGTERM",
+    ];
+
+    private static readonly string[] ProbeExitCodes =
+    [
+        "0    the probe completed, whatever it found",
+        "1    it could not: server unreachable, no reflect service there (an echo port?), refused; or interrupted",
+        "2    usage: a bad option, value or endpoint",
+        "141  nobody reads the output any more (| head): the probe stopped",
     ];
 
     private static readonly Dictionary<string, string[]> ExitCodeTable = new(StringComparer.Ordinal)
@@ -98,6 +142,11 @@ internal static class CommandHelp
             "1    a file could not be read or is not a bench result",
             "2    usage: a bad option or no file",
         ],
+        ["probe"] = ProbeExitCodes,
+        ["probe nat"] = ProbeExitCodes,
+        ["probe idle"] = ProbeExitCodes,
+        ["probe mtu"] = ProbeExitCodes,
+        ["probe lb"] = ProbeExitCodes,
     };
 
     public static IReadOnlyList<string> Examples(string path) => ExampleTable.TryGetValue(path, out var lines) ? lines : [];

@@ -252,6 +252,12 @@ public sealed class CliConventionTests
     [InlineData("connect")]
     [InlineData("bench")]
     [InlineData("bench merge")]
+    [InlineData("ping")]
+    [InlineData("probe")]
+    [InlineData("probe nat")]
+    [InlineData("probe idle")]
+    [InlineData("probe mtu")]
+    [InlineData("probe lb")]
     public void EachCommandsHelpEndsWithExamplesAndExitCodes(string path)
     {
         var help = Help(path.Split(' ')).ReplaceLineEndings("\n");
@@ -269,6 +275,21 @@ public sealed class CliConventionTests
         Assert.Contains("0    stopped by SIGINT/SIGTERM/SIGHUP after a clean drain", exitCodes);
         Assert.Contains("129 a second SIGHUP", exitCodes);
         Assert.Contains("On SIGINT/SIGTERM/SIGHUP, how long open connections may go on", help);
+    }
+
+    [Fact]
+    public void EveryCommandHasItsOwnHelpSections()
+    {
+        // A command added later without examples or exit codes fails here, not in a user's terminal.
+        foreach (var command in Commands(Root))
+        {
+            var path = HelpRenderer.PathOf(command);
+            Assert.True(CommandHelp.Examples(path).Count > 0, $"'{path}' has no examples");
+            Assert.True(CommandHelp.ExitCodes(path).Count > 0, $"'{path}' has no exit codes");
+        }
+
+        static IEnumerable<Command> Commands(Command parent) =>
+            parent.Subcommands.Where(c => !c.Hidden).SelectMany(c => Commands(c).Prepend(c));
     }
 
     [Theory]
