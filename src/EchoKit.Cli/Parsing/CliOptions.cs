@@ -25,7 +25,7 @@ internal static class CliOptions
     /// </summary>
     public static Argument<ClientTarget?> TargetArgument(string description) => new("ENDPOINT")
     {
-        Description = description,
+        Description = $"{description} {ClientTarget.SchemesHelp}",
         Arity = ArgumentArity.ZeroOrOne,
         CustomParser = result =>
         {

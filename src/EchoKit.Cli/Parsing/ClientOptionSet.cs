@@ -38,7 +38,7 @@ internal sealed class ClientOptionSet
         Target = new Argument<ClientTarget>("ENDPOINT")
         {
             Description = "Where the server is: PORT, :PORT, HOST:PORT or [IPv6]:PORT (PORT may be a service name: echo, http...), or a Unix socket path. "
-                + "The addresses serve prints work too: tcp://HOST:PORT, udp://HOST:PORT (as --udp), tls://HOST:PORT (as --tls).",
+                + ClientTarget.SchemesHelp,
             CustomParser = ParseTarget,
         };
     }

@@ -12,6 +12,9 @@ namespace EchoKit.Cli.Parsing;
 /// </summary>
 internal sealed partial record ClientTarget(EndpointSpec Endpoint, string? UnixPath, string? Scheme = null)
 {
+    /// <summary>The sentence every client's ENDPOINT help ends with.</summary>
+    public const string SchemesHelp = "The addresses serve prints work too: tcp://HOST:PORT, udp://HOST:PORT (as --udp), tls://HOST:PORT (as --tls).";
+
     public override string ToString() => Endpoint.Text;
 
     /// <summary>True for words that can only be a path: they have a slash, or the <c>unix:</c> prefix.</summary>
