@@ -28,6 +28,35 @@ public abstract class TcpEchoTests(ServerEngine engine)
         }, endpoint);
 
     [Fact]
+    public async Task ADumpedReadIsLoggedInSmallPiecesWhoseOffsetsRunOn()
+    {
+        // --dump hex of one large read made one string of about 5 characters a byte (a 256 KiB read: 2 MB, on the
+        // large-object heap, freed only by a full collection). Pieces of at most DumpPieceSize keep every one small.
+        await using var server = await StartAsync(o => o.Dump = DumpMode.Hex);
+        var payload = new byte[10_000];
+        for (var i = 0; i < payload.Length; i++)
+        {
+            payload[i] = (byte)(i * 7);
+        }
+        using (var client = await server.ConnectAsync())
+        {
+            await SocketIo.SendAllAsync(client, payload);
+            Assert.Equal(payload, await SocketIo.ReceiveExactlyAsync(client, payload.Length));
+        }
+        await server.Log.WaitForAsync("ConnectionClosed");
+
+        var offset = 0L;
+        foreach (var piece in server.Log.Named("Data"))
+        {
+            var count = int.Parse(piece.Field("Count"), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(count, 1, EchoKit.Server.Internal.TcpEchoConnection.DumpPieceSize);
+            Assert.StartsWith(offset.ToString("x8", System.Globalization.CultureInfo.InvariantCulture) + "  ", piece.Field("Data"));
+            offset += count;
+        }
+        Assert.Equal(payload.Length, offset);
+    }
+
+    [Fact]
     public async Task TutorialClientGetsHelloWorldBack()
     {
         await using var server = await StartAsync();
