@@ -241,6 +241,11 @@ internal static partial class Program
         {
             return $"{noValue.Groups[1].Value} needs a value";
         }
+        if (RepeatedOptionPattern().Match(message) is { Success: true } repeated)
+        {
+            // An option that takes one value, given more than once: which one was meant is not ours to guess.
+            return $"{repeated.Groups[1].Value} was given {repeated.Groups[2].Value} times: give it once";
+        }
         if (message.StartsWith("Required command was not provided", StringComparison.Ordinal))
         {
             return error.SymbolResult is CommandResult { Command: var parent } ? $"missing command ({CommandList(parent)})" : "missing command";
@@ -260,6 +265,9 @@ internal static partial class Program
 
     [GeneratedRegex(@"Required argument '([^']*)' missing")]
     private static partial Regex MissingArgumentPattern();
+
+    [GeneratedRegex(@"Option '([^']*)' expects a single argument but (\d+) were provided")]
+    private static partial Regex RepeatedOptionPattern();
 
     [GeneratedRegex(@"Required argument missing for option: '([^']*)'")]
     private static partial Regex MissingValuePattern();

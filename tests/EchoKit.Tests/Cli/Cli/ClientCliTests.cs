@@ -94,6 +94,14 @@ public sealed class ClientCliTests
     }
 
     [Fact]
+    public async Task AnOptionOfOneValueGivenTwiceIsAUsageErrorInOurWords()
+    {
+        var (code, _, stderr) = await EchokitProcess.RunAsync("send", "--timeout", "1s", "--timeout", "2s", "127.0.0.1:50007");
+
+        Assert.Equal((2, "echokit send: --timeout was given 2 times: give it once (see 'echokit send --help')\n"), (code, stderr));
+    }
+
+    [Fact]
     public async Task DoubleDashSendsWordsThatLookLikeOptions()
     {
         await using var server = await TestServer.StartAsync();
