@@ -17,4 +17,7 @@ internal static partial class ReflectLog
 
     [LoggerMessage(EventId = 1303, EventName = "ReflectReceiveFault", Level = LogLevel.Error, Message = "reflect UDP receive on {Listener} failed")]
     public static partial void ReceiveFault(ILogger logger, string listener, Exception exception);
+
+    [LoggerMessage(EventId = 1304, EventName = "ReflectDatagramFault", Level = LogLevel.Error, Message = "reflect UDP on {Listener}: a request could not be answered; serving on")]
+    public static partial void DatagramFault(ILogger logger, string listener, Exception exception);
 }

@@ -72,7 +72,7 @@ internal readonly record struct ReflectRequest(ReflectOperation Operation, strin
                 switch (name)
                 {
                     case "v" when reader.TokenType == JsonTokenType.Number:
-                        if (reader.GetInt32() != Version)
+                        if (!reader.TryGetInt32(out var version) || version != Version)
                         {
                             error = $"unsupported version; this server speaks v{Version}";
                             return false;
@@ -125,9 +125,10 @@ internal readonly record struct ReflectRequest(ReflectOperation Operation, strin
                 return false;
             }
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            error = "a request is one JSON object per line";
+            // InvalidOperationException: a name or string that is not valid UTF-8 (GetString cannot transcode it).
+            error = "a request is one JSON object of UTF-8 text per line";
             return false;
         }
         request = new ReflectRequest(operation, id, size, TimeSpan.FromMilliseconds(Math.Min(afterMs, (long)TimeSpan.FromDays(2).TotalMilliseconds)));

@@ -124,6 +124,12 @@ internal sealed class ReflectUdpListener : IEchoListener
             {
                 ReflectLog.ConnectionLost(_logger, ex.SocketErrorCode);
             }
+            catch (Exception ex) when (!_stopping)
+            {
+                // Whatever one datagram does, the listener goes on: a request that reached a bug in its handling is
+                // logged and not answered, and the next source is served (it used to end the receive loop for good).
+                ReflectLog.DatagramFault(_logger, Bound.Uri, ex);
+            }
         }
     }
 

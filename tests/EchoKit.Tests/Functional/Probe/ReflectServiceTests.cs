@@ -94,6 +94,75 @@ public sealed class ReflectServiceTests
         Assert.InRange(report.HeldMilliseconds!.Value, 30000, 60000);
     }
 
+    /// <summary>Requests that once threw past the parser: a string or name not valid UTF-8, a version not an Int32.</summary>
+    public static TheoryData<string> MalformedRequests() => new()
+    {
+        "{\"id\":\"\\xff\"}", "{\"\\xff\":1}", "{\"op\":\"\\xff\"}", "{\"v\":1.5}", "{\"v\":99999999999}",
+    };
+
+    /// <summary>The request's text with each <c>\xff</c> written as that raw byte (not valid UTF-8), then padding to fit the answer.</summary>
+    private static byte[] Malformed(string text)
+    {
+        var bytes = new List<byte>();
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text.AsSpan(i).StartsWith("\\xff"))
+            {
+                bytes.Add(0xff);
+                i += 3;
+            }
+            else
+            {
+                bytes.Add((byte)text[i]);
+            }
+        }
+        bytes.RemoveAt(bytes.Count - 1); // the closing brace: padding goes first
+        bytes.AddRange(Encoding.ASCII.GetBytes(",\"pad\":\"" + new string('x', 300) + "\"}\n"));
+        return bytes.ToArray();
+    }
+
+    [Theory]
+    [MemberData(nameof(MalformedRequests))]
+    public async Task AMalformedUdpRequestGetsAnErrorAndTheListenerServesOn(string request)
+    {
+        // One such datagram used to end the UDP reflect listener's receive loop for good (found by black-box QA).
+        var (server, _, udp) = await StartAsync();
+        await using var _s = server;
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Connect(udp);
+        var buffer = new byte[70000];
+
+        await socket.SendAsync(Malformed(request), SocketFlags.None);
+        var count = await socket.ReceiveAsync(buffer, SocketFlags.None, TestTimeouts.Token());
+        Assert.True(ReflectReport.TryParse(buffer.AsSpan(0, count - 1), out var refused));
+        Assert.NotNull(refused.Error);
+
+        await socket.SendAsync(new ReflectRequest(ReflectOperation.Info, "next", 0, TimeSpan.Zero).ToLine(400), SocketFlags.None);
+        count = await socket.ReceiveAsync(buffer, SocketFlags.None, TestTimeouts.Token());
+        Assert.True(ReflectReport.TryParse(buffer.AsSpan(0, count - 1), out var answered));
+        Assert.Equal("next", answered.Id);
+        Assert.Null(answered.Error);
+    }
+
+    [Theory]
+    [MemberData(nameof(MalformedRequests))]
+    public async Task AMalformedTcpRequestGetsAnErrorAndTheConnectionServesOn(string request)
+    {
+        var (server, tcp, _) = await StartAsync();
+        await using var _s = server;
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(tcp, TestTimeouts.Token());
+
+        await socket.SendAsync(Malformed(request), SocketFlags.None);
+        Assert.True(ReflectReport.TryParse(Encoding.UTF8.GetBytes(await ReadLineAsync(socket)), out var refused));
+        Assert.NotNull(refused.Error);
+
+        await socket.SendAsync("{\"v\":1,\"op\":\"info\",\"id\":\"next\"}\n"u8.ToArray(), SocketFlags.None);
+        Assert.True(ReflectReport.TryParse(Encoding.UTF8.GetBytes(await ReadLineAsync(socket)), out var answered));
+        Assert.Equal("next", answered.Id);
+        Assert.Empty(server.Log.Named("ReflectConnectionFault"));
+    }
+
     [Fact]
     public async Task UdpAnswerIsNeverLargerThanItsRequest()
     {
