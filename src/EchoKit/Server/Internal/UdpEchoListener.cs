@@ -538,7 +538,7 @@ internal sealed class UdpEchoListener : IEchoListener
         return EndpointResolver.FormatAddress((IPEndPoint)any.Create(address));
     }
 
-    private static void SetBufferSizes(Socket socket, int size)
+    internal static void SetBufferSizes(Socket socket, int size)
     {
         if (size == 0)
         {
