@@ -129,28 +129,7 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
     /// terminal received (the terminal turns each "\n" into "\r\n"). Nothing is typed at it. TERM is xterm-256color.
     /// </summary>
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunOnTerminalAsync(IEnumerable<string> args)
-        => RunWrappedAsync(["python3", "-c", OnTerminal], args);
-
-    // Runs argv[1:] on a new pseudo-terminal, copies what it wrote to stdout once it ends, exits with its exit code.
-    private const string OnTerminal = """
-        import os, pty, sys
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.environ["TERM"] = "xterm-256color"  # a terminal with a terminfo entry, as a user's is
-            os.execvp(sys.argv[1], sys.argv[1:])
-        chunks = []
-        while True:
-            try:
-                data = os.read(fd, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-        _, status = os.waitpid(pid, 0)
-        sys.stdout.buffer.write(b"".join(chunks))
-        sys.exit(os.waitstatus_to_exitcode(status))
-        """;
+        => RunWrappedAsync(["python3", "-c", OnTerminal, "to-the-end"], args);
 
     /// <summary>
     /// Runs <c>echokit ARGS</c> on a pseudo-terminal (as <see cref="RunOnTerminalAsync"/>) until it has written a line
@@ -158,16 +137,20 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
     /// SIGHUP, and later writes to it fail (EIO). Returns the exit code and what the terminal received before.
     /// </summary>
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunOnTerminalThenCloseItAsync(IEnumerable<string> args)
-        => RunWrappedAsync(["python3", "-c", OnTerminalThenClose], args);
+        => RunWrappedAsync(["python3", "-c", OnTerminal, "close-once-listening"], args);
 
-    private const string OnTerminalThenClose = """
+    // Runs argv[2:] on a new pseudo-terminal and reads what it writes: to its end, or (argv[1] close-once-listening)
+    // until a whole line with "listening", then closes the terminal. Copies what it read to stdout once the program
+    // has ended, and exits with its exit code.
+    private const string OnTerminal = """
         import os, pty, sys
+        mode, command = sys.argv[1], sys.argv[2:]
         pid, fd = pty.fork()
         if pid == 0:
-            os.environ["TERM"] = "xterm-256color"
-            os.execvp(sys.argv[1], sys.argv[1:])
+            os.environ["TERM"] = "xterm-256color"  # a terminal with a terminfo entry, as a user's is
+            os.execvp(command[0], command)
         seen = b""
-        while not (b"listening" in seen and seen.endswith(b"\n")):
+        while not (mode == "close-once-listening" and b"listening" in seen and seen.endswith(b"\n")):
             try:
                 data = os.read(fd, 65536)
             except OSError:
@@ -175,7 +158,8 @@ internal sealed partial class EchokitProcess : IAsyncDisposable
             if not data:
                 break
             seen += data
-        os.close(fd)  # the terminal goes away: SIGHUP to its session
+        if mode == "close-once-listening":
+            os.close(fd)  # the terminal goes away: SIGHUP to its session
         _, status = os.waitpid(pid, 0)
         sys.stdout.buffer.write(seen)
         sys.exit(os.waitstatus_to_exitcode(status))
