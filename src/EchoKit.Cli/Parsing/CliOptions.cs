@@ -68,10 +68,9 @@ internal static class CliOptions
         {
             return null;
         }
-        if (single.Port == 0)
+        if (ClientTarget.TargetError(single) is { } error)
         {
-            // Port 0 asks a server for any free port; as a target it reaches nothing.
-            result.AddError($"invalid endpoint '{single.Text}': port 0 cannot be connected to (give the server's port)");
+            result.AddError(error);
             return null;
         }
         return single;

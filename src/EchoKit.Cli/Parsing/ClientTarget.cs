@@ -62,10 +62,9 @@ internal sealed partial record ClientTarget(EndpointSpec Endpoint, string? UnixP
         {
             return false;
         }
-        if (endpoint.Port == 0)
+        if (TargetError(endpoint) is { } notATarget)
         {
-            // Port 0 asks a server for any free port; as a target it reaches nothing.
-            error = $"invalid endpoint '{endpoint.Text}': port 0 cannot be connected to (give the server's port)";
+            error = notATarget;
             return false;
         }
         target = new ClientTarget(endpoint, null, scheme);
@@ -84,6 +83,13 @@ internal sealed partial record ClientTarget(EndpointSpec Endpoint, string? UnixP
         "tcp" when udp => throw new UsageException("tcp:// and --udp contradict each other (use udp://HOST:PORT)"),
         var scheme => (udp || scheme == "udp", tls || scheme == "tls"),
     };
+
+    /// <summary>
+    /// Why <paramref name="endpoint"/> cannot be connected to, or null: port 0 asks a server for any free port, and as
+    /// a target it reaches nothing. The one check for every client's ENDPOINT (this parser's and the probes').
+    /// </summary>
+    public static string? TargetError(EndpointSpec endpoint) =>
+        endpoint.Port == 0 ? $"invalid endpoint '{endpoint.Text}': port 0 cannot be connected to (give the server's port)" : null;
 
     [GeneratedRegex(@"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$")]
     private static partial Regex SchemePattern();
