@@ -4,7 +4,8 @@
 #   echokit-linux-x64.sha256    its SHA-256, for `sha256sum -c`
 #   *.nupkg, *.snupkg           the packages (tool echokit, EchoKit.Core, EchoKit.Testing, ...) and their symbols
 # The version comes from the nearest git tag (MinVer, docs/packages.md). Native AOT needs clang or gcc and zlib
-# headers; builds go to a temporary folder, not bin/ or obj/.
+# headers; builds go to a temporary folder, not bin/ or obj/. Release builds are always deterministic
+# (ContinuousIntegrationBuild: source paths in the symbols and packages read /_/...), whoever runs the script.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/artifacts/release}
@@ -18,6 +19,7 @@ echo "release: Native AOT binary for linux-x64"
 # StripSymbols (the default for Native AOT on Linux) moves the debug symbols into echokit.dbg beside the binary;
 # the binary ships, the .dbg stays behind.
 dotnet publish "$root/src/EchoKit.Cli/EchoKit.Cli.csproj" -c Release -r linux-x64 -p:PublishAot=true -p:StripSymbols=true \
+  -p:ContinuousIntegrationBuild=true \
   --artifacts-path "$work/artifacts" -o "$work/aot" -nologo -v:q -clp:ErrorsOnly
 cp "$work/aot/echokit" "$out/echokit-linux-x64"
 (cd "$out" && sha256sum echokit-linux-x64 >echokit-linux-x64.sha256)
@@ -28,7 +30,7 @@ echo "release: packages"
   for project in "$root"/src/*/*.csproj; do echo "  <Project Path=\"$project\" />"; done
   echo '</Solution>'
 } >"$work/packages.slnx"
-dotnet pack "$work/packages.slnx" -c Release --artifacts-path "$work/artifacts" -p:PackageOutputPath="$out" -nologo -v:q -clp:ErrorsOnly
+dotnet pack "$work/packages.slnx" -c Release -p:ContinuousIntegrationBuild=true --artifacts-path "$work/artifacts" -p:PackageOutputPath="$out" -nologo -v:q -clp:ErrorsOnly
 
 version=$("$out/echokit-linux-x64" --version)
 size=$(stat -c %s "$out/echokit-linux-x64")

@@ -58,6 +58,10 @@ for id in EchoKit.Core EchoKit.Bench EchoKit.Testing echokit; do
   # Listings go through variables: `unzip | grep -q` would fail under pipefail when grep stops reading early.
   files=$(unzip -Z1 "$package")
   grep -qx 'README.md' <<<"$files" || fail "$id has no README.md inside"
+  # nuget.org shows the README away from the repository: a relative link ([x](docs/y.md)) leads nowhere there.
+  readme=$(unzip -p "$package" README.md)
+  relative=$(grep -oE '\]\([^)#:][^):]*\)' <<<"$readme" | head -1 || true)
+  [ -z "$relative" ] || fail "$id's README has a link relative to the repository: $relative"
 done
 for id in EchoKit.Core EchoKit.Bench EchoKit.Testing; do
   files=$(unzip -Z1 "$feed/$id.$version.nupkg")
