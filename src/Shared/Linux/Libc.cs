@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -187,6 +188,9 @@ internal static partial class Libc
     [LibraryImport(Name, EntryPoint = "recvmsg", SetLastError = true)]
     public static partial nint RecvMsg(int fd, nint message, int flags);
 
+    [LibraryImport(Name, EntryPoint = "sendmsg", SetLastError = true)]
+    public static partial nint SendMsg(int fd, nint message, int flags);
+
     [LibraryImport(Name, EntryPoint = "recvmmsg", SetLastError = true)]
     public static partial int RecvMmsg(int fd, nint messages, uint count, int flags, nint timeout);
 
@@ -270,6 +274,45 @@ internal static partial class Libc
             {
                 addressLength = 0;
                 return -errno;
+            }
+        }
+    }
+
+    /// <summary>
+    /// sendmsg() of one datagram to <paramref name="address"/> (a native <c>sockaddr</c>, <see cref="SocketAddresses.Write"/>)
+    /// with the ancillary data in <paramref name="control"/> (empty for none), without SIGPIPE: bytes sent, or -errno.
+    /// The message header lives on this thread's stack, so any thread may call it. EINTR is retried. The caller keeps
+    /// <paramref name="fd"/> open for the call (a SafeHandle reference), since it may block on a full send buffer.
+    /// </summary>
+    public static unsafe long SendMessage(int fd, ReadOnlySpan<byte> data, ReadOnlySpan<byte> address, ReadOnlySpan<byte> control)
+    {
+        fixed (byte* payload = data, name = address, ancillary = control)
+        {
+            var vector = stackalloc byte[MessageHeader.IovecSize];
+            var header = stackalloc byte[MessageHeader.Size];
+            var vectorSpan = new Span<byte>(vector, MessageHeader.IovecSize);
+            var headerSpan = new Span<byte>(header, MessageHeader.Size);
+            headerSpan.Clear();
+            BinaryPrimitives.WriteInt64LittleEndian(vectorSpan, (long)payload);
+            BinaryPrimitives.WriteInt64LittleEndian(vectorSpan[8..], data.Length);
+            BinaryPrimitives.WriteInt64LittleEndian(headerSpan[MessageHeader.NameOffset..], (long)name);
+            BinaryPrimitives.WriteInt32LittleEndian(headerSpan[MessageHeader.NameLengthOffset..], address.Length);
+            BinaryPrimitives.WriteInt64LittleEndian(headerSpan[MessageHeader.VectorOffset..], (long)vector);
+            BinaryPrimitives.WriteInt64LittleEndian(headerSpan[MessageHeader.VectorCountOffset..], 1);
+            BinaryPrimitives.WriteInt64LittleEndian(headerSpan[MessageHeader.ControlOffset..], control.IsEmpty ? 0 : (long)ancillary);
+            BinaryPrimitives.WriteInt64LittleEndian(headerSpan[MessageHeader.ControlLengthOffset..], control.Length);
+            while (true)
+            {
+                var sent = SendMsg(fd, (nint)header, MSG_NOSIGNAL);
+                if (sent >= 0)
+                {
+                    return sent;
+                }
+                var errno = LastPInvokeError;
+                if (errno != Errno.EINTR)
+                {
+                    return -errno;
+                }
             }
         }
     }
