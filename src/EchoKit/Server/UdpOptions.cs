@@ -36,7 +36,9 @@ public sealed class UdpOptions
     /// <summary>
     /// Datagrams each receive loop takes from the kernel per system call on 64-bit Linux (<c>recvmmsg</c>), whose
     /// echoes then go out in one more (<c>sendmmsg</c>); 1 makes one <c>recvfrom</c> and one <c>sendto</c> per
-    /// datagram. Each loop holds this many 64 KiB buffers (so no datagram is ever truncated): 1 MiB at the default.
+    /// datagram, except on a wildcard address (0.0.0.0, ::), which keeps the batched calls with batches of one: only
+    /// they carry each datagram's destination, which its echo leaves from. Each loop holds this many 64 KiB buffers
+    /// (so no datagram is ever truncated): 1 MiB at the default.
     /// Default 16. Range 1 to 256.
     /// </summary>
     public int ReceiveBatch { get; set; } = 16;

@@ -12,20 +12,18 @@ namespace EchoKit.Server.Internal;
 /// <c>recvfrom</c>/<c>sendto</c> loop makes two calls per datagram. The message headers, I/O vectors, addresses and
 /// payload buffers live in arrays pinned once for the loop's life (written with plain byte writes, no unsafe code),
 /// so a batch allocates nothing. Each slot holds a whole datagram (64 KiB), so none is truncated.
+/// <para>
+/// For a socket bound to a wildcard address (<c>answerFromDestination</c>), each slot also has a control buffer: the
+/// kernel writes the datagram's destination there (IP_PKTINFO / IPV6_PKTINFO, which the socket must have asked for:
+/// <see cref="ControlMessages.EnablePacketInfo"/>), and <see cref="Mark"/> turns it in place into the message that
+/// makes the echo leave from that address (<see cref="ControlMessages.WriteSource"/>). A socket bound to one address
+/// gets no control buffers and no extra work.
+/// </para>
 /// </summary>
 internal sealed class UdpBatchIo
 {
-    // struct iovec { void *iov_base; size_t iov_len; }                                     16 bytes
-    // struct msghdr { void *msg_name; socklen_t msg_namelen; (pad) struct iovec *msg_iov; size_t msg_iovlen;
-    //                 void *msg_control; size_t msg_controllen; int msg_flags; (pad) }    56 bytes
-    // struct mmsghdr { struct msghdr msg_hdr; unsigned int msg_len; (pad) }               64 bytes
-    private const int IovecSize = 16;
-    private const int MmsghdrSize = 64;
-    private const int NameLenOffset = 8;
-    private const int IovOffset = 16;
-    private const int IovLenOffset = 24;
-    private const int MsgLenOffset = 56;
     private const int AddressSlot = 32; // sockaddr_in6 is 28 bytes
+    private const int ControlSlot = ControlMessages.PacketInfoSpace;
 
     private readonly int _slotSize;
     private readonly byte[] _data;
@@ -36,39 +34,50 @@ internal sealed class UdpBatchIo
     private readonly byte[] _sendVectors;
     private readonly nint _receiveHeadersAddress;
     private readonly nint _sendHeadersAddress;
+    private readonly byte[]? _control;
+    private readonly nint _controlAddress;
     private readonly int[] _markedIndex;
     private int _marked;
 
-    public UdpBatchIo(int capacity, int slotSize)
+    public UdpBatchIo(int capacity, int slotSize, bool answerFromDestination = false)
     {
         Capacity = capacity;
         _slotSize = slotSize;
         _data = GC.AllocateUninitializedArray<byte>(capacity * slotSize, pinned: true);
         _addresses = GC.AllocateArray<byte>(capacity * AddressSlot, pinned: true);
-        _receiveHeaders = GC.AllocateArray<byte>(capacity * MmsghdrSize, pinned: true);
-        _receiveVectors = GC.AllocateArray<byte>(capacity * IovecSize, pinned: true);
-        _sendHeaders = GC.AllocateArray<byte>(capacity * MmsghdrSize, pinned: true);
-        _sendVectors = GC.AllocateArray<byte>(capacity * IovecSize, pinned: true);
+        _receiveHeaders = GC.AllocateArray<byte>(capacity * MessageHeader.MultipleSize, pinned: true);
+        _receiveVectors = GC.AllocateArray<byte>(capacity * MessageHeader.IovecSize, pinned: true);
+        _sendHeaders = GC.AllocateArray<byte>(capacity * MessageHeader.MultipleSize, pinned: true);
+        _sendVectors = GC.AllocateArray<byte>(capacity * MessageHeader.IovecSize, pinned: true);
         _receiveHeadersAddress = Marshal.UnsafeAddrOfPinnedArrayElement(_receiveHeaders, 0);
         _sendHeadersAddress = Marshal.UnsafeAddrOfPinnedArrayElement(_sendHeaders, 0);
         _markedIndex = new int[capacity];
+        if (answerFromDestination)
+        {
+            _control = GC.AllocateArray<byte>(capacity * ControlSlot, pinned: true);
+            _controlAddress = Marshal.UnsafeAddrOfPinnedArrayElement(_control, 0);
+        }
         for (var i = 0; i < capacity; i++)
         {
             var data = Marshal.UnsafeAddrOfPinnedArrayElement(_data, i * slotSize);
             var name = Marshal.UnsafeAddrOfPinnedArrayElement(_addresses, i * AddressSlot);
-            WriteLong(_receiveVectors, i * IovecSize, data);
-            WriteLong(_receiveVectors, i * IovecSize + 8, slotSize);
-            var header = i * MmsghdrSize;
-            WriteLong(_receiveHeaders, header, name);
-            WriteLong(_receiveHeaders, header + IovOffset, Marshal.UnsafeAddrOfPinnedArrayElement(_receiveVectors, i * IovecSize));
-            WriteLong(_receiveHeaders, header + IovLenOffset, 1);
+            WriteLong(_receiveVectors, i * MessageHeader.IovecSize, data);
+            WriteLong(_receiveVectors, i * MessageHeader.IovecSize + 8, slotSize);
+            var header = i * MessageHeader.MultipleSize;
+            WriteLong(_receiveHeaders, header + MessageHeader.NameOffset, name);
+            WriteLong(_receiveHeaders, header + MessageHeader.VectorOffset, Marshal.UnsafeAddrOfPinnedArrayElement(_receiveVectors, i * MessageHeader.IovecSize));
+            WriteLong(_receiveHeaders, header + MessageHeader.VectorCountOffset, 1);
+            if (_control is not null)
+            {
+                WriteLong(_receiveHeaders, header + MessageHeader.ControlOffset, _controlAddress + i * ControlSlot);
+            }
             // The send headers point at the same address slots and (through their own vectors) the same data.
-            WriteLong(_sendHeaders, header + IovOffset, Marshal.UnsafeAddrOfPinnedArrayElement(_sendVectors, i * IovecSize));
-            WriteLong(_sendHeaders, header + IovLenOffset, 1);
+            WriteLong(_sendHeaders, header + MessageHeader.VectorOffset, Marshal.UnsafeAddrOfPinnedArrayElement(_sendVectors, i * MessageHeader.IovecSize));
+            WriteLong(_sendHeaders, header + MessageHeader.VectorCountOffset, 1);
         }
     }
 
-    /// <summary>True where the batched calls and the struct layouts above hold: Linux on a 64-bit processor.</summary>
+    /// <summary>True where the batched calls and the struct layouts (<see cref="MessageHeader"/>) hold: Linux on a 64-bit processor.</summary>
     public static bool IsSupported => OperatingSystem.IsLinux() && IntPtr.Size == 8 &&
         RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
 
@@ -83,8 +92,12 @@ internal sealed class UdpBatchIo
     {
         for (var i = 0; i < Capacity; i++)
         {
-            // The kernel wrote the actual address lengths of the last batch; give every slot its full size back.
-            BinaryPrimitives.WriteInt32LittleEndian(_receiveHeaders.AsSpan(i * MmsghdrSize + NameLenOffset), AddressSlot);
+            // The kernel wrote the actual address (and control) lengths of the last batch; give every slot its full size back.
+            BinaryPrimitives.WriteInt32LittleEndian(_receiveHeaders.AsSpan(i * MessageHeader.MultipleSize + MessageHeader.NameLengthOffset), AddressSlot);
+            if (_control is not null)
+            {
+                WriteLong(_receiveHeaders, i * MessageHeader.MultipleSize + MessageHeader.ControlLengthOffset, ControlSlot);
+            }
         }
         _marked = 0;
         while (true)
@@ -103,7 +116,7 @@ internal sealed class UdpBatchIo
     }
 
     /// <summary>Payload bytes of datagram <paramref name="index"/> of the last batch.</summary>
-    public int Length(int index) => BinaryPrimitives.ReadInt32LittleEndian(_receiveHeaders.AsSpan(index * MmsghdrSize + MsgLenOffset));
+    public int Length(int index) => BinaryPrimitives.ReadInt32LittleEndian(_receiveHeaders.AsSpan(index * MessageHeader.MultipleSize + MessageHeader.MultipleLengthOffset));
 
     /// <summary>The payload of datagram <paramref name="index"/> of the last batch.</summary>
     public Span<byte> Data(int index) => _data.AsSpan(index * _slotSize, Length(index));
@@ -111,22 +124,35 @@ internal sealed class UdpBatchIo
     /// <summary>Copies the source address of datagram <paramref name="index"/> into <paramref name="address"/>.</summary>
     public void CopyAddress(int index, SocketAddress address)
     {
-        var length = Math.Min(BinaryPrimitives.ReadInt32LittleEndian(_receiveHeaders.AsSpan(index * MmsghdrSize + NameLenOffset)), AddressSlot);
+        var length = Math.Min(BinaryPrimitives.ReadInt32LittleEndian(_receiveHeaders.AsSpan(index * MessageHeader.MultipleSize + MessageHeader.NameLengthOffset)), AddressSlot);
         length = Math.Min(length, address.Buffer.Length);
         _addresses.AsSpan(index * AddressSlot, length).CopyTo(address.Buffer.Span);
         address.Size = length;
     }
 
-    /// <summary>Queues datagram <paramref name="index"/>'s echo for <see cref="SendMarked"/>.</summary>
+    /// <summary>
+    /// Queues datagram <paramref name="index"/>'s echo for <see cref="SendMarked"/>: to the datagram's source, and
+    /// (with control buffers) from the address it was sent to.
+    /// </summary>
     public void Mark(int index)
     {
-        var header = _marked * MmsghdrSize;
-        var vector = _marked * IovecSize;
+        var header = _marked * MessageHeader.MultipleSize;
+        var vector = _marked * MessageHeader.IovecSize;
         WriteLong(_sendVectors, vector, Marshal.UnsafeAddrOfPinnedArrayElement(_data, index * _slotSize));
         WriteLong(_sendVectors, vector + 8, Length(index));
-        WriteLong(_sendHeaders, header, Marshal.UnsafeAddrOfPinnedArrayElement(_addresses, index * AddressSlot));
-        BinaryPrimitives.WriteInt32LittleEndian(_sendHeaders.AsSpan(header + NameLenOffset),
-            BinaryPrimitives.ReadInt32LittleEndian(_receiveHeaders.AsSpan(index * MmsghdrSize + NameLenOffset)));
+        WriteLong(_sendHeaders, header + MessageHeader.NameOffset, Marshal.UnsafeAddrOfPinnedArrayElement(_addresses, index * AddressSlot));
+        BinaryPrimitives.WriteInt32LittleEndian(_sendHeaders.AsSpan(header + MessageHeader.NameLengthOffset),
+            BinaryPrimitives.ReadInt32LittleEndian(_receiveHeaders.AsSpan(index * MessageHeader.MultipleSize + MessageHeader.NameLengthOffset)));
+        if (_control is not null)
+        {
+            // The slot's control buffer now holds what the kernel wrote; the answer's message replaces it in place.
+            var slot = _control.AsSpan(index * ControlSlot, ControlSlot);
+            var received = (int)Math.Min((ulong)ReadLong(_receiveHeaders, index * MessageHeader.MultipleSize + MessageHeader.ControlLengthOffset), ControlSlot);
+            var destination = ControlMessages.ReadDestination(slot[..received]);
+            var length = ControlMessages.WriteSource(slot, destination);
+            WriteLong(_sendHeaders, header + MessageHeader.ControlOffset, length == 0 ? 0 : _controlAddress + index * ControlSlot);
+            WriteLong(_sendHeaders, header + MessageHeader.ControlLengthOffset, length);
+        }
         _markedIndex[_marked] = index;
         _marked++;
     }
@@ -145,7 +171,7 @@ internal sealed class UdpBatchIo
         var sent = 0;
         while (next < _marked)
         {
-            var count = Libc.SendMmsg(fd, _sendHeadersAddress + next * MmsghdrSize, (uint)(_marked - next), 0);
+            var count = Libc.SendMmsg(fd, _sendHeadersAddress + next * MessageHeader.MultipleSize, (uint)(_marked - next), 0);
             if (count > 0)
             {
                 next += count;
@@ -167,4 +193,7 @@ internal sealed class UdpBatchIo
 
     private static void WriteLong(byte[] target, int offset, long value) =>
         BinaryPrimitives.WriteInt64LittleEndian(target.AsSpan(offset), value);
+
+    private static long ReadLong(byte[] source, int offset) =>
+        BinaryPrimitives.ReadInt64LittleEndian(source.AsSpan(offset));
 }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using EchoKit.Endpoints;
 using EchoKit.Internal;
+using EchoKit.Internal.Linux;
 using Microsoft.Extensions.Logging;
 
 namespace EchoKit.Server.Internal;
@@ -20,8 +21,12 @@ namespace EchoKit.Server.Internal;
 /// Neither allocates per datagram. (The asynchronous <c>ReceiveFromAsync</c>/<c>SendToAsync</c> overloads are
 /// allocation-free too, but every wait and every send's completion went through the epoll thread: under half the
 /// datagrams per second of the C reference in bench/, against about 0.8 for blocking calls and about 1.0 for
-/// batches. A UDP listener needs only a few loops, so a few threads are cheap.) Before answering, a datagram passes
-/// the rules (source port not denied, not our own port) and its source's rate limit (<see cref="UdpSourceTable"/>).
+/// batches. A UDP listener needs only a few loops, so a few threads are cheap.) A socket bound to a wildcard
+/// address answers each datagram from the address it was sent to, not from the one the kernel's route would pick
+/// (<see cref="ControlMessages"/>): on Linux its loops always take the batched road, in batches of one when
+/// <see cref="UdpOptions.ReceiveBatch"/> is 1, since only that road carries the packet information; elsewhere the
+/// route still picks. Before answering, a datagram passes the rules (source port not denied, not our own port) and
+/// its source's rate limit (<see cref="UdpSourceTable"/>).
 /// <see cref="StopAccepting"/> shuts each socket's receiving side, which wakes its loop; a socket closes when its
 /// loop has ended (so the kernel sends that loop's sources to the others should one ever fail).
 /// </summary>
@@ -53,13 +58,15 @@ internal sealed class UdpEchoListener : IEchoListener
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<UdpCounterCell> _cells = [];
     private readonly AccessControl.IpAccessList? _access;
+    private readonly bool _answerFromDestination;
     private int _eventBudget;
     private int _disposed;
     private volatile bool _running;
 
-    private UdpEchoListener(Socket[] sockets, BoundListener bound, EchoServerOptions options, UdpCounters counters, ILogger logger, TimeProvider time)
+    private UdpEchoListener(Socket[] sockets, BoundListener bound, bool answerFromDestination, EchoServerOptions options, UdpCounters counters, ILogger logger, TimeProvider time)
     {
         _sockets = sockets;
+        _answerFromDestination = answerFromDestination;
         Bound = bound;
         _options = options.Udp;
         _dump = options.Dump;
@@ -91,6 +98,8 @@ internal sealed class UdpEchoListener : IEchoListener
         var udp = options.Udp;
         // SO_REUSEPORT spreads by source only on Linux (BSDs give a unicast datagram to the last socket bound).
         var loops = OperatingSystem.IsLinux() ? udp.ReceiveLoops : 1;
+        // A wildcard socket learns each datagram's destination to answer from it; one bound to an address needs none.
+        var answerFromDestination = UdpBatchIo.IsSupported && ControlMessages.IsWildcard(address.Address);
         var sockets = new List<Socket>(loops);
         try
         {
@@ -107,6 +116,10 @@ internal sealed class UdpEchoListener : IEchoListener
             {
                 var socket = NewSocket(address, dualStack, udp, reusePort: loops > 1);
                 sockets.Add(socket);
+                if (answerFromDestination)
+                {
+                    ControlMessages.EnablePacketInfo(socket); // before bind: no datagram arrives without it
+                }
                 socket.Bind(address);
             }
         }
@@ -125,7 +138,7 @@ internal sealed class UdpEchoListener : IEchoListener
         var reported = OperatingSystem.IsLinux() ? 2 : 1;
         UdpLog.UdpSocketReady(logger, bound.Uri, sockets.Count,
             first.ReceiveBufferSize / reported, first.SendBufferSize / reported, udp.SocketBufferSize);
-        return new UdpEchoListener(sockets.ToArray(), bound, options, counters, logger, time);
+        return new UdpEchoListener(sockets.ToArray(), bound, answerFromDestination, options, counters, logger, time);
     }
 
     private static Socket NewSocket(IPEndPoint address, bool dualStack, UdpOptions udp, bool reusePort)
@@ -172,7 +185,7 @@ internal sealed class UdpEchoListener : IEchoListener
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var thread = new Thread(() =>
             {
-                if (UdpBatchIo.IsSupported && _options.ReceiveBatch > 1)
+                if (UdpBatchIo.IsSupported && (_options.ReceiveBatch > 1 || _answerFromDestination))
                 {
                     BatchReceiveLoop(socket, cell, token);
                 }
@@ -336,11 +349,12 @@ internal sealed class UdpEchoListener : IEchoListener
 
     /// <summary>
     /// The loop of <see cref="ReceiveLoop"/> a batch at a time: one <c>recvmmsg</c> takes every datagram waiting,
-    /// each passes the same rules, and one <c>sendmmsg</c> sends all the echoes back.
+    /// each passes the same rules, and one <c>sendmmsg</c> sends all the echoes back (on a wildcard socket, each from
+    /// the address its datagram was sent to).
     /// </summary>
     private void BatchReceiveLoop(Socket socket, UdpCounterCell cell, CancellationToken token)
     {
-        var io = new UdpBatchIo(_options.ReceiveBatch, BufferSize);
+        var io = new UdpBatchIo(_options.ReceiveBatch, BufferSize, _answerFromDestination);
         var address = new SocketAddress(socket.AddressFamily);
         var onFailure = (int index, SocketError error) =>
         {

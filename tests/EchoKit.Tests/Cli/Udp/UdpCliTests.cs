@@ -33,6 +33,22 @@ public sealed partial class UdpCliTests
     }
 
     [Fact]
+    public async Task SendUdpToAnotherAddressOfAWildcardServeIsAnswered()
+    {
+        // The report: serve --udp :PORT answered a datagram sent to 127.0.0.2 from 127.0.0.1, the route's choice, so
+        // send --udp (which checks the source) said "no reply after 3 tries".
+        await using var serve = EchokitProcess.Start(["serve", "--udp", ":0", "--quiet"]);
+        var port = await serve.WaitForListeningPortAsync();
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", "--udp", $"127.0.0.2:{port}", "hello", "--timeout", "2s");
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal("hello\n", stdout);
+        serve.Terminate();
+        Assert.Equal(0, await serve.WaitForExitAsync());
+    }
+
+    [Fact]
     public async Task SendUdpSucceedsOnRetryAgainstAServerThatDropsTheFirstDatagram()
     {
         await using var server = MisbehavingUdpServer.Custom(static (n, data, _) => n == 1 ? null : data);

@@ -16,18 +16,20 @@ public sealed class UdpAllocationCollection;
 public sealed class UdpAllocationTests
 {
     [Theory]
-    [InlineData(16)]
-    [InlineData(1)]
-    public async Task ServerAllocatesNothingPerDatagram(int batch)
+    [InlineData(16, "127.0.0.1:0")]
+    [InlineData(1, "127.0.0.1:0")]
+    [InlineData(16, ":0")] // a wildcard: each echo also reads and writes packet information
+    [InlineData(1, ":0")]
+    public async Task ServerAllocatesNothingPerDatagram(int batch, string endpoint)
     {
         await using var server = await TestServer.StartUdpAsync(o =>
         {
             o.Udp.ReceiveLoops = 2;
             o.Udp.ReceiveBatch = batch;
-        });
+        }, endpoints: endpoint);
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
         client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        var target = server.EndPoint.Serialize();
+        var target = server.Target(IPAddress.Loopback).Serialize();
         var from = new SocketAddress(AddressFamily.InterNetwork);
         var data = UdpEchoTests.Pattern(64);
         var echo = new byte[2048];
