@@ -8,30 +8,27 @@ namespace EchoKit.Server.Reflect;
 
 /// <summary>
 /// One datagram received with recvmsg(2) and its ancillary data: the TTL / hop limit and the TOS / traffic class
-/// byte, which .NET's ReceiveMessageFrom does not surface (it gives only IP_PKTINFO). The call itself is the shared Linux layer's
-/// (<see cref="Libc.RecvMsg"/>); Linux x64/arm64 only (<see cref="IsSupported"/>). Not thread-safe: one instance per receiving thread.
+/// byte, which .NET's ReceiveMessageFrom does not surface (it gives only IP_PKTINFO), and, on a socket that asked for
+/// it (<see cref="ControlMessages.EnablePacketInfo"/>), the address the datagram was sent to. The call itself is the
+/// shared Linux layer's (<see cref="Libc.RecvMsg"/>), as is the walk over the control messages
+/// (<see cref="ControlMessages"/>); Linux x64/arm64 only (<see cref="IsSupported"/>). Not thread-safe: one instance
+/// per receiving thread.
 /// </summary>
 internal sealed class LinuxRecvMsg
 {
-    // struct msghdr { void *msg_name; socklen_t msg_namelen; (pad) struct iovec *msg_iov; size_t msg_iovlen;
-    //                 void *msg_control; size_t msg_controllen; int msg_flags; (pad) }             56 bytes
-    // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; data (8-aligned) }
-    private const int MsghdrSize = 56;
-    private const int NameLenOffset = 8;
-    private const int ControlLenOffset = 40;
     private const int NameSize = 32;
-    private const int ControlSize = 128;
-    private const int CmsgHeader = 16;
+    // An IPv4 datagram on a dual-stack socket brings four messages: IPV6_PKTINFO, IP_PKTINFO, IP_TTL, IP_TOS (120 bytes).
+    private const int ControlSize = 256;
     private const int MsgTrunc = 0x20;
 
-    private const int SolIp = 0, IpTos = 1, IpTtl = 2, IpRecvTtl = 12, IpRecvTos = 13;
-    private const int SolIpv6 = 41, Ipv6RecvHopLimit = 51, Ipv6HopLimit = 52, Ipv6RecvTclass = 66, Ipv6Tclass = 67;
+    private const int SolIp = ControlMessages.SOL_IP, IpTos = 1, IpTtl = 2, IpRecvTtl = 12, IpRecvTos = 13;
+    private const int SolIpv6 = ControlMessages.SOL_IPV6, Ipv6RecvHopLimit = 51, Ipv6HopLimit = 52, Ipv6RecvTclass = 66, Ipv6Tclass = 67;
 
     private readonly byte[] _data;
     private readonly byte[] _name = GC.AllocateArray<byte>(NameSize, pinned: true);
     private readonly byte[] _control = GC.AllocateArray<byte>(ControlSize, pinned: true);
     private readonly byte[] _vector = GC.AllocateArray<byte>(16, pinned: true);
-    private readonly byte[] _header = GC.AllocateArray<byte>(MsghdrSize, pinned: true);
+    private readonly byte[] _header = GC.AllocateArray<byte>(MessageHeader.Size, pinned: true);
     private readonly nint _headerAddress;
 
     public LinuxRecvMsg(int capacity)
@@ -39,10 +36,10 @@ internal sealed class LinuxRecvMsg
         _data = GC.AllocateArray<byte>(capacity, pinned: true);
         BinaryPrimitives.WriteInt64LittleEndian(_vector, Marshal.UnsafeAddrOfPinnedArrayElement(_data, 0));
         BinaryPrimitives.WriteInt64LittleEndian(_vector.AsSpan(8), capacity);
-        BinaryPrimitives.WriteInt64LittleEndian(_header, Marshal.UnsafeAddrOfPinnedArrayElement(_name, 0));
-        BinaryPrimitives.WriteInt64LittleEndian(_header.AsSpan(16), Marshal.UnsafeAddrOfPinnedArrayElement(_vector, 0));
-        BinaryPrimitives.WriteInt64LittleEndian(_header.AsSpan(24), 1);
-        BinaryPrimitives.WriteInt64LittleEndian(_header.AsSpan(32), Marshal.UnsafeAddrOfPinnedArrayElement(_control, 0));
+        BinaryPrimitives.WriteInt64LittleEndian(_header.AsSpan(MessageHeader.NameOffset), Marshal.UnsafeAddrOfPinnedArrayElement(_name, 0));
+        BinaryPrimitives.WriteInt64LittleEndian(_header.AsSpan(MessageHeader.VectorOffset), Marshal.UnsafeAddrOfPinnedArrayElement(_vector, 0));
+        BinaryPrimitives.WriteInt64LittleEndian(_header.AsSpan(MessageHeader.VectorCountOffset), 1);
+        BinaryPrimitives.WriteInt64LittleEndian(_header.AsSpan(MessageHeader.ControlOffset), Marshal.UnsafeAddrOfPinnedArrayElement(_control, 0));
         _headerAddress = Marshal.UnsafeAddrOfPinnedArrayElement(_header, 0);
     }
 
@@ -60,6 +57,9 @@ internal sealed class LinuxRecvMsg
 
     /// <summary>The last datagram's TOS byte (IPv4) or traffic class (IPv6), when the kernel said.</summary>
     public int? Tos { get; private set; }
+
+    /// <summary>The address the last datagram was sent to, when the socket asked for packet information.</summary>
+    public PacketDestination Destination { get; private set; }
 
     /// <summary>Asks the kernel to attach TTL/hop limit and TOS/traffic class to every datagram (both families on a dual-stack socket).</summary>
     public static void EnableAncillaryData(Socket socket)
@@ -87,8 +87,8 @@ internal sealed class LinuxRecvMsg
     public bool Receive(Socket socket, out IPEndPoint? source)
     {
         source = null;
-        BinaryPrimitives.WriteInt32LittleEndian(_header.AsSpan(NameLenOffset), NameSize);
-        BinaryPrimitives.WriteInt64LittleEndian(_header.AsSpan(ControlLenOffset), ControlSize);
+        BinaryPrimitives.WriteInt32LittleEndian(_header.AsSpan(MessageHeader.NameLengthOffset), NameSize);
+        BinaryPrimitives.WriteInt64LittleEndian(_header.AsSpan(MessageHeader.ControlLengthOffset), ControlSize);
         var count = Libc.RecvMsg((int)socket.SafeHandle.DangerousGetHandle(), _headerAddress, MsgTrunc);
         if (count < 0)
         {
@@ -122,26 +122,19 @@ internal sealed class LinuxRecvMsg
     {
         Ttl = null;
         Tos = null;
-        var length = (int)Math.Min(BinaryPrimitives.ReadInt64LittleEndian(_header.AsSpan(ControlLenOffset)), ControlSize);
-        var offset = 0;
-        while (offset + CmsgHeader <= length)
+        var control = _control.AsSpan(0, (int)Math.Min(BinaryPrimitives.ReadInt64LittleEndian(_header.AsSpan(MessageHeader.ControlLengthOffset)), ControlSize));
+        var reader = new ControlMessages.Reader(control);
+        while (reader.MoveNext())
         {
-            var cmsgLength = (int)BinaryPrimitives.ReadInt64LittleEndian(_control.AsSpan(offset));
-            if (cmsgLength < CmsgHeader || offset + cmsgLength > length)
-            {
-                break;
-            }
-            var level = BinaryPrimitives.ReadInt32LittleEndian(_control.AsSpan(offset + 8));
-            var type = BinaryPrimitives.ReadInt32LittleEndian(_control.AsSpan(offset + 12));
-            var data = _control.AsSpan(offset + CmsgHeader, cmsgLength - CmsgHeader);
-            switch ((level, type))
+            var data = reader.Data;
+            switch ((reader.Level, reader.Type))
             {
                 case (SolIp, IpTtl) when data.Length >= 4: Ttl = BinaryPrimitives.ReadInt32LittleEndian(data); break;
                 case (SolIp, IpTos) when data.Length >= 1: Tos = data[0]; break;
                 case (SolIpv6, Ipv6HopLimit) when data.Length >= 4: Ttl = BinaryPrimitives.ReadInt32LittleEndian(data); break;
                 case (SolIpv6, Ipv6Tclass) when data.Length >= 4: Tos = BinaryPrimitives.ReadInt32LittleEndian(data); break;
             }
-            offset += (cmsgLength + 7) & ~7;
         }
+        Destination = ControlMessages.ReadDestination(control);
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using EchoKit.Endpoints;
 using EchoKit.Internal;
+using EchoKit.Internal.Linux;
 using EchoKit.Server.Internal;
 using Microsoft.Extensions.Logging;
 
@@ -11,7 +12,9 @@ namespace EchoKit.Server.Reflect;
 /// <summary>
 /// A UDP reflect listener: one answer per request datagram, never larger than the request (no amplification), with
 /// the UDP echo's deny rules (source ports, access list) and per-source rate limit. Receives on one thread with
-/// recvmsg(2) to read each datagram's TTL and TOS.
+/// recvmsg(2) to read each datagram's TTL and TOS. On a wildcard address it also reads the address each request was
+/// sent to, which it reports as <c>local</c> and answers from (with sendmsg(2) and IP_PKTINFO / IPV6_PKTINFO:
+/// <see cref="ControlMessages"/>), as the UDP echo does.
 /// </summary>
 internal sealed class ReflectUdpListener : IEchoListener
 {
@@ -56,6 +59,10 @@ internal sealed class ReflectUdpListener : IEchoListener
         try
         {
             LinuxRecvMsg.EnableAncillaryData(socket);
+            if (ControlMessages.IsWildcard(address.Address))
+            {
+                ControlMessages.EnablePacketInfo(socket);
+            }
             // The UDP echo's buffer sizes (--udp-buffer): at the system default a burst of requests was dropped in the
             // kernel, 166 of 1,030 answered.
             UdpEchoListener.SetBufferSizes(socket, server.Udp.SocketBufferSize);
@@ -158,9 +165,12 @@ internal sealed class ReflectUdpListener : IEchoListener
         var data = receiver.Data;
         var newline = data.IndexOf((byte)'\n');
         var line = newline >= 0 ? data[..newline] : data;
+        // On a wildcard socket, the address the request was sent to: the report's local address and the answer's source.
+        var local = receiver.Destination;
+        var localAddress = local.ToAddress();
         if (!ReflectRequest.TryParse(line, out var request, out var error, truncated: newline < 0 && received > data.Length))
         {
-            Send(new ReflectReport { Error = error }, 0, received, source);
+            Send(new ReflectReport { Error = error }, 0, received, source, local);
             return;
         }
         var report = new ReflectReport
@@ -169,7 +179,9 @@ internal sealed class ReflectUdpListener : IEchoListener
             Instance = _options.InstanceId,
             Transport = "udp",
             Client = EndpointResolver.FormatAddress(source),
-            Local = EndpointResolver.FormatEndPoint(_socket.LocalEndPoint),
+            Local = localAddress is null
+                ? EndpointResolver.FormatEndPoint(_socket.LocalEndPoint)
+                : EndpointResolver.FormatAddress(new IPEndPoint(localAddress, _ownPort)),
             DatagramSize = received,
             Ttl = receiver.Ttl,
             Tos = receiver.Tos,
@@ -177,35 +189,35 @@ internal sealed class ReflectUdpListener : IEchoListener
         var size = request.Operation == ReflectOperation.Echo ? request.Size : 0;
         if (request.Operation != ReflectOperation.Hold)
         {
-            Send(report, size, received, source);
+            Send(report, size, received, source, local);
             return;
         }
         if (request.After > _options.MaxHold)
         {
-            Send(new ReflectReport { Id = request.Id, Error = $"after_ms over this server's limit of {(long)_options.MaxHold.TotalMilliseconds}" }, 0, received, source);
+            Send(new ReflectReport { Id = request.Id, Error = $"after_ms over this server's limit of {(long)_options.MaxHold.TotalMilliseconds}" }, 0, received, source, local);
             return;
         }
         if (Interlocked.Increment(ref _pendingHolds) > _options.MaxPendingHolds)
         {
             Interlocked.Decrement(ref _pendingHolds);
-            Send(new ReflectReport { Id = request.Id, Error = "too many pending holds; try later" }, 0, received, source);
+            Send(new ReflectReport { Id = request.Id, Error = "too many pending holds; try later" }, 0, received, source, local);
             return;
         }
         var id = Interlocked.Increment(ref _nextHold);
         // The hold starts only once it is registered, so its own removal can never come first.
         var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _holds[id] = HoldAsync(id, report, request.After, received, source, registered.Task);
+        _holds[id] = HoldAsync(id, report, request.After, received, source, local, registered.Task);
         registered.SetResult();
     }
 
-    private async Task HoldAsync(long id, ReflectReport report, TimeSpan after, int received, IPEndPoint source, Task registered)
+    private async Task HoldAsync(long id, ReflectReport report, TimeSpan after, int received, IPEndPoint source, PacketDestination local, Task registered)
     {
         try
         {
             await registered.ConfigureAwait(false);
             var start = _time.GetTimestamp();
             await Task.Delay(after, _time, _stop.Token).ConfigureAwait(false);
-            Send(report with { HeldMilliseconds = (long)_time.GetElapsedTime(start).TotalMilliseconds }, 0, received, source);
+            Send(report with { HeldMilliseconds = (long)_time.GetElapsedTime(start).TotalMilliseconds }, 0, received, source, local);
         }
         catch (OperationCanceledException)
         {
@@ -226,8 +238,12 @@ internal sealed class ReflectUdpListener : IEchoListener
         }
     }
 
-    /// <summary>Sends an answer of at most <paramref name="limit"/> bytes (the request's size); drops it when even an error would not fit.</summary>
-    private void Send(ReflectReport report, int size, int limit, IPEndPoint destination)
+    /// <summary>
+    /// Sends an answer of at most <paramref name="limit"/> bytes (the request's size), from <paramref name="local"/>
+    /// when that is an address of ours (a wildcard socket's request), else from the socket's address or the route's
+    /// choice; drops it when even an error would not fit.
+    /// </summary>
+    private void Send(ReflectReport report, int size, int limit, IPEndPoint destination, in PacketDestination local)
     {
         var json = report.ToJson();
         if (json.Length + 1 > limit)
@@ -244,6 +260,43 @@ internal sealed class ReflectUdpListener : IEchoListener
             size = 0;
         }
         var answer = ReflectPadding.Pad(json, Math.Min(size, limit));
+        if (local.IsLocalUnicast)
+        {
+            SendFrom(answer, destination, local);
+            return;
+        }
         _socket.SendTo(answer, SocketFlags.None, destination);
+    }
+
+    /// <summary>
+    /// sendmsg(2) with the IP_PKTINFO / IPV6_PKTINFO message that makes the answer leave from <paramref name="local"/>.
+    /// Called from the receive thread and from holds' timers alike: everything it writes is on the caller's stack, and
+    /// the descriptor is held open for the call (a stop closing the socket meanwhile gives ObjectDisposedException, as
+    /// SendTo does).
+    /// </summary>
+    private void SendFrom(ReadOnlySpan<byte> answer, IPEndPoint destination, in PacketDestination local)
+    {
+        Span<byte> name = stackalloc byte[SocketAddresses.MaxLength];
+        var nameLength = SocketAddresses.Write(destination, name);
+        Span<byte> control = stackalloc byte[ControlMessages.SourceSpace];
+        var controlLength = ControlMessages.WriteSource(control, local);
+        var handle = _socket.SafeHandle;
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            var sent = Libc.SendMessage((int)handle.DangerousGetHandle(), answer, name[..nameLength], control[..controlLength]);
+            if (sent < 0)
+            {
+                throw new SocketException((int)Errno.ToSocketError((int)-sent));
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
     }
 }

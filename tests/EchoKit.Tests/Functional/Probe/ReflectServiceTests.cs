@@ -194,6 +194,38 @@ public sealed class ReflectServiceTests
         Assert.Equal(EndpointResolver.FormatAddress((IPEndPoint)socket.LocalEndPoint!), report.Client);
     }
 
+    [Theory]
+    [InlineData(":0", "127.0.0.2")]
+    [InlineData(":0", "127.0.0.1")]
+    [InlineData(":0", "::1")]
+    [InlineData("0.0.0.0:0", "127.0.0.2")]
+    public async Task WildcardUdpReflectAnswersFromAndReportsTheAddressTheRequestWasSentTo(string endpoint, string sentTo)
+    {
+        // On a host with several addresses the route's choice of source was not the address the client sent to: the
+        // client dropped the answer, and the report said the wildcard ([::]:port) as its local address.
+        await using var server = await TestServer.StartAsync(options => options.Reflect.UdpEndpoints.Add(EndpointParser.Parse(endpoint)));
+        var listener = server.Server.Listeners.Single(l => l.Uri.StartsWith("reflect+udp://", StringComparison.Ordinal));
+        var target = new IPEndPoint(IPAddress.Parse(sentTo), ((IPEndPoint)listener.EndPoint).Port);
+        using var socket = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(target.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Loopback : IPAddress.IPv6Loopback, 0));
+        var any = new IPEndPoint(target.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+        var buffer = new byte[2048];
+
+        // An answer at once, and a held one (sent later, from another thread).
+        foreach (var request in new[] { new ReflectRequest(ReflectOperation.Info, "now", 0, TimeSpan.Zero), new ReflectRequest(ReflectOperation.Hold, "held", 0, TimeSpan.Zero) })
+        {
+            await socket.SendToAsync(request.ToLine(512), SocketFlags.None, target);
+            var answer = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, TestTimeouts.Token());
+
+            Assert.Equal(target, answer.RemoteEndPoint);
+            Assert.True(ReflectReport.TryParse(buffer.AsSpan(0, answer.ReceivedBytes - 1), out var report));
+            Assert.Equal(request.Id, report.Id);
+            Assert.Null(report.Error);
+            Assert.Equal(EndpointResolver.FormatAddress(target), report.Local);
+            Assert.Equal(EndpointResolver.FormatAddress((IPEndPoint)socket.LocalEndPoint!), report.Client);
+        }
+    }
+
     [Fact]
     public async Task UdpReflectIgnoresDatagramsFromDeniedSourcePorts()
     {
