@@ -275,8 +275,8 @@ public sealed class EchoServer : IAsyncDisposable
                 endpoint,
                 udp ? "reflect+udp" : "reflect+tcp",
                 (target, dualStack) => udp
-                    ? Reflect.ReflectUdpListener.Bind(target, dualStack, _options, _logger, _time)
-                    : Reflect.ReflectTcpListener.Bind(target, dualStack, _options, _logger, _time),
+                    ? Reflect.ReflectUdpListener.Bind(target, dualStack, _options, _logger, _time, _instruments)
+                    : Reflect.ReflectTcpListener.Bind(target, dualStack, _options, _logger, _time, _instruments),
                 listener => listener.Bound.Port,
                 listener => listener.DisposeAsync(),
                 cancellationToken).ConfigureAwait(false);

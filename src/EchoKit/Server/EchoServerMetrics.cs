@@ -73,6 +73,33 @@ public static class EchoServerMetrics
     /// </summary>
     public const string ConnectionDuration = "connection.duration.seconds";
 
+    /// <summary>
+    /// Counter: requests to a reflect listener (docs/reflect.md), by how each was answered. Tags: listener (a
+    /// <c>reflect+tcp://</c> or <c>reflect+udp://</c> URI), result (<see cref="ReflectAnswered"/>,
+    /// <see cref="ReflectRefused"/>, <see cref="ReflectUnanswered"/>). Reflect listeners also count what the other
+    /// instruments measure under their own listener tag: TCP connections accepted, rejected, active and their
+    /// duration, bytes both ways, and (UDP) datagrams answered and dropped by rule or rate.
+    /// </summary>
+    public const string ReflectRequests = "reflect.requests";
+
+    /// <summary>Tag on <see cref="ReflectRequests"/>: how the request was answered.</summary>
+    public const string ResultTag = "result";
+
+    /// <summary>Reflect result: the request got its report.</summary>
+    public const string ReflectAnswered = "answered";
+
+    /// <summary>
+    /// Reflect result: the request got an error answer (malformed, a hold longer than the limit, too many pending
+    /// holds, too many requests on one connection, an invalid PROXY header).
+    /// </summary>
+    public const string ReflectRefused = "refused";
+
+    /// <summary>
+    /// Reflect result: no answer at all: a UDP request too small to carry even an error (answers are never larger
+    /// than requests), or a held answer dropped because the server stopped.
+    /// </summary>
+    public const string ReflectUnanswered = "unanswered";
+
     /// <summary>Rejection reason: the listener was at its connection limit.</summary>
     public const string RejectMaxConnections = "max_connections";
 

@@ -19,6 +19,7 @@ internal sealed class ListenerMetrics
     private long _bytesSent;
     private long _datagramsAnswered;
     private long _droppedDenied;
+    private long _droppedRateLimited;
     private long _droppedTooLarge;
     private long _droppedSendFailed;
 
@@ -91,7 +92,7 @@ internal sealed class ListenerMetrics
     {
         var udp = Udp?.Invoke();
         yield return (EchoServerMetrics.DropDenied, Volatile.Read(ref _droppedDenied) + (udp?.DroppedByRule ?? 0));
-        yield return (EchoServerMetrics.DropRateLimited, udp?.DroppedByRate ?? 0);
+        yield return (EchoServerMetrics.DropRateLimited, Volatile.Read(ref _droppedRateLimited) + (udp?.DroppedByRate ?? 0));
         yield return (EchoServerMetrics.DropTooLarge, Volatile.Read(ref _droppedTooLarge));
         yield return (EchoServerMetrics.DropSendFailed, Volatile.Read(ref _droppedSendFailed) + (udp?.SendErrors ?? 0));
     }
@@ -130,11 +131,16 @@ internal sealed class ListenerMetrics
         switch (reason)
         {
             case EchoServerMetrics.DropDenied: Interlocked.Increment(ref _droppedDenied); break;
+            case EchoServerMetrics.DropRateLimited: Interlocked.Increment(ref _droppedRateLimited); break;
             case EchoServerMetrics.DropTooLarge: Interlocked.Increment(ref _droppedTooLarge); break;
             case EchoServerMetrics.DropSendFailed: Interlocked.Increment(ref _droppedSendFailed); break;
             default: throw new ArgumentOutOfRangeException(nameof(reason), reason, "not a datagram drop reason");
         }
     }
+
+    /// <summary>A reflect request was dealt with; <paramref name="result"/> is one of the <c>EchoServerMetrics.Reflect*</c> results.</summary>
+    public void ReflectRequest(string result) =>
+        _instruments.ReflectRequests.Add(1, ListenerTag, new KeyValuePair<string, object?>(EchoServerMetrics.ResultTag, result));
 
     /// <summary>A TLS handshake failed or timed out.</summary>
     public void TlsHandshakeFailed(string reason) =>

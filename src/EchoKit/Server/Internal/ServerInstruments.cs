@@ -20,6 +20,7 @@ internal sealed class ServerInstruments : IDisposable
         Accepted = _meter.CreateCounter<long>(EchoServerMetrics.ConnectionsAccepted, "{connection}", "Connections taken on for echo.");
         Rejected = _meter.CreateCounter<long>(EchoServerMetrics.ConnectionsRejected, "{connection}", "Connections closed by policy without echo, by reason.");
         TlsFailures = _meter.CreateCounter<long>(EchoServerMetrics.TlsHandshakeFailures, "{handshake}", "TLS handshakes that failed or timed out.");
+        ReflectRequests = _meter.CreateCounter<long>(EchoServerMetrics.ReflectRequests, "{request}", "Requests to reflect listeners, by how each was answered.");
         Duration = _meter.CreateHistogram(EchoServerMetrics.ConnectionDuration, "s", "How long connections lived, by how they ended.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = EchoServerMetrics.DurationBuckets });
         _meter.CreateObservableUpDownCounter(EchoServerMetrics.ConnectionsActive, () => Observe(static l => l.Active), "{connection}", "Connections open right now.");
@@ -34,6 +35,8 @@ internal sealed class ServerInstruments : IDisposable
     public Counter<long> Rejected { get; }
 
     public Counter<long> TlsFailures { get; }
+
+    public Counter<long> ReflectRequests { get; }
 
     public Histogram<double> Duration { get; }
 

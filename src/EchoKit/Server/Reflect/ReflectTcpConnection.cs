@@ -1,11 +1,12 @@
 using System.Net.Sockets;
 using EchoKit.Endpoints;
+using EchoKit.Server.Internal;
 using EchoKit.Server.ProxyProtocol;
 
 namespace EchoKit.Server.Reflect;
 
 /// <summary>One TCP reflect connection: an optional PROXY header, then request lines, one answer line each.</summary>
-internal sealed class ReflectTcpConnection(Socket socket, ReflectOptions options, ProxyProtocolOptions proxyOptions, TimeProvider time)
+internal sealed class ReflectTcpConnection(Socket socket, ReflectOptions options, ProxyProtocolOptions proxyOptions, TimeProvider time, ListenerMetrics metrics)
 {
     private readonly byte[] _buffer = new byte[ReflectOptions.MaxRequestBytes + ProxyHeaderParser.DefaultMaxV2Length];
     private int _filled;
@@ -13,6 +14,13 @@ internal sealed class ReflectTcpConnection(Socket socket, ReflectOptions options
     private ProxyHeader? _proxy;
     private double _tokens = options.RequestsPerSecond;
     private long _lastRefill = time.GetTimestamp();
+
+    /// <summary>
+    /// How the connection ended, once <see cref="RunAsync"/> has returned: the client closed, stayed idle longer than
+    /// a hold may last, or was closed after an error answer (a request too long, too many requests, an invalid PROXY
+    /// header), which counts as <see cref="ConnectionCloseReason.Error"/>.
+    /// </summary>
+    public ConnectionCloseReason EndReason { get; private set; } = ConnectionCloseReason.ClosedByPeer;
 
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -25,7 +33,8 @@ internal sealed class ReflectTcpConnection(Socket socket, ReflectOptions options
                 var parsed = ProxyHeaderParser.Parse(_buffer.AsSpan(0, _filled), proxyOptions.MaxHeaderLength);
                 if (parsed.Status == ProxyParseStatus.Invalid)
                 {
-                    await AnswerAsync(new ReflectReport { Error = $"invalid PROXY header: {parsed.Error}" }, 0, stopping).ConfigureAwait(false);
+                    metrics.ConnectionRejected(EchoServerMetrics.RejectProxyHeader);
+                    await RefuseAndCloseAsync(new ReflectReport { Error = $"invalid PROXY header: {parsed.Error}" }, stopping).ConfigureAwait(false);
                     return;
                 }
                 if (parsed.Status == ProxyParseStatus.Complete)
@@ -41,7 +50,7 @@ internal sealed class ReflectTcpConnection(Socket socket, ReflectOptions options
             {
                 if (_filled == _buffer.Length || (!first && _filled > ReflectOptions.MaxRequestBytes))
                 {
-                    await AnswerAsync(new ReflectReport { Error = $"request longer than {ReflectOptions.MaxRequestBytes} bytes" }, 0, stopping).ConfigureAwait(false);
+                    await RefuseAndCloseAsync(new ReflectReport { Error = $"request longer than {ReflectOptions.MaxRequestBytes} bytes" }, stopping).ConfigureAwait(false);
                     return;
                 }
                 if (!await FillAsync(stopping).ConfigureAwait(false))
@@ -60,7 +69,7 @@ internal sealed class ReflectTcpConnection(Socket socket, ReflectOptions options
             Consume(newline + 1);
             if (!TakeToken())
             {
-                await AnswerAsync(new ReflectReport { Id = request.Id, Error = "too many requests; closing" }, 0, stopping).ConfigureAwait(false);
+                await RefuseAndCloseAsync(new ReflectReport { Id = request.Id, Error = "too many requests; closing" }, stopping).ConfigureAwait(false);
                 return;
             }
             if (!ok)
@@ -77,7 +86,15 @@ internal sealed class ReflectTcpConnection(Socket socket, ReflectOptions options
                     continue;
                 }
                 var start = time.GetTimestamp();
-                await Task.Delay(request.After, time, stopping).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(request.After, time, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    metrics.ReflectRequest(EchoServerMetrics.ReflectUnanswered); // the server stopped first
+                    throw;
+                }
                 held = (long)time.GetElapsedTime(start).TotalMilliseconds;
             }
             var size = request.Operation == ReflectOperation.Echo ? Math.Min(request.Size, options.MaxEchoBytes) : 0;
@@ -98,10 +115,18 @@ internal sealed class ReflectTcpConnection(Socket socket, ReflectOptions options
         HeldMilliseconds = held,
     };
 
+    private Task RefuseAndCloseAsync(ReflectReport report, CancellationToken stopping)
+    {
+        EndReason = ConnectionCloseReason.Error;
+        return AnswerAsync(report, 0, stopping);
+    }
+
     private async Task AnswerAsync(ReflectReport report, int size, CancellationToken stopping)
     {
         var line = ReflectPadding.Pad(report.ToJson(), size);
+        metrics.ReflectRequest(report.Error is null ? EchoServerMetrics.ReflectAnswered : EchoServerMetrics.ReflectRefused);
         await socket.SendAsync(line, SocketFlags.None, stopping).ConfigureAwait(false);
+        metrics.AddSent(line.Length);
     }
 
     private async Task<bool> FillAsync(CancellationToken stopping)
@@ -112,11 +137,13 @@ internal sealed class ReflectTcpConnection(Socket socket, ReflectOptions options
         {
             var count = await socket.ReceiveAsync(_buffer.AsMemory(_filled), SocketFlags.None, idle.Token).ConfigureAwait(false);
             _filled += count;
+            metrics.AddReceived(count);
             return count > 0;
         }
         catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
         {
-            return false; // idle for longer than a hold may last
+            EndReason = ConnectionCloseReason.Idle; // idle for longer than a hold may last
+            return false;
         }
     }
 

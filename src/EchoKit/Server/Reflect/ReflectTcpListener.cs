@@ -23,12 +23,13 @@ internal sealed class ReflectTcpListener : IEchoListener
     private readonly EchoServerOptions _server;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly ListenerMetrics _metrics;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<long, Task> _connections = new();
     private long _nextId;
     private int _open;
 
-    private ReflectTcpListener(Socket listener, ReflectOptions options, EchoServerOptions server, ILogger logger, TimeProvider time)
+    private ReflectTcpListener(Socket listener, ReflectOptions options, EchoServerOptions server, ILogger logger, TimeProvider time, ServerInstruments instruments)
     {
         _listener = listener;
         _options = options;
@@ -36,14 +37,15 @@ internal sealed class ReflectTcpListener : IEchoListener
         _logger = logger;
         _time = time;
         Bound = new BoundListener(ListenProtocol.Tcp, listener.LocalEndPoint!, EndpointResolver.FormatUri("reflect+tcp", listener.LocalEndPoint!));
+        _metrics = instruments.ForListener(Bound.Uri);
     }
 
     public BoundListener Bound { get; }
 
-    public static ReflectTcpListener Bind(IPEndPoint address, bool dualStack, EchoServerOptions server, ILogger logger, TimeProvider time)
+    public static ReflectTcpListener Bind(IPEndPoint address, bool dualStack, EchoServerOptions server, ILogger logger, TimeProvider time, ServerInstruments instruments)
     {
         var socket = ListenSockets.Listen(address, dualStack, "reflect+tcp", server.Backlog, configure: listener => SavedSyn.Enable(listener));
-        return new ReflectTcpListener(socket, server.Reflect, server, logger, time);
+        return new ReflectTcpListener(socket, server.Reflect, server, logger, time, instruments);
     }
 
     public async Task RunAsync()
@@ -74,12 +76,14 @@ internal sealed class ReflectTcpListener : IEchoListener
         if (_server.AccessList is { IsEmpty: false } access && client.RemoteEndPoint is IPEndPoint remote && !access.Allows(remote.Address))
         {
             client.Dispose();
+            _metrics.ConnectionRejected(EchoServerMetrics.RejectDenied);
             return;
         }
         if (Interlocked.Increment(ref _open) > _options.MaxConnections)
         {
             Interlocked.Decrement(ref _open);
             client.Dispose();
+            _metrics.ConnectionRejected(EchoServerMetrics.RejectMaxConnections);
             return;
         }
         var id = Interlocked.Increment(ref _nextId);
@@ -92,30 +96,38 @@ internal sealed class ReflectTcpListener : IEchoListener
     private async Task ServeAsync(long id, Socket socket, Task registered)
     {
         await registered.ConfigureAwait(false);
+        var opened = _time.GetTimestamp();
+        var reason = ConnectionCloseReason.ClosedByPeer;
+        _metrics.ConnectionOpened();
         try
         {
-            await new ReflectTcpConnection(socket, _options, _server.ProxyProtocol, _time).RunAsync(_stop.Token).ConfigureAwait(false);
+            var connection = new ReflectTcpConnection(socket, _options, _server.ProxyProtocol, _time, _metrics);
+            await connection.RunAsync(_stop.Token).ConfigureAwait(false);
+            reason = connection.EndReason;
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
-            // The server is stopping: the connection is closed below.
+            reason = ConnectionCloseReason.Shutdown; // the connection is closed below
         }
         catch (SocketException ex) when (SocketErrors.IsConnectionResetError(ex.SocketErrorCode) || SocketErrors.IsAbortError(ex.SocketErrorCode))
         {
+            reason = _stop.IsCancellationRequested ? ConnectionCloseReason.Shutdown : ConnectionCloseReason.Reset;
             ReflectLog.ConnectionLost(_logger, ex.SocketErrorCode);
         }
         catch (ObjectDisposedException) when (_stop.IsCancellationRequested)
         {
-            // Closed under us by the stop.
+            reason = ConnectionCloseReason.Shutdown; // closed under us by the stop
         }
         catch (Exception ex)
         {
+            reason = ConnectionCloseReason.Error;
             ReflectLog.ConnectionFault(_logger, ex);
         }
         finally
         {
             socket.Dispose();
             Interlocked.Decrement(ref _open);
+            _metrics.ConnectionClosed(reason, _time.GetElapsedTime(opened));
             _connections.TryRemove(id, out _);
         }
     }

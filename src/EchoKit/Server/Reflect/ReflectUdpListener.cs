@@ -27,6 +27,7 @@ internal sealed class ReflectUdpListener : IEchoListener
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly UdpSourceTable _sources;
+    private readonly ListenerMetrics _metrics;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<long, Task> _holds = new();
     private readonly int _ownPort;
@@ -34,7 +35,7 @@ internal sealed class ReflectUdpListener : IEchoListener
     private int _pendingHolds;
     private volatile bool _stopping;
 
-    private ReflectUdpListener(Socket socket, EchoServerOptions server, ILogger logger, TimeProvider time)
+    private ReflectUdpListener(Socket socket, EchoServerOptions server, ILogger logger, TimeProvider time, ServerInstruments instruments)
     {
         _socket = socket;
         _server = server;
@@ -45,11 +46,12 @@ internal sealed class ReflectUdpListener : IEchoListener
         _sources = new UdpSourceTable(_udp.SourceTableCapacity, _udp.RateLimit, _udp.EffectiveBurst, time);
         _ownPort = ((IPEndPoint)socket.LocalEndPoint!).Port;
         Bound = new BoundListener(ListenProtocol.Udp, socket.LocalEndPoint!, EndpointResolver.FormatUri("reflect+udp", socket.LocalEndPoint!));
+        _metrics = instruments.ForListener(Bound.Uri);
     }
 
     public BoundListener Bound { get; }
 
-    public static ReflectUdpListener Bind(IPEndPoint address, bool dualStack, EchoServerOptions server, ILogger logger, TimeProvider time)
+    public static ReflectUdpListener Bind(IPEndPoint address, bool dualStack, EchoServerOptions server, ILogger logger, TimeProvider time, ServerInstruments instruments)
     {
         if (!LinuxRecvMsg.IsSupported)
         {
@@ -74,7 +76,7 @@ internal sealed class ReflectUdpListener : IEchoListener
             socket.Dispose();
             throw new ListenerBindException(EndpointResolver.FormatUri("reflect+udp", address), ex.SocketErrorCode, ex);
         }
-        return new ReflectUdpListener(socket, server, logger, time);
+        return new ReflectUdpListener(socket, server, logger, time, instruments);
     }
 
     public async Task RunAsync()
@@ -122,8 +124,10 @@ internal sealed class ReflectUdpListener : IEchoListener
                 ReflectLog.ReceiveFault(_logger, Bound.Uri, ex);
                 return;
             }
-            if (!Admit(source))
+            _metrics.AddReceived(receiver.Length);
+            if (Refusal(source) is { } drop)
             {
+                _metrics.DatagramDropped(drop);
                 continue;
             }
             try
@@ -143,20 +147,21 @@ internal sealed class ReflectUdpListener : IEchoListener
         }
     }
 
-    private bool Admit(IPEndPoint source)
+    /// <summary>Why a request from <paramref name="source"/> gets no answer at all (an <c>EchoServerMetrics.Drop*</c> reason), or null.</summary>
+    private string? Refusal(IPEndPoint source)
     {
         // The UDP echo's rules: denied source ports (reflection loops), the access list, the per-source rate.
         if (_udp.DenySourcePorts.Contains(source.Port) || (_udp.DenyOwnPort && source.Port == _ownPort))
         {
-            return false;
+            return EchoServerMetrics.DropDenied;
         }
         if (_server.AccessList is { IsEmpty: false } access && !access.Allows(source.Address))
         {
-            return false;
+            return EchoServerMetrics.DropDenied;
         }
         var key = UdpSourceKey.From(source.Address);
         var verdict = _sources.Check(key, _udp.ExemptLoopbackFromRateLimit && key.IsLoopback);
-        return verdict is UdpSourceVerdict.Allowed or UdpSourceVerdict.AllowedNewSource;
+        return verdict is UdpSourceVerdict.Allowed or UdpSourceVerdict.AllowedNewSource ? null : EchoServerMetrics.DropRateLimited;
     }
 
     private void Handle(LinuxRecvMsg receiver, IPEndPoint source)
@@ -221,7 +226,7 @@ internal sealed class ReflectUdpListener : IEchoListener
         }
         catch (OperationCanceledException)
         {
-            // Stopping: a held answer is dropped, as a datagram may be.
+            _metrics.ReflectRequest(EchoServerMetrics.ReflectUnanswered); // stopping: a held answer is dropped, as a datagram may be
         }
         catch (SocketException ex) when (SocketErrors.IsConnectionResetError(ex.SocketErrorCode) || ex.SocketErrorCode is SocketError.MessageSize or SocketError.NoBufferSpaceAvailable)
         {
@@ -246,26 +251,43 @@ internal sealed class ReflectUdpListener : IEchoListener
     private void Send(ReflectReport report, int size, int limit, IPEndPoint destination, in PacketDestination local)
     {
         var json = report.ToJson();
+        var result = report.Error is null ? EchoServerMetrics.ReflectAnswered : EchoServerMetrics.ReflectRefused;
         if (json.Length + 1 > limit)
         {
+            result = EchoServerMetrics.ReflectRefused;
             json = new ReflectReport { Id = report.Id, Error = $"pad the request to at least {json.Length + 1} bytes" }.ToJson();
             if (json.Length + 1 > limit)
             {
                 json = new ReflectReport { Error = "pad the request" }.ToJson();
                 if (json.Length + 1 > limit)
                 {
+                    _metrics.ReflectRequest(EchoServerMetrics.ReflectUnanswered);
                     return;
                 }
             }
             size = 0;
         }
         var answer = ReflectPadding.Pad(json, Math.Min(size, limit));
-        if (local.IsLocalUnicast)
+        try
         {
-            SendFrom(answer, destination, local);
-            return;
+            if (local.IsLocalUnicast)
+            {
+                SendFrom(answer, destination, local);
+            }
+            else
+            {
+                _socket.SendTo(answer, SocketFlags.None, destination);
+            }
         }
-        _socket.SendTo(answer, SocketFlags.None, destination);
+        catch (SocketException)
+        {
+            _metrics.DatagramDropped(EchoServerMetrics.DropSendFailed);
+            _metrics.ReflectRequest(EchoServerMetrics.ReflectUnanswered);
+            throw;
+        }
+        _metrics.ReflectRequest(result);
+        _metrics.DatagramAnswered();
+        _metrics.AddSent(answer.Length);
     }
 
     /// <summary>

@@ -152,60 +152,6 @@ public abstract class EchoServerMetricsTests(ServerEngine engine)
         Assert.True(sum > 0);
     }
 
-    /// <summary>Records every EchoKit.Server measurement with its listener and reason tags.</summary>
-    private sealed class MeasurementRecorder : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private readonly List<(string Instrument, string? Listener, string? Reason, double Value)> _measurements = [];
-
-        public MeasurementRecorder()
-        {
-            _listener.InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == EchoServerMetrics.MeterName)
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((i, v, t, _) => Add(i, v, t));
-            _listener.SetMeasurementEventCallback<double>((i, v, t, _) => Add(i, v, t));
-            _listener.Start();
-        }
-
-        private void Add(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            string? listener = null, reason = null;
-            foreach (var tag in tags)
-            {
-                if (tag.Key == EchoServerMetrics.ListenerTag) { listener = (string?)tag.Value; }
-                if (tag.Key == EchoServerMetrics.ReasonTag) { reason = (string?)tag.Value; }
-            }
-            lock (_measurements)
-            {
-                _measurements.Add((instrument.Name, listener, reason, value));
-            }
-        }
-
-        public void Collect() => _listener.RecordObservableInstruments();
-
-        private IEnumerable<double> Values(string instrument, Uri listener, string? reason)
-        {
-            var uri = $"{listener.Scheme}://{listener.Authority}";
-            lock (_measurements)
-            {
-                return _measurements.Where(m => m.Instrument == instrument && m.Listener == uri && (reason is null || m.Reason == reason)).Select(m => m.Value).ToArray();
-            }
-        }
-
-        public double Sum(string instrument, Uri listener, string? reason = null) => Values(instrument, listener, reason).Sum();
-
-        public double Last(string instrument, Uri listener) => Values(instrument, listener, null).Last();
-
-        public int Count(string instrument, Uri listener) => Values(instrument, listener, null).Count();
-
-        public void Dispose() => _listener.Dispose();
-    }
-
     /// <summary>A logger factory that lets a test await N ConnectionClosed events (logged after the metrics).</summary>
     private sealed class ClosedConnections : ILoggerFactory, ILogger
     {

@@ -27,7 +27,7 @@ public sealed class ReflectServiceTests
         return (server, (IPEndPoint)tcp.EndPoint, (IPEndPoint)udp.EndPoint);
     }
 
-    private static async Task<string> ReadLineAsync(Socket socket)
+    internal static async Task<string> ReadLineAsync(Socket socket)
     {
         var bytes = new List<byte>();
         var one = new byte[1];
