@@ -28,7 +28,7 @@ internal static class UnixSockets
         var bound = false;
         try
         {
-            socket.Bind(endPoint);
+            socket.Bind(new UnixListenEndPoint(path)); // not endPoint: see UnixListenEndPoint
             bound = true;
             if (mode is { } permissions && !OperatingSystem.IsWindows())
             {
