@@ -48,6 +48,7 @@ internal static partial class Libc
     public const int AT_FDCWD = -100;
     public const int AT_SYMLINK_NOFOLLOW = 0x100;
     public const uint STATX_TYPE = 0x1;
+    public const uint STATX_INO = 0x100;
     public const int S_IFMT = 0xF000;
     public const int S_IFSOCK = 0xC000;
     public const int S_IFDIR = 0x4000;
@@ -142,17 +143,29 @@ internal static partial class Libc
     /// socket from a regular file, which is what a listener must know before it removes a path. statx() (glibc 2.28)
     /// rather than lstat(): its layout is the same on every architecture, stx_mode a 16-bit field at byte 28.
     /// </summary>
-    public static int FileType(string path, out int type)
+    public static int FileType(string path, out int type) => FileType(path, out type, out _);
+
+    /// <summary>
+    /// As <see cref="FileType(string, out int)"/>, with the file's identity: its device and inode (stx_dev_major and
+    /// stx_dev_minor at bytes 136 and 140, stx_ino at 32). A listener remembers the identity of the socket file it
+    /// bound, so that at stop it removes that file and never one that has taken its place since.
+    /// </summary>
+    public static int FileType(string path, out int type, out FileIdentity identity)
     {
         Span<byte> statx = stackalloc byte[256]; // sizeof(struct statx)
-        if (StatxRaw(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE, ref statx[0]) != 0)
+        if (StatxRaw(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_INO, ref statx[0]) != 0)
         {
             type = 0;
+            identity = default;
             return LastPInvokeError;
         }
         type = MemoryMarshal.Read<ushort>(statx[28..]) & S_IFMT;
+        identity = new FileIdentity(MemoryMarshal.Read<uint>(statx[136..]), MemoryMarshal.Read<uint>(statx[140..]), MemoryMarshal.Read<ulong>(statx[32..]));
         return 0;
     }
+
+    /// <summary>A file's device (major, minor) and inode: equal for the same file, whatever its name.</summary>
+    public readonly record struct FileIdentity(uint DeviceMajor, uint DeviceMinor, ulong Inode);
 
     [LibraryImport(Name, EntryPoint = "recv")]
     [SuppressGCTransition]

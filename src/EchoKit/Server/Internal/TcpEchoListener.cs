@@ -18,19 +18,19 @@ internal sealed class TcpEchoListener : IEchoListener
     private readonly Socket _socket;
     private readonly StreamListenerContext _context;
     private readonly ServerContext _server;
-    private readonly string? _unixPath;
+    private readonly UnixSocketFile? _unixFile;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new(); // the acceptor's start against a stop
     private EpollAcceptor? _acceptor;    // plain listeners on the epoll engine accept on a loop
     private int _disposed;
 
-    private TcpEchoListener(Socket socket, BoundListener bound, StreamListenerContext context, string? unixPath)
+    private TcpEchoListener(Socket socket, BoundListener bound, StreamListenerContext context, UnixSocketFile? unixFile)
     {
         _socket = socket;
         Bound = bound;
         _context = context;
         _server = context.Server;
-        _unixPath = unixPath;
+        _unixFile = unixFile;
     }
 
     public BoundListener Bound { get; }
@@ -52,15 +52,15 @@ internal sealed class TcpEchoListener : IEchoListener
         return new TcpEchoListener(socket, bound, new StreamListenerContext(server, uri, isUnix: false, endpoint.UseProxyProtocol, tls, tls is null ? epoll : null), null);
     }
 
-    /// <summary>A Unix domain stream listener at <see cref="ListenEndpoint.UnixPath"/>; its file is removed on dispose.</summary>
+    /// <summary>A Unix domain stream listener at <see cref="ListenEndpoint.UnixPath"/>; its file is removed when it stops accepting.</summary>
     public static TcpEchoListener BindUnix(ListenEndpoint endpoint, ServerContext server, EpollEngine? epoll)
     {
         var path = endpoint.UnixPath!;
         var endPoint = new UnixDomainSocketEndPoint(path);
         var uri = EndpointResolver.FormatUri("unix", endPoint);
-        var socket = UnixSockets.BindAndListen(path, endpoint.UnixMode, server.Options.Backlog, uri, server.Logger);
+        var socket = UnixSockets.BindAndListen(path, endpoint.UnixMode, server.Options.Backlog, uri, server.Logger, out var file);
         var bound = new BoundListener(ListenProtocol.Unix, endPoint, uri);
-        return new TcpEchoListener(socket, bound, new StreamListenerContext(server, uri, isUnix: true, endpoint.UseProxyProtocol, null, epoll), path);
+        return new TcpEchoListener(socket, bound, new StreamListenerContext(server, uri, isUnix: true, endpoint.UseProxyProtocol, null, epoll), file);
     }
 
     public Task RunAsync()
@@ -213,6 +213,9 @@ internal sealed class TcpEchoListener : IEchoListener
                     // Closing the listening socket makes the kernel refuse new connects at once.
                     _socket.Dispose();
                 }
+                // At once, not after the drain: a new server may take the path meanwhile (a rolling restart), and
+                // clients are told "no such socket" rather than "refused". Only the file this listener bound goes.
+                _unixFile?.Remove(Bound.Uri, _server.Logger);
             }
         }
     }
@@ -266,10 +269,6 @@ internal sealed class TcpEchoListener : IEchoListener
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _stopping.Dispose();
-            if (_unixPath is not null)
-            {
-                UnixSockets.Remove(_unixPath, Bound.Uri, _server.Logger);
-            }
         }
         return ValueTask.CompletedTask;
     }

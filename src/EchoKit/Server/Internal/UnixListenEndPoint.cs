@@ -12,7 +12,8 @@ namespace EchoKit.Server.Internal;
 /// client bound to a longer name (any local process can bind a 60-byte abstract name) made that copy throw on the
 /// runtime's event loop, which ends the process (FailFast). At full size every client address fits.</item>
 /// <item>.NET unlinks the path of a bound <see cref="UnixDomainSocketEndPoint"/> when the socket is disposed, without
-/// asking whether it is still its file. With this endpoint it does not: the listener removes its file itself.</item>
+/// asking whether it is still its file. With this endpoint it does not, and <see cref="UnixSocketFile"/> removes the
+/// file instead, only if it is still the one bound.</item>
 /// </list>
 /// The kernel reads a path up to its first zero, so the padding binds the same path.
 /// </summary>

@@ -10,12 +10,12 @@ internal static class UnixSockets
 {
     /// <summary>
     /// A listening socket at <paramref name="path"/> with permissions <paramref name="mode"/> (set before listen(),
-    /// so no client connects through looser permissions). An existing file is removed only if it is a socket file and
-    /// a connect to it is refused; a live socket, a regular file or a directory fails the bind, each with its own words
-    /// (bind() says EADDRINUSE for all three, and ENOENT, which .NET reports as "address not available", for a
-    /// missing directory).
+    /// so no client connects through looser permissions), and the socket file it made, for the listener to remove when
+    /// it stops. An existing file is removed only if it is a socket file and a connect to it is refused; a live socket,
+    /// a regular file or a directory fails the bind, each with its own words (bind() says EADDRINUSE for all three, and
+    /// ENOENT, which .NET reports as "address not available", for a missing directory).
     /// </summary>
-    public static Socket BindAndListen(string path, UnixFileMode? mode, int backlog, string uri, ILogger logger)
+    public static Socket BindAndListen(string path, UnixFileMode? mode, int backlog, string uri, ILogger logger, out UnixSocketFile file)
     {
         var endPoint = new UnixDomainSocketEndPoint(path);
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -25,26 +25,27 @@ internal static class UnixSockets
         }
         RemoveIfStale(path, endPoint, uri, logger);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        var bound = false;
+        UnixSocketFile? bound = null;
         try
         {
-            socket.Bind(new UnixListenEndPoint(path)); // not endPoint: see UnixListenEndPoint
-            bound = true;
+            socket.Bind(new UnixListenEndPoint(path));
+            bound = UnixSocketFile.Bound(path);
             if (mode is { } permissions && !OperatingSystem.IsWindows())
             {
                 File.SetUnixFileMode(path, permissions);
             }
             socket.Listen(backlog);
+            file = bound;
             return socket;
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AccessDenied)
         {
-            Cleanup(socket, bound, path);
+            Cleanup(socket, bound, uri, logger);
             throw new ListenerBindException(uri, ex.SocketErrorCode, $"cannot listen on {uri}: permission denied (cannot create a file in '{directory}')", ex);
         }
         catch (SocketException ex)
         {
-            Cleanup(socket, bound, path);
+            Cleanup(socket, bound, uri, logger);
             // The checks above ran before bind(): something may have appeared (or gone) since. Name it, not the errno.
             var message = ex.SocketErrorCode switch
             {
@@ -57,21 +58,8 @@ internal static class UnixSockets
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Cleanup(socket, bound, path);
+            Cleanup(socket, bound, uri, logger);
             throw new ListenerBindException(uri, SocketError.AccessDenied, $"cannot listen on {uri}: cannot set its permissions: {ex.Message}", ex);
-        }
-    }
-
-    /// <summary>Removes the socket file a listener created; a failure is logged, never thrown.</summary>
-    public static void Remove(string path, string uri, ILogger logger)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            ServerLog.UnixSocketRemoveFailed(logger, path, uri, ex.Message);
         }
     }
 
@@ -162,19 +150,10 @@ internal static class UnixSockets
         Other,
     }
 
-    private static void Cleanup(Socket socket, bool bound, string path)
+    private static void Cleanup(Socket socket, UnixSocketFile? bound, string uri, ILogger logger)
     {
         socket.Dispose();
-        if (bound)
-        {
-            try
-            {
-                File.Delete(path);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Best effort: the bind failure being reported matters more than this leftover file.
-            }
-        }
+        // Best effort, logged if it fails: the bind failure being reported matters more than a leftover file.
+        bound?.Remove(uri, logger);
     }
 }

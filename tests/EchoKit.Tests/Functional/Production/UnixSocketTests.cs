@@ -64,6 +64,40 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
     }
 
     [Fact]
+    public async Task ServerLeavesARegularFileThatTookThePlaceOfItsSocket()
+    {
+        var server = await TestServer.StartServerAsync(Engine, Unix(_path), TestServer.Logs());
+        File.Delete(_path);
+        File.WriteAllText(_path, "precious data");
+
+        await server.StopAsync();
+        await server.DisposeAsync();
+        Assert.Equal("precious data", File.ReadAllText(_path));
+    }
+
+    [Fact]
+    public async Task DrainingServerDoesNotRemoveTheSocketOfTheServerThatTookItsPath()
+    {
+        // A rolling restart: the old server drains a client while the new one listens on the same path.
+        var oldLogs = TestServer.Logs();
+        var old = await TestServer.StartServerAsync(Engine, Unix(_path), oldLogs);
+        var lingering = await TestClients.ConnectAsync(new UnixDomainSocketEndPoint(_path));
+        Assert.Equal("old"u8.ToArray(), await TestClients.EchoAsync(lingering, "old"u8.ToArray()));
+        var draining = old.StopAsync();
+        await oldLogs.WaitForAsync("ShutdownStarted");
+        Assert.False(File.Exists(_path), "a stopping server removes its socket file at once");
+
+        await using var successor = await TestServer.StartServerAsync(Engine, Unix(_path), TestServer.Logs());
+        lingering.Dispose();
+        await draining.WaitAsync(TestTimeouts.Token());
+        await old.DisposeAsync();
+
+        Assert.True(File.Exists(_path), "the successor's socket file is still there");
+        using var client = await TestClients.ConnectAsync(new UnixDomainSocketEndPoint(_path));
+        Assert.Equal("new"u8.ToArray(), await TestClients.EchoAsync(client, "new"u8.ToArray()));
+    }
+
+    [Fact]
     public async Task ServerReplacesAStaleSocketFile()
     {
         // A crashed server leaves its socket file behind. .NET unlinks the path it bound on dispose, so bind
