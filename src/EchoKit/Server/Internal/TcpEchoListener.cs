@@ -101,7 +101,7 @@ internal sealed class TcpEchoListener : IEchoListener
         var peer = default(PeerAddress);
         if (_context.IsUnix)
         {
-            remote = UnixPeer.Describe(fd, sockaddr);
+            remote = UnixPeer.Describe(fd);
         }
         else
         {

@@ -98,6 +98,24 @@ public abstract class UnixSocketTests(ServerEngine engine) : IDisposable
     }
 
     [Fact]
+    public async Task ClientIsNamedByItsCredentialsNotByTheNameItBound()
+    {
+        // Any local user can bind its client socket to a name that reads like someone else's credentials. (The
+        // server's path is the longer one here, so this test does not depend on clients with longer names being served.)
+        var path = Path.Combine(Path.GetDirectoryName(_path)!, "a-server-path-longer-than-the-client-name.sock");
+        var logs = TestServer.Logs();
+        await using var server = await TestServer.StartServerAsync(Engine, Unix(path), logs);
+        var impostor = Path.Combine(Path.GetDirectoryName(_path)!, "pid=1,uid=0");
+        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        client.Bind(new UnixDomainSocketEndPoint(impostor));
+        await client.ConnectAsync(new UnixDomainSocketEndPoint(path), TestTimeouts.Token());
+        Assert.Equal("hi"u8.ToArray(), await TestClients.EchoAsync(client, "hi"u8.ToArray()));
+
+        var remote = (await logs.WaitForAsync("ConnectionOpened")).Field("Remote");
+        Assert.Matches($"^unix:pid={Environment.ProcessId},uid=[0-9]+$", remote);
+    }
+
+    [Fact]
     public async Task ServerReplacesAStaleSocketFile()
     {
         // A crashed server leaves its socket file behind. .NET unlinks the path it bound on dispose, so bind
