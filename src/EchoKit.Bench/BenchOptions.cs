@@ -114,7 +114,10 @@ public sealed class BenchOptions
         if (UnixPath is not null)
         {
             Check(Endpoint is null, nameof(UnixPath), "give either an endpoint or a Unix socket path, not both");
-            Check(UnixPath.Length is > 0 and <= 107, nameof(UnixPath), "the Unix socket path must be 1 to 107 bytes");
+            if (EndpointParser.UnixPathError(UnixPath) is { } unixError)
+            {
+                throw new ArgumentException(unixError, nameof(UnixPath));
+            }
             Check(Mode == BenchMode.Tcp, nameof(UnixPath), "a Unix socket path applies to stream load only (not --udp or --connect-rate)");
             Check(Tls is null, nameof(Tls), "TLS applies to TCP endpoints, not Unix sockets");
         }

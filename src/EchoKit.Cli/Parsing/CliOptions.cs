@@ -52,7 +52,16 @@ internal static class CliOptions
         {
             throw new UsageException(unixOption is null ? "give the ENDPOINT, or --unix PATH" : "give either ENDPOINT or --unix PATH, not both");
         }
-        return target is null ? (null, unixOption) : (target.UnixPath is null ? target.Endpoint : null, target.UnixPath);
+        if (target is null)
+        {
+            // --unix PATH is read as -U PATH is, so every client's Unix path passes the one check.
+            if (!ClientTarget.TryParse(unixOption!, unix: true, out target, out var error))
+            {
+                throw new UsageException(error);
+            }
+            return (null, target.UnixPath);
+        }
+        return (target.UnixPath is null ? target.Endpoint : null, target.UnixPath);
     }
 
     public static Argument<EndpointSpec> EndpointArgument() => new("ENDPOINT")

@@ -55,8 +55,13 @@ internal sealed partial record ClientTarget(EndpointSpec Endpoint, string? UnixP
         else if (unix || LooksLikePath(text))
         {
             target = ForUnix(text);
-            error = target.UnixPath!.Length == 0 ? "empty Unix socket path" : null;
-            return error is null;
+            error = EndpointParser.UnixPathError(target.UnixPath!);
+            if (error is not null)
+            {
+                target = null;
+                return false;
+            }
+            return true;
         }
         if (!EndpointParser.TryParse(text, out var endpoint, out error))
         {

@@ -11,6 +11,26 @@ namespace EchoKit.Endpoints;
 /// </summary>
 public static class EndpointParser
 {
+    /// <summary>The longest Unix socket path Linux takes, in bytes (sun_path holds 108 with the NUL).</summary>
+    public const int MaxUnixPathBytes = 107;
+
+    /// <summary>
+    /// Why <paramref name="path"/> cannot name a Unix socket (it is empty, or longer than
+    /// <see cref="MaxUnixPathBytes"/> bytes in UTF-8), in one line; null when it can. The one check for a client's
+    /// Unix socket path, so that a long path is a usage error rather than an exception from the socket address.
+    /// </summary>
+    public static string? UnixPathError(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path.Length == 0)
+        {
+            return "empty Unix socket path";
+        }
+        return System.Text.Encoding.UTF8.GetByteCount(path) > MaxUnixPathBytes
+            ? $"Unix socket path '{path}' is longer than {MaxUnixPathBytes} bytes"
+            : null;
+    }
+
     /// <summary>Parses <paramref name="text"/>; throws <see cref="EndpointFormatException"/> with a one-line reason.</summary>
     public static EndpointSpec Parse(string text)
     {

@@ -127,6 +127,24 @@ public sealed class ClientCliTests
         Assert.Equal("over unix\n", stdout);
     }
 
+    [Theory]
+    [InlineData("send", "-U")]
+    [InlineData("connect", "-U")]
+    [InlineData("ping", "-c", "1", "-U")]
+    [InlineData("bench", "-n", "1", "-U")]
+    [InlineData("send")]
+    public async Task AUnixSocketPathTooLongForTheSocketAddressIsOneUsageErrorLine(params string[] command)
+    {
+        var path = "/tmp/" + new string('a', 120);
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync([.. command, path]);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains($"Unix socket path '{path}' is longer than 107 bytes", stderr);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
     [Fact]
     public async Task VerboseFailureListsEachAddressTriedAndNoEmptyTotals()
     {

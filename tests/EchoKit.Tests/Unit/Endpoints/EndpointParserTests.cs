@@ -115,4 +115,21 @@ public sealed class EndpointParserTests
         Assert.Equal(host, endpoint.Host);
         Assert.Equal(7, endpoint.Port);
     }
+
+    [Theory]
+    [InlineData(107, null)]
+    [InlineData(108, "is longer than 107 bytes")]
+    [InlineData(0, "empty Unix socket path")]
+    public void AUnixSocketPathIsCheckedAgainstTheSocketAddressInBytes(int bytes, string? error)
+    {
+        Assert.Contains(error ?? "", EndpointParser.UnixPathError(new string('a', bytes)) ?? "");
+        Assert.Equal(error is null, EndpointParser.UnixPathError(new string('a', bytes)) is null);
+    }
+
+    [Fact]
+    public void AUnixSocketPathIsMeasuredInUtf8BytesNotCharacters()
+    {
+        // 54 characters of two bytes each: 108 bytes, one too many for sun_path.
+        Assert.NotNull(EndpointParser.UnixPathError(new string('é', 54)));
+    }
 }
