@@ -21,9 +21,20 @@ internal sealed partial record ClientTarget(EndpointSpec Endpoint, string? UnixP
     public static bool LooksLikePath(string text) =>
         text.StartsWith("unix:", StringComparison.OrdinalIgnoreCase) || text.Contains('/', StringComparison.Ordinal);
 
+    /// <summary>
+    /// A Unix socket at <paramref name="text"/>: a path, <c>unix:PATH</c>, or <c>unix://PATH</c> as <c>serve</c>
+    /// prints it. The <c>//</c> after the scheme is a URI's empty authority and no part of the path:
+    /// <c>unix:///run/echo.sock</c> is <c>/run/echo.sock</c>, and <c>unix://echo.sock</c> (how serve prints
+    /// <c>--unix echo.sock</c>) is <c>echo.sock</c>, relative to the working directory as <c>unix:echo.sock</c> is.
+    /// </summary>
     public static ClientTarget ForUnix(string text)
     {
-        var path = text.StartsWith("unix:", StringComparison.OrdinalIgnoreCase) ? text[5..] : text;
+        var path = text;
+        if (path.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
+        {
+            path = path[5..];
+            path = path.StartsWith("//", StringComparison.Ordinal) ? path[2..] : path;
+        }
         return new ClientTarget(new EndpointSpec(null, 0, path), path);
     }
 

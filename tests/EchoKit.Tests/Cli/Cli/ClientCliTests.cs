@@ -127,6 +127,29 @@ public sealed class ClientCliTests
         Assert.Equal("over unix\n", stdout);
     }
 
+    [Fact]
+    public async Task SendReachesALongUnixSocketPathByTheAddressServePrints()
+    {
+        // 107 bytes, the longest sun_path takes: the "//" of unix:///PATH must not count.
+        var directory = Directory.CreateTempSubdirectory("echokit-").FullName;
+        var path = Path.Combine(directory, new string('s', 107 - directory.Length - 1));
+        try
+        {
+            await using var serve = EchokitProcess.Start("serve", "--unix", path);
+            var listener = (await serve.WaitForListenersAsync(1))[0];
+
+            var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", listener.OriginalString, "by", "uri");
+
+            Assert.Equal($"unix://{path}", listener.OriginalString);
+            Assert.True(code == 0, stderr);
+            Assert.Equal("by uri\n", stdout);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("send", "-U")]
     [InlineData("connect", "-U")]

@@ -162,7 +162,11 @@ public sealed class CliConventionTests
     }
 
     [Theory]
-    [InlineData("unix:///run/echo.sock", "///run/echo.sock")]
+    [InlineData("unix:///run/echo.sock", "/run/echo.sock")]
+    [InlineData("unix://echo.sock", "echo.sock")]
+    [InlineData("unix:/run/echo.sock", "/run/echo.sock")]
+    [InlineData("unix:echo.sock", "echo.sock")]
+    [InlineData("UNIX:///run/echo.sock", "/run/echo.sock")]
     [InlineData("./echo.sock", "./echo.sock")]
     public void APathOrUnixSchemeIsAUnixSocket(string text, string path)
     {
