@@ -155,7 +155,14 @@ internal static class ConfigLayering
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(BoundedFile.ReadAllBytes(path, MaxFileBytes), JsonOptions);
+            var bytes = BoundedFile.ReadAllBytes(path, MaxFileBytes);
+            if (InvalidUtf8At(bytes) is { } bad)
+            {
+                // JsonDocument checks the UTF-8 of a string only when the string is read, and then throws
+                // InvalidOperationException: check the whole file first, as JSON text must be UTF-8 (RFC 8259).
+                throw new ConfigurationException($"config file {path}: not UTF-8 text at line {bad.Line}, byte {bad.Byte}");
+            }
+            document = JsonDocument.Parse(bytes, JsonOptions);
         }
         catch (InvalidDataException ex)
         {
@@ -205,6 +212,20 @@ internal static class ConfigLayering
             }
             return result;
         }
+    }
+
+    /// <summary>Where the first byte that is not UTF-8 is (1-based line, and byte in that line); null for valid UTF-8.</summary>
+    private static (int Line, int Byte)? InvalidUtf8At(byte[] bytes)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            return null;
+        }
+        var chars = new char[bytes.Length];
+        System.Text.Unicode.Utf8.ToUtf16(bytes, chars, out var valid, out _, replaceInvalidSequences: false);
+        var head = bytes.AsSpan(0, valid);
+        var lineStart = head.LastIndexOf((byte)'\n') + 1;
+        return (head.Count((byte)'\n') + 1, valid - lineStart + 1);
     }
 
     /// <summary>The option name a key means: kebab-case as is, camelCase and snake_case converted.</summary>

@@ -238,6 +238,19 @@ public sealed class ConfigLayeringTests : IDisposable
     }
 
     [Fact]
+    public async Task AConfigFileThatIsNotUtf8ExitsTwoSayingWhere()
+    {
+        var path = Path.Combine(_directory, "latin1.json");
+        File.WriteAllBytes(path, [.. "{\n  \"backlog\": \""u8, 0xFF, .. "\"\n}"u8]);
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", "--config", path, "--print-config"]);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Equal($"echokit serve: config file {path}: not UTF-8 text at line 2, byte 15\n", stderr);
+    }
+
+    [Fact]
     public async Task MissingConfigFileExitsOneAsSendDoesForAMissingInputFile()
     {
         var path = Path.Combine(_directory, "absent.json");
