@@ -12,9 +12,9 @@ internal static class UdpServeOptions
 
     private static readonly Option<EndpointSpec[]> Udp = CliOptions.Endpoints("--udp",
         "Listen for UDP on ENDPOINT (same forms as --tcp; :PORT is IPv4 and IPv6; repeatable). Echoes each datagram to its source (RFC 862).");
-    private static readonly Option<int> Buffer = WithHelpName(CliOptions.Int("--udp-buffer",
+    private static readonly Option<int> Buffer = CliOptions.Size("--udp-buffer",
         $"UDP socket receive and send buffer in bytes (0 = system default). Default {Defaults.SocketBufferSize}; the kernel caps it at net.core.rmem_max without CAP_NET_ADMIN.",
-        Defaults.SocketBufferSize, 0, 1024 * 1024 * 1024), "BYTES");
+        Defaults.SocketBufferSize, 0, 1024 * 1024 * 1024);
     private static readonly Option<SortedSet<int>> DenySourcePorts = new("--udp-deny-source-ports")
     {
         Description = $"Never answer UDP datagrams from these source ports (numbers, LOW-HIGH ranges, service names; 'default' adds the default list, 'none' alone answers all; repeatable, the lists add up). Default {string.Join(',', UdpOptions.DefaultDenySourcePorts)}.",
@@ -37,12 +37,6 @@ internal static class UdpServeOptions
     private static readonly Option<int> RateLimit = CliOptions.WithoutDefault(CliOptions.Int("--udp-rate-limit",
         $"UDP datagrams answered per second per source address (token bucket, burst of one second's worth); 0 = no limit. Default {Defaults.RateLimit}, which exempts loopback sources; a limit given here (or in the config file or environment) applies to every source, loopback too.",
         Defaults.RateLimit, 0, 10_000_000));
-
-    private static Option<int> WithHelpName(Option<int> option, string name)
-    {
-        option.HelpName = name;
-        return option;
-    }
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public static void AddTo(Command command)

@@ -162,12 +162,13 @@ internal static class CliOptions
         CustomParser = result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-            if (!int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+            // The one count parser: decimal suffixes as bench -n and --rate take them (10k = 10000).
+            if (!SizeParser.TryParseWholeCount(text, out var value) || value < min || value > max)
             {
                 result.AddError($"invalid value '{text}' for {name}: expected a whole number from {min} to {max}");
                 return default;
             }
-            return value;
+            return (int)value;
         },
     };
 

@@ -371,6 +371,32 @@ public sealed class CliConventionTests
     }
 
     [Theory]
+    [InlineData(new[] { "serve", "--max-connections", "10k" }, "--max-connections", 10_000)]
+    [InlineData(new[] { "serve", "--backlog", "1k" }, "--backlog", 1000)]
+    [InlineData(new[] { "serve", "--udp-rate-limit", "2.5k" }, "--udp-rate-limit", 2500)]
+    [InlineData(new[] { "bench", "127.0.0.1:7", "-c", "1k" }, "--connections", 1000)]
+    [InlineData(new[] { "probe", "lb", "127.0.0.1:7", "-n", "1k" }, "-n", 1000)]
+    [InlineData(new[] { "ping", "127.0.0.1:7", "--size", "1k" }, "--size", 1024)]
+    [InlineData(new[] { "serve", "--udp-buffer", "4M" }, "--udp-buffer", 4 << 20)]
+    public void CountsTakeDecimalSuffixesAndByteCountsBinaryOnes(string[] args, string option, int expected)
+    {
+        var parse = Root.Parse(args);
+        Assert.Empty(parse.Errors);
+        Assert.Equal(expected, parse.GetValue<int>(option));
+    }
+
+    [Theory]
+    [InlineData("1.5")]
+    [InlineData("11M")]
+    [InlineData("-1")]
+    [InlineData("ten")]
+    public void ACountOptionRefusesFractionsOutOfRangeValuesAndWords(string text)
+    {
+        var parse = Root.Parse(["serve", "--max-connections", text]);
+        Assert.Contains(parse.Errors, e => e.Message.Contains($"invalid value '{text}' for --max-connections: expected a whole number from 1 to 10000000", StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("--size", "1x", "invalid size '1x' for --size")]
     [InlineData("--size", "0", "invalid size '0' for --size")]
     [InlineData("--size", "65MiB", "invalid size '65MiB' for --size")]
