@@ -29,6 +29,8 @@ internal static class ConfigLayering
         MaxDepth = 8,
     };
 
+    private static ReadOnlySpan<byte> Utf8ByteOrderMark => [0xEF, 0xBB, 0xBF];
+
     /// <summary>Largest config file read: anything bigger is not a config file.</summary>
     internal const int MaxFileBytes = 1024 * 1024;
 
@@ -155,8 +157,12 @@ internal static class ConfigLayering
         JsonDocument document;
         try
         {
-            var bytes = BoundedFile.ReadAllBytes(path, MaxFileBytes);
-            if (InvalidUtf8At(bytes) is { } bad)
+            ReadOnlyMemory<byte> bytes = BoundedFile.ReadAllBytes(path, MaxFileBytes);
+            if (bytes.Span.StartsWith(Utf8ByteOrderMark))
+            {
+                bytes = bytes[Utf8ByteOrderMark.Length..]; // Notepad and PowerShell's Out-File write one; JSON readers may skip it
+            }
+            if (InvalidUtf8At(bytes.Span) is { } bad)
             {
                 // JsonDocument checks the UTF-8 of a string only when the string is read, and then throws
                 // InvalidOperationException: check the whole file first, as JSON text must be UTF-8 (RFC 8259).
@@ -215,7 +221,7 @@ internal static class ConfigLayering
     }
 
     /// <summary>Where the first byte that is not UTF-8 is (1-based line, and byte in that line); null for valid UTF-8.</summary>
-    private static (int Line, int Byte)? InvalidUtf8At(byte[] bytes)
+    private static (int Line, int Byte)? InvalidUtf8At(ReadOnlySpan<byte> bytes)
     {
         if (System.Text.Unicode.Utf8.IsValid(bytes))
         {
@@ -223,7 +229,7 @@ internal static class ConfigLayering
         }
         var chars = new char[bytes.Length];
         System.Text.Unicode.Utf8.ToUtf16(bytes, chars, out var valid, out _, replaceInvalidSequences: false);
-        var head = bytes.AsSpan(0, valid);
+        var head = bytes[..valid];
         var lineStart = head.LastIndexOf((byte)'\n') + 1;
         return (head.Count((byte)'\n') + 1, valid - lineStart + 1);
     }
@@ -258,14 +264,15 @@ internal static class ConfigLayering
             case JsonValueKind.Null:
                 return null;
             case JsonValueKind.Array:
+                if (option.Arity.MaximumNumberOfValues <= 1)
+                {
+                    // Lists are for repeatable options only: [1] for backlog is refused as [1, 2] is.
+                    throw new ConfigurationException($"{origin}: takes one value, not a list");
+                }
                 var values = new List<string>();
                 foreach (var item in value.EnumerateArray())
                 {
                     values.Add(Scalar(item, origin));
-                }
-                if (values.Count > 1 && option.Arity.MaximumNumberOfValues <= 1)
-                {
-                    throw new ConfigurationException($"{origin}: takes one value, not a list");
                 }
                 return values;
             default:

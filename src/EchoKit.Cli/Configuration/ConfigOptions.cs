@@ -19,6 +19,15 @@ internal static class ConfigOptions
     {
         Description = $"Read options from a JSON file ({{\"backlog\": 128, \"tcp\": [\":7\"]}}); environment variables {EnvironmentPrefix}NAME override it, the command line overrides both. Default: ${ConfigFileVariable}.",
         HelpName = "FILE",
+        CustomParser = result =>
+        {
+            var path = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (path.Length == 0)
+            {
+                result.AddError("--config: empty file name: give the path of a JSON config file");
+            }
+            return path;
+        },
     };
 
     public static readonly Option<bool> PrintConfig = new("--print-config")

@@ -219,6 +219,8 @@ public sealed class ConfigLayeringTests : IDisposable
     [InlineData("""{"shutdown-timeout": "soon"}""", "key 'shutdown-timeout': invalid duration 'soon'")]
     [InlineData("""{"tcp": ["127.0.0.1:99999"]}""", "key 'tcp':")]
     [InlineData("""{"backlog": [1, 2]}""", "key 'backlog': takes one value, not a list")]
+    [InlineData("""{"backlog": [1]}""", "key 'backlog': takes one value, not a list")]
+    [InlineData("""{"quiet": [true]}""", "key 'quiet': takes one value, not a list")]
     [InlineData("""{"backlog": {"value": 1}}""", "key 'backlog': expected a string, number")]
     [InlineData("""{"backlog": 1, "backlog": 2}""", "key 'backlog' repeats 'backlog'")]
     [InlineData("""{"config": "other.json"}""", "key 'config' cannot be set in a config file")]
@@ -248,6 +250,28 @@ public sealed class ConfigLayeringTests : IDisposable
         Assert.Equal(2, code);
         Assert.Equal("", stdout);
         Assert.Equal($"echokit serve: config file {path}: not UTF-8 text at line 2, byte 15\n", stderr);
+    }
+
+    [Fact]
+    public async Task AConfigFileWithAUtf8ByteOrderMarkIsRead()
+    {
+        var path = Path.Combine(_directory, "notepad.json");
+        File.WriteAllBytes(path, [0xEF, 0xBB, 0xBF, .. """{"backlog": 5}"""u8]);
+
+        var config = await PrintConfigAsync(["--config", path]);
+
+        Assert.Equal(5, config.GetProperty("backlog").GetInt32());
+    }
+
+    [Fact]
+    public async Task AnEmptyConfigFileNameIsAUsageError()
+    {
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(["serve", "--config", "", "--print-config"]);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("echokit serve: --config: empty file name", stderr);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]
