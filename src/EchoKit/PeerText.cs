@@ -25,7 +25,15 @@ public static class PeerText
     public const int MaxFieldChars = 256;
 
     /// <summary>Peer bytes for a dump: UTF-8 where valid, <c>\xNN</c> where not; line breaks kept, long lines wrapped.</summary>
-    public static string Dump(ReadOnlySpan<byte> data) => Wrap(Pieces(data, keepNewline: true), data.Length);
+    public static string Dump(ReadOnlySpan<byte> data) => Wrap(Pieces(data, keepNewline: true, final: true, out _), data.Length);
+
+    /// <summary>
+    /// Peer bytes of a stream for a dump, one piece at a time: escaped as <see cref="Dump(ReadOnlySpan{byte})"/>, but a
+    /// UTF-8 sequence cut at the end of <paramref name="data"/> (at most 3 bytes) is left for the next piece, and
+    /// <paramref name="consumed"/> stops before it, unless <paramref name="final"/>, when its bytes are escaped.
+    /// </summary>
+    internal static string Dump(ReadOnlySpan<byte> data, bool final, out int consumed) =>
+        Wrap(Pieces(data, keepNewline: true, final, out consumed), data.Length);
 
     /// <summary>Decoded peer text for a dump (bytes that were not UTF-8 are already U+FFFD); line breaks kept, long lines wrapped.</summary>
     public static string Dump(string text) =>
@@ -42,7 +50,7 @@ public static class PeerText
     }
 
     /// <summary>Peer bytes for one log field (a TLV value, an SNI name): UTF-8 where valid, <c>\xNN</c> where not.</summary>
-    public static string Field(ReadOnlySpan<byte> data) => Cut(Pieces(data, keepNewline: false));
+    public static string Field(ReadOnlySpan<byte> data) => Cut(Pieces(data, keepNewline: false, final: true, out _));
 
     /// <summary>
     /// Peer bytes of a stream for a terminal (<c>connect</c> writing to one): escaped as a dump is, but line breaks,
@@ -101,14 +109,24 @@ public static class PeerText
     }
 
     /// <summary>The text as printable pieces: each one character, one rune or one escape ("\n" stays a line break when kept).</summary>
-    private static List<string> Pieces(ReadOnlySpan<byte> data, bool keepNewline)
+    /// <param name="data">The peer's bytes.</param>
+    /// <param name="keepNewline">True keeps "\n" a line break (a dump); false escapes it (a field).</param>
+    /// <param name="final">False leaves a UTF-8 sequence cut at the end undecoded (a stream's next piece completes it).</param>
+    /// <param name="used">The bytes turned into pieces: all of them unless a cut sequence was left.</param>
+    private static List<string> Pieces(ReadOnlySpan<byte> data, bool keepNewline, bool final, out int used)
     {
         var pieces = new List<string>(data.Length);
+        used = 0;
         while (!data.IsEmpty)
         {
-            if (Rune.DecodeFromUtf8(data, out var rune, out var consumed) == System.Buffers.OperationStatus.Done)
+            var status = Rune.DecodeFromUtf8(data, out var rune, out var consumed);
+            if (status == System.Buffers.OperationStatus.Done)
             {
                 pieces.Add(Escape(rune, keepNewline) ?? rune.ToString());
+            }
+            else if (status == System.Buffers.OperationStatus.NeedMoreData && !final)
+            {
+                break; // a valid start of a sequence, cut: the rest comes with the next piece
             }
             else
             {
@@ -120,6 +138,7 @@ public static class PeerText
                 }
             }
             data = data[consumed..];
+            used += consumed;
         }
         return pieces;
     }

@@ -50,16 +50,8 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 14, EventName = "Data", Level = LogLevel.Information,
         Message = "#{ConnectionId} {Remote} on {Listener} sent {Count} B:\n{Data}")]
-    private static partial void DataCore(ILogger logger, long connectionId, string remote, int count, string data, string listener);
-
-    /// <summary>Dumped data: <paramref name="data"/> is the decoded text or a hex dump; either way it is escaped here (<see cref="PeerText.Dump(string)"/>).</summary>
-    public static void Data(ILogger logger, long connectionId, string remote, int count, string data, string listener)
-    {
-        if (logger.IsEnabled(LogLevel.Information))
-        {
-            DataCore(logger, connectionId, remote, count, PeerText.Dump(data), listener);
-        }
-    }
+    // data is escaped by the caller already: PeerText.Dump of the bytes (never of decoded text), or of a hex dump.
+    public static partial void Data(ILogger logger, long connectionId, string remote, int count, string data, string listener);
 
     [LoggerMessage(EventId = 20, EventName = "AcceptError", Level = LogLevel.Error,
         Message = "accept failed on {Listener}: {SocketError}; retrying in {DelayMs} ms")]

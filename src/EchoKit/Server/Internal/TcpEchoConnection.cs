@@ -283,6 +283,7 @@ internal sealed class TcpEchoConnection
         }
         if (_opened)
         {
+            FlushDump();
             var elapsed = Time.GetElapsedTime(_startTimestamp);
             // Metrics before the log line: whoever sees the line (a test, an operator) finds the counters updated.
             Metrics.ConnectionClosed(reason, elapsed);
@@ -392,27 +393,65 @@ internal sealed class TcpEchoConnection
     /// </summary>
     internal const int DumpPieceSize = 2048;
 
+    /// <summary>The longest start of a UTF-8 sequence a text dump holds back for the next piece.</summary>
+    private const int MaxDumpTail = 3;
+
     private void Dump(ReadOnlySpan<byte> data)
     {
+        if (!Logger.IsEnabled(LogLevel.Information))
+        {
+            return;
+        }
         var offset = _bytesIn - data.Length;
+        // Text pieces are escaped from the bytes (never decoded first: U+FFFD would hide what the peer sent), and a
+        // character cut by a piece's or a read's end is shown whole with the piece that completes it.
+        Span<byte> joined = DumpSetting == DumpMode.Hex ? default : stackalloc byte[MaxDumpTail + DumpPieceSize];
         while (!data.IsEmpty)
         {
             var piece = data[..Math.Min(DumpPieceSize, data.Length)];
-            string text;
             if (DumpSetting == DumpMode.Hex)
             {
-                text = HexDump.Format(piece, offset);
+                ServerLog.Data(Logger, Id, Remote, piece.Length, PeerText.Dump(HexDump.Format(piece, offset)), _context.Uri);
             }
             else
             {
-                var decoder = Managed.DumpDecoder ??= new UTF8Encoding(false, false).GetDecoder();
-                var chars = new char[decoder.GetCharCount(piece, flush: false)];
-                var count = decoder.GetChars(piece, chars, flush: false);
-                text = new string(chars, 0, count);
+                DumpText(piece, joined, final: false);
             }
-            ServerLog.Data(Logger, Id, Remote, piece.Length, text, _context.Uri);
             offset += piece.Length;
             data = data[piece.Length..];
+        }
+    }
+
+    /// <summary>
+    /// Logs a text piece, after the bytes a previous piece held back; holds back a UTF-8 sequence cut at its end unless
+    /// <paramref name="final"/>. The count logged is the bytes the line shows, so the counts still add up to the bytes received.
+    /// </summary>
+    private void DumpText(ReadOnlySpan<byte> piece, Span<byte> joined, bool final)
+    {
+        var state = Managed;
+        var text = piece;
+        if (state.DumpTailLength > 0)
+        {
+            state.DumpTail.AsSpan(0, state.DumpTailLength).CopyTo(joined);
+            piece.CopyTo(joined[state.DumpTailLength..]);
+            text = joined[..(state.DumpTailLength + piece.Length)];
+        }
+        var escaped = PeerText.Dump(text, final, out var consumed);
+        var tail = text[consumed..];
+        tail.CopyTo(state.DumpTail ??= new byte[MaxDumpTail]);
+        state.DumpTailLength = tail.Length;
+        if (consumed > 0)
+        {
+            ServerLog.Data(Logger, Id, Remote, consumed, escaped, _context.Uri);
+        }
+    }
+
+    /// <summary>At the end: the start of a UTF-8 sequence the peer never finished is shown as it is, <c>\xNN</c>.</summary>
+    private void FlushDump()
+    {
+        if (_managed is { DumpTailLength: > 0 } && Logger.IsEnabled(LogLevel.Information))
+        {
+            DumpText(ReadOnlySpan<byte>.Empty, stackalloc byte[MaxDumpTail], final: true);
         }
     }
 
@@ -455,6 +494,9 @@ internal sealed class TcpEchoConnection
         /// <summary>After a PROXY preamble on epoll: completed when the loop closes the connection.</summary>
         public TaskCompletionSource? Done;
 
-        public Decoder? DumpDecoder;
+        /// <summary>A text dump's held-back start of a UTF-8 sequence cut by a piece's end (at most 3 bytes).</summary>
+        public byte[]? DumpTail;
+
+        public int DumpTailLength;
     }
 }

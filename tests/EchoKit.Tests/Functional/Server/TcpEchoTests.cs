@@ -57,6 +57,66 @@ public abstract class TcpEchoTests(ServerEngine engine)
     }
 
     [Fact]
+    public async Task ADumpShowsBytesThatAreNotUtf8AsHexAsAUdpDumpDoes()
+    {
+        // The text dump decoded each read with a UTF-8 decoder first, so 0xff and a lone 0x9b (a one-byte CSI) became
+        // U+FFFD and the dump lost what the peer sent.
+        await using var server = await StartAsync(o => o.Dump = DumpMode.Text);
+        byte[] payload = [(byte)'A', 0xff, (byte)'B', 0x9b, (byte)'C'];
+        using (var client = await server.ConnectAsync())
+        {
+            await SocketIo.SendAllAsync(client, payload);
+            Assert.Equal(payload, await SocketIo.ReceiveExactlyAsync(client, payload.Length));
+        }
+        await server.Log.WaitForAsync("ConnectionClosed");
+
+        Assert.Equal("A\\xffB\\x9bC", DumpedText(server));
+    }
+
+    [Fact]
+    public async Task ADumpShowsACharacterCutByAReadWholeWithTheReadThatCompletesIt()
+    {
+        await using var server = await StartAsync(o => o.Dump = DumpMode.Text);
+        var euro = Encoding.UTF8.GetBytes("€"); // e2 82 ac
+        using (var client = await server.ConnectAsync())
+        {
+            // The echo of the first part shows the server has read it: the rest arrives in another read.
+            byte[] first = [(byte)'x', euro[0], euro[1]];
+            await SocketIo.SendAllAsync(client, first);
+            Assert.Equal(first, await SocketIo.ReceiveExactlyAsync(client, first.Length));
+            byte[] second = [euro[2], (byte)'y'];
+            await SocketIo.SendAllAsync(client, second);
+            Assert.Equal(second, await SocketIo.ReceiveExactlyAsync(client, second.Length));
+        }
+        await server.Log.WaitForAsync("ConnectionClosed");
+
+        Assert.Equal("x€y", DumpedText(server));
+        // Each line counts the bytes it shows, so the counts still add up to what was received.
+        Assert.Equal(["1", "4"], server.Log.Named("Data").Select(e => e.Field("Count")));
+    }
+
+    [Fact]
+    public async Task ADumpShowsACharacterThePeerNeverFinishedAsHexBeforeTheClosedLine()
+    {
+        // The decoder held the cut sequence for a next read that never came, and the dump silently lost the bytes.
+        await using var server = await StartAsync(o => o.Dump = DumpMode.Text);
+        byte[] payload = [(byte)'a', 0xe2, 0x82];
+        using (var client = await server.ConnectAsync())
+        {
+            await SocketIo.SendAllAsync(client, payload);
+            Assert.Equal(payload, await SocketIo.ReceiveExactlyAsync(client, payload.Length));
+            client.Shutdown(SocketShutdown.Send);
+            Assert.Empty(await SocketIo.ReceiveToEndAsync(client));
+        }
+        await server.Log.WaitForAsync("ConnectionClosed");
+
+        Assert.Equal("a\\xe2\\x82", DumpedText(server));
+    }
+
+    private static string DumpedText(EchoKit.Testing.EchoTestServer server) =>
+        string.Concat(server.Log.Named("Data").Select(e => e.Field("Data")));
+
+    [Fact]
     public async Task TutorialClientGetsHelloWorldBack()
     {
         await using var server = await StartAsync();

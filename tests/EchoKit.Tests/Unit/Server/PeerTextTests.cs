@@ -27,6 +27,20 @@ public sealed class PeerTextTests
     }
 
     [Fact]
+    public void StreamDumpHoldsBackACutCharacterForTheNextPieceAndEscapesItWhenFinal()
+    {
+        byte[] cut = [(byte)'a', 0xff, 0xe2, 0x82];
+
+        Assert.Equal("a\\xff", PeerText.Dump(cut, final: false, out var consumed));
+        Assert.Equal(2, consumed);
+        Assert.Equal("a\\xff\\xe2\\x82", PeerText.Dump(cut, final: true, out consumed));
+        Assert.Equal(4, consumed);
+        // A byte that cannot start or continue a sequence is escaped at once, final or not.
+        Assert.Equal("a\\x9b", PeerText.Dump([(byte)'a', 0x9b], final: false, out consumed));
+        Assert.Equal(2, consumed);
+    }
+
+    [Fact]
     public void DumpEscapesC1ControlsAndDirectionOverrides()
     {
         // U+009B is a one-byte CSI on 8-bit terminals; U+202E reverses what follows it on screen.
