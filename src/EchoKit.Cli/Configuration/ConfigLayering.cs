@@ -121,6 +121,29 @@ internal static class ConfigLayering
     public static bool TakesAnOptionalValue(Option option) =>
         option.Arity is { MinimumNumberOfValues: 0, MaximumNumberOfValues: > 0 } && option.ValueType != typeof(bool);
 
+    /// <summary>
+    /// True for an option whose values are file paths (its help says FILE or PATH: --tls-cert, --unix,
+    /// --allow-file...): a config file's relative value is relative to the file's directory, and --print-config
+    /// writes it absolute.
+    /// </summary>
+    public static bool NamesAFile(Option option) =>
+        option.HelpName is "FILE" or "PATH" && option != ConfigOptions.Config;
+
+    /// <summary>
+    /// The directory relative paths in the config file at <paramref name="path"/> are relative to: the file's own, as
+    /// nginx, systemd and docker-compose do, so a config saved to /etc/echokit works from any working directory. A
+    /// config read from a pipe or a device (<c>--config &lt;(...)</c>, /dev/stdin) has no directory of its own: the
+    /// working directory, as for the command line.
+    /// </summary>
+    private static string BaseDirectoryOf(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full) ?? Directory.GetCurrentDirectory();
+        return full.StartsWith("/dev/", StringComparison.Ordinal) || full.StartsWith("/proc/", StringComparison.Ordinal)
+            ? Directory.GetCurrentDirectory()
+            : directory;
+    }
+
     private static bool IsGiven(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
@@ -211,6 +234,11 @@ internal static class ConfigLayering
                 seen[option] = key;
                 var origin = $"config file {path}: key '{key}'";
                 var values = Values(property.Value, option, origin);
+                if (values is not null && NamesAFile(option))
+                {
+                    var baseDirectory = BaseDirectoryOf(path);
+                    values = values.Select(v => v.Length == 0 ? v : Path.GetFullPath(v, baseDirectory)).ToArray();
+                }
                 if (values is not null)
                 {
                     result.Add((option, new Source(origin, values)));

@@ -26,6 +26,17 @@ internal static class EffectiveConfig
             {
                 json.WritePropertyName(ConfigLayering.KeyOf(option));
                 var value = ValueOf(parse, option);
+                if (ConfigLayering.NamesAFile(option))
+                {
+                    // Absolute, so the printed file works from any directory (a config file's own paths are
+                    // relative to it, the command line's to the working directory: written out, both say the same).
+                    value = value switch
+                    {
+                        string { Length: > 0 } file => Path.GetFullPath(file),
+                        string[] files => files.Select(f => f.Length == 0 ? f : Path.GetFullPath(f)).ToArray(),
+                        _ => value,
+                    };
+                }
                 if (ConfigLayering.TakesAnOptionalValue(option) && parse.GetResult(option) is { Implicit: false, Tokens.Count: 0 })
                 {
                     // Given alone (--proxy-protocol): what a config file says as true.

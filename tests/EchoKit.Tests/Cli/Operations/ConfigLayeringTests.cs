@@ -134,6 +134,28 @@ public sealed class ConfigLayeringTests : IDisposable
         Assert.Equal(first.GetRawText(), second.GetRawText());
     }
 
+    [Fact]
+    public async Task RelativePathsInAConfigFileAreRelativeToItsDirectoryAndPrintedAbsolute()
+    {
+        Directory.CreateDirectory(Path.Combine(_directory, "etc", "ranges"));
+        File.WriteAllText(Path.Combine(_directory, "etc", "ranges", "allow.txt"), "127.0.0.1\n");
+        var path = WriteConfig("""{"unix": ["echo.sock"], "allow-file": ["ranges/allow.txt"], "deny-file": null}""", Path.Combine("etc", "config.json"));
+
+        // The test's working directory is not the config file's: a path relative to it would not be found.
+        var config = await PrintConfigAsync(["--config", path]);
+
+        Assert.Equal(Path.Combine(_directory, "etc", "echo.sock"), config.GetProperty("unix")[0].GetString());
+        Assert.Equal(Path.Combine(_directory, "etc", "ranges", "allow.txt"), config.GetProperty("allow-file")[0].GetString());
+    }
+
+    [Fact]
+    public async Task RelativePathsOnTheCommandLineAreRelativeToTheWorkingDirectoryAndPrintedAbsolute()
+    {
+        var config = await PrintConfigAsync(["--unix", "echo.sock", "--tcp", "127.0.0.1:0"]);
+
+        Assert.Equal(Path.Combine(Directory.GetCurrentDirectory(), "echo.sock"), config.GetProperty("unix")[0].GetString());
+    }
+
     [Theory]
     [InlineData("file", new[] { "7", "53", "4444" })]
     [InlineData("environment", new[] { "7", "53", "4444" })]
