@@ -30,6 +30,16 @@ public static class SocketErrors
         SocketError.Interrupted or
         SocketError.Shutdown;
 
+    /// <summary>
+    /// True for an error a TLS stream (<see cref="System.Net.Security.SslStream"/>) throws after the handshake because
+    /// the peer broke the protocol: a record that does not decrypt or authenticate, a renegotiation request (refused),
+    /// an unexpected message, a stream cut mid-record. SslStream throws those as an <see cref="IOException"/> of its
+    /// own; a socket error under it (<see cref="Exception.InnerException"/> a <see cref="SocketException"/>) is
+    /// sorted by <see cref="IsConnectionResetError"/> instead. Only for exceptions from a TLS stream's read or write.
+    /// </summary>
+    internal static bool IsTlsProtocolError(Exception exception) =>
+        exception is IOException { InnerException: not SocketException };
+
     /// <summary>The group of <paramref name="error"/>, for reporters that name errors (the client, the bench).</summary>
     internal static SocketErrorKind Classify(SocketError error) => error switch
     {

@@ -13,18 +13,24 @@ public enum ConnectionCloseReason
     Error,
     /// <summary>No byte went either way for <see cref="EchoServerOptions.IdleTimeout"/>.</summary>
     Idle,
+    /// <summary>
+    /// The client broke the protocol after the connection was set up: over TLS, a record that does not decrypt, a
+    /// renegotiation request, a stream cut mid-record. The peer's fault, not the server's: logged at Information.
+    /// </summary>
+    ProtocolError,
 }
 
 /// <summary>Text for <see cref="ConnectionCloseReason"/> in logs.</summary>
 public static class ConnectionCloseReasonExtensions
 {
-    /// <summary>The words used in log lines: "closed by peer", "reset", "shutdown", "error".</summary>
+    /// <summary>The words used in log lines: "closed by peer", "reset", "shutdown", "error", "idle", "protocol error".</summary>
     public static string ToDisplayString(this ConnectionCloseReason reason) => reason switch
     {
         ConnectionCloseReason.ClosedByPeer => "closed by peer",
         ConnectionCloseReason.Reset => "reset",
         ConnectionCloseReason.Shutdown => "shutdown",
         ConnectionCloseReason.Idle => "idle",
+        ConnectionCloseReason.ProtocolError => "protocol error",
         _ => "error",
     };
 }

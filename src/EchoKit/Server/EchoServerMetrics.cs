@@ -68,7 +68,7 @@ public static class EchoServerMetrics
 
     /// <summary>
     /// Histogram, seconds: how long connections lived, recorded when they close. Tags: listener, reason (how it
-    /// ended: <c>closed_by_peer</c>, <c>reset</c>, <c>shutdown</c>, <c>error</c>, ... one per
+    /// ended: <c>closed_by_peer</c>, <c>reset</c>, <c>shutdown</c>, <c>error</c>, <c>protocol_error</c>, ... one per
     /// <see cref="ConnectionCloseReason"/> value in snake case).
     /// </summary>
     public const string ConnectionDuration = "connection.duration.seconds";

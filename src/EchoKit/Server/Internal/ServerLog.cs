@@ -53,6 +53,19 @@ internal static partial class ServerLog
     // data is escaped by the caller already: PeerText.Dump of the bytes (never of decoded text), or of a hex dump.
     public static partial void Data(ILogger logger, long connectionId, string remote, int count, string data, string listener);
 
+    [LoggerMessage(EventId = 208, EventName = "TlsProtocolError", Level = LogLevel.Information,
+        Message = "#{ConnectionId} {Remote} on {Listener}: TLS protocol error from the client: {Error}")]
+    private static partial void TlsProtocolErrorCore(ILogger logger, long connectionId, string remote, string listener, string error);
+
+    /// <summary>The client broke TLS after the handshake (a bad record, a renegotiation request): its fault, logged as handshake failures are.</summary>
+    public static void TlsProtocolError(ILogger logger, long connectionId, string remote, string listener, string error)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            TlsProtocolErrorCore(logger, connectionId, remote, listener, PeerText.Field(error));
+        }
+    }
+
     [LoggerMessage(EventId = 20, EventName = "AcceptError", Level = LogLevel.Error,
         Message = "accept failed on {Listener}: {SocketError}; retrying in {DelayMs} ms")]
     public static partial void AcceptError(ILogger logger, string listener, string socketError, int delayMs);

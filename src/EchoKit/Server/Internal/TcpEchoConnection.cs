@@ -185,6 +185,7 @@ internal sealed class TcpEchoConnection
         await Task.Yield();
         var reason = ConnectionCloseReason.Error;
         var handedOver = false;
+        var echoingTls = false;
         var socket = _managed!.Socket!;
         try
         {
@@ -204,6 +205,7 @@ internal sealed class TcpEchoConnection
             {
                 var sockets = Managed.Sockets = new SocketEchoLoop(this, socket);
                 _context.Server.Tracker.EnsureSweeping();
+                echoingTls = preamble.Tls is not null;
                 await sockets.RunAsync(preamble.EarlyData, preamble.Tls).ConfigureAwait(false);
                 // An idle close ends the loop as a normal end of stream would.
                 reason = IsAborted ? AbortReason : ConnectionCloseReason.ClosedByPeer;
@@ -223,6 +225,14 @@ internal sealed class TcpEchoConnection
             // SslStream wraps socket errors in IOException.
             reason = ConnectionCloseReason.Reset;
             LogReset(inner.SocketErrorCode);
+        }
+        catch (Exception ex) when (echoingTls && SocketErrors.IsTlsProtocolError(ex))
+        {
+            // A corrupted record, a renegotiation request: the client's fault, as a failed handshake is.
+            reason = ConnectionCloseReason.ProtocolError;
+            // SslStream's own message often says only "see inner exception": the inner one names the TLS library's reason.
+            ServerLog.TlsProtocolError(Logger, Id, Remote, _context.Uri,
+                ex.InnerException is { } inner ? ex.Message + " " + inner.Message : ex.Message);
         }
         catch (Exception ex)
         {

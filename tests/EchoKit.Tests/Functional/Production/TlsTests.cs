@@ -117,4 +117,29 @@ public sealed class TlsTests : IDisposable
         await logs.WaitForAsync("TlsHandshakeFailed");
         Assert.Equal(1, server.Rejections.TlsHandshake);
     }
+
+    [Theory]
+    [InlineData(SslProtocols.Tls12)]
+    [InlineData(SslProtocols.Tls13)]
+    public async Task ACorruptedRecordAfterTheHandshakeIsTheClientsFaultNotAServerError(SslProtocols protocol)
+    {
+        // SslStream's IOException for a record that does not decrypt was logged as "unexpected error" (Error) and
+        // counted as reason error, as was a TLS 1.2 renegotiation request: a peer could write error lines at will.
+        var logs = TestServer.Logs();
+        await using var server = await TestServer.StartServerAsync(Tls(), logs);
+        var endPoint = TestClients.Loopback(server.Listeners[0]);
+        var socket = await TestClients.ConnectAsync(endPoint);
+        await using var tls = await TestClients.ConnectTlsAsync(endPoint, protocol, socket);
+        Assert.Equal("a"u8.ToArray(), await TestClients.EchoAsync(tls, "a"u8.ToArray()));
+
+        // An application-data record of 16 zero bytes, under the TLS layer: it cannot authenticate.
+        await socket.SendAsync(new byte[] { 0x17, 0x03, 0x03, 0x00, 0x10 }.Concat(new byte[16]).ToArray());
+
+        var closed = await logs.WaitForAsync("ConnectionClosed");
+        Assert.Equal("protocol error", closed.Field("Reason"));
+        var error = Assert.Single(logs.Named("TlsProtocolError"));
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, error.Level);
+        Assert.Empty(logs.Named("ConnectionFault"));
+        Assert.DoesNotContain(logs.Events, e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
+    }
 }
