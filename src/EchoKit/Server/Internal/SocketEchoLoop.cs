@@ -21,6 +21,16 @@ internal sealed class SocketEchoLoop(TcpEchoConnection connection, Socket socket
     private bool _active;            // set per receive, cleared by the sweep: a plain write, no fence on the hot path
     private bool _holdsBuffer;
     private CancellationTokenSource? _idle; // made when the connection first gets busy: idle ones never need it
+    private SslStream? _tls;
+    private int _writing;      // TLS: 1 while an echo write is in flight (its record cannot be followed by an alert mid-way)
+    private int _closeRequested; // TLS: a server-initiated close asked the loop to send close_notify and end
+
+    /// <summary>
+    /// How long a server-initiated close of a TLS connection waits for its close_notify alert to be written, so a
+    /// peer that does not read cannot hold the close (or the stop order) longer than this. About 30 bytes: with room
+    /// in the socket's send buffer it is written at once.
+    /// </summary>
+    internal static readonly TimeSpan CloseNotifyTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>True while the connection holds a pooled receive buffer (it is busy), for diagnostics.</summary>
     public bool HoldsBuffer => Volatile.Read(ref _holdsBuffer);
@@ -30,6 +40,7 @@ internal sealed class SocketEchoLoop(TcpEchoConnection connection, Socket socket
     {
         if (tls is not null)
         {
+            Volatile.Write(ref _tls, tls);
             try
             {
                 await StreamEchoAsync(tls).ConfigureAwait(false);
@@ -85,6 +96,10 @@ internal sealed class SocketEchoLoop(TcpEchoConnection connection, Socket socket
     /// </summary>
     public void CloseGracefully()
     {
+        if (TryRequestTlsClose())
+        {
+            return;
+        }
         try
         {
             socket.Shutdown(SocketShutdown.Both);
@@ -93,6 +108,79 @@ internal sealed class SocketEchoLoop(TcpEchoConnection connection, Socket socket
         {
             connection.Abort(ConnectionCloseReason.Idle); // already broken or closed: make sure the loop ends anyway
         }
+    }
+
+    /// <summary>
+    /// A server-initiated close of a TLS connection (idle, stop), from another thread: shutdown(SHUT_RD) wakes the
+    /// loop's pending read with end of stream, and the loop, which owns the <see cref="SslStream"/>, writes
+    /// close_notify and then FIN (RFC 8446 6.1), as it does when the client ends. False when this is not a TLS echo,
+    /// or an echo write is in flight (an alert cannot go in the middle of a record): the caller closes the socket.
+    /// </summary>
+    public bool TryRequestTlsClose()
+    {
+        if (Volatile.Read(ref _tls) is null)
+        {
+            return false;
+        }
+        // With TryBeginWrite: each side announces itself, then looks at the other, so at least one sees the other.
+        Interlocked.Exchange(ref _closeRequested, 1);
+        if (Volatile.Read(ref _writing) != 0)
+        {
+            return false;
+        }
+        try
+        {
+            socket.Shutdown(SocketShutdown.Receive);
+            return true;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return false; // already broken or closed: the caller closes it all the same
+        }
+    }
+
+    private bool TryBeginWrite()
+    {
+        Interlocked.Exchange(ref _writing, 1);
+        if (Volatile.Read(ref _closeRequested) != 0)
+        {
+            Volatile.Write(ref _writing, 0);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>close_notify, then FIN; the alert's write is bounded by <see cref="CloseNotifyTimeout"/>.</summary>
+    private async Task CloseTlsAsync(SslStream tls)
+    {
+        var notify = tls.ShutdownAsync();
+        try
+        {
+            await notify.WaitAsync(CloseNotifyTimeout, connection.Time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The peer does not read: give up the alert. shutdown() makes the stuck write fail, and it is awaited
+            // here so no task is left behind.
+            try
+            {
+                socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // Already reset or closed: the write fails all the same.
+            }
+            try
+            {
+                await notify.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+            {
+                // Expected: the write was cut off above.
+            }
+            return;
+        }
+        socket.Shutdown(SocketShutdown.Send);
     }
 
     /// <summary>How a busy period ended.</summary>
@@ -221,13 +309,25 @@ internal sealed class SocketEchoLoop(TcpEchoConnection connection, Socket socket
                 var received = await tls.ReadAsync(buffer.AsMemory(0, _bufferSize)).ConfigureAwait(false);
                 if (received == 0)
                 {
-                    // close_notify or FIN: everything was echoed; answer with ours, then FIN.
-                    await tls.ShutdownAsync().ConfigureAwait(false);
-                    socket.Shutdown(SocketShutdown.Send);
+                    // close_notify or FIN from the client (everything was echoed), or a server-initiated close
+                    // (TryRequestTlsClose): ours, then FIN.
+                    await CloseTlsAsync(tls).ConfigureAwait(false);
                     return;
                 }
                 connection.Received(buffer.AsSpan(0, received));
-                await tls.WriteAsync(buffer.AsMemory(0, received)).ConfigureAwait(false);
+                if (!TryBeginWrite())
+                {
+                    await CloseTlsAsync(tls).ConfigureAwait(false); // the server is closing it: no more echoes
+                    return;
+                }
+                try
+                {
+                    await tls.WriteAsync(buffer.AsMemory(0, received)).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Volatile.Write(ref _writing, 0);
+                }
                 connection.Sent(received);
             }
             finally

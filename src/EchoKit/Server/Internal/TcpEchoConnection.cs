@@ -64,7 +64,7 @@ internal sealed class TcpEchoConnection
         _tracksActivity = context.Server.Options.IdleTimeout is not null;
     }
 
-    private TimeProvider Time => _context.Server.Time;
+    public TimeProvider Time => _context.Server.Time;
 
     private ListenerMetrics Metrics => _context.Metrics;
 
@@ -152,8 +152,10 @@ internal sealed class TcpEchoConnection
         {
             epoll.RequestClose(graceful: false);
         }
-        else
+        else if (_managed?.Sockets?.TryRequestTlsClose() != true)
         {
+            // A TLS echo sends close_notify and FIN on its own task (bounded: SocketEchoLoop.CloseNotifyTimeout);
+            // anything else is closed here.
             DisposeSocket();
         }
     }

@@ -142,4 +142,115 @@ public sealed class TlsTests : IDisposable
         Assert.Empty(logs.Named("ConnectionFault"));
         Assert.DoesNotContain(logs.Events, e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
     }
+
+    [Theory]
+    [InlineData(SslProtocols.Tls12)]
+    [InlineData(SslProtocols.Tls13)]
+    public async Task AnIdleCloseOverTlsSendsCloseNotifyBeforeTheFin(SslProtocols protocol)
+    {
+        // The idle close was a bare FIN: strict clients (OpenSSL 3, Python's ssl) report a truncated stream.
+        var logs = TestServer.Logs();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var options = Tls();
+        options.IdleTimeout = TimeSpan.FromSeconds(30);
+        await using var server = await TestServer.StartServerAsync(options, logs, time);
+        var (raw, tls) = await ConnectCountingAsync(server, protocol);
+        await using var _ = tls;
+        Assert.Equal("a"u8.ToArray(), await TestClients.EchoAsync(tls, "a"u8.ToArray()));
+        var before = raw.BytesRead;
+
+        await TestTimeouts.AdvanceUntilAsync(time, TimeSpan.FromSeconds(31), () => logs.Named("ConnectionClosed").Count > 0, "the idle close");
+
+        Assert.Equal(0, await tls.ReadAsync(new byte[16]).AsTask().WaitAsync(TestClients.Timeout));
+        Assert.True(raw.BytesRead > before, "the server sent no TLS record (close_notify) before its FIN");
+        Assert.Equal("idle", logs.Named("ConnectionClosed")[0].Field("Reason"));
+    }
+
+    [Fact]
+    public async Task TheStopOrdersAbortOverTlsSendsCloseNotifyBeforeTheFin()
+    {
+        var logs = TestServer.Logs();
+        await using var server = await TestServer.StartServerAsync(Tls(), logs);
+        var (raw, tls) = await ConnectCountingAsync(server, SslProtocols.Tls12);
+        await using var _ = tls;
+        Assert.Equal("a"u8.ToArray(), await TestClients.EchoAsync(tls, "a"u8.ToArray()));
+        var before = raw.BytesRead;
+
+        // A cancelled token: no grace period, straight to the abort (as after --shutdown-timeout).
+        await server.StopAsync(new CancellationToken(canceled: true)).WaitAsync(TestClients.Timeout);
+
+        Assert.Equal(0, await tls.ReadAsync(new byte[16]).AsTask().WaitAsync(TestClients.Timeout));
+        Assert.True(raw.BytesRead > before, "the server sent no TLS record (close_notify) before its FIN");
+        Assert.Equal((byte)0x15, raw.FirstByteAfter(before)); // TLS 1.2: an alert record
+        Assert.Equal("shutdown", logs.Named("ConnectionClosed")[0].Field("Reason"));
+    }
+
+    private static async Task<(CountingStream Raw, SslStream Tls)> ConnectCountingAsync(EchoServer server, SslProtocols protocol)
+    {
+        var socket = await TestClients.ConnectAsync(server.Listeners[0]);
+        var raw = new CountingStream(new NetworkStream(socket, ownsSocket: true));
+        var tls = new SslStream(raw, leaveInnerStreamOpen: false);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            EnabledSslProtocols = protocol,
+            RemoteCertificateValidationCallback = (_, _, _, _) => true, // the test's self-signed certificate
+        }).WaitAsync(TestClients.Timeout);
+        return (raw, tls);
+    }
+
+    /// <summary>The raw (encrypted) bytes a TLS client reads, counted and kept, to see records SslStream hides.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        private readonly MemoryStream _seen = new();
+
+        public long BytesRead => Volatile.Read(ref _bytesRead);
+
+        private long _bytesRead;
+
+        public byte FirstByteAfter(long offset) => _seen.GetBuffer()[offset];
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var n = await inner.ReadAsync(buffer, cancellationToken);
+            lock (_seen)
+            {
+                _seen.Write(buffer.Span[..n]);
+            }
+            Interlocked.Add(ref _bytesRead, n);
+            return n;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, default).GetAwaiter().GetResult();
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.WriteAsync(buffer, offset, count, cancellationToken);
+
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override void Flush() => inner.Flush();
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
 }
