@@ -1,13 +1,8 @@
-using System.Text;
-
 namespace EchoKit.Server.Internal;
 
 /// <summary>Checks the limit, access, TLS, Unix and PROXY settings of <see cref="EchoServerOptions"/>.</summary>
 internal static class ProductionOptionsValidator
 {
-    /// <summary>The longest Unix socket path Linux accepts (sun_path is 108 bytes with its NUL).</summary>
-    public const int MaxUnixPathBytes = 107;
-
     private const UnixFileMode PermissionBits = (UnixFileMode)0x1FF; // 0777
 
     public static void Validate(EchoServerOptions options)
@@ -45,9 +40,9 @@ internal static class ProductionOptionsValidator
         {
             throw new ArgumentException("a Unix listener needs a socket path", nameof(endpoint.UnixPath));
         }
-        if (Encoding.UTF8.GetByteCount(endpoint.UnixPath) > MaxUnixPathBytes)
+        if (Endpoints.EndpointParser.UnixPathError(endpoint.UnixPath) is { } error)
         {
-            throw new ArgumentException($"Unix socket path '{endpoint.UnixPath}' is longer than {MaxUnixPathBytes} bytes", nameof(endpoint.UnixPath));
+            throw new ArgumentException(error, nameof(endpoint.UnixPath)); // the clients' check: one limit, one message
         }
         if (endpoint.UnixMode is not null && OperatingSystem.IsWindows())
         {
