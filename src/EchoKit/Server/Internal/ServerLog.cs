@@ -50,7 +50,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 14, EventName = "Data", Level = LogLevel.Information,
         Message = "#{ConnectionId} {Remote} on {Listener} sent {Count} B:\n{Data}")]
-    // data is escaped by the caller already: PeerText.Dump of the bytes (never of decoded text), or of a hex dump.
+    // data is escaped by the caller already: PeerText.Dump of the bytes (never of decoded text), or a hex dump (HexDump: printable ASCII).
     public static partial void Data(ILogger logger, long connectionId, string remote, int count, string data, string listener);
 
     [LoggerMessage(EventId = 208, EventName = "TlsProtocolError", Level = LogLevel.Information,

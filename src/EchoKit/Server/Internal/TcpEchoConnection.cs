@@ -423,7 +423,8 @@ internal sealed class TcpEchoConnection
             var piece = data[..Math.Min(DumpPieceSize, data.Length)];
             if (DumpSetting == DumpMode.Hex)
             {
-                ServerLog.Data(Logger, Id, Remote, piece.Length, PeerText.Dump(HexDump.Format(piece, offset)), _context.Uri);
+                // Printable ASCII and line breaks only, as the UDP dump logs it: nothing to escape.
+                ServerLog.Data(Logger, Id, Remote, piece.Length, HexDump.Format(piece, offset), _context.Uri);
             }
             else
             {
