@@ -31,9 +31,9 @@ internal sealed class UnixListenEndPoint : EndPoint
     public UnixListenEndPoint(string path)
         : this(Encoding.UTF8.GetBytes(path))
     {
-        if (_path.Length == 0 || _path.Length >= SockaddrUnSize - PathOffset)
+        if (Endpoints.EndpointParser.UnixPathError(path) is { } error)
         {
-            throw new ArgumentOutOfRangeException(nameof(path), path, "A Unix socket path is 1 to 107 bytes.");
+            throw new ArgumentOutOfRangeException(nameof(path), path, error); // the one check of a path's length
         }
     }
 
