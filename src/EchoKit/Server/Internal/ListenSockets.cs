@@ -18,9 +18,10 @@ internal static class ListenSockets
     /// </summary>
     /// <remarks>
     /// <paramref name="reusePort"/> adds SO_REUSEPORT (Linux): every socket of any process that sets it may bind the
-    /// same address, and the kernel spreads new connections (or datagrams) among them.
+    /// same address, and the kernel spreads new connections (or datagrams) among them. <paramref name="beforeBind"/>
+    /// sets what must hold for the first datagram already (what a receive is to report with it).
     /// </remarks>
-    public static Socket Bind(IPEndPoint address, SocketType type, ProtocolType protocol, bool dualStack, string scheme, bool reusePort = false)
+    public static Socket Bind(IPEndPoint address, SocketType type, ProtocolType protocol, bool dualStack, string scheme, bool reusePort = false, Action<Socket>? beforeBind = null)
     {
         var socket = new Socket(address.AddressFamily, type, protocol);
         try
@@ -34,6 +35,7 @@ internal static class ListenSockets
             {
                 socket.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(1));
             }
+            beforeBind?.Invoke(socket);
             socket.Bind(address);
             return socket;
         }

@@ -57,14 +57,17 @@ internal sealed class ReflectUdpListener : IEchoListener
         {
             throw new PlatformNotSupportedException("the UDP reflect service needs Linux (x64 or arm64)");
         }
-        var socket = ListenSockets.Bind(address, SocketType.Dgram, ProtocolType.Udp, dualStack, "reflect+udp");
-        try
+        // Before bind, as the UDP echo does: no request arrives without its TTL, TOS and (on a wildcard) destination.
+        var socket = ListenSockets.Bind(address, SocketType.Dgram, ProtocolType.Udp, dualStack, "reflect+udp", beforeBind: unbound =>
         {
-            LinuxRecvMsg.EnableAncillaryData(socket);
+            LinuxRecvMsg.EnableAncillaryData(unbound);
             if (ControlMessages.IsWildcard(address.Address))
             {
-                ControlMessages.EnablePacketInfo(socket);
+                ControlMessages.EnablePacketInfo(unbound);
             }
+        });
+        try
+        {
             // The UDP echo's buffer sizes (--udp-buffer): at the system default a burst of requests was dropped in the
             // kernel, 166 of 1,030 answered.
             UdpEchoListener.SetBufferSizes(socket, server.Udp.SocketBufferSize);
