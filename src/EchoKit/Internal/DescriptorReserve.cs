@@ -78,6 +78,44 @@ internal static class DescriptorReserve
     /// <summary>Free descriptors beyond the reserve that must be there before it is refilled and accepting resumes.</summary>
     private const int Spare = 16;
 
+    /// <summary>
+    /// Descriptors that accepting never takes: accept loops stop this many short of the limit (as nginx's
+    /// <c>worker_connections</c> stops short of it), besides the reserve. An accept that fails with EMFILE is not
+    /// always seen by our code before the runtime needs a descriptor: on the sockets engine the runtime's own event
+    /// thread sees the failure and hands it to a pool thread, which it may have to start, and with the table full that
+    /// start ends the process before the reserve can be given up. Stopping short leaves that start its descriptors.
+    /// </summary>
+    public const int Headroom = 32;
+
+    // Accepts still allowed before /proc/self/fd is counted again: half the room left at the last count, so the count
+    // is read a logarithmic number of times as the table fills, every time only near the limit, and anything else the
+    // process opens meanwhile (another listener's clients, outgoing sockets, files) is caught at the next count.
+    private static long s_budget;
+
+    /// <summary>
+    /// True when an accept may take one more descriptor and still leave <see cref="Headroom"/> free; false when the
+    /// process is that close to its limit (then the caller backs off as for EMFILE). Safe from any thread; cheap except
+    /// when the budget runs out, which reads <c>/proc/self/fd</c>.
+    /// </summary>
+    public static bool MayAccept()
+    {
+        if (Interlocked.Decrement(ref s_budget) >= 0)
+        {
+            return true;
+        }
+        lock (s_lock)
+        {
+            if (Libc.Descriptors() is not { } descriptors)
+            {
+                Volatile.Write(ref s_budget, long.MaxValue / 2); // no limit to read here: accept, and let EMFILE speak
+                return true;
+            }
+            var room = descriptors.Free - Headroom;
+            Volatile.Write(ref s_budget, room / 2 - 1);
+            return room > 0;
+        }
+    }
+
     private static bool FillLocked()
     {
         if (OperatingSystem.IsWindows())

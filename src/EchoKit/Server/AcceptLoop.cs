@@ -9,7 +9,9 @@ namespace EchoKit.Server;
 /// reset while queued...) report it, wait and go on: 10 ms, doubling to at most 1 s, back to nothing after a
 /// success. The listener lives; only cancelling its token ends the loop. Out of descriptors (EMFILE, ENFILE), the
 /// process's few reserved descriptors are given up for the wait, so the runtime can still start the threads it needs,
-/// and accepting resumes only once they are reserved again.
+/// and accepting resumes only once they are reserved again. Accepting also stops
+/// <see cref="DescriptorReserve.Headroom"/> descriptors short of the limit, as if out of them, so that an accept failing
+/// inside the runtime never leaves it without a descriptor to start a thread with.
 /// </summary>
 public static class AcceptLoop
 {
@@ -29,23 +31,36 @@ public static class AcceptLoop
         DescriptorReserve.EnsureFilled();
         while (!stopping.IsCancellationRequested)
         {
-            Socket client;
-            try
+            Socket? client = null;
+            SocketException? error = null;
+            if (!DescriptorReserve.MayAccept())
             {
-                client = await listener.AcceptAsync(stopping).ConfigureAwait(false);
-                backoff.Reset();
+                // Short of the descriptor limit by DescriptorReserve.Headroom: backing off as for EMFILE now, before an
+                // accept fails inside the runtime, leaves the runtime the descriptors it needs to start a thread.
+                error = new SocketException((int)SocketError.TooManyOpenSockets);
             }
-            catch (Exception ex) when (stopping.IsCancellationRequested && ex is OperationCanceledException or SocketException)
+            else
             {
-                break;
+                try
+                {
+                    client = await listener.AcceptAsync(stopping).ConfigureAwait(false);
+                    backoff.Reset();
+                }
+                catch (Exception ex) when (stopping.IsCancellationRequested && ex is OperationCanceledException or SocketException)
+                {
+                    break;
+                }
+                catch (ObjectDisposedException)
+                {
+                    break; // the listener was closed (as part of a stop, or before its token was cancelled): it can never accept again
+                }
+                catch (SocketException ex)
+                {
+                    error = ex;
+                }
             }
-            catch (ObjectDisposedException)
+            if (error is not null)
             {
-                break; // the listener was closed (as part of a stop, or before its token was cancelled): it can never accept again
-            }
-            catch (SocketException ex)
-            {
-                var error = ex;
                 while (true)
                 {
                     if (DescriptorReserve.IsOutOfDescriptors(error.SocketErrorCode))
@@ -71,7 +86,7 @@ public static class AcceptLoop
                 }
                 continue;
             }
-            accepted(client);
+            accepted(client!);
         }
     }
 }

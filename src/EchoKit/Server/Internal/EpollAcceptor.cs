@@ -12,7 +12,7 @@ namespace EchoKit.Server.Internal;
 /// (EMFILE, ENFILE, ENOBUFS...) is reported, and the listener is not watched for the back-off's wait (10 ms doubling
 /// to 1 s, one timer per listener), then watched again: the listener lives on. Out of descriptors, it also gives up
 /// the <see cref="DescriptorReserve"/> (the runtime needs descriptors to start threads) and resumes only once the
-/// reserve is whole again. The listening descriptor is registered, and at stop unregistered and closed, on the loop
+/// reserve is whole again; it also stops <see cref="DescriptorReserve.Headroom"/> short of the limit, as if out. The listening descriptor is registered, and at stop unregistered and closed, on the loop
 /// only.
 /// </summary>
 internal sealed class EpollAcceptor : IEventLoopHandler
@@ -124,6 +124,11 @@ internal sealed class EpollAcceptor : IEventLoopHandler
         }
         for (var i = 0; i < MaxAcceptsPerEvent && !_paused; i++)
         {
+            if (!DescriptorReserve.MayAccept())
+            {
+                Pause(Errno.EMFILE); // short of the limit by the reserve's headroom, as the sockets engine stops
+                return;
+            }
             var fd = Libc.AcceptNonBlocking(_fd, _address, out var length);
             if (fd >= 0)
             {
