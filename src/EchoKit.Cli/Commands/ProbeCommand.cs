@@ -140,7 +140,7 @@ internal static class ProbeCommand
         catch (OperationCanceledException) when (signals.RequestedToken.IsCancellationRequested)
         {
             await Console.Error.WriteLineAsync($"echokit probe {name}: interrupted");
-            return ExitCodes.Failure;
+            return signals.ExitCode; // 130 or 143, as send, connect and bench
         }
     }
 

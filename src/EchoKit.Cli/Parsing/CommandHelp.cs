@@ -96,14 +96,15 @@ internal static class CommandHelp
     private static readonly string[] ProbeExitCodes =
     [
         "0    the probe completed, whatever it found",
-        "1    it could not: server unreachable, no reflect service there (an echo port?), refused; or interrupted",
+        "1    it could not: server unreachable, no reflect service there (an echo port?), refused",
         "2    usage: a bad option, value or endpoint",
+        "130  interrupted by SIGINT (Ctrl+C); 143 by SIGTERM",
         "141  nobody reads the output any more (| head): the probe stopped",
     ];
 
     private static readonly Dictionary<string, string[]> ExitCodeTable = new(StringComparer.Ordinal)
     {
-        [""] = ["0 ok, 1 failed, 2 usage error, 3 an --assert failed, 130/143 stopped by SIGINT/SIGTERM (serve: 0 after a clean drain, also on SIGHUP), 141 output closed; see each command's --help"],
+        [""] = ["0 ok, 1 failed, 2 usage error, 3 an --assert failed, 130/143 stopped by SIGINT/SIGTERM (serve: 0 after a clean drain, also on SIGHUP; ping: its summary and the code of its results), 141 output closed; see each command's --help"],
         ["serve"] =
         [
             "0    stopped by SIGINT/SIGTERM/SIGHUP after a clean drain (or --print-config printed)",

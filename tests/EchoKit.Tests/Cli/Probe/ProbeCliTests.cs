@@ -99,4 +99,20 @@ public sealed class ProbeCliTests
         Assert.Matches(@"^tcp-\w+: idle 1 s survived\n$", stdout);
         Assert.Equal("", stderr);
     }
+
+    [Theory]
+    [InlineData(EchokitProcess.SigInt, 130)]
+    [InlineData(EchokitProcess.SigTerm, 143)]
+    public async Task AnInterruptedProbeSaysSoAndExitsWithTheSignalsCode(int signal, int expected)
+    {
+        await using var server = await TestServer.StartAsync(options => options.Reflect.TcpEndpoints.Add(EndpointParser.Parse("127.0.0.1:0")));
+        var port = server.Server.Listeners.Single(l => l.Uri.StartsWith("reflect+tcp", StringComparison.Ordinal)).Port;
+        await using var probe = EchokitProcess.Start("probe", "idle", $"127.0.0.1:{port}", "--no-udp", "--max", "1h");
+
+        await probe.WaitForLineAsync(new System.Text.RegularExpressions.Regex(@"^tcp-\w+: idle 1 s survived"));
+        probe.Signal(signal);
+
+        Assert.Equal(expected, await probe.WaitForExitAsync());
+        Assert.Equal("echokit probe idle: interrupted\n", probe.Stderr);
+    }
 }
