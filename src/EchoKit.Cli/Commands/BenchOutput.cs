@@ -6,7 +6,8 @@ using EchoKit.Cli.Parsing.Assertions;
 namespace EchoKit.Cli.Commands;
 
 /// <summary>
-/// Prints a bench result (table, JSON or the stream's end event), warns when Little's law does not hold, writes the
+/// Prints a bench result (table, JSON or the stream's end event), warns when Little's law does not hold or a
+/// paced run fell short of its rate, writes the
 /// HTML report, checks the assertions, and picks the exit code: the signal's (130 SIGINT, 143 SIGTERM) when a signal
 /// stopped the run, 3 an assertion failed, 1 the run failed (errors, mismatches, nothing completed), else 0.
 /// </summary>
@@ -33,7 +34,7 @@ internal static class BenchOutput
                 break;
         }
         await stdout.FlushAsync();
-        if (LittlesLawWarning(result) is { } warning)
+        if ((LittlesLawWarning(result) ?? RateShortfallWarning(result)) is { } warning)
         {
             await Console.Error.WriteLineAsync(warning);
         }
@@ -71,6 +72,27 @@ internal static class BenchOutput
             return ExitCodes.AssertionFailed;
         }
         return result.Success ? ExitCodes.Ok : ExitCodes.Failure;
+    }
+
+    /// <summary>Below this share of the asked <c>--rate</c>, the run did not keep its schedule and says so.</summary>
+    internal const double RateKeptShare = 0.95;
+
+    /// <summary>
+    /// The stderr warning when a paced run (<c>--rate</c>) reached less than <see cref="RateKeptShare"/> of its rate:
+    /// the server (or the connections' window) could not keep up, so messages fell due that were never sent. Their
+    /// wait is in the latencies of the messages that were sent (timed from their due times), but the ones never sent
+    /// are in no count, so the shortfall must be said, not left to be noticed in msg/s. Null when the rate was kept or
+    /// no rate was asked.
+    /// </summary>
+    public static string? RateShortfallWarning(BenchResult result)
+    {
+        var p = result.Parameters;
+        if (p.Rate is not { } rate || rate <= 0 || p.Mode == "connect-rate" || result.MessagesPerSecond >= RateKeptShare * rate)
+        {
+            return null;
+        }
+        return string.Create(CultureInfo.InvariantCulture,
+            $"echokit: warning: asked for {rate:0.##} msg/s, reached {result.MessagesPerSecond:0.##} ({result.MessagesPerSecond / rate:0%}): the server, or {p.Connections} x {p.Pipeline} in flight, could not keep up; messages that fell due were not sent, and the latencies include each sent message's wait from its due time");
     }
 
     /// <summary>

@@ -119,6 +119,24 @@ public sealed class BenchResultModelTests
     }
 
     [Theory]
+    [InlineData(48, 100, true)]     // a server that holds each echo 20 ms, asked for 100/s on one connection
+    [InlineData(94, 100, true)]
+    [InlineData(95, 100, false)]    // kept, within what a schedule loses at its edges
+    [InlineData(100, 100, false)]
+    public void APacedRunThatFellShortOfItsRateSaysSo(double reached, double asked, bool warns)
+    {
+        var warning = BenchOutput.RateShortfallWarning(Result([20_000], messagesPerSecond: reached, rate: asked));
+
+        Assert.Equal(warns, warning is not null);
+        if (warning is not null)
+        {
+            Assert.StartsWith($"echokit: warning: asked for {asked} msg/s, reached {reached} (", warning);
+            Assert.Contains("1 x 1 in flight, could not keep up", warning);
+        }
+        Assert.Null(BenchOutput.RateShortfallWarning(Result([20_000], messagesPerSecond: reached))); // closed loop: no rate to keep
+    }
+
+    [Theory]
     [InlineData(10, true)]    // fewer than 10 windows of 8 x 1: the last window drains with nothing behind it
     [InlineData(79, true)]
     [InlineData(80, false)]   // enough to keep the window full: a low ratio is the generator's or the clock's fault
