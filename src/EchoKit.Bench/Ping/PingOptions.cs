@@ -45,7 +45,7 @@ public sealed class PingOptions
     /// <summary>Probes to send; null (the default) sends until cancelled or until <see cref="Deadline"/>.</summary>
     public long? Count { get; set; }
 
-    /// <summary>Stop this long after the start, whatever the count; probes still waiting then are not counted. Default null: no deadline.</summary>
+    /// <summary>Stop this long after the start, whatever the count; probes still waiting then are not counted. Default null: no deadline; at most 24 days (a .NET timer takes at most 49.7).</summary>
     public TimeSpan? Deadline { get; set; }
 
     /// <summary>Look the name up again before every probe (DNS-based failover, GSLB). Default false: once, at the start.</summary>
@@ -87,9 +87,9 @@ public sealed class PingOptions
         {
             throw new ArgumentException("the count must be at least 1", nameof(Count));
         }
-        if (Deadline is { } deadline && deadline <= TimeSpan.Zero)
+        if (Deadline is { } deadline && (deadline <= TimeSpan.Zero || deadline > TimeSpan.FromDays(24)))
         {
-            throw new ArgumentException("the deadline must be above 0", nameof(Deadline));
+            throw new ArgumentException("the deadline must be above 0 and at most 24 days", nameof(Deadline));
         }
         var maxSize = Mode == PingMode.Udp ? UdpOptions.MaxIPv4Datagram : MaxTcpSize;
         if (Mode != PingMode.Connect && (Size < MinSize || Size > maxSize))

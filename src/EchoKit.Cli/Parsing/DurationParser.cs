@@ -11,6 +11,14 @@ internal static class DurationParser
     /// <summary>The forms accepted, for error messages: every rejection shows them.</summary>
     public const string AcceptedForms = "a number with a unit: 250ms, 10s, 1.5m, 2h, 1d (us, ms, s, m, h, d; a bare number is seconds)";
 
+    /// <summary>
+    /// The longest duration any option takes, checked here so that no option can hand a timer more than it accepts:
+    /// .NET's timers, <c>Task.Delay</c> and <c>CancelAfter</c> throw beyond 2^32-2 ms (49.7 days), and socket timeouts
+    /// beyond <see cref="int.MaxValue"/> ms (24.8 days). 24 days stays under both, and so do two of them added (a probe's
+    /// idle period and its grace). An option may bound itself more tightly after parsing.
+    /// </summary>
+    public static readonly TimeSpan Maximum = TimeSpan.FromDays(24);
+
     public static bool TryParse(string text, out TimeSpan duration)
     {
         duration = default;
@@ -38,13 +46,17 @@ internal static class DurationParser
 
     /// <summary>
     /// Reads an option's duration: null with the value, or the one-line error. A zero that the option does not take
-    /// is told as such ("must be more than 0"), not as a form the parser cannot read.
+    /// is told as such ("must be more than 0"), not as a form the parser cannot read; so is one over <see cref="Maximum"/>.
     /// </summary>
     public static string? Read(string text, string option, bool allowZero, out TimeSpan duration)
     {
         if (!TryParse(text, out duration))
         {
             return Invalid(text, option);
+        }
+        if (duration > Maximum)
+        {
+            return $"{option} must be at most {Format(Maximum)} (got '{text}')";
         }
         return duration == TimeSpan.Zero && !allowZero ? $"{option} must be more than 0 (got '{text}')" : null;
     }

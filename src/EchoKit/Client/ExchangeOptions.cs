@@ -3,7 +3,7 @@ namespace EchoKit.Client;
 /// <summary>Settings for <see cref="EchoExchange"/>.</summary>
 public sealed class ExchangeOptions
 {
-    /// <summary>Bounds connecting and the whole exchange together. Default 10 s.</summary>
+    /// <summary>Bounds connecting and the whole exchange together. Default 10 s; at most 24 days (it runs on a .NET timer, which takes at most 49.7 days).</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -24,9 +24,9 @@ public sealed class ExchangeOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
-        if (Timeout <= TimeSpan.Zero)
+        if (Timeout <= TimeSpan.Zero || Timeout > TimeSpan.FromDays(24))
         {
-            throw new ArgumentException("timeout must be positive", nameof(Timeout));
+            throw new ArgumentException("timeout must be positive and at most 24 days", nameof(Timeout));
         }
         if (MaxUnverifiedBytes < 1024)
         {

@@ -41,9 +41,12 @@ public sealed class EchoServerOptions
 
     /// <summary>
     /// How long a stopping server keeps echoing on open connections before closing them (with a FIN, on both engines).
-    /// Default 30 s.
+    /// Default 30 s; 0 to 24 days (the wait runs on a .NET timer, which takes at most 49.7 days).
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest <see cref="ShutdownTimeout"/>: checked when the server starts, not when the timer refuses it at shutdown.</summary>
+    internal static readonly TimeSpan MaxShutdownTimeout = TimeSpan.FromDays(24);
 
     /// <summary>Whether to log what each client sends. Default <see cref="DumpMode.None"/>.</summary>
     public DumpMode Dump { get; set; } = DumpMode.None;
@@ -143,9 +146,9 @@ public sealed class EchoServerOptions
         {
             throw new ArgumentException($"receive buffer size must be from 1024 to 16777216 bytes, not {ReceiveBufferSize}", nameof(ReceiveBufferSize));
         }
-        if (ShutdownTimeout < TimeSpan.Zero)
+        if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > MaxShutdownTimeout)
         {
-            throw new ArgumentException("shutdown timeout must not be negative", nameof(ShutdownTimeout));
+            throw new ArgumentException($"shutdown timeout must be from 0 to 24 days, not {ShutdownTimeout}", nameof(ShutdownTimeout));
         }
         if (!Enum.IsDefined(Dump))
         {

@@ -101,6 +101,27 @@ public sealed class ClientCliTests
         Assert.Equal((2, "echokit send: --timeout was given 2 times: give it once (see 'echokit send --help')\n"), (code, stderr));
     }
 
+    [Theory]
+    [InlineData("send", "ECHO", "--timeout", "50d")]
+    [InlineData("probe", "nat", "ECHO", "--timeout", "50d")]
+    [InlineData("probe", "mtu", "ECHO", "--timeout", "50d")]
+    [InlineData("probe", "lb", "ECHO", "-n", "1", "--timeout", "50d")]
+    [InlineData("probe", "idle", "ECHO", "--max", "2s", "--grace", "50d")]
+    [InlineData("probe", "idle", "ECHO", "--max", "50d")]
+    [InlineData("ping", "ECHO", "-c", "1", "--deadline", "50d")]
+    [InlineData("serve", "--tcp", "127.0.0.1:0", "--shutdown-timeout", "50d")]
+    public async Task ADurationBeyondWhatTimersTakeIsOneUsageErrorLineNotACrash(params string[] args)
+    {
+        // 50 days is past the 49.7 a .NET timer takes: the command must refuse it at once, not throw from a timer.
+        await using var server = await TestServer.StartAsync();
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(args.Select(a => a == "ECHO" ? $"127.0.0.1:{server.Port}" : a));
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Matches(@"^echokit [a-z ]+: --[a-z-]+ must be at most 24d \(got '50d'\) \(see 'echokit [a-z ]+ --help'\)\n$", stderr);
+    }
+
     [Fact]
     public async Task DoubleDashSendsWordsThatLookLikeOptions()
     {

@@ -26,6 +26,18 @@ public sealed class CliParsingTests
     public void BadDurationsAreRejected(string text) => Assert.False(DurationParser.TryParse(text, out _));
 
     [Theory]
+    [InlineData("24d", null)]
+    [InlineData("24.5d", "--timeout must be at most 24d (got '24.5d')")]
+    [InlineData("50d", "--timeout must be at most 24d (got '50d')")]
+    [InlineData("5000000000", "--timeout must be at most 24d (got '5000000000')")]
+    public void EveryDurationOptionRefusesMoreThanItsTimersTake(string text, string? error)
+    {
+        // .NET timers throw beyond 49.7 days, socket timeouts beyond 24.8: the one parser keeps every option under both.
+        Assert.Equal(error, DurationParser.Read(text, "--timeout", allowZero: false, out _));
+        Assert.True(DurationParser.Maximum < TimeSpan.FromMilliseconds(int.MaxValue));
+    }
+
+    [Theory]
     [InlineData("48656c6c6f", new byte[] { 0x48, 0x65, 0x6c, 0x6c, 0x6f })]
     [InlineData("de ad:BE-ef\n", new byte[] { 0xde, 0xad, 0xbe, 0xef })]
     [InlineData("", new byte[0])]

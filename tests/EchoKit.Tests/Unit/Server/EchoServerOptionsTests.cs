@@ -24,6 +24,7 @@ public sealed class EchoServerOptionsTests
     [InlineData(512, 100, 1, "receive buffer")]
     [InlineData(512, 64 * 1024 * 1024, 1, "receive buffer")]
     [InlineData(512, 65536, -1, "shutdown timeout")]
+    [InlineData(512, 65536, 50 * 86400, "shutdown timeout")] // beyond what the shutdown's timer takes (49.7 days)
     public void ValidateRejectsOutOfRangeSettings(int backlog, int bufferSize, int shutdownSeconds, string named)
     {
         var options = new EchoServerOptions { Backlog = backlog, ReceiveBufferSize = bufferSize, ShutdownTimeout = TimeSpan.FromSeconds(shutdownSeconds) };
