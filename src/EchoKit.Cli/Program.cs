@@ -103,6 +103,10 @@ internal static partial class Program
         {
             return await UsageErrorAsync(name, $"unknown option '{unknown}'");
         }
+        if (RepeatedOption(parse) is { } repeated)
+        {
+            return await UsageErrorAsync(name, repeated);
+        }
         try
         {
             // Options not given on the command line may come from ECHOKIT_* variables or a --config file.
@@ -217,6 +221,27 @@ internal static partial class Program
         return null;
     }
 
+    /// <summary>
+    /// An option of one value given more than once, with or without a value each time: <c>-n 3 -n 2</c>, and
+    /// <c>-n 3 -n</c>, which System.CommandLine takes as one value and no error. Which one was meant is not ours to guess.
+    /// </summary>
+    internal static string? RepeatedOption(ParseResult parse)
+    {
+        for (SymbolResult? result = parse.CommandResult; result is CommandResult command; result = command.Parent)
+        {
+            foreach (var option in command.Children.OfType<OptionResult>())
+            {
+                if (option is { IdentifierTokenCount: > 1, IdentifierToken: { } identifier, Option: { Arity.MaximumNumberOfValues: 1 } symbol } && symbol.ValueType != typeof(bool))
+                {
+                    return GivenTimes(identifier.Value, option.IdentifierTokenCount);
+                }
+            }
+        }
+        return null;
+    }
+
+    private static string GivenTimes(string option, int times) => $"{option} was given {times} times: give it once";
+
     private static bool LooksLikeOption(string text) =>
         text.Length > 1 && text[0] == '-' && text != "--" && !char.IsAsciiDigit(text[1]) && text[1] != '.';
 
@@ -243,8 +268,7 @@ internal static partial class Program
         }
         if (RepeatedOptionPattern().Match(message) is { Success: true } repeated)
         {
-            // An option that takes one value, given more than once: which one was meant is not ours to guess.
-            return $"{repeated.Groups[1].Value} was given {repeated.Groups[2].Value} times: give it once";
+            return GivenTimes(repeated.Groups[1].Value, int.Parse(repeated.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
         }
         if (message.StartsWith("Required command was not provided", StringComparison.Ordinal))
         {

@@ -122,6 +122,24 @@ public sealed class ClientCliTests
         Assert.Matches(@"^echokit [a-z ]+: --[a-z-]+ must be at most 24d \(got '50d'\) \(see 'echokit [a-z ]+ --help'\)\n$", stderr);
     }
 
+    [Theory]
+    [InlineData("-n", "probe", "lb", "ECHO", "-n", "3", "-n")]
+    [InlineData("--dscp", "probe", "nat", "ECHO", "--dscp", "3", "--dscp")]
+    [InlineData("--max", "probe", "idle", "ECHO", "--max", "1s", "--max")]
+    [InlineData("--timeout", "send", "ECHO", "--timeout", "1s", "--timeout")]
+    [InlineData("-c", "ping", "ECHO", "-c", "1", "-c")]
+    [InlineData("--backlog", "serve", "--tcp", "127.0.0.1:0", "--backlog", "5", "--backlog")]
+    public async Task AnOptionOfOneValueRepeatedWithoutItsValueAtTheEndIsAUsageError(string option, params string[] args)
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync(args.Select(a => a == "ECHO" ? $"127.0.0.1:{server.Port}" : a));
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Matches($@"^echokit [a-z ]+: {option} was given 2 times: give it once \(see 'echokit [a-z ]+ --help'\)\n$", stderr);
+    }
+
     [Fact]
     public async Task DoubleDashSendsWordsThatLookLikeOptions()
     {
