@@ -168,9 +168,13 @@ internal static partial class Program
         return ExitCodes.Ok;
     }
 
+    /// <summary>
+    /// The one writer of usage errors. The message often quotes a word of the command line, which may hold control
+    /// bytes (<c>$'a\x1bb:7'</c>): they are escaped as peer text is, so the line cannot drive a terminal.
+    /// </summary>
     private static async Task<int> UsageErrorAsync(string name, string message)
     {
-        await Console.Error.WriteLineAsync($"{name}: {Humanize(message)} (see '{name} --help')");
+        await Console.Error.WriteLineAsync($"{name}: {PeerText.Field(Humanize(message))} (see '{name} --help')");
         return ExitCodes.Usage;
     }
 

@@ -5,7 +5,8 @@ namespace EchoKit;
 
 /// <summary>
 /// The one sanitiser for text a peer controls (dumped data, log fields with peer text such as PROXY TLVs, TLS SNI,
-/// certificate names, HTTP request lines), before it reaches a terminal or a log viewer.
+/// certificate names, HTTP request lines), before it reaches a terminal or a log viewer; the CLI also passes its usage
+/// errors through it, as they quote words of the command line.
 /// </summary>
 /// <remarks>
 /// Printable text, including any valid UTF-8, is kept as it is. Everything a terminal could act on is escaped the

@@ -141,6 +141,17 @@ public sealed class ClientCliTests
     }
 
     [Fact]
+    public async Task AUsageErrorShowsControlBytesOfTheCommandLineEscaped()
+    {
+        var (code, _, stderr) = await EchokitProcess.RunAsync("send", "a\u001bb:7");
+
+        Assert.Equal(2, code);
+        Assert.DoesNotContain('\u001b', stderr);
+        Assert.Contains("a\\x1bb", stderr);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
     public async Task DoubleDashSendsWordsThatLookLikeOptions()
     {
         await using var server = await TestServer.StartAsync();
