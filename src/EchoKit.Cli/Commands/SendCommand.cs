@@ -59,6 +59,11 @@ internal static class SendCommand
         {
             throw new UsageException("give either MESSAGE or --file, not both");
         }
+        if (hex && parse.GetResult(TextEncoding) is { Implicit: false })
+        {
+            // Hex is bytes both ways: an encoding would be silently ignored (connect says the same).
+            throw new UsageException("give either --hex or --encoding, not both");
+        }
         if (!udp && parse.GetResult(Retries) is { Implicit: false })
         {
             throw new UsageException("--retries applies only with --udp");

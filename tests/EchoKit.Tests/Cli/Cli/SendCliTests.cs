@@ -45,6 +45,16 @@ public sealed class SendCliTests
     }
 
     [Fact]
+    public async Task SendHexWithAnEncodingIsAUsageErrorNotAnEncodingIgnored()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var (code, stdout, stderr) = await EchokitProcess.RunAsync("send", "--hex", "--encoding", "gbk", $"127.0.0.1:{server.Port}", "de ad");
+
+        Assert.Equal((2, "", "echokit send: give either --hex or --encoding, not both (see 'echokit send --help')\n"), (code, stdout, stderr));
+    }
+
+    [Fact]
     public async Task SendHexPrintsHex()
     {
         await using var server = await TestServer.StartAsync();
