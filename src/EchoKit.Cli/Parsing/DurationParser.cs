@@ -19,6 +19,9 @@ internal static class DurationParser
     /// </summary>
     public static readonly TimeSpan Maximum = TimeSpan.FromDays(24);
 
+    /// <summary>The shortest duration other than 0 that any option takes: 1us, the smallest unit written.</summary>
+    public static readonly TimeSpan Minimum = TimeSpan.FromMicroseconds(1);
+
     public static bool TryParse(string text, out TimeSpan duration)
     {
         duration = default;
@@ -46,7 +49,8 @@ internal static class DurationParser
 
     /// <summary>
     /// Reads an option's duration: null with the value, or the one-line error. A zero that the option does not take
-    /// is told as such ("must be more than 0"), not as a form the parser cannot read; so is one over <see cref="Maximum"/>.
+    /// is told as such ("must be more than 0"), not as a form the parser cannot read; so is one over <see cref="Maximum"/>
+    /// or, other than 0, under <see cref="Minimum"/>.
     /// </summary>
     public static string? Read(string text, string option, bool allowZero, out TimeSpan duration)
     {
@@ -57,6 +61,11 @@ internal static class DurationParser
         if (duration > Maximum)
         {
             return $"{option} must be at most {Format(Maximum)} (got '{text}')";
+        }
+        if (duration > TimeSpan.Zero && duration < Minimum)
+        {
+            // 0.4us would run as a duration the clocks cannot tell from 0 (bench -t measured 0 s, ping -W timed out at once).
+            return $"{option} must be at least {Format(Minimum)} (got '{text}')";
         }
         return duration == TimeSpan.Zero && !allowZero ? $"{option} must be more than 0 (got '{text}')" : null;
     }

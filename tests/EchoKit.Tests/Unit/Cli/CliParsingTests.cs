@@ -38,6 +38,15 @@ public sealed class CliParsingTests
     }
 
     [Theory]
+    [InlineData("1us", true, null)]
+    [InlineData("0.4us", true, "--timeout must be at least 1us (got '0.4us')")]
+    [InlineData("0.0000001s", true, "--timeout must be at least 1us (got '0.0000001s')")]
+    [InlineData("0", true, null)]
+    [InlineData("1ns", false, "invalid duration '1ns' for --timeout: expected " + DurationParser.AcceptedForms)]
+    public void ADurationShorterThanAMicrosecondIsRefusedNotRunAsZero(string text, bool allowZero, string? error) =>
+        Assert.Equal(error, DurationParser.Read(text, "--timeout", allowZero, out _));
+
+    [Theory]
     [InlineData("48656c6c6f", new byte[] { 0x48, 0x65, 0x6c, 0x6c, 0x6f })]
     [InlineData("de ad:BE-ef\n", new byte[] { 0xde, 0xad, 0xbe, 0xef })]
     [InlineData("", new byte[0])]
