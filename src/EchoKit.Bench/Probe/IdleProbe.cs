@@ -20,25 +20,54 @@ public static class IdleProbe
     public static async Task<IdleProbeResult> RunAsync(EndpointSpec endpoint, IdleProbeOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var remote = await PreflightTcpAsync(endpoint, options, cancellationToken).ConfigureAwait(false);
+        // A check that fails (the server refused a hold over its limit, stopped answering) ends the whole run at once:
+        // the other checks could go on for up to twice --max only to report the same failure at the end.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ProbeException? failure = null;
+        async Task<IdleFinding> StopOthersOnFailure(Task<IdleFinding> search)
+        {
+            try
+            {
+                return await search.ConfigureAwait(false);
+            }
+            catch (ProbeException ex)
+            {
+                Interlocked.CompareExchange(ref failure, ex, null);
+                await stop.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
         var searches = new List<Task<IdleFinding>>();
         if (options.Tcp)
         {
-            searches.Add(SearchAsync("tcp-outbound", (d, ct) => TcpOutboundAsync(remote, d, options, ct), options, progress, cancellationToken));
-            searches.Add(SearchAsync("tcp-inbound", (d, ct) => TcpInboundAsync(remote, d, options, ct), options, progress, cancellationToken));
+            searches.Add(StopOthersOnFailure(SearchAsync("tcp-outbound", (d, ct) => TcpOutboundAsync(remote, d, options, ct), options, progress, stop.Token)));
+            searches.Add(StopOthersOnFailure(SearchAsync("tcp-inbound", (d, ct) => TcpInboundAsync(remote, d, options, ct), options, progress, stop.Token)));
         }
         if (options.Udp)
         {
             if (await UdpAnswersAsync(remote, cancellationToken).ConfigureAwait(false))
             {
-                searches.Add(SearchAsync("udp-inbound", (d, ct) => UdpInboundAsync(remote, d, options, ct), options, progress, cancellationToken));
+                searches.Add(StopOthersOnFailure(SearchAsync("udp-inbound", (d, ct) => UdpInboundAsync(remote, d, options, ct), options, progress, stop.Token)));
             }
             else
             {
                 progress?.Report($"udp: no UDP reflect service at {EndpointResolver.FormatAddress(remote)}; UDP not checked");
             }
         }
-        var findings = await Task.WhenAll(searches).ConfigureAwait(false);
-        return new IdleProbeResult(options.Max.TotalSeconds, findings);
+        try
+        {
+            var findings = await Task.WhenAll(searches).ConfigureAwait(false);
+            return new IdleProbeResult(options.Max.TotalSeconds, findings);
+        }
+        catch (OperationCanceledException) when (failure is not null && !cancellationToken.IsCancellationRequested)
+        {
+            // Task.WhenAll throws the first task's exception in list order: a check cancelled because another failed.
+            throw failure;
+        }
+        catch (ProbeException) when (failure is not null && !cancellationToken.IsCancellationRequested)
+        {
+            throw failure;
+        }
     }
 
     private static async Task<IPEndPoint> PreflightTcpAsync(EndpointSpec endpoint, IdleProbeOptions options, CancellationToken cancellationToken)
