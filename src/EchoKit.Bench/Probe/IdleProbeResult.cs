@@ -11,8 +11,28 @@ public sealed record IdleProbeResult(double MaxSeconds, IReadOnlyList<IdleFindin
     /// <summary>UDP: the mapping's finding.</summary>
     public IdleFinding? Udp => Weakest("udp");
 
-    /// <summary>A keepalive interval that beats the TCP timeout found with margin (half the survived time), or null when nothing was lost.</summary>
-    public double? SuggestedKeepaliveSeconds => Tcp is { LostSeconds: not null } tcp ? Math.Max(1, Math.Floor(tcp.SurvivedSeconds / 2)) : null;
+    /// <summary>
+    /// A keepalive interval that keeps every flow measured alive with margin: half the shortest time survived among the
+    /// protocols that lost something (TCP and UDP alike), at least 1 s; null when nothing was lost.
+    /// </summary>
+    public double? SuggestedKeepaliveSeconds => KeepaliveBasis is { } basis ? Math.Max(1, Math.Floor(basis.SurvivedSeconds / 2)) : null;
+
+    /// <summary>The finding the suggestion is based on: of <see cref="Tcp"/> and <see cref="Udp"/>, the lost one that survived least.</summary>
+    public IdleFinding? KeepaliveBasis
+    {
+        get
+        {
+            IdleFinding? basis = null;
+            foreach (var finding in new[] { Tcp, Udp })
+            {
+                if (finding is { LostSeconds: not null } && (basis is null || finding.SurvivedSeconds < basis.SurvivedSeconds))
+                {
+                    basis = finding;
+                }
+            }
+            return basis;
+        }
+    }
 
     private IdleFinding? Weakest(string prefix)
     {

@@ -52,9 +52,10 @@ internal static class ProbeText
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"idle UDP mappings {Finding(udp, r.MaxSeconds)}");
         }
-        if (r.SuggestedKeepaliveSeconds is { } keepalive)
+        if (r.SuggestedKeepaliveSeconds is { } keepalive && r.KeepaliveBasis is { } basis)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"suggestion: send a keepalive (or set TCP keepalive) at least every {S(keepalive)} s");
+            var what = basis.Check.StartsWith("udp", StringComparison.Ordinal) ? "idle UDP mappings" : "idle TCP connections";
+            text.AppendLine(CultureInfo.InvariantCulture, $"suggestion: send a keepalive at least every {S(keepalive)} s (half the shortest survival measured: {what}, {S(basis.SurvivedSeconds)} s)");
         }
         return text.ToString();
     }

@@ -20,6 +20,23 @@ public sealed class ProbeTextTests
         Assert.Contains("srv-é: 1 (50%)", text);
     }
 
+    [Fact]
+    public void TheKeepaliveSuggestionKeepsTheShortestLivedProtocolAlive()
+    {
+        var result = new IdleProbeResult(30, [new IdleFinding("tcp-outbound", 20, 21), new IdleFinding("tcp-inbound", 20, 21), new IdleFinding("udp-inbound", 3.5, 4)]);
+
+        Assert.Equal(1, result.SuggestedKeepaliveSeconds);
+        Assert.Contains("suggestion: send a keepalive at least every 1 s (half the shortest survival measured: idle UDP mappings, 3.5 s)", ProbeText.Idle(result));
+    }
+
+    [Fact]
+    public void AProbeOfUdpAloneStillSuggestsAKeepalive()
+    {
+        var result = new IdleProbeResult(20, [new IdleFinding("udp-inbound", 4, 5)]);
+
+        Assert.Equal(2, result.SuggestedKeepaliveSeconds);
+    }
+
     [Theory]
     [InlineData(1500, 1500, 1500, false, false, "no limit below the route's MTU")]
     [InlineData(1500, 1400, 1500, false, true, "path MTU discovered through ICMP \"fragmentation needed\": the kernel lowered its path MTU")]
