@@ -13,6 +13,7 @@ namespace EchoKit.Probe;
 public static class MtuProbe
 {
     private const int Smallest = 256;
+    private const int Burst = 12, Rounds = 2;
 
     /// <summary>Runs the probe; <see cref="ProbeException"/> when it cannot (no UDP reflect answer even for small datagrams).</summary>
     public static async Task<MtuProbeResult> RunAsync(EndpointSpec endpoint, TimeSpan timeout, IProgress<string>? progress, CancellationToken cancellationToken)
@@ -29,17 +30,26 @@ public static class MtuProbe
         var icmpThisRun = false;
         var sequence = 0;
 
-        // Two tries per size: one lost datagram must not pass for a size limit.
+        // A size counts as lost only after Rounds bursts of Burst datagrams all went unanswered: loss alone makes that
+        // happen with probability q^24 (q the round trip's loss; 15 % loss each way, q = 0.28: about 1 in 10^13). An
+        // answer is proof the size fits. A size that fits yet needed a second burst means loss is heavy enough to
+        // doubt a limit found (lossSeen).
+        var lossSeen = false;
         async Task<bool> Fits(int size)
         {
-            for (var attempt = 0; attempt < 2; attempt++)
+            for (var round = 0; round < Rounds; round++)
             {
-                probes++;
-                var id = $"m{sequence++}";
-                var (outcome, _, answered) = await udp.RequestAsync(new ReflectRequest(ReflectOperation.Echo, id, size, TimeSpan.Zero), size, timeout, cancellationToken).ConfigureAwait(false);
+                var burst = new ReflectRequest[Burst];
+                for (var i = 0; i < burst.Length; i++)
+                {
+                    burst[i] = new ReflectRequest(ReflectOperation.Echo, $"m{sequence++}", size, TimeSpan.Zero);
+                }
+                probes += burst.Length;
+                var (outcome, _, answered) = await udp.RequestAsync(burst, size, timeout, cancellationToken).ConfigureAwait(false);
                 switch (outcome)
                 {
                     case ReflectUdpClient.Outcome.Answered:
+                        lossSeen |= round > 0;
                         return answered == size;
                     case ReflectUdpClient.Outcome.TooBig:
                         icmpThisRun |= routeMtu is { } route && udp.KernelPathMtu() is { } now && now < route;
@@ -84,7 +94,11 @@ public static class MtuProbe
         // A black hole: no ICMP in this run, yet datagrams vanished below the size the kernel believes fits (the
         // route's MTU, or a path MTU it learned earlier, while the path still sent ICMP).
         var learnedThisRun = icmpThisRun || pathMtu < startPathMtu;
-        var blackHole = !learnedThisRun && pathMtu is { } kernel && low + udp.HeaderBytes < kernel;
+        var suspect = !learnedThisRun && pathMtu is { } kernel && low + udp.HeaderBytes < kernel;
+        // A black hole must be consistent: the smallest lost size is lost again while the largest that fits answers again,
+        // and no size that fits lost a whole burst. Otherwise loss may have made the limit: uncertain, no verdict.
+        var blackHole = suspect && !lossSeen && !await Fits(high).ConfigureAwait(false) && await Fits(low).ConfigureAwait(false);
+        var uncertain = suspect && !blackHole;
 
         int? clientMss = null, serverMss = null;
         try
@@ -98,6 +112,6 @@ public static class MtuProbe
         {
             // No TCP reflect service on that port: the MSS stays unknown, the UDP result stands.
         }
-        return new MtuProbeResult(low, routeMtu, pathMtu, startPathMtu, udp.HeaderBytes, blackHole, icmp, clientMss, serverMss, probes);
+        return new MtuProbeResult(low, routeMtu, pathMtu, startPathMtu, udp.HeaderBytes, blackHole, icmp, clientMss, serverMss, probes) { Uncertain = uncertain };
     }
 }

@@ -16,9 +16,16 @@ namespace EchoKit.Probe;
 /// <param name="IcmpSeen">True when the kernel learned a smaller path MTU (ICMP "fragmentation needed" / "packet too big"), in this run or before it (<see cref="IcmpCached"/>).</param>
 /// <param name="ClientMss">TCP MSS at this end, or null without a TCP reflect service.</param>
 /// <param name="ServerMss">TCP MSS at the server.</param>
-/// <param name="Probes">Datagrams sent while bisecting.</param>
+/// <param name="Probes">Datagrams sent while bisecting (bursts of 12 per try).</param>
 public sealed record MtuProbeResult(int MaxUdpPayload, int? RouteMtu, int? PathMtu, int? StartPathMtu, int HeaderBytes, bool BlackHole, bool IcmpSeen, int? ClientMss, int? ServerMss, int Probes)
 {
+    /// <summary>
+    /// True when datagrams larger than <see cref="MaxUdpPayload"/> vanished but loss on the path may explain it (a size
+    /// that fits needed a second burst, or a lost size answered when tried again): no <see cref="BlackHole"/> is claimed,
+    /// and the largest payload may be larger than found.
+    /// </summary>
+    public bool Uncertain { get; init; }
+
     /// <summary>The path MTU the probe measured: the largest payload plus headers.</summary>
     public int MeasuredMtu => MaxUdpPayload + HeaderBytes;
 

@@ -108,13 +108,23 @@ internal sealed class ReflectUdpClient : IDisposable
     /// Sends <paramref name="request"/> padded to <paramref name="size"/> bytes and waits up to
     /// <paramref name="timeout"/> for the answer with its id. A reply that is not a reflect answer is a <see cref="ProbeException"/>.
     /// </summary>
-    public async Task<(Outcome Outcome, ReflectReport? Report, int AnswerSize)> RequestAsync(ReflectRequest request, int size, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<(Outcome Outcome, ReflectReport? Report, int AnswerSize)> RequestAsync(ReflectRequest request, int size, TimeSpan timeout, CancellationToken cancellationToken)
+        => RequestAsync([request], size, timeout, cancellationToken);
+
+    /// <summary>
+    /// Sends every one of <paramref name="requests"/> padded to <paramref name="size"/> bytes, back to back, and waits up
+    /// to <paramref name="timeout"/> for the first answer to any of them: on a lossy path one answer of several is enough.
+    /// </summary>
+    public async Task<(Outcome Outcome, ReflectReport? Report, int AnswerSize)> RequestAsync(IReadOnlyList<ReflectRequest> requests, int size, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(timeout);
         try
         {
-            await _socket.SendAsync(request.ToLine(size), SocketFlags.None, limit.Token).ConfigureAwait(false);
+            foreach (var request in requests)
+            {
+                await _socket.SendAsync(request.ToLine(size), SocketFlags.None, limit.Token).ConfigureAwait(false);
+            }
             while (true)
             {
                 var count = await _socket.ReceiveAsync(_buffer, SocketFlags.None, limit.Token).ConfigureAwait(false);
@@ -128,7 +138,7 @@ internal sealed class ReflectUdpClient : IDisposable
                 {
                     throw new ProbeException($"the reflect service at {EndpointResolver.FormatAddress(Remote)} refused the request: {PeerText.Field(report.Error)}");
                 }
-                if (report.Id == request.Id)
+                if (requests.Any(r => r.Id == report.Id))
                 {
                     return (Outcome.Answered, report, count);
                 }

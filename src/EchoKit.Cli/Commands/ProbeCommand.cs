@@ -83,7 +83,7 @@ internal static class ProbeCommand
     private static Command Mtu()
     {
         var endpoint = CliOptions.EndpointArgument();
-        var timeout = CliOptions.Duration("--timeout", "How long to wait for each datagram's answer (two tries per size). Default 500ms.", TimeSpan.FromMilliseconds(500));
+        var timeout = CliOptions.Duration("--timeout", "How long to wait for the answer to each burst of datagrams (two bursts of 12 per size). Default 500ms.", TimeSpan.FromMilliseconds(500));
         var command = new Command("mtu", "Find the largest UDP payload that makes the round trip with DF set, and whether the path MTU is discovered or a black hole.")
         {
             endpoint, timeout, Json,

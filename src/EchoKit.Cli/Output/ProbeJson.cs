@@ -86,6 +86,7 @@ internal static class ProbeJson
         Number(json, "route_mtu", r.RouteMtu);
         Number(json, "start_path_mtu", r.StartPathMtu);
         json.WriteBoolean("black_hole", r.BlackHole);
+        json.WriteBoolean("uncertain", r.Uncertain);
         json.WriteBoolean("icmp", r.IcmpSeen);
         json.WriteBoolean("icmp_cached", r.IcmpCached);
         json.WriteStartObject("mss");

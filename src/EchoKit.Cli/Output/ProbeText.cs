@@ -66,6 +66,8 @@ internal static class ProbeText
         text.AppendLine(CultureInfo.InvariantCulture, $"udp: largest payload with DF {r.MaxUdpPayload} bytes (path MTU {r.MeasuredMtu}); kernel path MTU {Num(r.PathMtu)}, route MTU {Num(r.RouteMtu)}; {r.Probes} datagrams");
         text.AppendLine(r.BlackHole
             ? "black hole: datagrams larger than that vanish and no ICMP \"fragmentation needed\" comes back"
+            : r.Uncertain
+                ? "uncertain: larger datagrams got no answer, but datagrams were lost on the path (loss), so that may not be a limit; no black hole claimed"
             : r.IcmpCached
                 ? $"path MTU discovered through ICMP \"fragmentation needed\": the kernel already knew path MTU {Num(r.StartPathMtu)} before this run (an earlier ICMP, kept about 10 min)"
                 : r.IcmpSeen
