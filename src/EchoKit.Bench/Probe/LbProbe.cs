@@ -18,6 +18,7 @@ public static class LbProbe
         var failed = 0;
         var flowSticky = true;
         ProbeException? firstError = null;
+        string? firstFailure = null;
         for (var i = 0; i < tries; i++)
         {
             try
@@ -26,6 +27,7 @@ public static class LbProbe
                                     : await TcpFlowAsync(remote, i, timeout, cancellationToken).ConfigureAwait(false);
                 if (instances.Count == 0)
                 {
+                    firstFailure ??= $"no reflect answer from {EndpointResolver.FormatAddress(remote)} within {Client.ClientErrors.FormatDuration(timeout)}";
                     failed++;
                     continue;
                 }
@@ -36,6 +38,7 @@ public static class LbProbe
             catch (ProbeException ex)
             {
                 firstError ??= ex;
+                firstFailure ??= ex.Message;
                 failed++;
             }
         }
@@ -43,7 +46,7 @@ public static class LbProbe
         {
             throw firstError ?? new ProbeException($"no reflect answer from {EndpointResolver.FormatAddress(remote)} in {tries} tries (start the server with --reflect-{(udp ? "udp" : "tcp")})");
         }
-        return new LbProbeResult(udp ? "udp" : "tcp", tries, counts, failed, flowSticky);
+        return new LbProbeResult(udp ? "udp" : "tcp", tries, counts, failed, flowSticky) { FirstError = firstFailure };
     }
 
     private static async Task<List<string>> TcpFlowAsync(System.Net.IPEndPoint remote, int index, TimeSpan timeout, CancellationToken cancellationToken)

@@ -109,6 +109,14 @@ internal static class ProbeJson
         json.WriteEndObject();
         json.WriteBoolean("sticky", r.Sticky);
         json.WriteBoolean("flow_sticky", r.FlowSticky);
+        if (r.FirstError is null)
+        {
+            json.WriteNull("error");
+        }
+        else
+        {
+            json.WriteString("error", r.FirstError);
+        }
     });
 
     private static void Finding(Utf8JsonWriter json, string name, IdleFinding? finding)

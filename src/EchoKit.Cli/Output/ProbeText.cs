@@ -88,7 +88,14 @@ internal static class ProbeText
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"{Safe(instance)}: {count} ({100.0 * count / Math.Max(1, answered):0}%)");
         }
-        text.AppendLine(CultureInfo.InvariantCulture, $"{r.Instances.Count} instance(s) answered {answered} of {r.Tries} {r.Transport} tries; {(r.Sticky ? "this client sticks to one backend" : "spread over several backends")}; each {(r.Transport == "tcp" ? "connection" : "flow")} {(r.FlowSticky ? "stays on its backend" : "moves between backends")}");
+        var spread = r.Sticky ? "this client sticks to one backend"
+            : r.Instances.Count > 1 ? "spread over several backends"
+            : "whether this client sticks to one backend is unknown";
+        text.AppendLine(CultureInfo.InvariantCulture, $"{r.Instances.Count} instance(s) answered {answered} of {r.Tries} {r.Transport} tries; {spread}; each {(r.Transport == "tcp" ? "connection" : "flow")} {(r.FlowSticky ? "stays on its backend" : "moves between backends")}");
+        if (r.Failed > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"{r.Failed} of {r.Tries} tries failed ({Safe(r.FirstError)}): a backend may be down");
+        }
         return text.ToString();
     }
 

@@ -179,4 +179,23 @@ public sealed class ProbeLabTests
         Assert.Equal(5, instances.GetProperty("two").GetInt32());
         Assert.False(JsonDocument.Parse(stdout).RootElement.GetProperty("sticky").GetBoolean());
     }
+
+    [LabFact]
+    public async Task LbProbeWithOneBackendDownSaysTriesFailedAndClaimsNoStickiness()
+    {
+        await using var lab = await NetLab.UpAsync("--lb");
+        await lab.StartReflectServerAsync("server", "one"); // server2 runs nothing: its half of the tries is refused
+
+        var (code, stdout, stderr) = await lab.RunClientAsync(ProbeTimeout, "probe", "lb", $"{lab.Vip}:{NetLab.ReflectPort}", "-n", "10", "--timeout", "5s", "--json");
+        var (textCode, text, textErrors) = await lab.RunClientAsync(ProbeTimeout, "probe", "lb", $"{lab.Vip}:{NetLab.ReflectPort}", "-n", "10", "--timeout", "5s");
+
+        Assert.True(code == 0, stderr);
+        var json = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal((5, false), (json.GetProperty("failed").GetInt32(), json.GetProperty("sticky").GetBoolean()));
+        Assert.Contains("connection refused", json.GetProperty("error").GetString());
+        Assert.True(textCode == 0, textErrors);
+        Assert.DoesNotContain("sticks to one backend;", text);
+        Assert.Contains("5 of 10 tries failed (cannot connect to", text);
+        Assert.Contains("connection refused): a backend may be down", text);
+    }
 }
