@@ -52,7 +52,7 @@ public static class MtuProbe
                         lossSeen |= round > 0;
                         return answered == size;
                     case ReflectUdpClient.Outcome.TooBig:
-                        icmpThisRun |= routeMtu is { } route && udp.KernelPathMtu() is { } now && now < route;
+                        icmpThisRun |= MtuProbeResult.BelowRoute(udp.KernelPathMtu(), routeMtu);
                         return false;
                     case ReflectUdpClient.Outcome.Refused:
                         throw new ProbeException($"no reflect service at {EndpointResolver.FormatAddress(remote)}: port unreachable (start the server with --reflect-udp)");
@@ -90,7 +90,7 @@ public static class MtuProbe
         }
         var pathMtu = udp.KernelPathMtu();
         // Discovered through ICMP: the kernel's path MTU is below the route's, whether lowered in this run or before it.
-        var icmp = icmpThisRun || pathMtu < routeMtu;
+        var icmp = icmpThisRun || MtuProbeResult.BelowRoute(pathMtu, routeMtu);
         // A black hole: no ICMP in this run, yet datagrams vanished below the size the kernel believes fits (the
         // route's MTU, or a path MTU it learned earlier, while the path still sent ICMP).
         var learnedThisRun = icmpThisRun || pathMtu < startPathMtu;

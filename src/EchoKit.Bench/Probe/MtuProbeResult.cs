@@ -30,5 +30,11 @@ public sealed record MtuProbeResult(int MaxUdpPayload, int? RouteMtu, int? PathM
     public int MeasuredMtu => MaxUdpPayload + HeaderBytes;
 
     /// <summary>True when the kernel already knew a path MTU below the route's when the probe began (an earlier ICMP).</summary>
-    public bool IcmpCached => StartPathMtu < RouteMtu;
+    public bool IcmpCached => BelowRoute(StartPathMtu, RouteMtu);
+
+    /// <summary>
+    /// Whether the kernel's path MTU is below the route's, i.e. lowered by ICMP. IP_MTU reports at most 65535 (the
+    /// largest IP packet) while a route may say more (loopback: 65536), so the route's MTU is capped there first.
+    /// </summary>
+    internal static bool BelowRoute(int? kernel, int? route) => kernel is { } k && route is { } r && k < Math.Min(r, 65_535);
 }
