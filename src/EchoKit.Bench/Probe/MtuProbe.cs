@@ -14,6 +14,7 @@ public static class MtuProbe
 {
     private const int Smallest = 256;
     private const int Burst = 12, Rounds = 2;
+    private static readonly TimeSpan FirstContact = TimeSpan.FromSeconds(2);
 
     /// <summary>Runs the probe; <see cref="ProbeException"/> when it cannot (no UDP reflect answer even for small datagrams).</summary>
     public static async Task<MtuProbeResult> RunAsync(EndpointSpec endpoint, TimeSpan timeout, IProgress<string>? progress, CancellationToken cancellationToken)
@@ -35,9 +36,9 @@ public static class MtuProbe
         // answer is proof the size fits. A size that fits yet needed a second burst means loss is heavy enough to
         // doubt a limit found (lossSeen).
         var lossSeen = false;
-        async Task<bool> Fits(int size)
+        async Task<bool> Fits(int size, int rounds = Rounds)
         {
-            for (var round = 0; round < Rounds; round++)
+            for (var round = 0; round < rounds; round++)
             {
                 var burst = new ReflectRequest[Burst];
                 for (var i = 0; i < burst.Length; i++)
@@ -61,9 +62,12 @@ public static class MtuProbe
             return false;
         }
 
-        if (!await Fits(Smallest).ConfigureAwait(false))
+        // The first contact waits as long as probe nat's (a path just coming up, a first datagram lost to ARP or
+        // neighbour discovery); after it, each burst waits --timeout.
+        var firstRounds = Math.Max(Rounds, (int)Math.Ceiling(FirstContact / timeout));
+        if (!await Fits(Smallest, firstRounds).ConfigureAwait(false))
         {
-            throw new ProbeException($"no UDP reflect answer from {EndpointResolver.FormatAddress(remote)} within {Client.ClientErrors.FormatDuration(timeout)} (start the server with --reflect-udp)");
+            throw new ProbeException($"no UDP reflect answer from {EndpointResolver.FormatAddress(remote)} within {Client.ClientErrors.FormatDuration(timeout * firstRounds)} (start the server with --reflect-udp, or UDP is dropped on the path)");
         }
         var low = Smallest;
         var high = Math.Min((routeMtu ?? 1500) - udp.HeaderBytes, remote.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 65_527 : 65_507);
