@@ -32,7 +32,7 @@ public static class LbProbe
                     continue;
                 }
                 flowSticky &= instances.Distinct().Count() == 1;
-                var id = PeerText.Field(instances[0]);
+                var id = instances[0]; // raw: the text report escapes it once, as for probe nat; JSON escapes it itself
                 counts[id] = counts.GetValueOrDefault(id) + 1;
             }
             catch (ProbeException ex)
