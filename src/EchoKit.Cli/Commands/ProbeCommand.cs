@@ -29,7 +29,7 @@ internal static class ProbeCommand
 
     private static Command Nat()
     {
-        var endpoint = CliOptions.EndpointArgument();
+        var endpoint = CliOptions.ProbeEndpointArgument();
         var dscp = CliOptions.Int("--dscp", $"DSCP to send the UDP datagram with, to see whether it is rewritten. Default {NatProbe.DefaultDscp} (AF21).", NatProbe.DefaultDscp, 0, 63);
         var command = new Command("nat", "Compare this end's view with the server's: address and port rewritten, DSCP rewritten, MSS clamped, hops, PROXY mistakes.")
         {
@@ -45,7 +45,7 @@ internal static class ProbeCommand
 
     private static Command Idle()
     {
-        var endpoint = CliOptions.EndpointArgument();
+        var endpoint = CliOptions.ProbeEndpointArgument();
         var max = CliOptions.Duration("--max", "Longest idle period to try. Default 15m. The probe takes up to about twice this.", TimeSpan.FromMinutes(15));
         var grace = CliOptions.Duration("--grace", "How long an answer may take after an idle period before the flow counts as lost. Default 2s.", TimeSpan.FromSeconds(2));
         var noUdp = new Option<bool>("--no-udp") { Description = "Check TCP only." };
@@ -82,7 +82,7 @@ internal static class ProbeCommand
 
     private static Command Mtu()
     {
-        var endpoint = CliOptions.EndpointArgument();
+        var endpoint = CliOptions.ProbeEndpointArgument();
         var timeout = CliOptions.Duration("--timeout", "How long to wait for the answer to each burst of datagrams (two bursts of 12 per size). Default 500ms.", TimeSpan.FromMilliseconds(500));
         var command = new Command("mtu", "Find the largest UDP payload that makes the round trip with DF set, and whether the path MTU is discovered or a black hole.")
         {
@@ -98,7 +98,7 @@ internal static class ProbeCommand
 
     private static Command Lb()
     {
-        var endpoint = CliOptions.EndpointArgument();
+        var endpoint = CliOptions.ProbeEndpointArgument();
         var count = CliOptions.Int("-n", "Connections (or UDP flows) to open. Default 20.", 20, 1, 100_000);
         var udp = new Option<bool>("--udp") { Description = "Send datagrams (one new socket per try) instead of opening TCP connections." };
         var command = new Command("lb", "Count which instance answers each of N connections: the balancer's distribution and stickiness.")

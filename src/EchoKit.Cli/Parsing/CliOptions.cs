@@ -70,6 +70,30 @@ internal static class CliOptions
         CustomParser = result => ParseTargetEndpoint(result)!,
     };
 
+    /// <summary>
+    /// A probe's ENDPOINT: HOST:PORT in every form <see cref="EndpointParser"/> takes, or as serve prints it
+    /// (<see cref="ClientTarget.ProbeSchemes"/>), read by the one client parser, <see cref="ClientTarget.TryParse(string, bool, IReadOnlyList{string}, out ClientTarget?, out string?)"/>.
+    /// </summary>
+    public static Argument<EndpointSpec> ProbeEndpointArgument() => new("ENDPOINT")
+    {
+        Description = "Where the reflect server is: PORT, :PORT, HOST:PORT or [IPv6]:PORT (PORT may be a service name), or as serve prints it: tcp://, udp://, reflect+tcp:// or reflect+udp://HOST:PORT (each names the one port probed over TCP and UDP).",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (!ClientTarget.TryParse(text, unix: false, ClientTarget.ProbeSchemes, out var target, out var error))
+            {
+                result.AddError(error);
+                return null!;
+            }
+            if (target.UnixPath is not null)
+            {
+                result.AddError($"invalid endpoint '{text}': a probe dials HOST:PORT, not a Unix socket");
+                return null!;
+            }
+            return target.Endpoint;
+        },
+    };
+
     /// <summary>The one endpoint a client command is pointed at; null, with the error added, when it is not one.</summary>
     private static EndpointSpec? ParseTargetEndpoint(ArgumentResult result)
     {

@@ -44,15 +44,29 @@ internal sealed partial record ClientTarget(EndpointSpec Endpoint, string? UnixP
     /// On failure <paramref name="error"/> says why in one line.
     /// </summary>
     public static bool TryParse(string text, bool unix, [NotNullWhen(true)] out ClientTarget? target, [NotNullWhen(false)] out string? error)
+        => TryParse(text, unix, ClientSchemes, out target, out error);
+
+    /// <summary>The schemes an echo client takes: <c>tcp://</c>, <c>udp://</c>, <c>tls://</c> (and Unix paths).</summary>
+    private static readonly string[] ClientSchemes = ["tcp", "udp", "tls"];
+
+    /// <summary>
+    /// The schemes a probe takes: it dials both TCP and UDP on one port, so <c>tcp://</c>, <c>udp://</c>, and the
+    /// <c>reflect+tcp://</c> and <c>reflect+udp://</c> that serve prints for its reflect listeners, all name that port.
+    /// </summary>
+    public static readonly string[] ProbeSchemes = ["tcp", "udp", "reflect+tcp", "reflect+udp"];
+
+    /// <summary>As <see cref="TryParse(string, bool, out ClientTarget?, out string?)"/>, taking only <paramref name="schemes"/> (Unix paths only for <see cref="ClientSchemes"/>).</summary>
+    public static bool TryParse(string text, bool unix, IReadOnlyList<string> schemes, [NotNullWhen(true)] out ClientTarget? target, [NotNullWhen(false)] out string? error)
     {
         target = null;
         string? scheme = null;
         if (!unix && !text.StartsWith("unix:", StringComparison.OrdinalIgnoreCase) && SchemePattern().Match(text) is { Success: true } uri)
         {
             scheme = uri.Groups[1].Value.ToLowerInvariant();
-            if (scheme is not ("tcp" or "udp" or "tls"))
+            if (!schemes.Contains(scheme))
             {
-                error = $"invalid endpoint '{text}': unknown scheme '{uri.Groups[1].Value}://' (give HOST:PORT, or tcp://, udp://, tls:// or unix: as serve prints them)";
+                var forms = schemes.Select(s => s + "://").Concat(schemes == ClientSchemes ? ["unix:"] : Array.Empty<string>()).ToArray();
+                error = $"invalid endpoint '{text}': unknown scheme '{uri.Groups[1].Value}://' (give HOST:PORT, or {string.Join(", ", forms[..^1])} or {forms[^1]} as serve prints them)";
                 return false;
             }
             // One trailing slash, as URIs often end, is no path.

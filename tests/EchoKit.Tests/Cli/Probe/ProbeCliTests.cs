@@ -30,6 +30,30 @@ public sealed class ProbeCliTests
         Assert.Equal($"echokit probe nat: cannot connect to 127.0.0.1:{closed.Port}: connection refused", stderr.TrimEnd());
     }
 
+    [Theory]
+    [InlineData("tcp://")]
+    [InlineData("udp://")]
+    [InlineData("reflect+tcp://")]
+    [InlineData("reflect+udp://")]
+    public async Task ProbeTakesTheEndpointFormsServePrints(string scheme)
+    {
+        using var closed = new ClosedPort();
+
+        var (code, _, stderr) = await EchokitProcess.RunAsync("probe", "nat", $"{scheme}127.0.0.1:{closed.Port}");
+
+        Assert.Equal($"echokit probe nat: cannot connect to 127.0.0.1:{closed.Port}: connection refused", stderr.TrimEnd());
+        Assert.Equal(1, code);
+    }
+
+    [Fact]
+    public async Task ProbeRefusesASchemeItCannotUseNamingTheFormsItTakes()
+    {
+        var (code, _, stderr) = await EchokitProcess.RunAsync("probe", "nat", "tls://127.0.0.1:7");
+
+        Assert.Equal(2, code);
+        Assert.Contains("unknown scheme 'tls://' (give HOST:PORT, or tcp://, udp://, reflect+tcp:// or reflect+udp:// as serve prints them)", stderr);
+    }
+
     [Fact]
     public async Task ProbeAgainstAnEchoPortSaysThereIsNoReflectService()
     {
