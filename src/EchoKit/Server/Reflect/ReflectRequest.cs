@@ -38,6 +38,43 @@ internal readonly record struct ReflectRequest(ReflectOperation Operation, strin
         return ReflectPadding.Pad(stream.ToArray(), padTo);
     }
 
+    /// <summary>
+    /// The <c>id</c> of a request <see cref="TryParse"/> refused (an unknown op, a bad size), read wherever it stands in
+    /// the object, so the error answer can carry it as every answer does; null when it cannot be read.
+    /// </summary>
+    public static string? TryReadId(ReadOnlySpan<byte> line, bool truncated = false)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(line, isFinalBlock: !truncated, new JsonReaderState(new JsonReaderOptions { MaxDepth = 4 }));
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isId = reader.ValueTextEquals("id"u8);
+                if (!reader.Read())
+                {
+                    return null;
+                }
+                if (isId)
+                {
+                    return reader.TokenType == JsonTokenType.String && reader.GetString() is { Length: <= 64 } id && !id.Any(c => c is < ' ' or > '~') ? id : null;
+                }
+                if (!reader.TrySkip())
+                {
+                    return null;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            // Not JSON, or not UTF-8, before an id was found: the error answer goes without one.
+        }
+        return null;
+    }
+
     /// <summary>Parses one request line (without its newline); on failure returns false and a one-line reason.</summary>
     /// <param name="line">The request.</param>
     /// <param name="request">The request parsed.</param>

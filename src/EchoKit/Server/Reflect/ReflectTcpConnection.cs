@@ -66,6 +66,7 @@ internal sealed class ReflectTcpConnection(Socket socket, ReflectOptions options
                 line = line[..^1];
             }
             var ok = ReflectRequest.TryParse(line, out var request, out var error);
+            var refusedId = ok ? null : ReflectRequest.TryReadId(line);
             Consume(newline + 1);
             if (!TakeToken())
             {
@@ -74,7 +75,12 @@ internal sealed class ReflectTcpConnection(Socket socket, ReflectOptions options
             }
             if (!ok)
             {
-                await AnswerAsync(new ReflectReport { Error = error }, 0, stopping).ConfigureAwait(false);
+                await AnswerAsync(new ReflectReport { Id = refusedId, Error = error }, 0, stopping).ConfigureAwait(false);
+                continue;
+            }
+            if (request.Operation == ReflectOperation.Echo && request.Size > options.MaxEchoBytes)
+            {
+                await AnswerAsync(new ReflectReport { Id = request.Id, Error = $"size over this server's limit of {options.MaxEchoBytes}" }, 0, stopping).ConfigureAwait(false);
                 continue;
             }
             long? held = null;
@@ -97,7 +103,7 @@ internal sealed class ReflectTcpConnection(Socket socket, ReflectOptions options
                 }
                 held = (long)time.GetElapsedTime(start).TotalMilliseconds;
             }
-            var size = request.Operation == ReflectOperation.Echo ? Math.Min(request.Size, options.MaxEchoBytes) : 0;
+            var size = request.Operation == ReflectOperation.Echo ? request.Size : 0;
             await AnswerAsync(Observe(request.Id, held), size, stopping).ConfigureAwait(false);
         }
     }

@@ -176,9 +176,10 @@ internal sealed class ReflectUdpListener : IEchoListener
         // On a wildcard socket, the address the request was sent to: the report's local address and the answer's source.
         var local = receiver.Destination;
         var localAddress = local.ToAddress();
-        if (!ReflectRequest.TryParse(line, out var request, out var error, truncated: newline < 0 && received > data.Length))
+        var truncated = newline < 0 && received > data.Length;
+        if (!ReflectRequest.TryParse(line, out var request, out var error, truncated))
         {
-            Send(new ReflectReport { Error = error }, 0, received, source, local);
+            Send(new ReflectReport { Id = ReflectRequest.TryReadId(line, truncated), Error = error }, 0, received, source, local);
             return;
         }
         var report = new ReflectReport

@@ -164,6 +164,42 @@ public sealed class ReflectServiceTests
     }
 
     [Fact]
+    public async Task ErrorAnswersCarryTheRequestsIdOverTcpAndUdp()
+    {
+        var (server, tcp, udp) = await StartAsync();
+        await using var _s = server;
+        using var stream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await stream.ConnectAsync(tcp, TestTimeouts.Token());
+        using var datagrams = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        datagrams.Connect(udp);
+        var request = Encoding.ASCII.GetBytes("{\"v\":1,\"op\":\"bogus\",\"id\":\"q7\",\"pad\":\"" + new string('x', 300) + "\"}\n");
+
+        await stream.SendAsync(request, SocketFlags.None);
+        Assert.True(ReflectReport.TryParse(Encoding.UTF8.GetBytes(await ReadLineAsync(stream)), out var overTcp));
+        await datagrams.SendAsync(request, SocketFlags.None);
+        var buffer = new byte[4096];
+        var count = await datagrams.ReceiveAsync(buffer, SocketFlags.None, TestTimeouts.Token());
+        Assert.True(ReflectReport.TryParse(buffer.AsSpan(0, count - 1), out var overUdp));
+
+        Assert.Equal(("q7", "unknown op (expected info, echo or hold)"), (overTcp.Id, overTcp.Error));
+        Assert.Equal(("q7", "unknown op (expected info, echo or hold)"), (overUdp.Id, overUdp.Error));
+    }
+
+    [Fact]
+    public async Task TcpEchoOverTheSizeLimitIsRefusedNamingTheLimit()
+    {
+        var (server, tcp, _) = await StartAsync();
+        await using var _s = server;
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(tcp, TestTimeouts.Token());
+
+        await socket.SendAsync("{\"v\":1,\"op\":\"echo\",\"id\":\"big\",\"size\":70000}\n"u8.ToArray(), SocketFlags.None);
+        Assert.True(ReflectReport.TryParse(Encoding.UTF8.GetBytes(await ReadLineAsync(socket)), out var refused));
+
+        Assert.Equal(("big", "size over this server's limit of 65536"), (refused.Id, refused.Error));
+    }
+
+    [Fact]
     public async Task UdpAnswerIsNeverLargerThanItsRequest()
     {
         var (server, _, udp) = await StartAsync();
