@@ -11,7 +11,7 @@ namespace EchoKit.Ping;
 /// </summary>
 public static class PingJson
 {
-    /// <summary>The summary as one JSON document: sent, received, loss_percent, duplicates, late, mismatches, rtt_ms, jitter_ms, up/down times, target, mode.</summary>
+    /// <summary>The summary as one JSON document: sent, received, loss_percent, duplicates, late, stalled, mismatches, rtt_ms, jitter_ms, up/down times, target, mode.</summary>
     public static string Summary(PingSummary summary, bool indented = false)
     {
         ArgumentNullException.ThrowIfNull(summary);
@@ -58,6 +58,7 @@ public static class PingJson
         writer.WriteNumber("loss_percent", Round(s.LossPercent));
         writer.WriteNumber("duplicates", s.Duplicates);
         writer.WriteNumber("late", s.Late);
+        writer.WriteNumber("stalled", s.Stalled);
         writer.WriteNumber("mismatches", s.Mismatches);
         writer.WriteStartObject("rtt_ms");
         WriteNamed(writer, "min", s.MinMs);

@@ -3,7 +3,7 @@ namespace EchoKit.Ping;
 /// <summary>
 /// A ping session's statistics, final or interim. Round-trip figures are in milliseconds and null when nothing was
 /// received (jitter: when fewer than two answers were). Up and down times count each probe as one interval of the
-/// state it found.
+/// state it found; a stalled probe's interval is down time.
 /// </summary>
 public sealed record PingSummary
 {
@@ -39,6 +39,12 @@ public sealed record PingSummary
 
     /// <summary>Answers that came after the answer to a later probe (UDP).</summary>
     public long Reordered { get; init; }
+
+    /// <summary>
+    /// Probes answered more than one interval later than the fastest round trip so far: counted as received, and their
+    /// intervals as down time (the path held the answer, e.g. TCP retransmitting through an outage).
+    /// </summary>
+    public long Stalled { get; init; }
 
     /// <summary>The share of probes not answered and verified, 0 to 100.</summary>
     public double LossPercent => Sent == 0 ? 0 : (Sent - Received) * 100.0 / Sent;

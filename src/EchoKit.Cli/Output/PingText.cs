@@ -31,10 +31,12 @@ internal static class PingText
         _ => $"seq={reply.Sequence} error ({reply.Detail})",
     };
 
-    /// <summary><c>down at seq=11 (timeout)</c>, <c>up at seq=17 after 6.0 s down</c>.</summary>
+    /// <summary><c>down at seq=11 (timeout)</c>, <c>down at seq=11 (stalled: answered after 2936.412 ms)</c>, <c>up at seq=17 after 6.0 s down</c>.</summary>
     public static string Transition(PingTransition transition) => transition.Up
         ? $"up at seq={transition.Sequence} after {Seconds(transition.DownFor ?? TimeSpan.Zero)} down"
-        : $"down at seq={transition.Sequence} ({transition.Reason})";
+        : transition.RoundTrip is { } roundTrip
+            ? $"down at seq={transition.Sequence} ({transition.Reason}: answered after {Ms(roundTrip)} ms)"
+            : $"down at seq={transition.Sequence} ({transition.Reason})";
 
     public static string Stray(PingStray stray) => stray.Kind switch
     {
@@ -67,6 +69,10 @@ internal static class PingText
         if (s.Reordered > 0)
         {
             text.Append(Invariant, $"{s.Reordered} reordered\n");
+        }
+        if (s.Stalled > 0)
+        {
+            text.Append(Invariant, $"{s.Stalled} stalled (answered more than an interval late: received, and counted as down time)\n");
         }
         var word = s.Mode == "connect" ? "connect" : "rtt";
         if (s.Received > 0)

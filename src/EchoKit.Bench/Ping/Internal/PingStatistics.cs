@@ -7,11 +7,18 @@ namespace EchoKit.Ping.Internal;
 /// Adds probe results up, in sequence order: counts, round trips (exact min/avg/max/mdev, HdrHistogram percentiles),
 /// jitter, and the up/down state with its transitions. Not thread-safe: the session calls it under its lock.
 /// </summary>
+/// <remarks>
+/// A probe answered more than one interval later than the fastest round trip seen so far is <em>stalled</em>: its
+/// answer came after the next probe's answer could have, so the path held it (TCP retransmitting a segment or a SYN
+/// through an outage, a queue filling up). It counts as received, for loss and round trips, but its interval as down
+/// time: otherwise the probes of an outage that TCP delivers once the link is back, within the timeout, would count as
+/// up and the outage would shrink by up to the timeout. One rule for every mode: a UDP answer that slow was held too.
+/// </remarks>
 internal sealed class PingStatistics
 {
     private readonly LongHistogram _histogram = LatencyHistograms.Create();
     private readonly TimeSpan _interval;
-    private long _sent, _received, _timeouts, _refused, _errors, _mismatches, _duplicates, _late, _reordered;
+    private long _sent, _received, _timeouts, _refused, _errors, _mismatches, _duplicates, _late, _reordered, _stalled;
     private double _sumMs, _sumSquaresMs, _minMs = double.MaxValue, _maxMs;
     private double _sumDifferenceMs;
     private double? _previousMs;
@@ -28,9 +35,12 @@ internal sealed class PingStatistics
     {
         _sent++;
         _lastSequence = sequence;
+        var stalled = false;
         switch (status)
         {
             case PingStatus.Ok:
+                // Compared with the fastest answer before this one: a probe is never stalled against itself.
+                stalled = _received > 0 && (roundTrip ?? TimeSpan.Zero).TotalMilliseconds > _interval.TotalMilliseconds + _minMs;
                 _received++;
                 AddRoundTrip(roundTrip ?? TimeSpan.Zero);
                 break;
@@ -48,7 +58,11 @@ internal sealed class PingStatistics
                 break;
         }
 
-        if (status == PingStatus.Ok)
+        if (stalled)
+        {
+            _stalled++;
+        }
+        if (status == PingStatus.Ok && !stalled)
         {
             _upProbes++;
             var wasDown = _up == false;
@@ -67,7 +81,9 @@ internal sealed class PingStatistics
             _up = false;
             _downSince = sequence;
             _outages++;
-            return new PingTransition(false, sequence, StatusWord(status), null);
+            return stalled
+                ? new PingTransition(false, sequence, "stalled", null) { RoundTrip = roundTrip }
+                : new PingTransition(false, sequence, StatusWord(status), null);
         }
         return null;
     }
@@ -110,6 +126,7 @@ internal sealed class PingStatistics
             Duplicates = _duplicates,
             Late = _late,
             Reordered = _reordered,
+            Stalled = _stalled,
             MinMs = received ? _minMs : null,
             AvgMs = received ? mean : null,
             MaxMs = received ? _maxMs : null,

@@ -9,7 +9,7 @@ public sealed class PingJsonTests
 {
     private static readonly string[] SummaryFields =
     [
-        "sent", "received", "loss_percent", "duplicates", "late", "mismatches", "rtt_ms", "jitter_ms",
+        "sent", "received", "loss_percent", "duplicates", "late", "stalled", "mismatches", "rtt_ms", "jitter_ms",
         "up_seconds", "down_seconds", "longest_outage_seconds", "target", "mode",
     ];
 

@@ -93,6 +93,60 @@ public sealed class PingStatisticsTests
     }
 
     [Fact]
+    public void AnswersHeldThroughAStallAndDeliveredInABurstCountTheStallAsDownTime()
+    {
+        // -i 100ms on a 300 ms path. The link is down from t=2 s to t=5 s: TCP holds the probes sent meanwhile and
+        // delivers them all when it is back, so they are answered at 5.3 s, within a 3 s timeout. Before and after,
+        // the round trip wanders by 40 ms, less than an interval.
+        var interval = TimeSpan.FromMilliseconds(100);
+        var statistics = new PingStatistics(interval);
+        var transitions = new List<PingTransition>();
+        for (long seq = 1; seq <= 80; seq++)
+        {
+            var sent = (seq - 1) * 0.1;
+            var roundTrip = sent is >= 2.0 and < 5.0 ? 5.3 - sent : 0.3 + seq % 5 * 0.01;
+            if (statistics.Add(seq, PingStatus.Ok, TimeSpan.FromSeconds(roundTrip)) is { } t)
+            {
+                transitions.Add(t);
+            }
+        }
+
+        var s = statistics.Summarize("t", "echo");
+
+        Assert.Equal(80, s.Received); // held, not lost
+        Assert.Equal(0, s.LossPercent);
+        Assert.InRange(s.MaxMs!.Value, 3299, 3301);
+        Assert.Equal(2, transitions.Count);
+        Assert.Equal((false, 21L, "stalled"), (transitions[0].Up, transitions[0].Sequence, transitions[0].Reason));
+        Assert.Equal(3300, transitions[0].RoundTrip!.Value.TotalMilliseconds, 6);
+        Assert.True(transitions[1].Up);
+        // The outage lasted 3 s: known to within one interval.
+        Assert.InRange(s.LongestOutage, TimeSpan.FromSeconds(3) - interval, TimeSpan.FromSeconds(3) + interval);
+        Assert.Equal(s.LongestOutage, transitions[1].DownFor);
+        Assert.Equal(s.LongestOutage, s.Down);
+        Assert.Equal(1, s.Outages);
+        Assert.Equal(29, s.Stalled);
+    }
+
+    [Fact]
+    public void ASteadySlowPathIsNeverDown()
+    {
+        // 300 ms round trips at -i 100ms: every answer comes after the next probe is sent, but none later than the
+        // next probe's answer could have.
+        var statistics = new PingStatistics(TimeSpan.FromMilliseconds(100));
+        for (long seq = 1; seq <= 50; seq++)
+        {
+            Assert.Null(statistics.Add(seq, PingStatus.Ok, TimeSpan.FromMilliseconds(300 + seq % 10 * 9)));
+        }
+
+        var s = statistics.Summarize("t", "echo");
+
+        Assert.Equal((0L, 0L), (s.Outages, s.Stalled));
+        Assert.Equal(TimeSpan.Zero, s.Down);
+        Assert.Equal(TimeSpan.FromSeconds(5), s.Up);
+    }
+
+    [Fact]
     public void StraysAreCountedApart()
     {
         var statistics = new PingStatistics(Second);
