@@ -11,7 +11,7 @@ namespace EchoKit.Ping;
 /// </summary>
 public static class PingJson
 {
-    /// <summary>The summary as one JSON document: sent, received, loss_percent, duplicates, late, stalled, mismatches, rtt_ms, jitter_ms, up/down times, target, mode.</summary>
+    /// <summary>The summary as one JSON document: sent, received, loss_percent, duplicates, late, stalled, mismatches, timeouts, refused, errors, rtt_ms, jitter_ms, up/down times, target, mode.</summary>
     public static string Summary(PingSummary summary, bool indented = false)
     {
         ArgumentNullException.ThrowIfNull(summary);
@@ -60,6 +60,10 @@ public static class PingJson
         writer.WriteNumber("late", s.Late);
         writer.WriteNumber("stalled", s.Stalled);
         writer.WriteNumber("mismatches", s.Mismatches);
+        // The failures by kind, as the text summary's "failed:" line and --assert timeouts/refused/errors have them.
+        writer.WriteNumber("timeouts", s.Timeouts);
+        writer.WriteNumber("refused", s.Refused);
+        writer.WriteNumber("errors", s.Errors);
         writer.WriteStartObject("rtt_ms");
         WriteNamed(writer, "min", s.MinMs);
         WriteNamed(writer, "avg", s.AvgMs);

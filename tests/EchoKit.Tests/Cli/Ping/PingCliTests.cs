@@ -130,7 +130,7 @@ public sealed class PingCliTests
         using var json = JsonDocument.Parse(stdout);
         var root = json.RootElement;
         Assert.Equal(
-            ["sent", "received", "loss_percent", "duplicates", "late", "stalled", "mismatches", "rtt_ms", "jitter_ms", "up_seconds", "down_seconds", "longest_outage_seconds", "target", "mode"],
+            ["sent", "received", "loss_percent", "duplicates", "late", "stalled", "mismatches", "timeouts", "refused", "errors", "rtt_ms", "jitter_ms", "up_seconds", "down_seconds", "longest_outage_seconds", "target", "mode"],
             root.EnumerateObject().Select(p => p.Name));
         Assert.Equal(2, root.GetProperty("received").GetInt64());
         Assert.Equal("echo", root.GetProperty("mode").GetString());

@@ -9,7 +9,7 @@ public sealed class PingJsonTests
 {
     private static readonly string[] SummaryFields =
     [
-        "sent", "received", "loss_percent", "duplicates", "late", "stalled", "mismatches", "rtt_ms", "jitter_ms",
+        "sent", "received", "loss_percent", "duplicates", "late", "stalled", "mismatches", "timeouts", "refused", "errors", "rtt_ms", "jitter_ms",
         "up_seconds", "down_seconds", "longest_outage_seconds", "target", "mode",
     ];
 
@@ -37,6 +37,27 @@ public sealed class PingJsonTests
         Assert.Equal(1, root.GetProperty("longest_outage_seconds").GetDouble());
         Assert.Equal("localhost:7", root.GetProperty("target").GetString());
         Assert.Equal("echo", root.GetProperty("mode").GetString());
+    }
+
+    [Fact]
+    public void SummaryAndEndEventBreakTheFailuresDownByKind()
+    {
+        var statistics = new PingStatistics(TimeSpan.FromSeconds(1));
+        statistics.Add(1, PingStatus.Timeout, null);
+        statistics.Add(2, PingStatus.Refused, null);
+        statistics.Add(3, PingStatus.Refused, null);
+        statistics.Add(4, PingStatus.Error, null);
+        statistics.Add(5, PingStatus.Error, null);
+        statistics.Add(6, PingStatus.Error, null);
+        var summary = statistics.Summarize("h:1", "connect");
+
+        using var document = JsonDocument.Parse(PingJson.Summary(summary));
+        using var end = JsonDocument.Parse(PingJson.EndEvent(summary));
+
+        foreach (var root in new[] { document.RootElement, end.RootElement.GetProperty("data") })
+        {
+            Assert.Equal((1, 2, 3), (root.GetProperty("timeouts").GetInt64(), root.GetProperty("refused").GetInt64(), root.GetProperty("errors").GetInt64()));
+        }
     }
 
     [Fact]
