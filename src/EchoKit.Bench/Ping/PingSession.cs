@@ -8,8 +8,11 @@ namespace EchoKit.Ping;
 /// </summary>
 /// <remarks>
 /// Probe N starts at start + (N-1) × interval whatever happened to earlier probes, so a slow answer never pushes the
-/// next probe back and probes never bunch up (if the process falls more than an interval behind, e.g. after a
-/// suspend, the schedule restarts from now instead of firing the missed probes at once). Each probe has its own
+/// next probe back. A timer wakes up late (by a millisecond or more; 15.6 ms on Windows), so the loop sends every
+/// probe that is due when it wakes rather than one per wait: at 1 ms intervals it keeps the schedule's rate. If it
+/// falls further behind than <see cref="CatchUpLimit"/> (or a whole interval, if longer), e.g. after a suspend, the
+/// schedule restarts from now instead of firing the missed probes at once, and the time lost counts in the summary's
+/// up/down times (each probe stands for the time until the next one's scheduled start). Each probe has its own
 /// timer, even when it outlasts the interval. Results are reported, counted and turned into up/down transitions in
 /// sequence order; a stray answer (late, duplicate, reordered) is reported after its probe's own result. The run ends when the count is done (the last probe answered or timed out), at the deadline, or
 /// when cancelled; probes still waiting at a deadline or cancellation are not counted.
@@ -21,10 +24,18 @@ public sealed class PingSession : IPingEvents
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly PingStatistics _statistics;
-    private readonly SortedDictionary<long, ProbeOutcome> _finished = [];
+    private readonly SortedDictionary<long, (ProbeOutcome Outcome, TimeSpan Scheduled)> _finished = [];
     // Strays whose probe's own result is not reported yet, reported right after it.
     private readonly SortedDictionary<long, List<PingStray>> _heldStrays = [];
     private long _nextToReport = 1;
+
+    /// <summary>
+    /// How far behind its schedule the session may fall and still catch up, sending the probes that are due at once;
+    /// further behind (and more than a whole interval), the schedule restarts from now. Above the granularity of
+    /// timers (about 1 ms on Linux, 15.6 ms on Windows), so short intervals keep their rate; short enough that a
+    /// stall of the process does not turn into a burst of probes.
+    /// </summary>
+    internal static readonly TimeSpan CatchUpLimit = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Creates a session; nothing is sent until <see cref="RunAsync"/>.</summary>
     /// <param name="options">What to probe and how; validated by <see cref="RunAsync"/>.</param>
@@ -102,9 +113,9 @@ public sealed class PingSession : IPingEvents
         lock (_gate)
         {
             // After a stop, probes answered beyond one still waiting are real results: report them too.
-            foreach (var (sequence, outcome) in _finished)
+            foreach (var (sequence, (outcome, scheduled)) in _finished)
             {
-                ReportLocked(sequence, outcome);
+                ReportLocked(sequence, outcome, scheduled);
             }
             _finished.Clear();
             // Strays of probes that were still waiting at the stop: they were seen, so they are reported and counted,
@@ -123,29 +134,30 @@ public sealed class PingSession : IPingEvents
         var started = _time.GetTimestamp();
         var anchor = TimeSpan.Zero;
         long anchorSequence = 1;
+        var catchUpLimit = _options.Interval > CatchUpLimit ? _options.Interval : CatchUpLimit;
         for (long sequence = 1; _options.Count is not { } count || sequence <= count; sequence++)
         {
+            var due = anchor + _options.Interval * (sequence - anchorSequence);
+            // Waits only for a probe not yet due: one the loop woke up late for goes out at once, so a timer that
+            // overshoots costs no probes (the schedule is absolute) and a short interval keeps its rate.
+            await DelayUntilAsync(started, due, stop).ConfigureAwait(false);
             if (stop.IsCancellationRequested)
             {
                 return;
             }
-            var late = _time.GetElapsedTime(started) - (anchor + _options.Interval * (sequence - anchorSequence));
-            if (late > _options.Interval)
+            var now = _time.GetElapsedTime(started);
+            if (now - due > catchUpLimit)
             {
-                // More than a whole interval behind (a suspended process, a starved machine): restart the schedule
-                // from now rather than send the missed probes at once.
-                anchor = _time.GetElapsedTime(started);
+                // Far behind (a suspended process, a starved machine): restart the schedule from now rather than send
+                // the missed probes at once.
+                anchor = due = now;
                 anchorSequence = sequence;
             }
-            // The next tick's timer is set before this probe starts, so it is due at its time whatever the probe does.
-            var last = _options.Count is { } total && sequence == total;
-            var next = last ? Task.CompletedTask : DelayUntilAsync(started, anchor + _options.Interval * (sequence + 1 - anchorSequence), stop);
-            probes.Add(ProbeAsync(prober, sequence, stop));
+            probes.Add(ProbeAsync(prober, sequence, due, stop));
             if (probes.Count >= 64)
             {
                 probes.RemoveAll(p => p.IsCompletedSuccessfully);
             }
-            await next.ConfigureAwait(false);
         }
     }
 
@@ -167,7 +179,7 @@ public sealed class PingSession : IPingEvents
         }
     }
 
-    private async Task ProbeAsync(IProber prober, long sequence, CancellationToken stop)
+    private async Task ProbeAsync(IProber prober, long sequence, TimeSpan scheduled, CancellationToken stop)
     {
         ProbeOutcome outcome;
         try
@@ -180,18 +192,18 @@ public sealed class PingSession : IPingEvents
         }
         lock (_gate)
         {
-            _finished[sequence] = outcome;
+            _finished[sequence] = (outcome, scheduled);
             while (_finished.Remove(_nextToReport, out var next))
             {
-                ReportLocked(_nextToReport, next);
+                ReportLocked(_nextToReport, next.Outcome, next.Scheduled);
             }
         }
     }
 
-    private void ReportLocked(long sequence, ProbeOutcome outcome)
+    private void ReportLocked(long sequence, ProbeOutcome outcome, TimeSpan scheduled)
     {
         _nextToReport = sequence + 1;
-        var transition = _statistics.Add(sequence, outcome.Status, outcome.RoundTrip);
+        var transition = _statistics.Add(sequence, outcome.Status, outcome.RoundTrip, scheduled);
         _observer.OnReply(new PingReply(sequence, outcome.Status, outcome.RoundTrip, outcome.From, outcome.Detail));
         if (transition is not null)
         {

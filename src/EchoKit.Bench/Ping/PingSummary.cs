@@ -2,8 +2,10 @@ namespace EchoKit.Ping;
 
 /// <summary>
 /// A ping session's statistics, final or interim. Round-trip figures are in milliseconds and null when nothing was
-/// received (jitter: when fewer than two answers were). Up and down times count each probe as one interval of the
-/// state it found; a stalled probe's interval is down time.
+/// received (jitter: when fewer than two answers were). Up and down times count each probe as the time from its
+/// scheduled start to the next probe's (one interval, unless the session fell behind and restarted its schedule; the
+/// last probe: one interval) in the state it found; a stalled probe's time is down time. They add up to the time the
+/// probes took.
 /// </summary>
 public sealed record PingSummary
 {

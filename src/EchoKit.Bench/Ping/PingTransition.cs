@@ -7,7 +7,10 @@ namespace EchoKit.Ping;
 /// Going down: the failed probe's status word (<c>timeout</c>, <c>refused</c>...), or <c>stalled</c> for a probe answered
 /// more than an interval later than the fastest round trip so far (see <see cref="RoundTrip"/>). Coming up: null.
 /// </param>
-/// <param name="DownFor">Coming up: how long it was down (probes down times the interval). Going down: null.</param>
+/// <param name="DownFor">
+/// Coming up: how long it was down, from the scheduled start of the first probe down to this one's (probes down times
+/// the interval, unless the schedule restarted meanwhile). Going down: null.
+/// </param>
 public sealed record PingTransition(bool Up, long Sequence, string? Reason, TimeSpan? DownFor)
 {
     /// <summary>Going down because a probe stalled: that probe's round trip. Otherwise null.</summary>

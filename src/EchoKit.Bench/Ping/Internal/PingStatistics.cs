@@ -24,15 +24,41 @@ internal sealed class PingStatistics
     private double? _previousMs;
     private long _differences;
     private bool? _up;
-    private long _downSince;
     private long _lastSequence;
-    private long _upProbes, _downProbes, _outages, _longestOutageProbes;
+    private TimeSpan _lastScheduled;
+    private TimeSpan _upTime, _downTime, _outage, _longestOutage;
+    private long _outages;
 
     public PingStatistics(TimeSpan interval) => _interval = interval;
 
     /// <summary>Counts one probe's result; returns the transition it caused, if any.</summary>
-    public PingTransition? Add(long sequence, PingStatus status, TimeSpan? roundTrip)
+    /// <param name="sequence">The probe's number; probes are added in sequence order.</param>
+    /// <param name="status">How it ended.</param>
+    /// <param name="roundTrip">Its round trip, when answered.</param>
+    /// <param name="scheduled">
+    /// When it was due, from the session's start: (sequence − 1) × interval unless the schedule restarted. Each probe
+    /// stands for the time from its own scheduled start to the next probe's (the last: one interval), so up and down
+    /// times add up to the time the session took, even when it fell behind and restarted its schedule.
+    /// </param>
+    public PingTransition? Add(long sequence, PingStatus status, TimeSpan? roundTrip, TimeSpan? scheduled = null)
     {
+        var at = scheduled ?? _interval * (sequence - 1);
+        if (_up is { } previousUp)
+        {
+            // The previous probe's time is known now that this one's start is. After a gap in the sequence (probes
+            // not counted at a stop), the previous probe stands for one interval, as the last one does.
+            var span = sequence == _lastSequence + 1 && at > _lastScheduled ? at - _lastScheduled : _interval;
+            if (previousUp)
+            {
+                _upTime += span;
+            }
+            else
+            {
+                _downTime += span;
+                _outage += span;
+            }
+        }
+        _lastScheduled = at;
         _sent++;
         _lastSequence = sequence;
         var stalled = false;
@@ -64,22 +90,19 @@ internal sealed class PingStatistics
         }
         if (status == PingStatus.Ok && !stalled)
         {
-            _upProbes++;
             var wasDown = _up == false;
             _up = true;
             if (wasDown)
             {
-                var probesDown = sequence - _downSince;
-                _longestOutageProbes = Math.Max(_longestOutageProbes, probesDown);
-                return new PingTransition(true, sequence, null, _interval * probesDown);
+                _longestOutage = _outage > _longestOutage ? _outage : _longestOutage;
+                return new PingTransition(true, sequence, null, _outage);
             }
             return null;
         }
-        _downProbes++;
         if (_up != false)
         {
             _up = false;
-            _downSince = sequence;
+            _outage = TimeSpan.Zero;
             _outages++;
             return stalled
                 ? new PingTransition(false, sequence, "stalled", null) { RoundTrip = roundTrip }
@@ -110,7 +133,8 @@ internal sealed class PingStatistics
 
     public PingSummary Summarize(string target, string mode)
     {
-        var ongoing = _up == false ? _lastSequence + 1 - _downSince : 0;
+        // The last probe stands for one interval of the state it found.
+        var ongoing = _up == false ? _outage + _interval : TimeSpan.Zero;
         var received = _received > 0;
         var mean = received ? _sumMs / _received : 0;
         return new PingSummary
@@ -135,9 +159,9 @@ internal sealed class PingStatistics
             P90Ms = received ? Percentile(90) : null,
             P99Ms = received ? Percentile(99) : null,
             JitterMs = _differences > 0 ? _sumDifferenceMs / _differences : null,
-            Up = _interval * _upProbes,
-            Down = _interval * _downProbes,
-            LongestOutage = _interval * Math.Max(_longestOutageProbes, ongoing),
+            Up = _up == true ? _upTime + _interval : _upTime,
+            Down = _up == false ? _downTime + _interval : _downTime,
+            LongestOutage = ongoing > _longestOutage ? ongoing : _longestOutage,
             Outages = _outages,
         };
     }

@@ -419,6 +419,63 @@ public sealed class PingSessionTests
     }
 
     [Fact]
+    public async Task AtOneMillisecondIntervalsALateTimerSendsEveryProbeDueSoTheCountKeepsToTheSchedule()
+    {
+        // A timer that wakes 5 ms late (the real one wakes ~1 ms late, which at -i 1ms halved the rate): the probes due
+        // meanwhile go out at once, not one per wake-up, and none goes out before its time.
+        var time = new FakeTimeProvider();
+        await using var server = await UdpEchoServerAsync();
+        var observer = new RecordingPingObserver();
+        var options = To(server.Listeners[0].Port, PingMode.Udp);
+        options.Interval = TimeSpan.FromMilliseconds(1);
+        options.Count = 21;
+
+        var run = new PingSession(options, observer, time).RunAsync(TestTimeouts.Token());
+        await observer.WaitForReplyAsync(1);
+        for (var step = 1; step <= 4; step++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(5));
+            await observer.WaitForReplyAsync(1 + 5 * step);
+            Assert.Equal(1 + 5 * step, observer.Replies.Count);
+        }
+        var summary = await run;
+
+        Assert.Equal((21L, 21L), (summary.Sent, summary.Received));
+        Assert.Equal(TimeSpan.FromMilliseconds(21), summary.Up);
+    }
+
+    [Fact]
+    public async Task AfterFallingFarBehindTheScheduleRestartsAndTheLostTimeCountsInUpAndDown()
+    {
+        var time = new FakeTimeProvider();
+        await using var server = await UdpEchoServerAsync();
+        var observer = new RecordingPingObserver();
+        var options = To(server.Listeners[0].Port, PingMode.Udp);
+        options.Interval = Second;
+        options.Count = 4;
+
+        var run = new PingSession(options, observer, time).RunAsync(TestTimeouts.Token());
+        await observer.WaitForReplyAsync(1);
+        time.Advance(Second);
+        await observer.WaitForReplyAsync(2);
+        time.Advance(Second * 10);                  // a suspended process: probe 3 is 9 s late
+        await observer.WaitForReplyAsync(3);
+        Assert.Equal(3, observer.Replies.Count);    // the missed probes are not fired at once
+        time.Advance(Second);                       // the schedule restarted at probe 3
+        var summary = await run;
+
+        Assert.Equal(4, summary.Sent);
+        Assert.Equal(TimeSpan.FromSeconds(13), summary.Up); // the time the run took, not 4 intervals
+    }
+
+    private static async Task<EchoServer> UdpEchoServerAsync()
+    {
+        var serverOptions = new EchoServerOptions();
+        serverOptions.Endpoints.Add(ListenEndpoint.Udp("127.0.0.1:0"));
+        return await TestServer.StartServerAsync(serverOptions, TestServer.Logs());
+    }
+
+    [Fact]
     public async Task AUdpPortWithNoServerIsRefused()
     {
         using var closed = ClosedPort.Udp();
