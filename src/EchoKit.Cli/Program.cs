@@ -174,7 +174,12 @@ internal static partial class Program
     /// </summary>
     private static async Task<int> UsageErrorAsync(string name, string message)
     {
-        await Console.Error.WriteLineAsync($"{name}: {PeerText.Field(Humanize(message))} (see '{name} --help')");
+        var text = Humanize(message);
+        if (text.Any(c => char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format))
+        {
+            text = PeerText.Field(text); // only then: a plain message is never cut at the field length, nor its backslashes doubled
+        }
+        await Console.Error.WriteLineAsync($"{name}: {text} (see '{name} --help')");
         return ExitCodes.Usage;
     }
 
