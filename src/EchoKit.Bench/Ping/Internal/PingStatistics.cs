@@ -8,7 +8,8 @@ namespace EchoKit.Ping.Internal;
 /// jitter, and the up/down state with its transitions. Not thread-safe: the session calls it under its lock.
 /// </summary>
 /// <remarks>
-/// A probe answered more than one interval later than the fastest round trip seen so far is <em>stalled</em>: its
+/// A probe answered more than one interval (and at least <see cref="StallFloorMs"/>) later than the fastest round trip
+/// seen so far is <em>stalled</em>: its
 /// answer came after the next probe's answer could have, so the path held it (TCP retransmitting a segment or a SYN
 /// through an outage, a queue filling up). It counts as received, for loss and round trips, but its interval as down
 /// time: otherwise the probes of an outage that TCP delivers once the link is back, within the timeout, would count as
@@ -28,6 +29,13 @@ internal sealed class PingStatistics
     private TimeSpan _lastScheduled;
     private TimeSpan _upTime, _downTime, _outage, _longestOutage;
     private long _outages;
+
+    /// <summary>
+    /// The least delay beyond the fastest round trip that counts as a stall, whatever the interval: at <c>-i 1ms</c> a
+    /// millisecond's hiccup of the machine itself is not an outage anyone asks about. 50 ms, as the schedule's own
+    /// tolerance (<see cref="PingSession"/>'s catch-up limit); an outage is then known to within an interval or 50 ms.
+    /// </summary>
+    internal const double StallFloorMs = 50;
 
     public PingStatistics(TimeSpan interval) => _interval = interval;
 
@@ -66,7 +74,7 @@ internal sealed class PingStatistics
         {
             case PingStatus.Ok:
                 // Compared with the fastest answer before this one: a probe is never stalled against itself.
-                stalled = _received > 0 && (roundTrip ?? TimeSpan.Zero).TotalMilliseconds > _interval.TotalMilliseconds + _minMs;
+                stalled = _received > 0 && (roundTrip ?? TimeSpan.Zero).TotalMilliseconds > Math.Max(_interval.TotalMilliseconds, StallFloorMs) + _minMs;
                 _received++;
                 AddRoundTrip(roundTrip ?? TimeSpan.Zero);
                 break;

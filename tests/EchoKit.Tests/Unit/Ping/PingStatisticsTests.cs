@@ -147,6 +147,21 @@ public sealed class PingStatisticsTests
     }
 
     [Fact]
+    public void AtShortIntervalsAHiccupUnderFiftyMillisecondsIsNoStall()
+    {
+        // -i 1ms: a 13 ms answer (the machine's own hiccup) is not an outage; one held 80 ms is.
+        var statistics = new PingStatistics(TimeSpan.FromMilliseconds(1));
+        Assert.Null(statistics.Add(1, PingStatus.Ok, TimeSpan.FromMilliseconds(0.2)));
+        Assert.Null(statistics.Add(2, PingStatus.Ok, TimeSpan.FromMilliseconds(13)));
+        Assert.Null(statistics.Add(3, PingStatus.Ok, TimeSpan.FromMilliseconds(50.1)));
+        var down = statistics.Add(4, PingStatus.Ok, TimeSpan.FromMilliseconds(80));
+
+        Assert.NotNull(down);
+        Assert.Equal("stalled", down.Reason);
+        Assert.Equal(1, statistics.Summarize("t", "udp").Stalled);
+    }
+
+    [Fact]
     public void StraysAreCountedApart()
     {
         var statistics = new PingStatistics(Second);
