@@ -121,15 +121,58 @@ internal static partial class Libc
             return null;
         }
         var limit = (long)Math.Min(limits[0], long.MaxValue);
+        var open = OpenDescriptors();
+        return (limit, open < 0 ? 0 : limit - open);
+    }
+
+    /// <summary>
+    /// The entries of <c>/proc/self/fd</c> (the descriptor that reads it included), counted with getdents64() into a
+    /// stack buffer: no string per entry, so the accept loops can count near the limit, with 10,000 clients open, without
+    /// leaving garbage that grows the heap (Directory.EnumerateFileSystemEntries made 0.3 KiB per idle connection of
+    /// S5). -1 when the directory cannot be read (no descriptor free to open it).
+    /// </summary>
+    private static long OpenDescriptors()
+    {
+        var fd = OpenDirectory(ProcSelfFd, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+        {
+            return -1;
+        }
         try
         {
-            return (limit, limit - Directory.EnumerateFileSystemEntries("/proc/self/fd").LongCount());
+            Span<byte> buffer = stackalloc byte[8192];
+            var count = 0L;
+            while (true)
+            {
+                var n = (long)GetDents64(fd, ref buffer[0], (nuint)buffer.Length);
+                if (n <= 0)
+                {
+                    return n == 0 ? count : -1;
+                }
+                // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name (NUL-terminated).
+                for (var at = 0; at < n; at += System.Runtime.InteropServices.MemoryMarshal.Read<ushort>(buffer[(at + 16)..]))
+                {
+                    var name = buffer[(at + 19)..];
+                    var dots = name[0] == (byte)'.' && (name[1] == 0 || (name[1] == (byte)'.' && name[2] == 0));
+                    count += dots ? 0 : 1;
+                }
+            }
         }
-        catch (IOException)
+        finally
         {
-            return (limit, 0);
+            Close(fd);
         }
     }
+
+    private const int O_RDONLY = 0;
+
+    private static readonly byte[] ProcSelfFd = "/proc/self/fd\0"u8.ToArray();
+
+    [LibraryImport(Name, EntryPoint = "open", SetLastError = true)]
+    private static partial int OpenDirectory(byte[] path, int flags);
+
+    [LibraryImport(Name, EntryPoint = "getdents64", SetLastError = true)]
+    private static partial nint GetDents64(int fd, ref byte buffer, nuint count);
 
     [LibraryImport(Name, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
