@@ -87,7 +87,7 @@ public sealed class PingOptions
         {
             throw new ArgumentException("the count must be at least 1", nameof(Count));
         }
-        if (Deadline is { } deadline && (deadline <= TimeSpan.Zero || deadline > TimeSpan.FromDays(24)))
+        if (Deadline is { } deadline && (deadline <= TimeSpan.Zero || deadline > EchoKit.Internal.TimerLimits.Longest))
         {
             throw new ArgumentException("the deadline must be above 0 and at most 24 days", nameof(Deadline));
         }

@@ -17,7 +17,7 @@ internal static class DurationParser
     /// beyond <see cref="int.MaxValue"/> ms (24.8 days). 24 days stays under both, and so do two of them added (a probe's
     /// idle period and its grace). An option may bound itself more tightly after parsing.
     /// </summary>
-    public static readonly TimeSpan Maximum = TimeSpan.FromDays(24);
+    public static readonly TimeSpan Maximum = TimeSpan.FromDays(24); // the library's TimerLimits.Longest, which this project cannot see
 
     /// <summary>The shortest duration other than 0 that any option takes: 1us, the smallest unit written.</summary>
     public static readonly TimeSpan Minimum = TimeSpan.FromMicroseconds(1);

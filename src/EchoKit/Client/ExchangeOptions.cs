@@ -24,7 +24,7 @@ public sealed class ExchangeOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
-        if (Timeout <= TimeSpan.Zero || Timeout > TimeSpan.FromDays(24))
+        if (Timeout <= TimeSpan.Zero || Timeout > EchoKit.Internal.TimerLimits.Longest)
         {
             throw new ArgumentException("timeout must be positive and at most 24 days", nameof(Timeout));
         }

@@ -45,9 +45,6 @@ public sealed class EchoServerOptions
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The longest <see cref="ShutdownTimeout"/>: checked when the server starts, not when the timer refuses it at shutdown.</summary>
-    internal static readonly TimeSpan MaxShutdownTimeout = TimeSpan.FromDays(24);
-
     /// <summary>Whether to log what each client sends. Default <see cref="DumpMode.None"/>.</summary>
     public DumpMode Dump { get; set; } = DumpMode.None;
 
@@ -146,7 +143,7 @@ public sealed class EchoServerOptions
         {
             throw new ArgumentException($"receive buffer size must be from 1024 to 16777216 bytes, not {ReceiveBufferSize}", nameof(ReceiveBufferSize));
         }
-        if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > MaxShutdownTimeout)
+        if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > EchoKit.Internal.TimerLimits.Longest)
         {
             throw new ArgumentException($"shutdown timeout must be from 0 to 24 days, not {ShutdownTimeout}", nameof(ShutdownTimeout));
         }
