@@ -60,7 +60,7 @@ internal readonly record struct ReflectRequest(ReflectOperation Operation, strin
                 }
                 if (isId)
                 {
-                    return reader.TokenType == JsonTokenType.String && reader.GetString() is { Length: <= 64 } id && !id.Any(c => c is < ' ' or > '~') ? id : null;
+                    return reader.TokenType == JsonTokenType.String && reader.GetString() is { } id && IsValidId(id) ? id : null;
                 }
                 if (!reader.TrySkip())
                 {
@@ -74,6 +74,10 @@ internal readonly record struct ReflectRequest(ReflectOperation Operation, strin
         }
         return null;
     }
+
+    /// <summary>An id a request may carry and an answer may echo: at most 64 printable ASCII characters.</summary>
+    private static bool IsValidId([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? id) =>
+        id is { Length: <= 64 } && !id.Any(c => c is < ' ' or > '~');
 
     /// <summary>Parses one request line (without its newline); on failure returns false and a one-line reason.</summary>
     /// <param name="line">The request.</param>
@@ -126,7 +130,7 @@ internal readonly record struct ReflectRequest(ReflectOperation Operation, strin
                         break;
                     case "id" when reader.TokenType == JsonTokenType.String:
                         id = reader.GetString();
-                        if (id is null || id.Length > 64 || id.Any(c => c is < ' ' or > '~'))
+                        if (!IsValidId(id))
                         {
                             error = "id must be at most 64 printable ASCII characters";
                             return false;
