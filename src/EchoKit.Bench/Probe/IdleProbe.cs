@@ -59,13 +59,10 @@ public static class IdleProbe
             var findings = await Task.WhenAll(searches).ConfigureAwait(false);
             return new IdleProbeResult(options.Max.TotalSeconds, findings);
         }
-        catch (OperationCanceledException) when (failure is not null && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or ProbeException && failure is not null && !cancellationToken.IsCancellationRequested)
         {
-            // Task.WhenAll throws the first task's exception in list order: a check cancelled because another failed.
-            throw failure;
-        }
-        catch (ProbeException) when (failure is not null && !cancellationToken.IsCancellationRequested)
-        {
+            // Task.WhenAll throws the first task's exception in list order, which may be a check cancelled because
+            // another failed (or a later failure): the first failure is the one to report.
             throw failure;
         }
     }
