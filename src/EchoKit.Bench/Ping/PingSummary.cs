@@ -43,7 +43,7 @@ public sealed record PingSummary
     public long Reordered { get; init; }
 
     /// <summary>
-    /// Probes answered more than one interval later than the fastest round trip so far: counted as received, and their
+    /// Probes answered more than one interval (and at least 50 ms) later than the fastest round trip so far: counted as received, and their
     /// intervals as down time (the path held the answer, e.g. TCP retransmitting through an outage).
     /// </summary>
     public long Stalled { get; init; }

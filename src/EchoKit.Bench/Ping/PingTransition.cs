@@ -5,7 +5,7 @@ namespace EchoKit.Ping;
 /// <param name="Sequence">The first probe in the new state.</param>
 /// <param name="Reason">
 /// Going down: the failed probe's status word (<c>timeout</c>, <c>refused</c>...), or <c>stalled</c> for a probe answered
-/// more than an interval later than the fastest round trip so far (see <see cref="RoundTrip"/>). Coming up: null.
+/// more than an interval (and at least 50 ms) later than the fastest round trip so far (see <see cref="RoundTrip"/>). Coming up: null.
 /// </param>
 /// <param name="DownFor">
 /// Coming up: how long it was down, from the scheduled start of the first probe down to this one's (probes down times

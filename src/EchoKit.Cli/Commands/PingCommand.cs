@@ -38,7 +38,7 @@ internal static class PingCommand
         new AssertionMetric("mismatches", AssertionUnit.Count, "echoes that differed"),
         new AssertionMetric("duplicates", AssertionUnit.Count, "duplicate answers"),
         new AssertionMetric("late", AssertionUnit.Count, "answers after the timeout"),
-        new AssertionMetric("stalled", AssertionUnit.Count, "answers more than an interval late (down time)"),
+        new AssertionMetric("stalled", AssertionUnit.Count, "answers more than an interval (at least 50 ms) late (down time)"),
         new AssertionMetric("down", AssertionUnit.Duration, "total time down"),
         new AssertionMetric("longest_outage", AssertionUnit.Duration, "longest outage"),
     ],

@@ -72,7 +72,7 @@ internal static class PingText
         }
         if (s.Stalled > 0)
         {
-            text.Append(Invariant, $"{s.Stalled} stalled (answered more than an interval late: received, and counted as down time)\n");
+            text.Append(Invariant, $"{s.Stalled} stalled (answered more than an interval, and at least 50 ms, late: received, and counted as down time)\n");
         }
         var word = s.Mode == "connect" ? "connect" : "rtt";
         if (s.Received > 0)
