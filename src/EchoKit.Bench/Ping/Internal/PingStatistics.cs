@@ -9,8 +9,8 @@ namespace EchoKit.Ping.Internal;
 /// </summary>
 /// <remarks>
 /// A probe answered more than one interval (and at least <see cref="StallFloorMs"/>) later than the fastest round trip
-/// seen so far is <em>stalled</em>: its answer came after the next probe's answer could have, so the path held it (TCP retransmitting a segment or a SYN
-/// through an outage, a queue filling up). It counts as received, for loss and round trips, but its interval as down
+/// seen so far is <em>stalled</em>: its answer came after the next probe's answer could have, so the path held it
+/// (TCP retransmitting a segment or a SYN through an outage, a queue filling up). It counts as received, for loss and round trips, but its interval as down
 /// time: otherwise the probes of an outage that TCP delivers once the link is back, within the timeout, would count as
 /// up and the outage would shrink by up to the timeout. One rule for every mode: a UDP answer that slow was held too.
 /// </remarks>
